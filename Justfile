@@ -1,0 +1,34 @@
+# The verbs a person uses. `just` alone lists them.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# Scenarios shipped in scenarios/, each built to scenarios/<name>.wasm.
+scenarios := "ttft-probe stress-sweep mixed burst ramp rate http-get"
+# Guests that only the tests use (host/tests/guests/), built to target/test-guests/<name>.wasm.
+test_guests := "misbehaving wrong-version"
+
+default:
+    @just --list
+
+# Build the runner binary (release: the tests, the demo and the benchmarks share this one build).
+build:
+    cargo build --release -p runner
+
+# Build every scenario and test guest to a Wasm component.
+scenarios:
+    cargo build --target wasm32-wasip2 --profile scenario {{ prepend("-p ", scenarios) }} {{ prepend("-p ", test_guests) }}
+    mkdir -p target/test-guests
+    for s in {{ scenarios }}; do cp "target/wasm32-wasip2/scenario/${s//-/_}.wasm" "scenarios/$s.wasm"; done
+    for s in {{ test_guests }}; do cp "target/wasm32-wasip2/scenario/${s//-/_}.wasm" "target/test-guests/$s.wasm"; done
+
+# Build everything and play the TTFT probe against the built-in simulated server.
+demo: build scenarios
+    ./target/release/runner play scenarios/ttft-probe.wasm
+
+# Every test: the host (with real components against the simulated server), reports, the SDK.
+test: scenarios
+    cargo test --release -p runner -p runner-reports -p runner-sdk
+
+# Formatting and lints, as CI would want them.
+lint:
+    cargo fmt --all --check
+    cargo clippy --release -p runner -p runner-reports --all-targets -- -D warnings

@@ -1,0 +1,202 @@
+//! OpenAI-compatible completion calls. The host sends the request, parses the stream and records
+//! TTFT, ITL, TPOT, E2E and token counts; this module only builds what to send.
+
+use std::time::Duration;
+
+use crate::bindings::runner::scenario::llm as raw;
+use crate::{Tags, millis, params};
+
+pub use raw::{Api, Completion, ErrorClass, Message, TokenSource};
+
+/// A failed call: its class, the HTTP status when one came back, and a message.
+pub type LlmError = raw::Error;
+
+impl From<LlmError> for String {
+    fn from(e: LlmError) -> Self {
+        let class = class_name(e.class);
+        match e.status {
+            Some(status) => format!("llm {class} (HTTP {status}): {}", e.message),
+            None => format!("llm {class}: {}", e.message),
+        }
+    }
+}
+
+/// The WIT name of an error class (`http-status`), for messages and tags.
+pub fn class_name(class: ErrorClass) -> &'static str {
+    match class {
+        ErrorClass::Connect => "connect",
+        ErrorClass::Timeout => "timeout",
+        ErrorClass::HttpStatus => "http-status",
+        ErrorClass::Reset => "reset",
+        ErrorClass::MalformedStream => "malformed-stream",
+        ErrorClass::InvalidRequest => "invalid-request",
+        ErrorClass::Denied => "denied",
+        ErrorClass::Other => "other",
+    }
+}
+
+/// A completion request being built; send it with [`Request::send`].
+#[derive(Debug, Clone)]
+#[must_use = "a request does nothing until sent"]
+pub struct Request {
+    api: Api,
+    model: Option<String>,
+    system: Option<String>,
+    messages: Vec<Message>,
+    prompt: String,
+    max_tokens: Option<u32>,
+    stream: bool,
+    extra_body: Option<String>,
+    timeout_ms: Option<u64>,
+    tags: Tags,
+}
+
+/// A chat request (`/v1/chat/completions`) with one user message.
+pub fn chat(content: impl Into<String>) -> Request {
+    let mut req = Request::new(Api::Chat);
+    req.messages.push(Message { role: "user".into(), content: content.into() });
+    req
+}
+
+/// A text completion request (`/v1/completions`).
+pub fn completion(prompt: impl Into<String>) -> Request {
+    let mut req = Request::new(Api::Completions);
+    req.prompt = prompt.into();
+    req
+}
+
+impl Request {
+    fn new(api: Api) -> Self {
+        Self {
+            api,
+            model: None,
+            system: None,
+            messages: Vec::new(),
+            prompt: String::new(),
+            max_tokens: None,
+            stream: true,
+            extra_body: None,
+            timeout_ms: None,
+            tags: Vec::new(),
+        }
+    }
+
+    /// The model name; by default the `model` parameter, or none when that is empty.
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    /// The most tokens to generate.
+    pub fn max_tokens(mut self, n: u32) -> Self {
+        self.max_tokens = Some(n);
+        self
+    }
+
+    /// Streams the answer (the default): needed for TTFT and ITL.
+    pub fn stream(mut self, stream: bool) -> Self {
+        self.stream = stream;
+        self
+    }
+
+    /// A system message placed before the conversation (chat only).
+    pub fn system(mut self, content: impl Into<String>) -> Self {
+        self.system = Some(content.into());
+        self
+    }
+
+    /// Appends a message to the conversation (chat only), for multi-turn requests.
+    pub fn message(mut self, role: &str, content: impl Into<String>) -> Self {
+        self.messages.push(Message { role: role.to_owned(), content: content.into() });
+        self
+    }
+
+    /// A JSON object merged into the request body, e.g. `{"temperature":0}`; empty means none.
+    pub fn extra(mut self, json: impl Into<String>) -> Self {
+        let json = json.into();
+        self.extra_body = if json.trim().is_empty() { None } else { Some(json) };
+        self
+    }
+
+    /// A per-request timeout instead of the run's default.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout_ms = Some(millis(timeout));
+        self
+    }
+
+    /// Adds a tag to this request's metrics (on top of the phase's tags).
+    pub fn tag(mut self, key: &str, value: impl ToString) -> Self {
+        self.tags.push((key.to_owned(), value.to_string()));
+        self
+    }
+
+    /// The WIT record this request becomes; `model` is resolved from the parameter when unset.
+    pub fn into_raw(mut self) -> raw::Request {
+        let model = self.model.take().or_else(|| params::get("model").filter(|m| !m.trim().is_empty()));
+        self.into_raw_with_model(model)
+    }
+
+    fn into_raw_with_model(self, model: Option<String>) -> raw::Request {
+        let mut messages = self.messages;
+        if let Some(system) = self.system {
+            messages.insert(0, Message { role: "system".into(), content: system });
+        }
+        raw::Request {
+            api: self.api,
+            model,
+            messages,
+            prompt: self.prompt,
+            max_tokens: self.max_tokens,
+            stream: self.stream,
+            extra_body: self.extra_body,
+            timeout_ms: self.timeout_ms,
+            tags: self.tags,
+        }
+    }
+
+    /// Sends the request and waits for the whole answer.
+    pub fn send(self) -> Result<Completion, LlmError> {
+        raw::call(&self.into_raw())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chat_defaults_and_system_first() {
+        let raw = chat("hi")
+            .system("be brief")
+            .max_tokens(64)
+            .extra("  ")
+            .tag("kind", "short")
+            .timeout(Duration::from_secs(2))
+            .into_raw_with_model(None);
+        assert!(matches!(raw.api, Api::Chat));
+        assert!(raw.stream, "streaming is the default");
+        let roles: Vec<_> = raw.messages.iter().map(|m| (m.role.as_str(), m.content.as_str())).collect();
+        assert_eq!(roles, [("system", "be brief"), ("user", "hi")]);
+        assert_eq!((raw.max_tokens, raw.extra_body, raw.timeout_ms), (Some(64), None, Some(2_000)));
+        assert_eq!(raw.tags, vec![("kind".to_owned(), "short".to_owned())]);
+    }
+
+    #[test]
+    fn completion_carries_prompt_and_extra() {
+        let raw = completion("once upon")
+            .stream(false)
+            .extra(r#"{"ignore_eos":true}"#)
+            .into_raw_with_model(Some("m".into()));
+        assert!(matches!(raw.api, Api::Completions));
+        assert_eq!((raw.prompt.as_str(), raw.stream), ("once upon", false));
+        assert!(raw.messages.is_empty());
+        assert_eq!(raw.extra_body.as_deref(), Some(r#"{"ignore_eos":true}"#));
+        assert_eq!(raw.model.as_deref(), Some("m"));
+    }
+
+    #[test]
+    fn errors_read_well_as_strings() {
+        let e = LlmError { class: ErrorClass::HttpStatus, status: Some(503), message: "busy".into() };
+        assert_eq!(String::from(e), "llm http-status (HTTP 503): busy");
+    }
+}

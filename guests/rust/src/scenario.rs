@@ -1,0 +1,168 @@
+//! The [`Scenario`] trait a scenario implements, its self-description ([`Info`]) and the
+//! per-iteration [`Context`] handed to it.
+
+use std::str::FromStr;
+
+use crate::Tags;
+use crate::bindings::exports::runner::scenario::guest as raw;
+
+/// A scenario: what it is, how it drives the load, and one VU's unit of work.
+///
+/// Export it with [`crate::export_scenario!`].
+pub trait Scenario {
+    /// Describes the scenario and every parameter it reads. Must call no import but `log`.
+    fn describe() -> Info;
+
+    /// Runs once in the controller instance and scripts the load with [`crate::load`].
+    fn drive() -> Result<(), String>;
+
+    /// One VU's unit of work. An error marks the iteration as failed; the VU goes on.
+    fn iteration(ctx: &Context) -> Result<(), String>;
+}
+
+/// A scenario's self-description, built fluently:
+/// `Info::new("ttft-probe", "0.1.0", "…").param("requests", "20", "…")`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Info {
+    /// The scenario's name, as `runner inspect` shows it.
+    pub name: String,
+    /// The scenario's own version (not the WIT contract's).
+    pub version: String,
+    /// One or two sentences on what the scenario measures.
+    pub description: String,
+    /// `(name, default, help)` for every parameter, in declaration order.
+    pub params: Vec<(String, String, String)>,
+}
+
+impl Info {
+    /// Starts a description with no parameters.
+    pub fn new(name: &str, version: &str, description: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            version: version.to_owned(),
+            description: description.to_owned(),
+            params: Vec::new(),
+        }
+    }
+
+    /// Declares a parameter with its default value (given when `--param` does not set it).
+    pub fn param(mut self, name: &str, default: &str, help: &str) -> Self {
+        self.params.push((name.to_owned(), default.to_owned(), help.to_owned()));
+        self
+    }
+
+    /// Declares the parameters every LLM scenario shares: `model`, `stream` and `extra_body`.
+    pub fn llm_params(self) -> Self {
+        self.param("model", "", "Model name sent to the server; empty leaves the field out.")
+            .param("stream", "true", "Stream the answer (server-sent events); needed for TTFT and ITL.")
+            .param(
+                "extra_body",
+                "",
+                "JSON object merged into every request body, e.g. {\"ignore_eos\":true}.",
+            )
+    }
+}
+
+impl From<Info> for raw::Info {
+    fn from(info: Info) -> Self {
+        raw::Info {
+            name: info.name,
+            version: info.version,
+            description: info.description,
+            params: info
+                .params
+                .into_iter()
+                .map(|(name, default, help)| raw::Param { name, default, help })
+                .collect(),
+        }
+    }
+}
+
+/// Where an iteration runs: its phase, the phase's tags, the VU and the iteration number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    /// The name of the phase this iteration belongs to.
+    pub phase: String,
+    /// The phase's tags, as given by `drive`.
+    pub tags: Tags,
+    /// The VU's number inside its phase, from 0.
+    pub vu: u32,
+    /// The iteration's number inside its phase, from 0.
+    pub iteration: u64,
+}
+
+impl Context {
+    /// The value of the phase tag `key`, if the phase has it.
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// The phase tag `key` parsed as `T`; the error names the tag and the value.
+    pub fn tag_parse<T: FromStr>(&self, key: &str) -> Result<T, String>
+    where
+        T::Err: std::fmt::Display,
+    {
+        let value = self.tag(key).ok_or_else(|| format!("phase `{}` has no tag `{key}`", self.phase))?;
+        value
+            .parse()
+            .map_err(|e| format!("tag `{key}` of phase `{}`: invalid value {value:?}: {e}", self.phase))
+    }
+
+    /// A seed unique to this iteration, derived from the run's seed, so random choices
+    /// differ between iterations but replay identically with the same `--seed`.
+    pub fn seed(&self, run_seed: u64) -> u64 {
+        crate::prompt::mix(run_seed ^ (u64::from(self.vu) << 40) ^ self.iteration)
+    }
+}
+
+impl From<raw::IterationContext> for Context {
+    fn from(ctx: raw::IterationContext) -> Self {
+        Self { phase: ctx.phase, tags: ctx.tags, vu: ctx.vu, iteration: ctx.iteration }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(tags: &[(&str, &str)]) -> Context {
+        Context { phase: "p".into(), tags: crate::owned_tags(tags), vu: 3, iteration: 7 }
+    }
+
+    #[test]
+    fn tags_are_found_and_parsed() {
+        let c = ctx(&[("max_tokens", "256"), ("kind", "long")]);
+        assert_eq!(c.tag("kind"), Some("long"));
+        assert_eq!(c.tag("absent"), None);
+        assert_eq!(c.tag_parse::<u32>("max_tokens"), Ok(256));
+    }
+
+    #[test]
+    fn tag_errors_name_the_tag_and_value() {
+        let c = ctx(&[("max_tokens", "lots")]);
+        let err = c.tag_parse::<u32>("max_tokens").unwrap_err();
+        assert!(err.contains("max_tokens") && err.contains("\"lots\""), "{err}");
+        let err = c.tag_parse::<u32>("nope").unwrap_err();
+        assert!(err.contains("no tag `nope`"), "{err}");
+    }
+
+    #[test]
+    fn info_converts_with_params_in_order() {
+        let info: raw::Info = Info::new("n", "1.0.0", "d").param("a", "1", "h").llm_params().into();
+        let names: Vec<_> = info.params.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["a", "model", "stream", "extra_body"]);
+        assert_eq!(info.params[2].default, "true");
+    }
+
+    #[test]
+    fn iteration_seeds_differ_per_vu_and_iteration() {
+        let a = ctx(&[]);
+        let mut b = a.clone();
+        b.iteration += 1;
+        let mut c = a.clone();
+        c.vu += 1;
+        assert_ne!(a.seed(1), b.seed(1));
+        assert_ne!(a.seed(1), c.seed(1));
+        assert_eq!(a.seed(1), a.clone().seed(1));
+    }
+}

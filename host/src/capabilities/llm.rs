@@ -1,0 +1,82 @@
+//! `runner:scenario/llm`: one OpenAI-compatible call, streamed and parsed by the host, with
+//! every timing recorded into the caller's phase. The guest only says what to send.
+
+use std::time::Duration;
+
+use super::{HostState, ms, tags};
+use crate::client::openai::{
+    self, Api as ClientApi, LlmErrorClass, LlmRequest, TokenSource as ClientTokenSource,
+};
+use crate::engine::bindings::runner::scenario::llm::{
+    Api, Completion, Error, ErrorClass, Host, Request, TokenSource,
+};
+
+fn class(c: LlmErrorClass) -> ErrorClass {
+    match c {
+        LlmErrorClass::Connect => ErrorClass::Connect,
+        LlmErrorClass::Timeout => ErrorClass::Timeout,
+        LlmErrorClass::HttpStatus => ErrorClass::HttpStatus,
+        LlmErrorClass::Reset => ErrorClass::Reset,
+        LlmErrorClass::MalformedStream => ErrorClass::MalformedStream,
+        LlmErrorClass::InvalidRequest => ErrorClass::InvalidRequest,
+        LlmErrorClass::Other => ErrorClass::Other,
+    }
+}
+
+impl HostState {
+    /// The request as the client takes it: the model falls back to the `model` parameter.
+    fn llm_request(&self, req: Request) -> LlmRequest {
+        let model =
+            req.model.or_else(|| self.run.settings.params.get("model").filter(|m| !m.is_empty()).cloned());
+        LlmRequest {
+            api: match req.api {
+                Api::Chat => ClientApi::Chat,
+                Api::Completions => ClientApi::Completions,
+            },
+            model,
+            messages: req.messages.into_iter().map(|m| (m.role, m.content)).collect(),
+            prompt: req.prompt,
+            max_tokens: req.max_tokens,
+            stream: req.stream,
+            extra_body: req.extra_body,
+            timeout: Some(
+                req.timeout_ms.map(Duration::from_millis).unwrap_or(self.run.settings.request_timeout),
+            ),
+        }
+    }
+}
+
+impl Host for HostState {
+    async fn call(&mut self, req: Request) -> wasmtime::Result<Result<Completion, Error>> {
+        let extra = tags(req.tags.clone());
+        let request = self.llm_request(req);
+        match openai::call(&self.run.http, &self.run.settings.target, &request).await {
+            Ok(c) => {
+                self.stats().record_completion(&extra, &c);
+                Ok(Ok(Completion {
+                    status: c.status,
+                    finish_reason: c.finish_reason,
+                    ttft_ms: c.ttft.map(ms),
+                    ttst_ms: c.ttst.map(ms),
+                    e2e_ms: ms(c.e2e),
+                    tpot_ms: c.tpot.map(ms),
+                    chunk_gaps_ms: c.chunk_gaps.iter().copied().map(ms).collect(),
+                    chunks: c.chunks,
+                    input_tokens: c.input_tokens,
+                    output_tokens: c.output_tokens,
+                    output_tokens_source: match c.output_tokens_source {
+                        ClientTokenSource::Usage => TokenSource::Usage,
+                        ClientTokenSource::Counted => TokenSource::Counted,
+                    },
+                    usage_output_tokens: c.usage_output_tokens,
+                    counted_output_tokens: c.counted_output_tokens,
+                    text: c.text,
+                }))
+            }
+            Err(e) => {
+                self.stats().record_error(&extra, e.class.as_str());
+                Ok(Err(Error { class: class(e.class), status: e.status, message: e.message }))
+            }
+        }
+    }
+}

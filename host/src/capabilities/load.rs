@@ -1,0 +1,201 @@
+//! `runner:scenario/load`: turns the phases `drive` describes into validated plans, runs them
+//! through the run's [`PhaseRegistry`](crate::load::PhaseRegistry) and answers with summaries.
+
+use std::hash::{Hash, Hasher};
+use std::time::Duration;
+
+use runner_reports::metric;
+
+use super::{HostState, Role, ms, tags};
+use crate::engine::bindings::runner::scenario::load::{
+    Arrival, Executor, Host, Latency, Phase, PhaseSummary,
+};
+use crate::load::PhaseSpec;
+use crate::load::plan::{Arrivals, Budget, Plan, RateProfile, VuCurve};
+use crate::stats::PhaseStats;
+
+/// Default for `graceful-stop-ms`.
+pub const DEFAULT_GRACEFUL_STOP: Duration = Duration::from_secs(30);
+/// The longest an iteration-bounded phase without a duration may run (k6's `maxDuration`).
+pub const DEFAULT_MAX_DURATION: Duration = Duration::from_secs(600);
+
+fn positive_rate(what: &str, r: f64) -> Result<f64, String> {
+    if r.is_finite() && r >= 0.0 {
+        Ok(r)
+    } else {
+        Err(format!("{what} must be a finite number ≥ 0, not {r}"))
+    }
+}
+
+fn nonzero_ms(what: &str, v: u64) -> Result<Duration, String> {
+    if v == 0 { Err(format!("{what} must be greater than 0")) } else { Ok(Duration::from_millis(v)) }
+}
+
+fn nonzero<T: PartialEq + Default + std::fmt::Display>(what: &str, v: T) -> Result<T, String> {
+    if v == T::default() { Err(format!("{what} must be greater than 0")) } else { Ok(v) }
+}
+
+/// Validates a phase and maps its executor onto a [`Plan`]. `seed` makes Poisson schedules
+/// reproducible: each phase derives its own from the run's seed and its name.
+pub fn to_spec(phase: Phase, seed: u64) -> Result<PhaseSpec, String> {
+    let name = phase.name.trim().to_string();
+    if name.is_empty() {
+        return Err("a phase needs a non-empty name".into());
+    }
+    let poisson_seed = |arrival: Arrival| {
+        matches!(arrival, Arrival::Poisson).then(|| {
+            let mut h = std::hash::DefaultHasher::new();
+            (seed, &name).hash(&mut h);
+            h.finish()
+        })
+    };
+    let context = |e: String| format!("phase {name:?}: {e}");
+    let (executor, plan) = match phase.executor {
+        Executor::ConstantVus(c) => {
+            let vus = nonzero("vus", c.vus).map_err(context)?;
+            let (budget, duration) = match (c.duration_ms, c.iterations_per_vu) {
+                (Some(d), None) => (Budget::Unlimited, nonzero_ms("duration-ms", d).map_err(context)?),
+                (d, Some(k)) => (
+                    Budget::PerVu(nonzero("iterations-per-vu", k).map_err(context)?),
+                    d.map(Duration::from_millis).unwrap_or(DEFAULT_MAX_DURATION),
+                ),
+                (None, None) => {
+                    return Err(context("constant-vus needs duration-ms or iterations-per-vu".into()));
+                }
+            };
+            ("constant-vus", Plan::Closed { vus: VuCurve::constant(vus), budget, duration })
+        }
+        Executor::RampingVus(r) => {
+            if r.stages.is_empty() {
+                return Err(context("ramping-vus needs at least one stage".into()));
+            }
+            let stages: Vec<_> =
+                r.stages.iter().map(|s| (Duration::from_millis(s.duration_ms), s.target)).collect();
+            let duration = stages.iter().map(|s| s.0).sum::<Duration>();
+            let vus = VuCurve { start: r.start_vus, stages };
+            if vus.max() == 0 || duration.is_zero() {
+                return Err(context("ramping-vus needs a stage with VUs and a non-zero duration".into()));
+            }
+            ("ramping-vus", Plan::Closed { vus, budget: Budget::Unlimited, duration })
+        }
+        Executor::ConstantArrivalRate(c) => {
+            let rate = nonzero("rate", positive_rate("rate", c.rate).map_err(context)?).map_err(context)?;
+            let duration = nonzero_ms("duration-ms", c.duration_ms).map_err(context)?;
+            let max_vus = nonzero("max-vus", c.max_vus).map_err(context)?;
+            let arrivals = Arrivals::Rate {
+                profile: RateProfile::constant(rate, duration),
+                poisson_seed: poisson_seed(c.arrival),
+            };
+            ("constant-arrival-rate", Plan::Open { arrivals, max_vus, duration })
+        }
+        Executor::RampingArrivalRate(r) => {
+            let start = positive_rate("start-rate", r.start_rate).map_err(context)?;
+            let mut stages = Vec::new();
+            for s in &r.stages {
+                stages.push((
+                    Duration::from_millis(s.duration_ms),
+                    positive_rate("stage target", s.target).map_err(context)?,
+                ));
+            }
+            let profile = RateProfile::staged(start, &stages);
+            let duration = profile.duration();
+            if duration.is_zero() || profile.max_rate() == 0.0 {
+                return Err(context(
+                    "ramping-arrival-rate needs stages with a rate and a non-zero duration".into(),
+                ));
+            }
+            let max_vus = nonzero("max-vus", r.max_vus).map_err(context)?;
+            let arrivals = Arrivals::Rate { profile, poisson_seed: poisson_seed(r.arrival) };
+            ("ramping-arrival-rate", Plan::Open { arrivals, max_vus, duration })
+        }
+        Executor::Burst(b) => {
+            let n = nonzero("count", b.count).map_err(context)?;
+            ("burst", Plan::Open { arrivals: Arrivals::AllAtOnce(n), max_vus: n, duration: Duration::ZERO })
+        }
+        Executor::SharedIterations(s) => {
+            let vus = nonzero("vus", s.vus).map_err(context)?;
+            let total = nonzero("iterations", s.iterations).map_err(context)?;
+            let duration = s.max_duration_ms.map(Duration::from_millis).unwrap_or(DEFAULT_MAX_DURATION);
+            (
+                "shared-iterations",
+                Plan::Closed { vus: VuCurve::constant(vus), budget: Budget::Shared(total), duration },
+            )
+        }
+        Executor::Pause(d) => ("pause", Plan::Pause(Duration::from_millis(d))),
+    };
+    Ok(PhaseSpec {
+        name,
+        tags: tags(phase.tags),
+        executor,
+        plan,
+        graceful_stop: phase.graceful_stop_ms.map(Duration::from_millis).unwrap_or(DEFAULT_GRACEFUL_STOP),
+    })
+}
+
+fn latency(stats: &PhaseStats, name: &str) -> Latency {
+    let d = stats.distribution(name);
+    Latency { count: d.count, mean_ms: d.mean, p50_ms: d.p50, p95_ms: d.p95, p99_ms: d.p99, max_ms: d.max }
+}
+
+/// The guest's view of a phase's results (live or final).
+pub fn summary(stats: &PhaseStats) -> PhaseSummary {
+    use std::sync::atomic::Ordering::Relaxed;
+    let elapsed = stats.elapsed();
+    let secs = elapsed.as_secs_f64();
+    let per_s = |n: u64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
+    PhaseSummary {
+        name: stats.name.clone(),
+        elapsed_ms: ms(elapsed),
+        iterations: stats.iterations.load(Relaxed),
+        failed_iterations: stats.failed_iterations.load(Relaxed),
+        dropped_iterations: stats.dropped_iterations.load(Relaxed),
+        in_flight: stats.in_flight.load(Relaxed).max(0) as u32,
+        requests: stats.requests(),
+        errors: stats.errors(),
+        requests_per_second: per_s(stats.requests()),
+        output_tokens_per_second: per_s(stats.output_tokens()),
+        ttft: latency(stats, metric::TTFT),
+        itl: latency(stats, metric::ITL),
+        e2e: latency(stats, metric::E2E),
+    }
+}
+
+impl HostState {
+    fn controller_only(&self, what: &str) -> Result<(), String> {
+        match self.role {
+            Role::Controller => Ok(()),
+            Role::Vu { .. } => Err(format!("load.{what} is only available in drive(), not in an iteration")),
+        }
+    }
+
+    fn start_phase(&self, phase: Phase) -> Result<u32, String> {
+        self.controller_only("start")?;
+        let spec = to_spec(phase, self.run.settings.seed)?;
+        self.run.phases.start(&self.run, spec)
+    }
+}
+
+impl Host for HostState {
+    async fn run(&mut self, phase: Phase) -> wasmtime::Result<Result<PhaseSummary, String>> {
+        let handle = match self.start_phase(phase) {
+            Ok(h) => h,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(self.run.phases.wait(handle).await.map(|stats| summary(&stats)))
+    }
+
+    async fn start(&mut self, phase: Phase) -> wasmtime::Result<Result<u32, String>> {
+        Ok(self.start_phase(phase))
+    }
+
+    async fn wait(&mut self, handle: u32) -> wasmtime::Result<Result<PhaseSummary, String>> {
+        if let Err(e) = self.controller_only("wait") {
+            return Ok(Err(e));
+        }
+        Ok(self.run.phases.wait(handle).await.map(|stats| summary(&stats)))
+    }
+
+    async fn snapshot(&mut self, name: String) -> wasmtime::Result<Option<PhaseSummary>> {
+        Ok(self.run.phases.find(&name).map(|stats| summary(&stats)))
+    }
+}

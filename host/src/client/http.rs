@@ -1,0 +1,668 @@
+//! The host's outbound HTTP client: pooled connections (HTTP/1.1, and HTTP/2 over TLS by ALPN),
+//! host-side timings (connect, time to first byte, total) and a classification of every failure.
+//!
+//! Connect time is measured by wrapping the connector: each new connection carries its
+//! TCP+TLS duration in hyper-util's `Connected::extra`, which the pool copies into every
+//! response's extensions; a shared "taken" flag makes only the first response on that
+//! connection report it, so reused connections report `None`.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use http_body_util::{BodyExt, Full};
+use hyper::Uri;
+use hyper::body::Incoming;
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::rt::{Read, ReadBufCursor, Write};
+use hyper_rustls::{ConfigBuilderExt, HttpsConnector, HttpsConnectorBuilder, MaybeHttpsStream};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use thiserror::Error;
+
+/// Settings of an [`HttpClient`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// Used when a request carries no timeout of its own.
+    pub default_timeout: Duration,
+    /// How long an unused pooled connection is kept open.
+    pub pool_idle_timeout: Duration,
+    /// The most idle connections kept per host.
+    pub pool_max_idle_per_host: usize,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            default_timeout: Duration::from_secs(60),
+            pool_idle_timeout: Duration::from_secs(90),
+            pool_max_idle_per_host: 1024,
+        }
+    }
+}
+
+/// One request to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// An absolute `http://` or `https://` URL.
+    pub url: String,
+    /// Header names and values, sent in order.
+    pub headers: Vec<(String, String)>,
+    /// The request body (empty for none).
+    pub body: Bytes,
+    /// Covers everything up to the last byte of the response; `None` uses the client's default.
+    pub timeout: Option<Duration>,
+}
+
+/// Host-side timings, each measured from the instant just before the request is handed to hyper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timings {
+    /// The TCP (and TLS) connect time of a fresh connection; `None` when a pooled one was reused.
+    pub connect: Option<Duration>,
+    /// Time to the response headers.
+    pub ttfb: Duration,
+    /// Time to the last byte of the body.
+    pub total: Duration,
+}
+
+/// A complete response. An HTTP error status is a response, not an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// The HTTP status code.
+    pub status: u16,
+    /// Header names and values as received (non-UTF-8 values are converted lossily).
+    pub headers: Vec<(String, String)>,
+    /// The whole body.
+    pub body: Bytes,
+    /// When the answer arrived.
+    pub timings: Timings,
+}
+
+/// What kind of failure an [`HttpError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorClass {
+    /// The connection could not be opened (refused, DNS, TLS handshake).
+    Connect,
+    /// No complete answer before the deadline.
+    Timeout,
+    /// The connection was closed or reset before the answer was complete.
+    Reset,
+    /// The request itself is invalid (bad URL, method or header).
+    InvalidRequest,
+    /// Anything else.
+    Other,
+}
+
+impl ErrorClass {
+    /// The class's name as the WIT contract spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Connect => "connect",
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::Reset => "reset",
+            ErrorClass::InvalidRequest => "invalid-request",
+            ErrorClass::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for ErrorClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failed request: its class and a one-line message naming the URL and the cause chain.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{class}: {message}")]
+pub struct HttpError {
+    /// What kind of failure.
+    pub class: ErrorClass,
+    /// One line: the method and URL, then the causes from outermost to innermost.
+    pub message: String,
+}
+
+impl HttpError {
+    fn new(class: ErrorClass, method: &str, url: &str, cause: impl fmt::Display) -> Self {
+        HttpError { class, message: format!("{method} {url}: {cause}") }
+    }
+}
+
+/// A pooled HTTP client; cheap to clone (clones share the pool).
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: Client<TimedConnector, Full<Bytes>>,
+    default_timeout: Duration,
+}
+
+impl fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClient").field("default_timeout", &self.default_timeout).finish_non_exhaustive()
+    }
+}
+
+/// A response whose body is read chunk by chunk, for streaming use (server-sent events).
+pub struct Streaming {
+    /// The HTTP status code.
+    pub status: u16,
+    /// Header names and values as received.
+    pub headers: Vec<(String, String)>,
+    /// The instant just before the request was handed to hyper: the origin of every timing.
+    pub sent_at: Instant,
+    /// Time to the response headers.
+    pub ttfb: Duration,
+    /// Connect time of a fresh connection; `None` when a pooled one was reused.
+    pub connect: Option<Duration>,
+    /// `sent_at` plus the request's timeout: [`Streaming::next_chunk`] fails with
+    /// [`ErrorClass::Timeout`] once it passes.
+    pub deadline: Instant,
+    body: Incoming,
+    method: String,
+    url: String,
+}
+
+impl fmt::Debug for Streaming {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Streaming")
+            .field("status", &self.status)
+            .field("url", &self.url)
+            .field("ttfb", &self.ttfb)
+            .field("connect", &self.connect)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Streaming {
+    /// The next body chunk with the host instant it arrived, or `None` at the end of the body.
+    pub async fn next_chunk(&mut self) -> Result<Option<(Bytes, Instant)>, HttpError> {
+        loop {
+            let frame = match tokio::time::timeout_at(self.deadline.into(), self.body.frame()).await {
+                Err(_) => return Err(self.timeout_error()),
+                Ok(None) => return Ok(None),
+                Ok(Some(Err(e))) => {
+                    return Err(HttpError::new(classify(&e), &self.method, &self.url, chain(&e)));
+                }
+                Ok(Some(Ok(frame))) => frame,
+            };
+            let at = Instant::now();
+            // Trailers and empty data frames carry no body bytes; wait for the next frame.
+            if let Ok(data) = frame.into_data()
+                && !data.is_empty()
+            {
+                return Ok(Some((data, at)));
+            }
+        }
+    }
+
+    /// Reads the rest of the body, up to `limit` bytes (the rest is drained and dropped).
+    pub async fn read_to_end(&mut self, limit: usize) -> Result<Bytes, HttpError> {
+        let mut buf = BytesMut::new();
+        while let Some((chunk, _)) = self.next_chunk().await? {
+            let room = limit.saturating_sub(buf.len());
+            buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        }
+        Ok(buf.freeze())
+    }
+
+    fn timeout_error(&self) -> HttpError {
+        let after = self.deadline.saturating_duration_since(self.sent_at);
+        HttpError::new(
+            ErrorClass::Timeout,
+            &self.method,
+            &self.url,
+            format_args!("no complete response within {after:?}"),
+        )
+    }
+}
+
+impl HttpClient {
+    /// Builds a client with its own connection pool.
+    pub fn new(config: ClientConfig) -> Result<HttpClient, HttpError> {
+        let tls = tls_config().map_err(|e| HttpError {
+            class: ErrorClass::Other,
+            message: format!("cannot set up TLS: {e}"),
+        })?;
+        let mut http = HttpConnector::new();
+        // SSE chunks are tiny; Nagle would hold them back and distort every inter-token gap.
+        http.set_nodelay(true);
+        http.enforce_http(false);
+        let https = HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .wrap_connector(http);
+        let inner = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(config.pool_idle_timeout)
+            .pool_max_idle_per_host(config.pool_max_idle_per_host)
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .build(TimedConnector { inner: https });
+        Ok(HttpClient { inner, default_timeout: config.default_timeout })
+    }
+
+    /// The timeout used for requests that carry none.
+    pub fn default_timeout(&self) -> Duration {
+        self.default_timeout
+    }
+
+    /// Sends a request and reads the whole response body before the deadline.
+    pub async fn send(&self, req: Request) -> Result<Response, HttpError> {
+        let mut streaming = self.start(req).await?;
+        let mut body = BytesMut::new();
+        let mut last = streaming.sent_at + streaming.ttfb;
+        while let Some((chunk, at)) = streaming.next_chunk().await? {
+            body.extend_from_slice(&chunk);
+            last = at;
+        }
+        Ok(Response {
+            status: streaming.status,
+            headers: std::mem::take(&mut streaming.headers),
+            body: body.freeze(),
+            timings: Timings {
+                connect: streaming.connect,
+                ttfb: streaming.ttfb,
+                total: last.saturating_duration_since(streaming.sent_at),
+            },
+        })
+    }
+
+    /// Sends a request and returns once the response headers arrive; the body is then read
+    /// with [`Streaming::next_chunk`]. The request's timeout (or the default) sets the deadline.
+    pub async fn start(&self, req: Request) -> Result<Streaming, HttpError> {
+        let timeout = req.timeout.unwrap_or(self.default_timeout);
+        let hyper_req = build_request(&req)?;
+        let Request { method, url, .. } = req;
+        let sent_at = Instant::now();
+        let deadline = sent_at + timeout;
+        let response = match tokio::time::timeout_at(deadline.into(), self.inner.request(hyper_req)).await {
+            Err(_) => {
+                return Err(HttpError::new(
+                    ErrorClass::Timeout,
+                    &method,
+                    &url,
+                    format_args!("no response headers within {timeout:?}"),
+                ));
+            }
+            Ok(Err(e)) => return Err(HttpError::new(classify(&e), &method, &url, chain(&e))),
+            Ok(Ok(response)) => response,
+        };
+        let ttfb = sent_at.elapsed();
+        let connect = response
+            .extensions()
+            .get::<ConnectInfo>()
+            .and_then(|info| (!info.taken.swap(true, Ordering::AcqRel)).then_some(info.duration));
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        Ok(Streaming {
+            status,
+            headers,
+            sent_at,
+            ttfb,
+            connect,
+            deadline,
+            body: response.into_body(),
+            method,
+            url,
+        })
+    }
+}
+
+/// Native CA roots with the ring provider named explicitly (so a second rustls provider in the
+/// build cannot make the process default ambiguous). A machine without a CA bundle falls back to
+/// an empty store: plain HTTP still works and HTTPS fails at the handshake with "unknown issuer".
+fn tls_config() -> Result<rustls::ClientConfig, rustls::Error> {
+    let builder = || {
+        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+    };
+    Ok(match builder()?.with_native_roots() {
+        Ok(with_roots) => with_roots.with_no_client_auth(),
+        Err(_) => builder()?.with_root_certificates(rustls::RootCertStore::empty()).with_no_client_auth(),
+    })
+}
+
+fn build_request(req: &Request) -> Result<hyper::Request<Full<Bytes>>, HttpError> {
+    let invalid = |cause: String| HttpError::new(ErrorClass::InvalidRequest, &req.method, &req.url, cause);
+    let method = hyper::Method::from_bytes(req.method.as_bytes())
+        .map_err(|_| invalid(format!("invalid method {:?}", req.method)))?;
+    let uri: Uri = req.url.parse().map_err(|e| invalid(format!("invalid URL: {e}")))?;
+    match uri.scheme_str() {
+        Some("http" | "https") => {}
+        Some(other) => {
+            return Err(invalid(format!("unsupported scheme {other:?} (use http or https)")));
+        }
+        None => {
+            return Err(invalid("the URL must be absolute (http:// or https://)".into()));
+        }
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(invalid("the URL has no host".into()));
+    }
+    let mut builder = hyper::Request::builder().method(method).uri(uri);
+    for (name, value) in &req.headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| invalid(format!("invalid header name {name:?}")))?;
+        let value =
+            HeaderValue::from_str(value).map_err(|_| invalid(format!("invalid value for header {name}")))?;
+        builder = builder.header(name, value);
+    }
+    builder.body(Full::new(req.body.clone())).map_err(|e| invalid(e.to_string()))
+}
+
+/// Classifies a failure by walking its source chain, outermost first.
+fn classify(err: &(dyn StdError + 'static)) -> ErrorClass {
+    if let Some(e) = err.downcast_ref::<hyper_util::client::legacy::Error>()
+        && e.is_connect()
+    {
+        return ErrorClass::Connect;
+    }
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if let Some(io) = e.downcast_ref::<io::Error>() {
+            match io.kind() {
+                io::ErrorKind::ConnectionRefused
+                | io::ErrorKind::NotFound
+                | io::ErrorKind::AddrNotAvailable
+                | io::ErrorKind::HostUnreachable
+                | io::ErrorKind::NetworkUnreachable => return ErrorClass::Connect,
+                io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::BrokenPipe
+                | io::ErrorKind::UnexpectedEof => return ErrorClass::Reset,
+                io::ErrorKind::TimedOut => return ErrorClass::Timeout,
+                _ => {}
+            }
+        }
+        if let Some(h) = e.downcast_ref::<hyper::Error>() {
+            if h.is_timeout() {
+                return ErrorClass::Timeout;
+            }
+            if h.is_incomplete_message() || h.is_canceled() || h.is_closed() || h.is_body_write_aborted() {
+                // Keep walking: an io::Error underneath may say more, but this is already a reset.
+                return deeper_io_class(e).unwrap_or(ErrorClass::Reset);
+            }
+        }
+        cur = e.source();
+    }
+    ErrorClass::Other
+}
+
+fn deeper_io_class(err: &(dyn StdError + 'static)) -> Option<ErrorClass> {
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        if let Some(io) = e.downcast_ref::<io::Error>()
+            && io.kind() == io::ErrorKind::TimedOut
+        {
+            return Some(ErrorClass::Timeout);
+        }
+        cur = e.source();
+    }
+    None
+}
+
+/// The error and its causes on one line, skipping a cause that repeats its parent's text.
+fn chain(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = cur {
+        let text = e.to_string().replace(['\n', '\r'], " ");
+        if parts.last().is_none_or(|last| !last.contains(&text)) {
+            parts.push(text);
+        }
+        cur = e.source();
+    }
+    parts.join(": ")
+}
+
+/// Connect duration of one connection, shared by every response on it.
+#[derive(Clone, Debug)]
+struct ConnectInfo {
+    duration: Duration,
+    taken: Arc<AtomicBool>,
+}
+
+type BoxError = Box<dyn StdError + Send + Sync>;
+type InnerIo = MaybeHttpsStream<TokioIo<tokio::net::TcpStream>>;
+
+/// Wraps the HTTPS connector to time each new connection (TCP connect plus TLS handshake).
+#[derive(Clone)]
+struct TimedConnector {
+    inner: HttpsConnector<HttpConnector>,
+}
+
+impl tower_service::Service<Uri> for TimedConnector {
+    type Response = TimedIo;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<TimedIo, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        let started = Instant::now();
+        let fut = self.inner.call(uri);
+        Box::pin(async move {
+            let io = fut.await?;
+            Ok(TimedIo {
+                inner: io,
+                info: ConnectInfo { duration: started.elapsed(), taken: Arc::new(AtomicBool::new(false)) },
+            })
+        })
+    }
+}
+
+/// A connection that reports its connect duration through `Connected::extra`.
+struct TimedIo {
+    inner: InnerIo,
+    info: ConnectInfo,
+}
+
+impl Connection for TimedIo {
+    fn connected(&self) -> Connected {
+        self.inner.connected().extra(self.info.clone())
+    }
+}
+
+impl Read for TimedIo {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl Write for TimedIo {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::*;
+
+    fn client() -> HttpClient {
+        HttpClient::new(ClientConfig::default()).expect("client")
+    }
+
+    fn get(url: String) -> Request {
+        Request {
+            method: "GET".into(),
+            url,
+            headers: vec![],
+            body: Bytes::new(),
+            timeout: Some(Duration::from_secs(5)),
+        }
+    }
+
+    #[tokio::test]
+    async fn reuses_connection_and_reports_connect_once() {
+        let (addr, conns) = hyper_server().await;
+        let c = client();
+        let first = c.send(get(format!("http://{addr}/a"))).await.expect("first");
+        assert_eq!((first.status, &first.body[..]), (200, &b"hello /a"[..]));
+        assert!(first.timings.connect.is_some());
+        assert!(first.timings.connect <= Some(first.timings.ttfb));
+        assert!(first.timings.ttfb <= first.timings.total);
+        let second = c.send(get(format!("http://{addr}/b"))).await.expect("second");
+        assert_eq!(&second.body[..], b"hello /b");
+        assert_eq!(second.timings.connect, None);
+        assert_eq!(load(&conns), 1);
+    }
+
+    #[tokio::test]
+    async fn error_status_is_a_response() {
+        let (addr, _) = script_server(vec![full_response(503, "text/plain", "busy")]).await;
+        let r = client().send(get(format!("http://{addr}/"))).await.expect("response");
+        assert_eq!((r.status, &r.body[..]), (503, &b"busy"[..]));
+        assert!(r.headers.iter().any(|(k, v)| k == "content-type" && v == "text/plain"));
+    }
+
+    #[tokio::test]
+    async fn sends_method_headers_and_body() {
+        let (addr, mut bodies) = script_server(vec![full_response(200, "text/plain", "ok")]).await;
+        let req = Request {
+            method: "POST".into(),
+            url: format!("http://{addr}/x"),
+            headers: vec![("x-test".into(), "1".into())],
+            body: Bytes::from_static(b"payload"),
+            timeout: None,
+        };
+        assert_eq!(client().send(req).await.expect("ok").status, 200);
+        assert_eq!(bodies.recv().await.expect("body"), b"payload");
+    }
+
+    #[tokio::test]
+    async fn connection_refused_is_connect() {
+        let addr = closed_port().await;
+        let url = format!("http://{addr}/v1");
+        let e = client().send(get(url.clone())).await.expect_err("refused");
+        assert_eq!(e.class, ErrorClass::Connect);
+        assert!(e.message.contains(&url), "{}", e.message);
+        assert!(e.message.to_lowercase().contains("refused"), "{}", e.message);
+        assert!(!e.message.contains('\n'));
+    }
+
+    #[tokio::test]
+    async fn tls_handshake_failure_is_connect() {
+        let (addr, _) = hyper_server().await;
+        let e = client().send(get(format!("https://{addr}/"))).await.expect_err("not TLS");
+        assert_eq!(e.class, ErrorClass::Connect, "{}", e.message);
+    }
+
+    #[tokio::test]
+    async fn invalid_requests_are_classified() {
+        let c = client();
+        let mut bad = vec![get("not a url".into()), get("ftp://127.0.0.1/".into()), get("/relative".into())];
+        bad.push(Request { method: "G T".into(), ..get("http://127.0.0.1:1/".into()) });
+        bad.push(Request {
+            headers: vec![("bad name".into(), "v".into())],
+            ..get("http://127.0.0.1:1/".into())
+        });
+        bad.push(Request { headers: vec![("x".into(), "a\nb".into())], ..get("http://127.0.0.1:1/".into()) });
+        for req in bad {
+            let e = c.send(req.clone()).await.expect_err("invalid");
+            assert_eq!(e.class, ErrorClass::InvalidRequest, "{req:?}: {}", e.message);
+        }
+    }
+
+    #[tokio::test]
+    async fn stall_before_headers_times_out() {
+        let (addr, _) = script_server(vec![Step::Sleep(Duration::from_secs(3))]).await;
+        let t = Instant::now();
+        let req = Request { timeout: Some(Duration::from_millis(100)), ..get(format!("http://{addr}/")) };
+        let e = client().send(req).await.expect_err("stall");
+        assert_eq!(e.class, ErrorClass::Timeout);
+        assert!(t.elapsed() < Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn streaming_chunks_carry_arrival_time_and_stall_times_out() {
+        let ms = Duration::from_millis;
+        let script =
+            vec![sse_head(), chunk("a"), Step::Sleep(ms(50)), chunk("b"), Step::Sleep(ms(3000)), end()];
+        let (addr, _) = script_server(script).await;
+        let req = Request { timeout: Some(ms(400)), ..get(format!("http://{addr}/")) };
+        let mut s = client().start(req).await.expect("start");
+        assert_eq!(s.status, 200);
+        let (a, at_a) = s.next_chunk().await.expect("a").expect("some");
+        let (b, at_b) = s.next_chunk().await.expect("b").expect("some");
+        assert_eq!((&a[..], &b[..]), (&b"a"[..], &b"b"[..]));
+        assert!(at_b - at_a >= ms(45), "{:?}", at_b - at_a);
+        assert!(at_a >= s.sent_at + s.ttfb);
+        let e = s.next_chunk().await.expect_err("stall");
+        assert_eq!(e.class, ErrorClass::Timeout);
+    }
+
+    #[tokio::test]
+    async fn reset_and_close_mid_body_are_reset() {
+        for last in [Some(Step::Reset), None] {
+            let mut script = vec![sse_head(), chunk("a"), Step::Sleep(Duration::from_millis(20))];
+            script.extend(last.clone());
+            let (addr, _) = script_server(script).await;
+            let mut s = client().start(get(format!("http://{addr}/"))).await.expect("start");
+            assert!(s.next_chunk().await.expect("a").is_some());
+            let e = s.next_chunk().await.expect_err("cut");
+            assert_eq!(e.class, ErrorClass::Reset, "{last:?}: {}", e.message);
+        }
+    }
+
+    #[tokio::test]
+    async fn reset_before_headers_is_reset() {
+        let (addr, _) = script_server(vec![Step::Reset]).await;
+        let e = client().send(get(format!("http://{addr}/"))).await.expect_err("reset");
+        assert_eq!(e.class, ErrorClass::Reset, "{}", e.message);
+    }
+
+    #[test]
+    fn class_names_match_the_contract() {
+        let all = [
+            ErrorClass::Connect,
+            ErrorClass::Timeout,
+            ErrorClass::Reset,
+            ErrorClass::InvalidRequest,
+            ErrorClass::Other,
+        ];
+        let names: Vec<_> = all.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names, ["connect", "timeout", "reset", "invalid-request", "other"]);
+    }
+}

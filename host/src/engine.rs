@@ -1,0 +1,269 @@
+//! The Wasm engine: wasmtime's configuration, loading scenario components (through an on-disk
+//! cache of compiled code), checking the WIT version a component was built against, and linking
+//! the capabilities so VU instances can be created cheaply from one [`ScenarioPre`].
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine};
+
+use crate::capabilities::HostState;
+
+/// Host bindings generated from `wit/`. Every import is async (the host implements them on
+/// tokio) and trappable (a host failure becomes a trap, not a panic).
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "scenario",
+        imports: { default: async | trappable },
+        exports: { default: async },
+    });
+}
+
+pub use bindings::{Scenario, ScenarioPre};
+
+/// The WIT package this host implements. Components built against a semver-compatible version
+/// run; others are refused before instantiation with a message naming both versions.
+pub const WIT_PACKAGE: &str = "runner:scenario";
+/// The version of [`WIT_PACKAGE`] in `wit/`.
+pub const WIT_VERSION: &str = "0.1.0";
+
+/// How often the epoch ticks: a guest that computes without calling the host yields to the
+/// scheduler at least this often, so one busy VU cannot starve the others or the timers.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Why a `.wasm` file could not be turned into a runnable scenario.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not a WebAssembly file (no `\\0asm` header)")]
+    NotWasm { path: PathBuf },
+    #[error(
+        "{path} is a core WebAssembly module, not a component: build it for wasm32-wasip2 \
+         (or run it through `wasm-tools component new`)"
+    )]
+    CoreModule { path: PathBuf },
+    #[error("{path} is not a valid component: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("{path} is not a runner scenario: it does not export {WIT_PACKAGE}/guest")]
+    NotAScenario { path: PathBuf },
+    #[error(
+        "{path} was built for {WIT_PACKAGE}@{found}, but this runner provides \
+         {WIT_PACKAGE}@{WIT_VERSION}: rebuild the scenario against this version's wit/"
+    )]
+    IncompatibleVersion { path: PathBuf, found: String },
+    #[error("{path} imports {import}, which this runner does not provide")]
+    UnknownImport { path: PathBuf, import: String },
+    #[error("internal engine error: {0}")]
+    Engine(String),
+}
+
+/// A compiled scenario, ready to instantiate as many times as the run needs.
+pub struct LoadedScenario {
+    pub engine: Engine,
+    pub pre: ScenarioPre<HostState>,
+    /// The `runner:scenario` version the component was built against.
+    pub wit_version: String,
+    /// Whether the compiled code came from the on-disk cache.
+    pub from_cache: bool,
+    ticker: Arc<AtomicBool>,
+}
+
+impl Drop for LoadedScenario {
+    fn drop(&mut self) {
+        self.ticker.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Options for [`load`].
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Where compiled components are cached; `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self { cache_dir: default_cache_dir() }
+    }
+}
+
+/// `$RUNNER_CACHE_DIR`, else `$XDG_CACHE_HOME/runner`, else `$HOME/.cache/runner`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("RUNNER_CACHE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(dir).join("runner"));
+    }
+    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache").join("runner"))
+}
+
+fn engine_config() -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    // Component-model async is not used by the WIT (its functions are synchronous for every
+    // guest language); turning it off makes each host call cheaper.
+    config.concurrency_support(false);
+    config
+}
+
+fn engine_error(e: impl std::fmt::Display) -> LoadError {
+    LoadError::Engine(e.to_string())
+}
+
+/// Reads, compiles (or fetches from the cache), checks and links a scenario component.
+pub fn load(path: &Path, options: &EngineOptions) -> Result<LoadedScenario, LoadError> {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: path.into(), source })?;
+    let engine = Engine::new(&engine_config()).map_err(engine_error)?;
+    let (component, from_cache) = compile(&engine, path, &bytes, options)?;
+    let wit_version = check_contract(&engine, &component, path)?;
+
+    let mut linker: Linker<HostState> = Linker::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(engine_error)?;
+    Scenario::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(&mut linker, |s| s)
+        .map_err(engine_error)?;
+    let instance_pre = linker
+        .instantiate_pre(&component)
+        .map_err(|e| LoadError::Invalid { path: path.into(), message: one_line(&e) })?;
+    let pre = ScenarioPre::new(instance_pre).map_err(|_| LoadError::NotAScenario { path: path.into() })?;
+
+    let ticker = Arc::new(AtomicBool::new(false));
+    spawn_epoch_ticker(engine.clone(), ticker.clone());
+    Ok(LoadedScenario { engine, pre, wit_version, from_cache, ticker })
+}
+
+/// The error chain on one line, for messages a user reads.
+pub fn one_line(e: &wasmtime::Error) -> String {
+    format!("{e:#}").replace('\n', " ")
+}
+
+fn compile(
+    engine: &Engine,
+    path: &Path,
+    bytes: &[u8],
+    options: &EngineOptions,
+) -> Result<(Component, bool), LoadError> {
+    if !bytes.starts_with(b"\0asm") {
+        return Err(LoadError::NotWasm { path: path.into() });
+    }
+    // A core module has version 1 and layer 0 in its header; a component has layer 1.
+    if bytes.len() >= 8 && bytes[6..8] == [0, 0] {
+        return Err(LoadError::CoreModule { path: path.into() });
+    }
+    let cached = options.cache_dir.as_ref().map(|dir| dir.join(cache_key(engine, bytes)));
+    if let Some(file) = cached.as_ref().filter(|f| f.exists()) {
+        // SAFETY: the file was written by `Component::serialize` from this same engine
+        // configuration (its name includes the engine's compatibility hash and the
+        // component's digest), into a cache directory owned by the user running runner.
+        if let Ok(component) = unsafe { Component::deserialize_file(engine, file) } {
+            return Ok((component, true));
+        }
+    }
+    let component = Component::new(engine, bytes)
+        .map_err(|e| LoadError::Invalid { path: path.into(), message: one_line(&e) })?;
+    if let Some(file) = cached {
+        // The cache is an optimisation: failing to write it is not an error of the run.
+        let _ = write_cache(&component, &file);
+    }
+    Ok((component, false))
+}
+
+fn cache_key(engine: &Engine, bytes: &[u8]) -> String {
+    let mut hasher = std::hash::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    let digest = Sha256::digest(bytes);
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("{hex}-{:016x}.cwasm", hasher.finish())
+}
+
+fn write_cache(component: &Component, file: &Path) -> std::io::Result<()> {
+    let serialized = component.serialize().map_err(std::io::Error::other)?;
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = file.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, serialized)?;
+    std::fs::rename(tmp, file)
+}
+
+/// Checks that the component speaks our contract: it exports `runner:scenario/guest` and every
+/// `runner:scenario/*` import or export has a version this host is compatible with. Returns
+/// the version found.
+fn check_contract(engine: &Engine, component: &Component, path: &Path) -> Result<String, LoadError> {
+    let ty = component.component_type();
+    let ours = format!("{WIT_PACKAGE}/");
+    let mut found: Option<String> = None;
+    let names = ty
+        .imports(engine)
+        .map(|(n, _)| n.to_string())
+        .chain(ty.exports(engine).map(|(n, _)| n.to_string()))
+        .collect::<Vec<_>>();
+    for name in &names {
+        let Some(rest) = name.strip_prefix(&ours) else { continue };
+        let version = rest.split_once('@').map(|(_, v)| v.to_string()).unwrap_or_default();
+        if !compatible(&version) {
+            return Err(LoadError::IncompatibleVersion { path: path.into(), found: version });
+        }
+        found.get_or_insert(version);
+    }
+    let exports_guest =
+        ty.exports(engine).any(|(n, _)| n.strip_prefix(&ours).is_some_and(|r| r.starts_with("guest")));
+    if !exports_guest {
+        return Err(LoadError::NotAScenario { path: path.into() });
+    }
+    for name in ty.imports(engine).map(|(n, _)| n) {
+        if !(name.starts_with(&ours) || name.starts_with("wasi:")) {
+            return Err(LoadError::UnknownImport { path: path.into(), import: name.to_string() });
+        }
+    }
+    Ok(found.unwrap_or_else(|| WIT_VERSION.to_string()))
+}
+
+/// Semver compatibility with [`WIT_VERSION`]: same major (and, before 1.0, same minor), and not
+/// newer than the host (a newer guest may call functions this host lacks).
+pub fn compatible(guest: &str) -> bool {
+    let (Ok(g), Ok(h)) = (semver::Version::parse(guest), semver::Version::parse(WIT_VERSION)) else {
+        return false;
+    };
+    g.major == h.major && (h.major > 0 || g.minor == h.minor) && g <= h
+}
+
+fn spawn_epoch_ticker(engine: Engine, stop: Arc<AtomicBool>) {
+    std::thread::Builder::new()
+        .name("runner-epoch".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(EPOCH_TICK);
+                engine.increment_epoch();
+            }
+        })
+        .expect("spawning the epoch thread");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wit_version_matches_the_wit_files() {
+        let world = include_str!("../../wit/world.wit");
+        assert!(world.contains(&format!("package {WIT_PACKAGE}@{WIT_VERSION};")));
+    }
+
+    #[test]
+    fn semver_rules() {
+        assert!(compatible("0.1.0"));
+        assert!(!compatible("0.2.0"));
+        assert!(!compatible("1.1.0"));
+        assert!(!compatible("0.1.99"), "a newer patch may use imports this host lacks");
+        assert!(!compatible(""));
+    }
+}

@@ -1,0 +1,21 @@
+//! `runner`: a WebAssembly-scriptable benchmark runner for LLM inference servers.
+//!
+//! A scenario is a Wasm component (see `wit/`) that scripts traffic; this crate is the native host
+//! that runs it. The modules mirror the architecture:
+//!
+//! - [`engine`]: wasmtime set-up, loading and caching components, the WIT version check.
+//! - [`capabilities`]: one module per WIT interface (`clock`, `log`, `params`, `metrics`, `http`,
+//!   `llm`, `load`), each implementing what the guest imports.
+//! - [`load`]: the executors that run phases natively on many virtual users (VUs).
+//! - [`stats`]: HdrHistogram-backed recording of every measurement, per phase and tag set.
+//! - [`client`]: outbound HTTP with host-side timings, the SSE parser and OpenAI-compatible calls.
+//! - [`mock`]: the built-in simulated OpenAI-compatible server.
+//! - [`run`]: one `runner play`: from a `.wasm` file to a run folder with the reports.
+
+pub mod capabilities;
+pub mod client;
+pub mod engine;
+pub mod load;
+pub mod mock;
+pub mod run;
+pub mod stats;

@@ -1,0 +1,303 @@
+//! The mock's HTTP surface: routing, request validation, OpenAI-style error objects and the response
+//! body type (a whole buffer, or a channel fed by a generator task).
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use super::generate::{self, Job, Kind};
+use super::{RequestGuard, Shared};
+
+/// Largest request body accepted; far above any real prompt, small enough to bound memory.
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// Largest output a request may ask for, standing in for a model's context length.
+pub(super) const MAX_TOKENS: u64 = 1 << 20;
+
+/// Events buffered between a generator and its connection; a slow reader applies backpressure beyond.
+const STREAM_BUFFER: usize = 16;
+
+/// The id of the only model served.
+const MODEL: &str = "mock";
+
+/// A response body: either complete up front, or streamed from a generator task.
+pub(super) enum MockBody {
+    /// A body known in full (gives hyper a Content-Length).
+    Full(Full<Bytes>),
+    /// SSE events as the generator produces them; dropping it tells the generator to stop.
+    Stream(mpsc::Receiver<Bytes>),
+}
+
+impl Body for MockBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        match self.get_mut() {
+            MockBody::Full(full) => Pin::new(full).poll_frame(cx),
+            MockBody::Stream(rx) => rx.poll_recv(cx).map(|event| event.map(|b| Ok(Frame::data(b)))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            MockBody::Full(full) => full.is_end_stream(),
+            MockBody::Stream(_) => false,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            MockBody::Full(full) => full.size_hint(),
+            MockBody::Stream(_) => SizeHint::default(),
+        }
+    }
+}
+
+/// Why a request was refused, rendered as an OpenAI-style error object.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum RequestError {
+    /// The body could not be read off the connection.
+    #[error("could not read the request body: {0}")]
+    Body(String),
+    /// The body exceeded [`MAX_BODY`].
+    #[error("the request body exceeds {MAX_BODY} bytes")]
+    TooLarge,
+    /// The body is not JSON, or not the expected shape.
+    #[error("invalid request body: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A required field is absent.
+    #[error("'{0}' is a required property")]
+    Missing(&'static str),
+    /// `max_tokens` is zero or above [`MAX_TOKENS`].
+    #[error("max_tokens must be between 1 and {MAX_TOKENS}, got {0}")]
+    MaxTokens(u64),
+    /// No such path.
+    #[error("no route for {0}")]
+    NotFound(String),
+    /// A known path with the wrong method.
+    #[error("method {0} is not allowed on {1}")]
+    Method(Method, String),
+}
+
+impl RequestError {
+    fn status(&self) -> StatusCode {
+        match self {
+            RequestError::Body(_) | RequestError::Json(_) | RequestError::Missing(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            RequestError::MaxTokens(_) => StatusCode::BAD_REQUEST,
+            RequestError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            RequestError::NotFound(_) => StatusCode::NOT_FOUND,
+            RequestError::Method(..) => StatusCode::METHOD_NOT_ALLOWED,
+        }
+    }
+
+    fn error_type(&self) -> &'static str {
+        match self {
+            RequestError::NotFound(_) => "not_found_error",
+            _ => "invalid_request_error",
+        }
+    }
+
+    fn param(&self) -> Option<&'static str> {
+        match self {
+            RequestError::Missing(p) => Some(p),
+            RequestError::MaxTokens(_) => Some("max_tokens"),
+            _ => None,
+        }
+    }
+
+    fn into_response(self) -> Response<MockBody> {
+        let body = serde_json::json!({
+            "error": {
+                "message": self.to_string(),
+                "type": self.error_type(),
+                "param": self.param(),
+                "code": self.status().as_u16(),
+            }
+        });
+        json_response(self.status(), Bytes::from(body.to_string()))
+    }
+}
+
+/// `stream_options` of a request.
+#[derive(Debug, Default, Deserialize)]
+struct StreamOptions {
+    #[serde(default)]
+    include_usage: Option<bool>,
+}
+
+/// The fields of a chat or completions request that the mock looks at; the rest are ignored.
+#[derive(Debug, Deserialize)]
+struct GenRequest {
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    stream: Option<bool>,
+    #[serde(default)]
+    max_tokens: Option<u64>,
+    #[serde(default)]
+    max_completion_tokens: Option<u64>,
+    #[serde(default)]
+    stream_options: Option<StreamOptions>,
+    #[serde(default)]
+    messages: Option<Vec<serde_json::Value>>,
+    #[serde(default)]
+    prompt: Option<serde_json::Value>,
+}
+
+/// Serves one request. Never fails: every problem becomes an HTTP error response.
+pub(super) async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<MockBody>, Infallible> {
+    let guard = RequestGuard::new(shared.counters.clone());
+    let path = req.uri().path().to_string();
+    let method = req.method().clone();
+    let kind = match (path.as_str(), &method) {
+        ("/", &Method::GET) => return Ok(finish(guard, text_response(StatusCode::OK, "ok"))),
+        ("/health", &Method::GET) => return Ok(finish(guard, text_response(StatusCode::OK, ""))),
+        ("/v1/models", &Method::GET) => return Ok(finish(guard, models())),
+        ("/v1/chat/completions", &Method::POST) => Kind::Chat,
+        ("/v1/completions", &Method::POST) => Kind::Completion,
+        ("/" | "/health" | "/v1/models" | "/v1/chat/completions" | "/v1/completions", _) => {
+            return Ok(finish(guard, RequestError::Method(method, path).into_response()));
+        }
+        _ => return Ok(finish(guard, RequestError::NotFound(path).into_response())),
+    };
+    let (job, streaming) = match parse(&shared, kind, req).await {
+        Ok(parsed) => parsed,
+        Err(e) => return Ok(finish(guard, e.into_response())),
+    };
+    if streaming {
+        let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+        tokio::spawn(generate::stream(shared, guard, job, tx));
+        let mut resp = Response::new(MockBody::Stream(rx));
+        let headers = resp.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        Ok(resp)
+    } else {
+        let body = generate::complete(shared, guard, job).await;
+        Ok(json_response(StatusCode::OK, body))
+    }
+}
+
+/// Reads and validates a generation request; returns the job and whether it streams.
+async fn parse(shared: &Shared, kind: Kind, req: Request<Incoming>) -> Result<(Job, bool), RequestError> {
+    let bytes = Limited::new(req.into_body(), MAX_BODY)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                RequestError::TooLarge
+            } else {
+                RequestError::Body(e.to_string())
+            }
+        })?
+        .to_bytes();
+    let r: GenRequest = serde_json::from_slice(&bytes)?;
+    let prompt_tokens = match kind {
+        Kind::Chat => {
+            r.messages.as_deref().ok_or(RequestError::Missing("messages"))?.iter().map(message_words).sum()
+        }
+        Kind::Completion => prompt_words(r.prompt.as_ref().ok_or(RequestError::Missing("prompt"))?),
+    };
+    let max_tokens = match r.max_completion_tokens.or(r.max_tokens) {
+        Some(n) if n == 0 || n > MAX_TOKENS => return Err(RequestError::MaxTokens(n)),
+        Some(n) => u32::try_from(n).map_err(|_| RequestError::MaxTokens(n))?,
+        None => shared.cfg.default_max_tokens,
+    };
+    let seq = shared.next_seq.fetch_add(1, Ordering::Relaxed);
+    let id = match kind {
+        Kind::Chat => format!("chatcmpl-mock-{seq}"),
+        Kind::Completion => format!("cmpl-mock-{seq}"),
+    };
+    let created = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let job = Job {
+        kind,
+        seq,
+        id,
+        created,
+        model: r.model.unwrap_or_else(|| MODEL.to_string()),
+        max_tokens,
+        prompt_tokens,
+        include_usage: r.stream_options.unwrap_or_default().include_usage.unwrap_or(false),
+    };
+    Ok((job, r.stream.unwrap_or(false)))
+}
+
+/// Approximate prompt tokens of one chat message: words of its text content.
+fn message_words(message: &serde_json::Value) -> u64 {
+    match message.get("content") {
+        Some(serde_json::Value::String(s)) => words(s),
+        // Multi-part content: count the text parts.
+        Some(serde_json::Value::Array(parts)) => {
+            parts.iter().filter_map(|p| p.get("text").and_then(|t| t.as_str())).map(words).sum()
+        }
+        _ => 0,
+    }
+}
+
+/// Approximate prompt tokens of a completions `prompt`: a string, strings, token ids, or lists of ids.
+fn prompt_words(prompt: &serde_json::Value) -> u64 {
+    match prompt {
+        serde_json::Value::String(s) => words(s),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(|item| match item {
+                serde_json::Value::String(s) => words(s),
+                serde_json::Value::Number(_) => 1,
+                serde_json::Value::Array(ids) => ids.len() as u64,
+                _ => 0,
+            })
+            .sum(),
+        _ => 0,
+    }
+}
+
+fn words(s: &str) -> u64 {
+    s.split_whitespace().count() as u64
+}
+
+fn finish(guard: RequestGuard, resp: Response<MockBody>) -> Response<MockBody> {
+    guard.finish();
+    resp
+}
+
+fn models() -> Response<MockBody> {
+    let body = serde_json::json!({
+        "object": "list",
+        "data": [{ "id": MODEL, "object": "model", "created": 0, "owned_by": "runner" }],
+    });
+    json_response(StatusCode::OK, Bytes::from(body.to_string()))
+}
+
+fn text_response(status: StatusCode, text: &'static str) -> Response<MockBody> {
+    let mut resp = Response::new(MockBody::Full(Full::new(Bytes::from_static(text.as_bytes()))));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    resp
+}
+
+fn json_response(status: StatusCode, body: Bytes) -> Response<MockBody> {
+    let mut resp = Response::new(MockBody::Full(Full::new(body)));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp
+}

@@ -1,0 +1,245 @@
+//! Token generation for the mock: the absolute send schedule, slot acquisition, the SSE producer task
+//! and the non-streaming wait.
+//!
+//! Every token time is computed from the instant the request got its slot (`t0`), never from the
+//! previous token, so timer lateness does not accumulate and the mean inter-token latency is exact.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
+use tokio::time::{Instant, sleep_until};
+
+use super::{MockConfig, RequestGuard, Shared, WaitingGuard};
+
+/// The words the mock "generates", one per token, cycled. Plain ASCII, so they never need JSON escaping.
+const WORDS: [&str; 8] = ["the ", "quick ", "brown ", "fox ", "jumps ", "over ", "lazy ", "dogs "];
+
+/// Upper bound on a schedule offset, so `Instant + offset` can never overflow whatever the config.
+const MAX_OFFSET: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// The text of token `k`.
+pub(super) fn word(k: u64) -> &'static str {
+    // `k % len` is below 8, so the index is always in range.
+    WORDS[(k % WORDS.len() as u64) as usize]
+}
+
+/// The full text of `n` tokens.
+pub(super) fn text(n: u32) -> String {
+    (0..u64::from(n)).map(word).collect()
+}
+
+/// Yields the offset from `t0` at which each successive token is due.
+pub(super) struct Schedule {
+    ttft: u128,
+    itl: u128,
+    jitter: i64,
+    rng: Option<StdRng>,
+    k: u128,
+    prev: u128,
+}
+
+impl Schedule {
+    /// The schedule of the `seq`-th generation request under `cfg`. Jitter is seeded from the config's
+    /// seed and `seq`, so a run with the same seed and request order replays the same schedule.
+    pub(super) fn new(cfg: &MockConfig, seq: u64) -> Self {
+        let jitter = i64::try_from(cfg.jitter.as_nanos()).unwrap_or(i64::MAX);
+        // Splitmix-style mixing keeps neighbouring requests' streams unrelated.
+        let rng = (jitter > 0).then(|| {
+            StdRng::seed_from_u64(cfg.seed ^ seq.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        });
+        Self { ttft: cfg.ttft.as_nanos(), itl: cfg.itl.as_nanos(), jitter, rng, k: 0, prev: 0 }
+    }
+
+    /// The offset of the next token: `ttft + k·itl ± jitter`, clamped so it never precedes the previous
+    /// token (or `t0`).
+    pub(super) fn next_offset(&mut self) -> Duration {
+        let nominal = self.ttft.saturating_add(self.k.saturating_mul(self.itl));
+        self.k += 1;
+        let shifted = match self.rng.as_mut() {
+            Some(rng) => {
+                let delta = rng.random_range(-self.jitter..=self.jitter);
+                if delta >= 0 {
+                    nominal.saturating_add(delta.unsigned_abs().into())
+                } else {
+                    nominal.saturating_sub(delta.unsigned_abs().into())
+                }
+            }
+            None => nominal,
+        };
+        let at = shifted.max(self.prev).min(MAX_OFFSET.as_nanos());
+        self.prev = at;
+        // `at` is at most MAX_OFFSET in nanoseconds, which fits a u64.
+        Duration::from_nanos(u64::try_from(at).unwrap_or(u64::MAX))
+    }
+}
+
+/// Waits for a generation slot in FIFO order; `None` when capacity is unlimited. Counted as waiting
+/// while queued; dropping the future leaves the queue.
+pub(super) async fn acquire_slot(shared: &Shared) -> Option<OwnedSemaphorePermit> {
+    let slots = shared.slots.clone()?;
+    let _waiting = WaitingGuard::new(shared.counters.clone());
+    // The semaphore is never closed, so an error cannot happen; treat it as "no slot needed".
+    slots.acquire_owned().await.ok()
+}
+
+/// What kind of response a generation request wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// `/v1/chat/completions`.
+    Chat,
+    /// `/v1/completions`.
+    Completion,
+}
+
+/// One accepted generation request, already validated.
+#[derive(Debug, Clone)]
+pub(super) struct Job {
+    pub kind: Kind,
+    pub seq: u64,
+    pub id: String,
+    pub created: u64,
+    pub model: String,
+    pub max_tokens: u32,
+    pub prompt_tokens: u64,
+    pub include_usage: bool,
+}
+
+impl Job {
+    fn usage_json(&self) -> String {
+        let n = u64::from(self.max_tokens);
+        format!(
+            r#"{{"prompt_tokens":{},"completion_tokens":{},"total_tokens":{}}}"#,
+            self.prompt_tokens,
+            n,
+            self.prompt_tokens + n
+        )
+    }
+
+    /// The common head of every chunk of this stream, up to and including `"choices":[`.
+    fn chunk_head(&self) -> String {
+        let object = match self.kind {
+            Kind::Chat => "chat.completion.chunk",
+            Kind::Completion => "text_completion",
+        };
+        format!(
+            r#"data: {{"id":{},"object":"{}","created":{},"model":{},"choices":["#,
+            json_str(&self.id),
+            object,
+            self.created,
+            json_str(&self.model)
+        )
+    }
+
+    /// The SSE event carrying token `k`.
+    fn token_event(&self, head: &str, k: u64) -> Bytes {
+        let last = k + 1 == u64::from(self.max_tokens);
+        let finish = if last { r#""length""# } else { "null" };
+        let w = word(k);
+        let choice = match self.kind {
+            // The first chunk also carries the role, as vLLM's role chunk would, without adding an
+            // event that has no content (which would confuse TTFT).
+            Kind::Chat if k == 0 => {
+                format!(
+                    r#"{{"index":0,"delta":{{"role":"assistant","content":"{w}"}},"logprobs":null,"finish_reason":{finish}}}"#
+                )
+            }
+            Kind::Chat => {
+                format!(
+                    r#"{{"index":0,"delta":{{"content":"{w}"}},"logprobs":null,"finish_reason":{finish}}}"#
+                )
+            }
+            Kind::Completion => {
+                format!(r#"{{"index":0,"text":"{w}","logprobs":null,"finish_reason":{finish}}}"#)
+            }
+        };
+        Bytes::from(format!("{head}{choice}]}}\n\n"))
+    }
+
+    /// The final `choices: []` event carrying usage.
+    fn usage_event(&self, head: &str) -> Bytes {
+        Bytes::from(format!(r#"{head}],"usage":{}}}"#, self.usage_json()) + "\n\n")
+    }
+
+    /// The whole non-streaming response body.
+    pub(super) fn full_body(&self) -> Bytes {
+        let content = json_str(&text(self.max_tokens));
+        let (object, choice) = match self.kind {
+            Kind::Chat => (
+                "chat.completion",
+                format!(
+                    r#"{{"index":0,"message":{{"role":"assistant","content":{content}}},"logprobs":null,"finish_reason":"length"}}"#
+                ),
+            ),
+            Kind::Completion => (
+                "text_completion",
+                format!(r#"{{"index":0,"text":{content},"logprobs":null,"finish_reason":"length"}}"#),
+            ),
+        };
+        Bytes::from(format!(
+            r#"{{"id":{},"object":"{}","created":{},"model":{},"choices":[{}],"usage":{}}}"#,
+            json_str(&self.id),
+            object,
+            self.created,
+            json_str(&self.model),
+            choice,
+            self.usage_json()
+        ))
+    }
+}
+
+/// `s` as a JSON string literal.
+fn json_str(s: &str) -> String {
+    // Serialising a &str cannot fail; fall back to an empty literal rather than panic.
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
+}
+
+/// Produces a stream's SSE events into `tx` on schedule. Returns early, freeing the slot, as soon as the
+/// receiving body is dropped (the client went away or the server is shutting down).
+pub(super) async fn stream(shared: Arc<Shared>, guard: RequestGuard, job: Job, tx: mpsc::Sender<Bytes>) {
+    let permit = tokio::select! {
+        p = acquire_slot(&shared) => p,
+        _ = tx.closed() => return,
+    };
+    let t0 = Instant::now();
+    let mut schedule = Schedule::new(&shared.cfg, job.seq);
+    let head = job.chunk_head();
+    for k in 0..u64::from(job.max_tokens) {
+        let at = t0 + schedule.next_offset();
+        tokio::select! {
+            _ = sleep_until(at) => {}
+            _ = tx.closed() => return,
+        }
+        if tx.send(job.token_event(&head, k)).await.is_err() {
+            return;
+        }
+    }
+    if job.include_usage && tx.send(job.usage_event(&head)).await.is_err() {
+        return;
+    }
+    if tx.send(Bytes::from_static(b"data: [DONE]\n\n")).await.is_err() {
+        return;
+    }
+    guard.finish();
+    drop(permit);
+}
+
+/// Holds a slot until the last token's due time, then returns the whole body. Dropping the future (hyper
+/// does when the client disconnects) frees the slot.
+pub(super) async fn complete(shared: Arc<Shared>, guard: RequestGuard, job: Job) -> Bytes {
+    let permit = acquire_slot(&shared).await;
+    let t0 = Instant::now();
+    let mut schedule = Schedule::new(&shared.cfg, job.seq);
+    let mut last = Duration::ZERO;
+    for _ in 0..job.max_tokens {
+        last = schedule.next_offset();
+    }
+    sleep_until(t0 + last).await;
+    let body = job.full_body();
+    guard.finish();
+    drop(permit);
+    body
+}

@@ -1,0 +1,248 @@
+//! The built-in simulated OpenAI-compatible server behind `runner mock`.
+//!
+//! It owns the listener, the accept loop, the slot semaphore that models a GPU's batch capacity, and the
+//! live counters. It is the ground truth for the runner's tests and benchmarks, so its timing is an
+//! absolute schedule (see [`generate`]) rather than a chain of relative sleeps: what a test asserts the
+//! runner measures is exactly what this server did.
+//!
+//! The module only refers to itself (`self::`/`super::`), so it also compiles standalone.
+
+mod api;
+mod generate;
+#[cfg(test)]
+mod tests;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, oneshot};
+use tokio::task::{JoinHandle, JoinSet};
+
+/// How the simulated server behaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MockConfig {
+    /// Time from getting a slot to the first token.
+    pub ttft: Duration,
+    /// Nominal time between consecutive tokens.
+    pub itl: Duration,
+    /// Each token's send time is shifted by a uniform offset in `[-jitter, +jitter]`.
+    pub jitter: Duration,
+    /// Concurrent generation slots; `0` means unlimited. Requests beyond it wait in FIFO order.
+    pub capacity: usize,
+    /// Output length when a request names neither `max_tokens` nor `max_completion_tokens`.
+    pub default_max_tokens: u32,
+    /// Seed for the jitter; a given seed and request order always give the same schedule.
+    pub seed: u64,
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        Self {
+            ttft: Duration::from_millis(50),
+            itl: Duration::from_millis(10),
+            jitter: Duration::ZERO,
+            capacity: 0,
+            default_max_tokens: 128,
+            seed: 0,
+        }
+    }
+}
+
+/// A snapshot of the server's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MockStats {
+    /// HTTP requests received, on any path.
+    pub received: u64,
+    /// Requests received whose response is not yet fully produced (includes `waiting`).
+    pub in_flight: u64,
+    /// Generation requests queued for a free slot.
+    pub waiting: u64,
+    /// Requests whose response was fully produced (for streams: `[DONE]` was handed to the connection).
+    pub completed: u64,
+    /// Requests abandoned before completion because the client went away.
+    pub cancelled: u64,
+}
+
+/// Shared, lock-free counters behind [`MockStats`].
+#[derive(Debug, Default)]
+struct Counters {
+    received: AtomicU64,
+    in_flight: AtomicU64,
+    waiting: AtomicU64,
+    completed: AtomicU64,
+    cancelled: AtomicU64,
+}
+
+impl Counters {
+    fn snapshot(&self) -> MockStats {
+        MockStats {
+            received: self.received.load(Ordering::Relaxed),
+            in_flight: self.in_flight.load(Ordering::Relaxed),
+            waiting: self.waiting.load(Ordering::Relaxed),
+            completed: self.completed.load(Ordering::Relaxed),
+            cancelled: self.cancelled.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Counts one request as in flight for as long as it lives.
+///
+/// A request can end by being dropped anywhere (hyper drops the service future or the body when the
+/// client disconnects), so the bookkeeping lives in `Drop` rather than at each exit point.
+struct RequestGuard {
+    counters: Arc<Counters>,
+    done: bool,
+}
+
+impl RequestGuard {
+    fn new(counters: Arc<Counters>) -> Self {
+        counters.received.fetch_add(1, Ordering::Relaxed);
+        counters.in_flight.fetch_add(1, Ordering::Relaxed);
+        Self { counters, done: false }
+    }
+
+    /// Marks the response as fully produced.
+    fn finish(mut self) {
+        self.done = true;
+        self.counters.completed.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl Drop for RequestGuard {
+    fn drop(&mut self) {
+        self.counters.in_flight.fetch_sub(1, Ordering::Relaxed);
+        if !self.done {
+            self.counters.cancelled.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Counts one request as waiting for a slot for as long as it lives.
+struct WaitingGuard(Arc<Counters>);
+
+impl WaitingGuard {
+    fn new(counters: Arc<Counters>) -> Self {
+        counters.waiting.fetch_add(1, Ordering::Relaxed);
+        Self(counters)
+    }
+}
+
+impl Drop for WaitingGuard {
+    fn drop(&mut self) {
+        self.0.waiting.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// State shared by every connection of one server.
+#[derive(Debug)]
+struct Shared {
+    cfg: MockConfig,
+    /// `None` when capacity is unlimited. Tokio's semaphore is fair, so waiters are served FIFO.
+    slots: Option<Arc<Semaphore>>,
+    counters: Arc<Counters>,
+    /// Orders generation requests; seeds each request's jitter and names its response id.
+    next_seq: AtomicU64,
+}
+
+/// A running simulated server. Dropping it also stops the accept loop (without waiting for it).
+#[derive(Debug)]
+pub struct MockServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: oneshot::Sender<()>,
+    accept: JoinHandle<()>,
+}
+
+impl MockServer {
+    /// Binds `addr` (port 0 picks a free one), spawns the accept loop on the current tokio runtime and
+    /// returns at once.
+    pub async fn start(addr: SocketAddr, cfg: MockConfig) -> std::io::Result<MockServer> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let slots = (cfg.capacity > 0).then(|| Arc::new(Semaphore::new(cfg.capacity)));
+        let shared = Arc::new(Shared {
+            cfg,
+            slots,
+            counters: Arc::new(Counters::default()),
+            next_seq: AtomicU64::new(0),
+        });
+        let (stop, stopped) = oneshot::channel();
+        let accept = tokio::spawn(accept_loop(listener, shared.clone(), stopped));
+        Ok(MockServer { addr, shared, stop, accept })
+    }
+
+    /// The address actually bound.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:8000`; an unspecified bind address is reported as loopback.
+    pub fn url(&self) -> String {
+        let ip = if self.addr.ip().is_unspecified() {
+            match self.addr {
+                SocketAddr::V4(_) => "127.0.0.1".to_string(),
+                SocketAddr::V6(_) => "[::1]".to_string(),
+            }
+        } else {
+            match self.addr {
+                SocketAddr::V4(a) => a.ip().to_string(),
+                SocketAddr::V6(a) => format!("[{}]", a.ip()),
+            }
+        };
+        format!("http://{}:{}", ip, self.addr.port())
+    }
+
+    /// The counters as of now.
+    pub fn stats(&self) -> MockStats {
+        self.shared.counters.snapshot()
+    }
+
+    /// Stops accepting and closes every open connection; in-flight responses are dropped. When this
+    /// returns the port is free.
+    pub async fn shutdown(self) {
+        let MockServer { stop, accept, .. } = self;
+        // The receiver may already be gone if the loop died; either way it is stopping.
+        let _ = stop.send(());
+        let _ = accept.await;
+    }
+}
+
+/// Accepts connections until told to stop. Connections live in a `JoinSet` so that stopping the loop
+/// aborts them all (dropping their bodies, which in turn stops their generators and frees slots).
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stopped: oneshot::Receiver<()>) {
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = &mut stopped => break,
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+            accepted = listener.accept() => {
+                let (stream, _peer) = match accepted {
+                    Ok(s) => s,
+                    // Per-connection errors (e.g. ECONNABORTED, EMFILE) must not kill the server;
+                    // back off briefly so a persistent one does not spin.
+                    Err(_) => {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        continue;
+                    }
+                };
+                // Without TCP_NODELAY, Nagle holds back small SSE events and ITL measurements lie.
+                let _ = stream.set_nodelay(true);
+                let shared = shared.clone();
+                conns.spawn(async move {
+                    let service = service_fn(move |req| api::handle(shared.clone(), req));
+                    // A connection error is the client's business (reset, bad HTTP); nothing to report.
+                    let _ = auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        }
+    }
+    conns.shutdown().await;
+}

@@ -1,0 +1,437 @@
+//! Recording of every measurement of a phase: HdrHistograms per metric and tag set (bounded
+//! memory, whatever the run's length), counters, checks, error classes and token accounting.
+//!
+//! Values are recorded in microseconds (three significant digits) and reported in
+//! milliseconds. VUs record concurrently: counters are atomics, histograms sit behind one short
+//! lock per phase that is never held across an `.await`.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use runner_reports::{
+    CheckCount, Distribution, Iterations, PhaseReport, ScheduleReport, TaggedMetrics, TokenAccounting, metric,
+};
+
+use crate::client::openai::{Completion, TokenSource};
+
+/// Labels of a phase or request.
+pub type Tags = BTreeMap<String, String>;
+
+/// How many distinct request tag sets one phase keeps apart; more are merged into the phase's
+/// totals only, and the report says so (a guest cannot exhaust the host's memory with tags).
+pub const MAX_TAG_SETS: usize = 256;
+
+/// Custom trends are kept with this many decimals.
+const CUSTOM_SCALE: f64 = 1000.0;
+
+fn new_histogram() -> Histogram<u64> {
+    // Three significant digits, auto-resizing: bounded memory for any range of values.
+    Histogram::new(3).expect("3 significant digits is a valid histogram precision")
+}
+
+/// One group of histograms (all requests of a phase, or those with one tag set).
+#[derive(Default)]
+struct Series {
+    metrics: BTreeMap<String, Histogram<u64>>,
+    requests: u64,
+    errors: u64,
+}
+
+impl Series {
+    fn record(&mut self, name: &str, micros: u64) {
+        let h = self.metrics.entry(name.to_string()).or_insert_with(new_histogram);
+        // `record` grows an auto-resizing histogram; `saturating_record` alone would clamp to
+        // its initial (tiny) range.
+        if h.record(micros).is_err() {
+            h.saturating_record(micros);
+        }
+    }
+}
+
+#[derive(Default)]
+struct Recorded {
+    all: Series,
+    by_tags: BTreeMap<Tags, Series>,
+    tag_sets_overflowed: u64,
+    errors_by_class: BTreeMap<String, u64>,
+    counters: BTreeMap<String, u64>,
+    checks: BTreeMap<String, CheckCount>,
+    tokens: TokenAccounting,
+    failure_samples: Vec<String>,
+}
+
+/// How many distinct iteration-failure messages a phase keeps for its report.
+const MAX_FAILURE_SAMPLES: usize = 5;
+
+impl Recorded {
+    /// Records into the phase totals and, when the request carries its own tags, into that
+    /// tag set's series too.
+    fn each_series(&mut self, extra: &Tags, mut f: impl FnMut(&mut Series)) {
+        f(&mut self.all);
+        if extra.is_empty() {
+            return;
+        }
+        if !self.by_tags.contains_key(extra) && self.by_tags.len() >= MAX_TAG_SETS {
+            self.tag_sets_overflowed += 1;
+            return;
+        }
+        f(self.by_tags.entry(extra.clone()).or_default());
+    }
+}
+
+/// Everything measured in one phase. Shared by its VUs, the phase's executor and the controller.
+pub struct PhaseStats {
+    pub name: String,
+    pub tags: Tags,
+    started: OnceLock<Instant>,
+    ended: OnceLock<Instant>,
+    pub iterations: AtomicU64,
+    pub failed_iterations: AtomicU64,
+    pub dropped_iterations: AtomicU64,
+    pub interrupted_iterations: AtomicU64,
+    pub in_flight: AtomicI64,
+    requests: AtomicU64,
+    errors: AtomicU64,
+    input_tokens: AtomicU64,
+    output_tokens: AtomicU64,
+    recorded: Mutex<Recorded>,
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+impl PhaseStats {
+    pub fn new(name: impl Into<String>, tags: Tags) -> Self {
+        Self {
+            name: name.into(),
+            tags,
+            started: OnceLock::new(),
+            ended: OnceLock::new(),
+            iterations: AtomicU64::new(0),
+            failed_iterations: AtomicU64::new(0),
+            dropped_iterations: AtomicU64::new(0),
+            interrupted_iterations: AtomicU64::new(0),
+            in_flight: AtomicI64::new(0),
+            requests: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            input_tokens: AtomicU64::new(0),
+            output_tokens: AtomicU64::new(0),
+            recorded: Mutex::new(Recorded::default()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Recorded> {
+        // A panic while holding the lock leaves histograms that are still valid: keep going.
+        self.recorded.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Marks the instant the phase's traffic began (the first call wins).
+    pub fn mark_started(&self, at: Instant) {
+        let _ = self.started.set(at);
+    }
+
+    /// Marks the instant the phase ended (the first call wins).
+    pub fn mark_ended(&self, at: Instant) {
+        let _ = self.ended.set(at);
+    }
+
+    pub fn started_at(&self) -> Option<Instant> {
+        self.started.get().copied()
+    }
+
+    /// Time from the phase's start to its end, or to now while it runs.
+    pub fn elapsed(&self) -> Duration {
+        match (self.started.get(), self.ended.get()) {
+            (Some(s), Some(e)) => e.saturating_duration_since(*s),
+            (Some(s), None) => s.elapsed(),
+            _ => Duration::ZERO,
+        }
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    pub fn errors(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
+    }
+
+    pub fn output_tokens(&self) -> u64 {
+        self.output_tokens.load(Ordering::Relaxed)
+    }
+
+    /// Records a successful LLM call: every latency metric, token counts and their source.
+    pub fn record_completion(&self, extra: &Tags, c: &Completion) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.output_tokens.fetch_add(u64::from(c.output_tokens), Ordering::Relaxed);
+        if let Some(input) = c.input_tokens {
+            self.input_tokens.fetch_add(u64::from(input), Ordering::Relaxed);
+        }
+        let mut r = self.lock();
+        match c.output_tokens_source {
+            TokenSource::Usage => r.tokens.from_usage += 1,
+            TokenSource::Counted => r.tokens.counted += 1,
+        }
+        if let Some(usage) = c.usage_output_tokens
+            && c.counted_output_tokens > 0
+            && usage != c.counted_output_tokens
+        {
+            r.tokens.disagreements += 1;
+            r.tokens.discrepancy += i64::from(usage) - i64::from(c.counted_output_tokens);
+        }
+        let n = c.output_tokens.max(1);
+        r.each_series(extra, |s| {
+            s.requests += 1;
+            s.record(metric::E2E, micros(c.e2e));
+            s.record(metric::E2E_PER_TOKEN, micros(c.e2e / n));
+            if let Some(ttft) = c.ttft {
+                s.record(metric::TTFT, micros(ttft));
+            }
+            if let Some(ttst) = c.ttst {
+                s.record(metric::TTST, micros(ttst));
+            }
+            if let Some(tpot) = c.tpot {
+                s.record(metric::TPOT, micros(tpot));
+                if !tpot.is_zero() {
+                    // Decode speed of this request in tokens/s (the seed's "Speed"), kept ×1000.
+                    let speed = 1.0 / tpot.as_secs_f64();
+                    s.record(metric::TOKENS_PER_S, (speed * 1000.0) as u64);
+                }
+            }
+            for gap in &c.itl {
+                s.record(metric::ITL, micros(*gap));
+            }
+            for gap in &c.chunk_gaps {
+                s.record(metric::CHUNK_GAP, micros(*gap));
+            }
+        });
+    }
+
+    /// Records a failed request (LLM or HTTP) under its error class.
+    pub fn record_error(&self, extra: &Tags, class: &str) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        let mut r = self.lock();
+        *r.errors_by_class.entry(class.to_string()).or_default() += 1;
+        r.each_series(extra, |s| {
+            s.requests += 1;
+            s.errors += 1;
+        });
+    }
+
+    /// Records a plain HTTP exchange that got a response (any status).
+    pub fn record_http(&self, extra: &Tags, connect: Option<Duration>, ttfb: Duration, total: Duration) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.lock().each_series(extra, |s| {
+            s.requests += 1;
+            if let Some(connect) = connect {
+                s.record(metric::HTTP_CONNECT, micros(connect));
+            }
+            s.record(metric::HTTP_TTFB, micros(ttfb));
+            s.record(metric::HTTP_TOTAL, micros(total));
+        });
+    }
+
+    /// Records an open-loop iteration's schedule: how late it started, and how long it took from
+    /// its *intended* start (the latency a user arriving on schedule would have seen).
+    pub fn record_schedule(&self, lag: Duration, from_schedule: Duration) {
+        let mut r = self.lock();
+        r.all.record(metric::DISPATCH_LAG, micros(lag));
+        r.all.record(metric::LATENCY_FROM_SCHEDULE, micros(from_schedule));
+    }
+
+    /// Records a closed-loop or open-loop iteration's own duration.
+    pub fn record_iteration(&self, took: Duration) {
+        self.lock().all.record(metric::ITERATION, micros(took));
+    }
+
+    /// Adds a sample to a custom trend.
+    pub fn record_trend(&self, name: &str, value: f64, extra: &Tags) {
+        let scaled = if value.is_finite() && value > 0.0 { (value * CUSTOM_SCALE) as u64 } else { 0 };
+        let key = metric::custom(name);
+        self.lock().each_series(extra, |s| s.record(&key, scaled));
+    }
+
+    /// Adds to a custom counter.
+    pub fn count(&self, name: &str, delta: u64) {
+        *self.lock().counters.entry(name.to_string()).or_default() += delta;
+    }
+
+    /// Records one outcome of a check.
+    pub fn check(&self, name: &str, ok: bool) {
+        let mut r = self.lock();
+        let c = r.checks.entry(name.to_string()).or_insert(CheckCount { passes: 0, fails: 0 });
+        if ok {
+            c.passes += 1;
+        } else {
+            c.fails += 1;
+        }
+    }
+
+    /// The distribution of one metric over the phase so far (an empty one when unrecorded).
+    pub fn distribution(&self, name: &str) -> Distribution {
+        let r = self.lock();
+        r.all.metrics.get(name).map(|h| distribution(name, h)).unwrap_or_else(empty_distribution)
+    }
+
+    /// The phase's report. `shape` says how the phase was planned.
+    pub fn report(&self, shape: &PhaseShape, run_started: Instant) -> PhaseReport {
+        let r = self.lock();
+        let elapsed = self.elapsed();
+        let secs = elapsed.as_secs_f64();
+        let per_s = |n: u64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
+        let metrics = |s: &Series| {
+            s.metrics.iter().map(|(k, h)| (k.clone(), distribution(k, h))).collect::<BTreeMap<_, _>>()
+        };
+        let schedule = shape.open_loop.then(|| {
+            let lag = r.all.metrics.get(metric::DISPATCH_LAG).map(|h| distribution(metric::DISPATCH_LAG, h));
+            let lag_p99_ms = lag.map(|d| d.p99).unwrap_or(0.0);
+            ScheduleReport {
+                lag_p99_ms,
+                bound_ms: shape.lag_bound_ms,
+                behind: lag_p99_ms > shape.lag_bound_ms,
+            }
+        });
+        PhaseReport {
+            name: self.name.clone(),
+            tags: self.tags.clone(),
+            executor: shape.executor.clone(),
+            plan: shape.plan.clone(),
+            concurrency: shape.concurrency,
+            target_rate: shape.target_rate,
+            start_s: self
+                .started_at()
+                .map(|s| s.saturating_duration_since(run_started).as_secs_f64())
+                .unwrap_or(0.0),
+            duration_s: secs,
+            iterations: Iterations {
+                completed: self.iterations.load(Ordering::Relaxed),
+                failed: self.failed_iterations.load(Ordering::Relaxed),
+                dropped: self.dropped_iterations.load(Ordering::Relaxed),
+                interrupted: self.interrupted_iterations.load(Ordering::Relaxed),
+            },
+            requests: self.requests(),
+            errors: self.errors(),
+            errors_by_class: r.errors_by_class.clone(),
+            requests_per_s: per_s(self.requests()),
+            output_tokens_per_s: per_s(self.output_tokens()),
+            input_tokens: self.input_tokens.load(Ordering::Relaxed),
+            output_tokens: self.output_tokens(),
+            tokens: r.tokens.clone(),
+            metrics: metrics(&r.all),
+            schedule,
+            counters: r.counters.clone(),
+            checks: r.checks.clone(),
+            by_tags: r
+                .by_tags
+                .iter()
+                .map(|(tags, s)| TaggedMetrics {
+                    tags: tags.clone(),
+                    requests: s.requests,
+                    errors: s.errors,
+                    metrics: metrics(s),
+                })
+                .collect(),
+        }
+    }
+
+    /// Keeps the first few distinct reasons iterations failed, and logs each once.
+    pub fn note_failure(&self, message: &str) {
+        let mut r = self.lock();
+        if r.failure_samples.len() < MAX_FAILURE_SAMPLES && !r.failure_samples.iter().any(|m| m == message) {
+            tracing::warn!("phase {}: iteration failed: {message}", self.name);
+            r.failure_samples.push(message.to_string());
+        }
+    }
+
+    /// The reasons kept by [`PhaseStats::note_failure`].
+    pub fn failure_samples(&self) -> Vec<String> {
+        self.lock().failure_samples.clone()
+    }
+
+    /// Tag sets that were merged into the totals because [`MAX_TAG_SETS`] was reached.
+    pub fn tag_sets_overflowed(&self) -> u64 {
+        self.lock().tag_sets_overflowed
+    }
+}
+
+/// How a phase was planned, for its report.
+#[derive(Debug, Clone, Default)]
+pub struct PhaseShape {
+    pub executor: String,
+    pub plan: String,
+    pub concurrency: Option<u32>,
+    pub target_rate: Option<f64>,
+    pub open_loop: bool,
+    /// Dispatch-lag p99 above which the phase is flagged as "client fell behind", in ms.
+    pub lag_bound_ms: f64,
+}
+
+fn empty_distribution() -> Distribution {
+    Distribution {
+        count: 0,
+        mean: 0.0,
+        stddev: 0.0,
+        min: 0.0,
+        p50: 0.0,
+        p90: 0.0,
+        p95: 0.0,
+        p99: 0.0,
+        max: 0.0,
+    }
+}
+
+/// Converts a histogram to the report's distribution. Latencies are kept in µs and reported in
+/// ms; tokens/s and custom trends are kept ×1000 and reported as recorded.
+fn distribution(name: &str, h: &Histogram<u64>) -> Distribution {
+    let _ = name; // both scales are ÷1000: µs → ms, and value×1000 → value
+    let scale = 1000.0;
+    if h.is_empty() {
+        return empty_distribution();
+    }
+    let q = |p: f64| h.value_at_quantile(p) as f64 / scale;
+    Distribution {
+        count: h.len(),
+        mean: h.mean() / scale,
+        stddev: h.stdev() / scale,
+        min: h.min() as f64 / scale,
+        p50: q(0.50),
+        p90: q(0.90),
+        p95: q(0.95),
+        p99: q(0.99),
+        max: h.max() as f64 / scale,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histograms_report_milliseconds_with_three_digits() {
+        let stats = PhaseStats::new("p", Tags::new());
+        for ms in 1..=100u64 {
+            stats.record_schedule(Duration::from_millis(ms), Duration::from_millis(ms));
+        }
+        let d = stats.distribution(metric::DISPATCH_LAG);
+        assert_eq!(d.count, 100);
+        assert!((d.p50 - 50.0).abs() < 0.1, "{d:?}");
+        assert!((d.p99 - 99.0).abs() < 0.1, "{d:?}");
+        assert!((d.mean - 50.5).abs() < 0.1, "{d:?}");
+    }
+
+    #[test]
+    fn request_tag_sets_are_capped() {
+        let stats = PhaseStats::new("p", Tags::new());
+        for i in 0..(MAX_TAG_SETS + 10) {
+            let tags = Tags::from([("id".to_string(), i.to_string())]);
+            stats.record_error(&tags, "timeout");
+        }
+        assert_eq!(stats.tag_sets_overflowed(), 10);
+        assert_eq!(stats.errors(), (MAX_TAG_SETS + 10) as u64);
+    }
+}

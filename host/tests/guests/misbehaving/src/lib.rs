@@ -1,0 +1,64 @@
+//! Test fixture `misbehaving`: a scenario that misbehaves on demand, for the host's reliability
+//! tests. Each iteration reads the phase tag `mode`:
+//! `panic` panics (a trap), `loop` spins forever without yielding (needs epoch interruption),
+//! `fail` returns an error, `sleep` sleeps `sleep` through the clock import, `ok` makes one
+//! LLM call. `drive` runs one phase tagged with the `mode` parameter, unless `drive_mode` makes
+//! `drive` itself panic, loop or fail.
+
+use runner_sdk::{Context, Info, Phase, Scenario, clock, llm, load, params};
+
+struct Misbehaving;
+
+fn misbehave(mode: &str, what: &str) -> Result<(), String> {
+    match mode {
+        "panic" => panic!("misbehaving: {what} panics on purpose"),
+        "loop" => loop {
+            // black_box keeps the optimiser from proving the loop empty.
+            std::hint::black_box(());
+        },
+        "fail" => Err(format!("misbehaving: {what} fails on purpose")),
+        _ => Ok(()),
+    }
+}
+
+impl Scenario for Misbehaving {
+    fn describe() -> Info {
+        Info::new(
+            "misbehaving",
+            env!("CARGO_PKG_VERSION"),
+            "Test fixture: iterations panic, \
+            loop, fail, sleep or succeed according to the phase tag `mode`.",
+        )
+        .llm_params()
+        .param("mode", "ok", "Iteration behaviour: ok, panic, loop, fail or sleep.")
+        .param("drive_mode", "run", "drive behaviour: run (one phase), panic, loop or fail.")
+        .param("vus", "1", "VUs of the phase.")
+        .param("iterations", "1", "Iterations per VU.")
+        .param("sleep", "100ms", "How long a `sleep` iteration sleeps.")
+    }
+
+    fn drive() -> Result<(), String> {
+        misbehave(&params::get_or("drive_mode", "run"), "drive")?;
+        let phase = Phase::iterations("misbehaving", params::parse("vus")?, params::parse("iterations")?)
+            .tag("mode", params::get_or("mode", "ok"));
+        load::run(phase)?;
+        Ok(())
+    }
+
+    fn iteration(ctx: &Context) -> Result<(), String> {
+        match ctx.tag("mode").unwrap_or("ok") {
+            "ok" => {
+                llm::chat("Say hello.").max_tokens(8).send()?;
+                Ok(())
+            }
+            "sleep" => {
+                clock::sleep(params::duration("sleep")?);
+                Ok(())
+            }
+            mode @ ("panic" | "loop" | "fail") => misbehave(mode, "iteration"),
+            other => Err(format!("misbehaving: unknown mode {other:?}")),
+        }
+    }
+}
+
+runner_sdk::export_scenario!(Misbehaving);

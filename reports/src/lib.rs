@@ -1,0 +1,20 @@
+//! `runner-reports`: the run-summary model of `runner` and its renderers.
+//!
+//! The host measures a run and fills a [`Summary`] at the end; this crate turns it into
+//! `summary.json` ([`Summary::to_json`]), `report.md` ([`render_markdown`]) and the console
+//! summary ([`render_console`]). It is a pure library: it formats strings and never touches
+//! files, so the host decides where and when they are written.
+
+#![warn(missing_docs)]
+
+pub mod console;
+pub mod format;
+pub mod markdown;
+pub mod model;
+
+pub use console::render_console;
+pub use markdown::render_markdown;
+pub use model::{
+    CheckCount, Distribution, Iterations, PhaseReport, ReportError, SCHEMA_VERSION, ScenarioInfo,
+    ScheduleReport, Summary, TaggedMetrics, TokenAccounting, metric,
+};

@@ -1,0 +1,199 @@
+//! The closing sections of `report.md`: errors by class, checks, counters, custom trends,
+//! per-tag metrics, token accounting and notes. Each is left out when it has nothing to say,
+//! except errors, where "none failed" is itself the finding (the seed's zero-error check).
+
+use std::fmt::Write as _;
+
+use super::{Align, table};
+use crate::format::{self, Stat};
+use crate::model::{Summary, metric};
+
+pub(super) fn errors(out: &mut String, s: &Summary) {
+    let rows: Vec<Vec<String>> =
+        s.phases
+            .iter()
+            .flat_map(|p| {
+                p.errors_by_class.iter().filter(|(_, n)| **n > 0).map(move |(class, n)| {
+                    vec![p.name.clone(), class.clone(), format::errors(*n, p.requests)]
+                })
+            })
+            .collect();
+    let total: u64 = s.phases.iter().map(|p| p.errors).sum();
+    out.push_str("## Errors\n\n");
+    if total == 0 && rows.is_empty() {
+        out.push_str("No request failed.\n\n");
+        return;
+    }
+    let sent: u64 = s.phases.iter().map(|p| p.requests).sum();
+    let share = if sent == 0 { f64::NAN } else { total as f64 / sent as f64 };
+    let _ = writeln!(
+        out,
+        "{} of {} requests failed ({}).\n",
+        format::count(total),
+        format::count(sent),
+        format::percent(share)
+    );
+    table(out, &[("Phase", Align::Left), ("Class", Align::Left), ("Count", Align::Right)], &rows);
+}
+
+pub(super) fn checks(out: &mut String, s: &Summary) {
+    let rows: Vec<Vec<String>> = s
+        .phases
+        .iter()
+        .flat_map(|p| {
+            p.checks.iter().map(move |(name, c)| {
+                let total = c.passes + c.fails;
+                let share = if total == 0 { f64::NAN } else { c.passes as f64 / total as f64 };
+                vec![
+                    p.name.clone(),
+                    name.clone(),
+                    format::count(c.passes),
+                    format::count(c.fails),
+                    format::percent(share),
+                ]
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("## Checks\n\n");
+    use Align::{Left as L, Right as R};
+    table(out, &[("Phase", L), ("Check", L), ("Passes", R), ("Fails", R), ("Pass rate", R)], &rows);
+}
+
+pub(super) fn counters(out: &mut String, s: &Summary) {
+    let rows: Vec<Vec<String>> = s
+        .phases
+        .iter()
+        .flat_map(|p| p.counters.iter().map(move |(k, v)| vec![p.name.clone(), k.clone(), format::count(*v)]))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("## Counters\n\n");
+    table(out, &[("Phase", Align::Left), ("Counter", Align::Left), ("Value", Align::Right)], &rows);
+}
+
+pub(super) fn custom_trends(out: &mut String, s: &Summary) {
+    let rows: Vec<Vec<String>> = s
+        .phases
+        .iter()
+        .flat_map(|p| {
+            p.metrics.iter().filter_map(move |(k, d)| {
+                let name = k.strip_prefix(metric::CUSTOM_PREFIX)?;
+                let st = |w: Stat| format::stat(Some(d), w, format::number);
+                Some(vec![
+                    p.name.clone(),
+                    name.to_string(),
+                    format::count(d.count),
+                    st(Stat::Mean),
+                    st(Stat::P50),
+                    st(Stat::P95),
+                    st(Stat::P99),
+                    st(Stat::Max),
+                ])
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("## Custom trends\n\n");
+    use Align::{Left as L, Right as R};
+    let head = [
+        ("Phase", L),
+        ("Trend", L),
+        ("Count", R),
+        ("Mean", R),
+        ("p50", R),
+        ("p95", R),
+        ("p99", R),
+        ("Max", R),
+    ];
+    table(out, &head, &rows);
+}
+
+pub(super) fn by_tags(out: &mut String, s: &Summary) {
+    let rows: Vec<Vec<String>> = s
+        .phases
+        .iter()
+        .flat_map(|p| {
+            p.by_tags.iter().map(move |t| {
+                let get = |k: &str| t.metrics.get(k).filter(|d| !d.is_empty());
+                vec![
+                    p.name.clone(),
+                    format::tags(&t.tags),
+                    format::count(t.requests),
+                    format::errors(t.errors, t.requests),
+                    format::stats_ms(get(metric::TTFT), &[Stat::P50, Stat::P95]),
+                    format::stats_ms(get(metric::E2E), &[Stat::P50, Stat::P95]),
+                ]
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("## By request tags\n\n");
+    use Align::{Left as L, Right as R};
+    let head = [
+        ("Phase", L),
+        ("Tags", L),
+        ("Requests", R),
+        ("Errors", R),
+        ("TTFT p50/p95 (ms)", R),
+        ("E2E p50/p95 (ms)", R),
+    ];
+    table(out, &head, &rows);
+}
+
+pub(super) fn token_accounting(out: &mut String, s: &Summary) {
+    let rows: Vec<Vec<String>> = s
+        .phases
+        .iter()
+        .filter(|p| p.tokens.from_usage + p.tokens.counted > 0 || p.output_tokens > 0)
+        .map(|p| {
+            vec![
+                p.name.clone(),
+                format::count(p.input_tokens),
+                format::count(p.output_tokens),
+                format::count(p.tokens.from_usage),
+                format::count(p.tokens.counted),
+                format::count(p.tokens.disagreements),
+                format::signed(p.tokens.discrepancy),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("## Tokens\n\n");
+    out.push_str(
+        "Output tokens come from the server's `usage` when it sends one, else from counting \
+         content chunks; disagreements are requests where both existed and differed \
+         (discrepancy = usage − counted).\n\n",
+    );
+    use Align::{Left as L, Right as R};
+    let head = [
+        ("Phase", L),
+        ("Input", R),
+        ("Output", R),
+        ("From usage", R),
+        ("Counted", R),
+        ("Disagreements", R),
+        ("Discrepancy", R),
+    ];
+    table(out, &head, &rows);
+}
+
+pub(super) fn notes(out: &mut String, s: &Summary) {
+    if s.notes.is_empty() {
+        return;
+    }
+    out.push_str("## Notes\n\n");
+    for n in &s.notes {
+        let _ = writeln!(out, "- {}", n.replace('\n', " "));
+    }
+    out.push('\n');
+}

@@ -1,0 +1,390 @@
+//! `report.md`: the tables users built by hand from k6 output, probe scripts and spreadsheets
+//! (see the seed reports), rendered from a [`Summary`].
+//!
+//! Sections, in order: header, phases, one sweep table per group of phases, streaming UX,
+//! end-to-end latency statistics, open-loop schedule, errors, checks, counters, custom trends,
+//! per-tag metrics, token accounting, notes. A section with nothing to say is left out.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::format::{self, NONE, Stat};
+use crate::model::{Distribution, PhaseReport, Summary, metric};
+
+mod details;
+
+use details::{by_tags, checks, counters, custom_trends, errors, notes, token_accounting};
+
+/// Renders the whole `report.md`.
+pub fn render_markdown(summary: &Summary) -> String {
+    let mut out = String::new();
+    header(&mut out, summary);
+    phases(&mut out, summary);
+    sweeps(&mut out, summary);
+    streaming_ux(&mut out, summary);
+    latency_stats(&mut out, summary);
+    schedule(&mut out, summary);
+    errors(&mut out, summary);
+    checks(&mut out, summary);
+    counters(&mut out, summary);
+    custom_trends(&mut out, summary);
+    by_tags(&mut out, summary);
+    token_accounting(&mut out, summary);
+    notes(&mut out, summary);
+    out
+}
+
+/// Column alignment in a Markdown table.
+#[derive(Clone, Copy)]
+pub(super) enum Align {
+    /// Text columns.
+    Left,
+    /// Number columns.
+    Right,
+}
+
+/// Appends a table; cells are escaped so a `|` in a name cannot break the layout.
+pub(super) fn table(out: &mut String, head: &[(&str, Align)], rows: &[Vec<String>]) {
+    let cells = |row: &mut dyn Iterator<Item = String>| {
+        let parts: Vec<String> = row.collect();
+        format!("| {} |\n", parts.join(" | "))
+    };
+    out.push_str(&cells(&mut head.iter().map(|(h, _)| cell(h))));
+    out.push_str(&cells(&mut head.iter().map(|(_, a)| match a {
+        Align::Left => ":---".to_string(),
+        Align::Right => "---:".to_string(),
+    })));
+    for row in rows {
+        out.push_str(&cells(&mut row.iter().map(|c| cell(c))));
+    }
+    out.push('\n');
+}
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+fn header(out: &mut String, s: &Summary) {
+    let sc = &s.scenario;
+    let _ = writeln!(out, "# {}@{} — run report\n", sc.name, sc.version);
+    if !sc.description.is_empty() {
+        let _ = writeln!(out, "{}\n", sc.description);
+    }
+    let target =
+        if s.target_is_mock { format!("{} (built-in mock server)", s.target) } else { s.target.clone() };
+    let params = if s.params.is_empty() {
+        NONE.to_string()
+    } else {
+        s.params.iter().map(|(k, v)| format!("`{k}={v}`")).collect::<Vec<_>>().join(", ")
+    };
+    let rows = vec![
+        vec!["Scenario".into(), format!("{}@{} ({})", sc.name, sc.version, sc.path)],
+        vec!["Target".into(), target],
+        vec!["Started".into(), s.started_at.clone()],
+        vec!["Duration".into(), format::duration_s(s.duration_s)],
+        vec!["Seed".into(), s.seed.to_string()],
+        vec!["Parameters".into(), params],
+        vec![
+            "Runner".into(),
+            format!("{} (WIT {}, summary schema {})", s.runner_version, sc.wit_version, s.schema_version),
+        ],
+    ];
+    table(out, &[("Run", Align::Left), ("", Align::Left)], &rows);
+}
+
+/// "20" for a closed-loop phase, "200/s" for an open-loop one.
+pub(crate) fn load_level(p: &PhaseReport) -> String {
+    match (p.concurrency, p.target_rate) {
+        (Some(vus), _) => vus.to_string(),
+        (None, Some(r)) => format!("{}/s", trim_rate(r)),
+        (None, None) => NONE.to_string(),
+    }
+}
+
+/// A planned rate without pointless decimals: 200 → "200", 12.5 → "12.5".
+fn trim_rate(r: f64) -> String {
+    if r.fract() == 0.0 { format!("{r:.0}") } else { format!("{r}") }
+}
+
+fn phases(out: &mut String, s: &Summary) {
+    if s.phases.is_empty() {
+        return;
+    }
+    out.push_str("## Phases\n\n");
+    let rows: Vec<Vec<String>> = s
+        .phases
+        .iter()
+        .map(|p| {
+            vec![
+                p.name.clone(),
+                load_level(p),
+                format::count(p.requests),
+                format::rate(p.requests_per_s),
+                format::tok_s(p.output_tokens_per_s),
+                format::stats_ms(p.metric(metric::TTFT), &[Stat::P50, Stat::P95, Stat::P99]),
+                format::stats_ms(p.metric(metric::ITL), &[Stat::P50, Stat::P95]),
+                format::stats_ms(p.metric(metric::TPOT), &[Stat::P50]),
+                format::stats_ms(p.metric(metric::E2E), &[Stat::P50, Stat::P95, Stat::P99]),
+                format::errors(p.errors, p.requests),
+            ]
+        })
+        .collect();
+    use Align::{Left as L, Right as R};
+    table(
+        out,
+        &[
+            ("Phase", L),
+            ("Concurrency (or rate)", R),
+            ("Requests", R),
+            ("RPS", R),
+            ("Output tok/s", R),
+            ("TTFT p50/p95/p99 (ms)", R),
+            ("ITL p50/p95 (ms)", R),
+            ("TPOT p50 (ms)", R),
+            ("E2E p50/p95/p99 (ms)", R),
+            ("Errors", R),
+        ],
+        &rows,
+    );
+    let plans: Vec<Vec<String>> = s
+        .phases
+        .iter()
+        .map(|p| {
+            vec![
+                p.name.clone(),
+                p.executor.clone(),
+                p.plan.clone(),
+                format!("+{}", format::duration_s(p.start_s)),
+                format::duration_s(p.duration_s),
+                format::tags(&p.tags),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &[("Phase", L), ("Executor", L), ("Plan", L), ("Start", R), ("Duration", R), ("Tags", L)],
+        &plans,
+    );
+}
+
+/// GPU columns of a sweep row: (average utilisation %, max memory MiB).
+///
+/// Telemetry hook: the summary carries no GPU samples yet, so both print "n/a" (absent is never
+/// shown as zero). When the model gains per-phase GPU statistics, fill them in here.
+fn gpu_columns(_phase: &PhaseReport) -> (String, String) {
+    ("n/a".to_string(), "n/a".to_string())
+}
+
+/// The VU count that places a phase in a sweep: its `concurrency`, else a `concurrency` tag.
+fn sweep_level(p: &PhaseReport) -> Option<u32> {
+    p.concurrency.or_else(|| p.tags.get("concurrency").and_then(|c| c.parse().ok()))
+}
+
+/// Closed-loop phases grouped by their tags minus `concurrency`, groups in order of first
+/// appearance, rows sorted by concurrency.
+fn sweep_groups(s: &Summary) -> Vec<(BTreeMap<String, String>, Vec<&PhaseReport>)> {
+    let mut groups: Vec<(BTreeMap<String, String>, Vec<&PhaseReport>)> = Vec::new();
+    for p in s.phases.iter().filter(|p| sweep_level(p).is_some()) {
+        let mut key = p.tags.clone();
+        key.remove("concurrency");
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push(p),
+            None => groups.push((key, vec![p])),
+        }
+    }
+    for (_, members) in &mut groups {
+        members.sort_by_key(|p| sweep_level(p));
+    }
+    groups
+}
+
+fn sweeps(out: &mut String, s: &Summary) {
+    let groups = sweep_groups(s);
+    if groups.is_empty() {
+        return;
+    }
+    out.push_str("## Concurrency sweeps\n\n");
+    for (key, members) in groups {
+        let title = if key.is_empty() { "all phases".to_string() } else { format::tags(&key) };
+        let _ = writeln!(out, "### Sweep: {title}\n");
+        let rows: Vec<Vec<String>> = members
+            .iter()
+            .map(|p| {
+                let (util, mem) = gpu_columns(p);
+                vec![
+                    sweep_level(p).map_or_else(|| NONE.to_string(), |c| c.to_string()),
+                    format::rate(p.requests_per_s),
+                    format::stat(p.metric(metric::E2E), Stat::P95, format::ms_as_s),
+                    util,
+                    mem,
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &[
+                ("Concurrency", Align::Left),
+                ("RPS", Align::Left),
+                ("p95 Latency (s)", Align::Left),
+                ("Avg GPU Util %", Align::Left),
+                ("Max Mem (MiB)", Align::Left),
+            ],
+            &rows,
+        );
+    }
+    out.push_str("GPU columns read n/a: telemetry is not recorded in this summary yet.\n\n");
+}
+
+/// Count-weighted merge of one metric over phases: (count, mean, mean of p95s, min, max).
+///
+/// Percentiles do not merge exactly without the histograms; a count-weighted mean of the
+/// per-phase p95s is a fair approximation for a report, and the report says so.
+fn merge(phases: &[PhaseReport], key: &str) -> Option<Merged> {
+    let dists: Vec<&Distribution> = phases.iter().filter_map(|p| p.metric(key)).collect();
+    let count: u64 = dists.iter().map(|d| d.count).sum();
+    if count == 0 {
+        return None;
+    }
+    let weighted =
+        |f: fn(&Distribution) -> f64| dists.iter().map(|d| f(d) * d.count as f64).sum::<f64>() / count as f64;
+    Some(Merged {
+        count,
+        mean: weighted(|d| d.mean),
+        p95: weighted(|d| d.p95),
+        min: dists.iter().map(|d| d.min).fold(f64::INFINITY, f64::min),
+        max: dists.iter().map(|d| d.max).fold(f64::NEG_INFINITY, f64::max),
+    })
+}
+
+/// One metric merged over several phases.
+struct Merged {
+    count: u64,
+    mean: f64,
+    p95: f64,
+    min: f64,
+    max: f64,
+}
+
+fn streaming_ux(out: &mut String, s: &Summary) {
+    let lat = [("TTFT", metric::TTFT), ("ITL", metric::ITL), ("TPOT", metric::TPOT)];
+    let mut rows = Vec::new();
+    for (label, key) in lat {
+        if let Some(m) = merge(&s.phases, key) {
+            rows.push(vec![
+                format!("**{label}**"),
+                format::ms_unit(m.mean),
+                format::ms_unit(m.p95),
+                format::ms_unit(m.min),
+            ]);
+        }
+    }
+    if let Some(m) = merge(&s.phases, metric::TOKENS_PER_S) {
+        let speed = |v: f64| format!("{} tok/s", format::tok_s(v));
+        rows.push(vec!["**Speed**".into(), speed(m.mean), speed(m.p95), speed(m.max)]);
+    }
+    if rows.is_empty() {
+        return;
+    }
+    let requests: u64 = merge(&s.phases, metric::TTFT).map_or(0, |m| m.count);
+    out.push_str("## Streaming UX\n\n");
+    let _ = writeln!(
+        out,
+        "Over all phases ({} streamed requests). Best case is the minimum for latencies and the \
+         maximum for speed; p95 is the request-weighted mean of the phases' p95s.\n",
+        format::count(requests)
+    );
+    table(
+        out,
+        &[
+            ("Metric", Align::Left),
+            ("Average", Align::Left),
+            ("p95", Align::Left),
+            ("Best Case", Align::Left),
+        ],
+        &rows,
+    );
+}
+
+fn latency_stats(out: &mut String, s: &Summary) {
+    let with_e2e: Vec<&PhaseReport> = s.phases.iter().filter(|p| p.metric(metric::E2E).is_some()).collect();
+    if with_e2e.is_empty() {
+        return;
+    }
+    out.push_str("## End-to-end latency\n\n");
+    // One column per phase, as the seed's "Single Thread | 12 Concurrent Threads" table.
+    let e2e = |p: &PhaseReport, st: Stat| format::stat(p.metric(metric::E2E), st, format::ms_unit);
+    type Row<'a> = (&'a str, Box<dyn Fn(&PhaseReport) -> String + 'a>);
+    let rows: Vec<Row> = vec![
+        ("Requests", Box::new(|p: &PhaseReport| format::count(p.requests))),
+        ("Mean latency", Box::new(move |p: &PhaseReport| e2e(p, Stat::Mean))),
+        ("Median (p50) latency", Box::new(move |p: &PhaseReport| e2e(p, Stat::P50))),
+        ("Std dev", Box::new(move |p: &PhaseReport| e2e(p, Stat::StdDev))),
+        ("P95 latency", Box::new(move |p: &PhaseReport| e2e(p, Stat::P95))),
+        ("P99 latency", Box::new(move |p: &PhaseReport| e2e(p, Stat::P99))),
+        (
+            "Aggregate throughput",
+            Box::new(|p: &PhaseReport| format!("{} tok/s", format::tok_s(p.output_tokens_per_s))),
+        ),
+    ];
+    let mut head: Vec<(String, Align)> = vec![("Metric".into(), Align::Left)];
+    for p in &with_e2e {
+        head.push((format!("{} ({})", p.name, load_level(p)), Align::Left));
+    }
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|(label, f)| {
+            let mut row = vec![(*label).to_string()];
+            row.extend(with_e2e.iter().map(|p| f(p)));
+            row
+        })
+        .collect();
+    let head_ref: Vec<(&str, Align)> = head.iter().map(|(h, a)| (h.as_str(), *a)).collect();
+    table(out, &head_ref, &body);
+}
+
+fn schedule(out: &mut String, s: &Summary) {
+    let open: Vec<&PhaseReport> = s.phases.iter().filter(|p| p.schedule.is_some()).collect();
+    if open.is_empty() {
+        return;
+    }
+    out.push_str("## Open-loop schedule\n\n");
+    let rows: Vec<Vec<String>> = open
+        .iter()
+        .filter_map(|p| p.schedule.as_ref().map(|sch| (p, sch)))
+        .map(|(p, sch)| {
+            let lag = p.metric(metric::DISPATCH_LAG);
+            let p50 = format::stat(lag, Stat::P50, format::ms);
+            let behind = if sch.behind {
+                format!(
+                    "**yes** (p99 {} > bound {})",
+                    format::ms_unit(sch.lag_p99_ms),
+                    format::ms_unit(sch.bound_ms)
+                )
+            } else {
+                "no".to_string()
+            };
+            let started = p.iterations.completed + p.iterations.failed + p.iterations.interrupted;
+            let achieved = if p.duration_s > 0.0 { started as f64 / p.duration_s } else { f64::NAN };
+            vec![
+                p.name.clone(),
+                p.target_rate.map_or_else(|| NONE.to_string(), |r| format!("{}/s", trim_rate(r))),
+                format!("{}/s", format::rate(achieved)),
+                format!("{p50} / {}", format::ms(sch.lag_p99_ms)),
+                format::count(p.iterations.dropped),
+                behind,
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &[
+            ("Phase", Align::Left),
+            ("Target rate", Align::Right),
+            ("Achieved", Align::Right),
+            ("Dispatch lag p50/p99 (ms)", Align::Right),
+            ("Dropped", Align::Right),
+            ("Behind?", Align::Left),
+        ],
+        &rows,
+    );
+}

@@ -1,0 +1,318 @@
+//! The run-summary model: what `summary.json` holds, field by field.
+//!
+//! The host measures a run with HdrHistograms and fills these types once, at the end; the
+//! renderers in this crate and any outside tool (jq, notebooks, CI gates) read them back.
+//! The schema is documented in docs/SUMMARY-SCHEMA.md. Versioning rule: adding a field keeps
+//! [`SCHEMA_VERSION`] (readers ignore fields they do not know, and new fields must carry a
+//! serde default so older files still load); removing or renaming a field, or changing its
+//! meaning or unit, bumps it. All times are milliseconds as `f64` unless the name says `_s`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The version of the `summary.json` schema this crate writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Names of the well-known entries of [`PhaseReport::metrics`], shared by the host (which fills
+/// them) and the renderers (which look them up), so a typo cannot silently drop a column.
+pub mod metric {
+    /// Request start → first content token (ms).
+    pub const TTFT: &str = "ttft";
+    /// Request start → second content token (ms).
+    pub const TTST: &str = "ttst";
+    /// Gaps between consecutive content tokens after the first (ms).
+    pub const ITL: &str = "itl";
+    /// Gaps between consecutive body chunks, whatever they carry (ms).
+    pub const CHUNK_GAP: &str = "chunk_gap";
+    /// Time per output token: (E2E − TTFT) / (output tokens − 1) (ms).
+    pub const TPOT: &str = "tpot";
+    /// Request start → last byte (ms).
+    pub const E2E: &str = "e2e";
+    /// E2E divided by the request's output tokens (ms).
+    pub const E2E_PER_TOKEN: &str = "e2e_per_token";
+    /// Per-request decode speed: output tokens / (E2E − TTFT), in tokens per second.
+    pub const TOKENS_PER_S: &str = "tokens_per_s";
+    /// HTTP time to first byte of the response (ms).
+    pub const HTTP_TTFB: &str = "http_ttfb";
+    /// HTTP request total, send → last byte (ms).
+    pub const HTTP_TOTAL: &str = "http_total";
+    /// Time to open the connection, for requests that opened one (ms).
+    pub const HTTP_CONNECT: &str = "http_connect";
+    /// How late an iteration started compared with its planned start (ms, open loop).
+    pub const DISPATCH_LAG: &str = "dispatch_lag";
+    /// Latency counted from the planned start rather than the actual send (ms, open loop).
+    pub const LATENCY_FROM_SCHEDULE: &str = "latency_from_schedule";
+    /// How long one iteration of the scenario took, guest work included (ms).
+    pub const ITERATION: &str = "iteration";
+    /// Prefix of custom trends recorded by the scenario: `custom:<name>`.
+    pub const CUSTOM_PREFIX: &str = "custom:";
+
+    /// The key under which a scenario's custom trend `name` is stored.
+    pub fn custom(name: &str) -> String {
+        format!("{CUSTOM_PREFIX}{name}")
+    }
+
+    /// Whether `key` is in milliseconds; custom trends and speeds carry their own units.
+    pub fn is_millis(key: &str) -> bool {
+        !key.starts_with(CUSTOM_PREFIX) && key != TOKENS_PER_S
+    }
+}
+
+/// Why a `summary.json` could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The text is not JSON, or not the shape of a summary.
+    #[error("summary.json is not a valid run summary: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The document has no `schema_version` field, so it is not a summary we can trust.
+    #[error("summary.json has no numeric `schema_version` field")]
+    MissingVersion,
+    /// The document was written with a schema this build does not understand.
+    #[error(
+        "summary.json has schema_version {found}, but this runner reads version {supported}; \
+         {hint}"
+    )]
+    UnsupportedVersion {
+        /// The version found in the document.
+        found: u64,
+        /// The version this crate reads ([`SCHEMA_VERSION`]).
+        supported: u32,
+        /// What to do about it.
+        hint: &'static str,
+    },
+}
+
+/// One run: everything `summary.json` holds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// The schema of this document; [`SCHEMA_VERSION`] when written by this crate.
+    pub schema_version: u32,
+    /// The version of `runner` that made the run.
+    pub runner_version: String,
+    /// The scenario package that drove the run.
+    pub scenario: ScenarioInfo,
+    /// The base URL the traffic went to.
+    pub target: String,
+    /// Whether the target was the built-in simulated server (`runner mock`).
+    pub target_is_mock: bool,
+    /// The random seed of the run: plans are deterministic given parameters and seed.
+    pub seed: u64,
+    /// The scenario parameters as resolved (defaults plus `--param`).
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+    /// When the run started, RFC 3339 in UTC.
+    pub started_at: String,
+    /// Wall-clock length of the whole run, in seconds.
+    pub duration_s: f64,
+    /// The phases, in the order they started.
+    #[serde(default)]
+    pub phases: Vec<PhaseReport>,
+    /// Warnings the run wants the reader to see.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// The scenario package that drove a run, as its `describe()` reported it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioInfo {
+    /// The scenario's name.
+    pub name: String,
+    /// The scenario's own version.
+    pub version: String,
+    /// One-line description.
+    pub description: String,
+    /// The version of the WIT package `runner:scenario` the component was built against.
+    pub wit_version: String,
+    /// Where the component was loaded from.
+    pub path: String,
+}
+
+/// One phase of a run: a block of load with one executor, a name and tags.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PhaseReport {
+    /// The phase's name, unique in a run.
+    pub name: String,
+    /// The phase's tags; reports group phases by them (one sweep row per concurrency level).
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// The executor, e.g. `constant-vus`, `constant-arrival-rate`.
+    pub executor: String,
+    /// The plan for a human, e.g. "20 VUs for 10s", "200 req/s for 5s (poisson), max 50 VUs".
+    pub plan: String,
+    /// The VU count of a closed-loop phase: the sweep column.
+    pub concurrency: Option<u32>,
+    /// Planned iterations per second of an open-loop phase.
+    pub target_rate: Option<f64>,
+    /// When the phase started, in seconds from the run start.
+    pub start_s: f64,
+    /// How long the phase ran, in seconds.
+    pub duration_s: f64,
+    /// What became of the phase's iterations.
+    pub iterations: Iterations,
+    /// Requests sent (HTTP and LLM calls).
+    pub requests: u64,
+    /// Requests that failed (any class).
+    pub errors: u64,
+    /// Failed requests by error class: the WIT `error-class` names (`connect`, `timeout`,
+    /// `http-status`, ...), or finer classes the host adds.
+    #[serde(default)]
+    pub errors_by_class: BTreeMap<String, u64>,
+    /// Requests per second over the phase.
+    pub requests_per_s: f64,
+    /// Output tokens per second over the phase, all requests together.
+    pub output_tokens_per_s: f64,
+    /// Prompt tokens over the phase.
+    pub input_tokens: u64,
+    /// Output tokens over the phase.
+    pub output_tokens: u64,
+    /// Where the output-token counts came from.
+    pub tokens: TokenAccounting,
+    /// Distributions by metric name; see [`metric`] for the well-known keys.
+    #[serde(default)]
+    pub metrics: BTreeMap<String, Distribution>,
+    /// How well an open-loop phase kept to its schedule; `None` for closed-loop phases.
+    pub schedule: Option<ScheduleReport>,
+    /// Custom counters recorded by the scenario.
+    #[serde(default)]
+    pub counters: BTreeMap<String, u64>,
+    /// Checks recorded by the scenario, by name.
+    #[serde(default)]
+    pub checks: BTreeMap<String, CheckCount>,
+    /// Metrics split by the extra tags that requests carried beyond the phase's own.
+    #[serde(default)]
+    pub by_tags: Vec<TaggedMetrics>,
+}
+
+impl PhaseReport {
+    /// The distribution of `key`, if the phase recorded at least one sample of it.
+    pub fn metric(&self, key: &str) -> Option<&Distribution> {
+        self.metrics.get(key).filter(|d| !d.is_empty())
+    }
+
+    /// The share of requests that failed, from 0 to 1; 0 when nothing was sent.
+    pub fn error_rate(&self) -> f64 {
+        if self.requests == 0 { 0.0 } else { self.errors as f64 / self.requests as f64 }
+    }
+}
+
+/// What became of a phase's iterations.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Iterations {
+    /// Iterations that ran to the end without trapping.
+    pub completed: u64,
+    /// Iterations that trapped or returned an error.
+    pub failed: u64,
+    /// Open loop: planned iterations never started because no VU was free.
+    pub dropped: u64,
+    /// Iterations cut short when the phase ended.
+    pub interrupted: u64,
+}
+
+/// Where output-token counts came from, and how often the two sources disagreed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenAccounting {
+    /// Requests whose count came from the server's `usage`.
+    pub from_usage: u64,
+    /// Requests whose count was taken by counting content chunks.
+    pub counted: u64,
+    /// Requests where `usage` and the counted chunks disagreed.
+    pub disagreements: u64,
+    /// Sum of (usage − counted) over the disagreeing requests.
+    pub discrepancy: i64,
+}
+
+/// Summary statistics of one HdrHistogram. A distribution with `count == 0` has no samples and
+/// all other fields 0; renderers print it as "-".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Distribution {
+    /// Number of samples.
+    pub count: u64,
+    /// Arithmetic mean.
+    pub mean: f64,
+    /// Population standard deviation.
+    pub stddev: f64,
+    /// Smallest sample.
+    pub min: f64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Largest sample.
+    pub max: f64,
+}
+
+impl Distribution {
+    /// Whether the distribution holds no samples.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
+/// How well an open-loop phase kept to its planned start times.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScheduleReport {
+    /// p99 of how late iterations started (ms).
+    pub lag_p99_ms: f64,
+    /// The lag above which the phase counts as behind schedule (ms).
+    pub bound_ms: f64,
+    /// Whether `lag_p99_ms` exceeded `bound_ms`: the load generator, not the target, was the limit.
+    pub behind: bool,
+}
+
+/// Passes and fails of one check.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckCount {
+    /// Times the check held.
+    pub passes: u64,
+    /// Times the check failed.
+    pub fails: u64,
+}
+
+/// The metrics of the requests that carried one set of extra tags.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TaggedMetrics {
+    /// The extra tags (beyond the phase's own) these requests carried.
+    pub tags: BTreeMap<String, String>,
+    /// Requests with these tags.
+    pub requests: u64,
+    /// Failed requests with these tags.
+    pub errors: u64,
+    /// Distributions by metric name, as in [`PhaseReport::metrics`].
+    #[serde(default)]
+    pub metrics: BTreeMap<String, Distribution>,
+}
+
+impl Summary {
+    /// The summary as pretty-printed JSON, the content of `summary.json`.
+    ///
+    /// Non-finite floats (which the host should never produce) are written as `null`.
+    pub fn to_json(&self) -> String {
+        // Serializing cannot fail: every map is keyed by String and every type derives Serialize.
+        serde_json::to_string_pretty(self).expect("a Summary always serializes to JSON")
+    }
+
+    /// Reads a `summary.json`, refusing documents written with another schema version.
+    pub fn from_json(text: &str) -> Result<Summary, ReportError> {
+        // Look at the version before the shape, so a future document fails with a message about
+        // versions rather than about whichever field happened to change.
+        let value: serde_json::Value = serde_json::from_str(text)?;
+        let found = value
+            .get("schema_version")
+            .and_then(serde_json::Value::as_u64)
+            .ok_or(ReportError::MissingVersion)?;
+        if found != u64::from(SCHEMA_VERSION) {
+            let hint = if found > u64::from(SCHEMA_VERSION) {
+                "it was written by a newer runner: upgrade runner to read it"
+            } else {
+                "it predates the first released schema and cannot be read"
+            };
+            return Err(ReportError::UnsupportedVersion { found, supported: SCHEMA_VERSION, hint });
+        }
+        Ok(serde_json::from_value(value)?)
+    }
+}

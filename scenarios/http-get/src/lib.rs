@@ -1,0 +1,42 @@
+//! `http-get`: the least work an iteration can do (one GET, no parsing), so the runner can be
+//! benchmarked against oha and wrk on the same target.
+
+use std::sync::OnceLock;
+
+use runner_sdk::{Context, Info, Phase, Scenario, http, load, params};
+
+struct HttpGet;
+
+/// The path, read once per VU instance instead of once per request.
+static PATH: OnceLock<String> = OnceLock::new();
+
+impl Scenario for HttpGet {
+    fn describe() -> Info {
+        Info::new(
+            "http-get",
+            env!("CARGO_PKG_VERSION"),
+            "Plain HTTP GET of `path` on the target \
+            from `vus` closed-loop VUs for `duration` (phase `http-get`); a status ≥ 400 fails.",
+        )
+        .param("path", "/", "Path (joined to the target) or absolute URL to GET.")
+        .param("vus", "16", "Concurrent VUs (connections).")
+        .param("duration", "10s", "How long the phase runs.")
+    }
+
+    fn drive() -> Result<(), String> {
+        let phase = Phase::constant_vus("http-get", params::parse("vus")?, params::duration("duration")?);
+        load::run(phase)?;
+        Ok(())
+    }
+
+    fn iteration(_ctx: &Context) -> Result<(), String> {
+        let path = PATH.get_or_init(|| params::get_or("path", "/"));
+        let response = http::get(path.as_str()).send()?;
+        if response.status >= 400 {
+            return Err(format!("HTTP {}", response.status));
+        }
+        Ok(())
+    }
+}
+
+runner_sdk::export_scenario!(HttpGet);
