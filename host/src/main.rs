@@ -16,6 +16,8 @@ use runner::run::{self, PlayOptions};
 mod exit {
     /// The run could not be performed: bad scenario, unreachable target, I/O error.
     pub const ERROR: u8 = 1;
+    /// The command line is wrong (unknown flag, bad value).
+    pub const USAGE: u8 = 2;
     /// The scenario's `drive()` returned an error or trapped; the report was still written.
     pub const SCENARIO_FAILED: u8 = 3;
 }
@@ -154,7 +156,10 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("RUNNER_LOG").unwrap_or_else(|_| "info".into()),
@@ -174,6 +179,27 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
             ExitCode::from(exit::ERROR)
+        }
+    }
+}
+
+/// Help and version go out as clap writes them; a usage error becomes one line.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            ExitCode::from(exit::USAGE)
+        }
+        _ => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("error: invalid arguments");
+            eprintln!("{first} (see runner --help)");
+            ExitCode::from(exit::USAGE)
         }
     }
 }

@@ -47,8 +47,15 @@ pub struct RunOutcome {
 
 /// Loads a scenario on a blocking thread (compiling is CPU-bound).
 pub async fn load_scenario(path: &Path, options: &EngineOptions) -> anyhow::Result<Arc<LoadedScenario>> {
-    let (path, options) = (path.to_path_buf(), options.clone());
-    let loaded = tokio::task::spawn_blocking(move || engine::load(&path, &options)).await??;
+    let (file, options) = (path.to_path_buf(), options.clone());
+    let began = Instant::now();
+    let loaded = tokio::task::spawn_blocking(move || engine::load(&file, &options)).await??;
+    tracing::info!(
+        "loaded {} in {:.0?} ({})",
+        path.display(),
+        began.elapsed(),
+        if loaded.from_cache { "compiled code from the cache" } else { "compiled" }
+    );
     Ok(Arc::new(loaded))
 }
 

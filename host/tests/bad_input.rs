@@ -1,0 +1,112 @@
+//! Bad input ends in one line on stderr and a non-zero exit code: never a panic, never a hang.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use common::{runner, scenario, test_guest};
+
+fn run(args: &[&str]) -> Output {
+    runner().env("RUNNER_LOG", "off").args(args).output().expect("running the runner binary")
+}
+
+/// Asserts a failure with exactly one line on stderr containing every `needle`.
+fn assert_one_line_error(out: &Output, code: i32, needles: &[&str]) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+    assert_eq!(out.status.code(), Some(code), "stderr: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line expected, got:\n{stderr}");
+    assert!(stderr.starts_with("error:"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for needle in needles {
+        assert!(stderr.contains(needle), "{needle:?} not in: {stderr}");
+    }
+    stderr
+}
+
+fn write_temp(name: &str, bytes: &[u8]) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).expect("writing a test file");
+    (dir, path.display().to_string())
+}
+
+#[test]
+fn a_file_that_is_not_wasm() {
+    let (_dir, path) = write_temp("hello.wasm", b"hello, world");
+    assert_one_line_error(&run(&["play", &path]), 1, &["not a WebAssembly file"]);
+}
+
+#[test]
+fn a_truncated_component() {
+    let bytes = std::fs::read(scenario("ttft-probe")).expect("reading a scenario");
+    let (_dir, path) = write_temp("broken.wasm", &bytes[..bytes.len() / 2]);
+    assert_one_line_error(&run(&["play", &path]), 1, &["not a valid component"]);
+}
+
+#[test]
+fn a_core_module_instead_of_a_component() {
+    // The smallest valid core module: magic and version 1, no sections.
+    let (_dir, path) = write_temp("core.wasm", b"\0asm\x01\0\0\0");
+    assert_one_line_error(&run(&["inspect", &path]), 1, &["core WebAssembly module, not a component"]);
+}
+
+#[test]
+fn a_component_built_for_another_wit_version() {
+    let path = test_guest("wrong-version");
+    let out = run(&["play", path.to_str().expect("utf-8 path")]);
+    assert_one_line_error(&out, 1, &["runner:scenario@0.2.0", "runner:scenario@0.1.0"]);
+}
+
+#[test]
+fn a_missing_file() {
+    assert_one_line_error(
+        &run(&["play", "no/such/scenario.wasm"]),
+        1,
+        &["cannot read", "no/such/scenario.wasm"],
+    );
+}
+
+#[test]
+fn an_unreachable_target() {
+    let path = scenario("ttft-probe");
+    // Port 1 on loopback: nothing listens there.
+    let out = run(&["play", path.to_str().expect("utf-8 path"), "--target", "http://127.0.0.1:1"]);
+    assert_one_line_error(&out, 1, &["cannot reach the target", "127.0.0.1:1"]);
+}
+
+#[test]
+fn bad_flags_and_values() {
+    let path = scenario("ttft-probe");
+    let path = path.to_str().expect("utf-8 path");
+    assert_one_line_error(&run(&["play", path, "--bogus"]), 2, &["--bogus"]);
+    assert_one_line_error(&run(&["play", path, "--timeout=-5s"]), 2, &["--timeout"]);
+    assert_one_line_error(&run(&["play", path, "--timeout", "0s"]), 2, &["greater than zero"]);
+    assert_one_line_error(&run(&["play", path, "--param", "no-equals-sign"]), 2, &["name=value"]);
+    assert_one_line_error(&run(&["play", path, "--mock", "ttft=fast"]), 2, &["ttft=fast"]);
+    assert_one_line_error(&run(&["frobnicate"]), 2, &["frobnicate"]);
+}
+
+#[test]
+fn an_undeclared_param_is_refused_before_any_traffic() {
+    let path = scenario("ttft-probe");
+    let out = run(&["play", path.to_str().expect("utf-8 path"), "-p", "nope=1"]);
+    assert_one_line_error(&out, 1, &["unknown --param \"nope\"", "max_tokens"]);
+}
+
+#[test]
+fn a_bad_param_value_fails_the_scenario_with_its_message() {
+    let path = scenario("rate");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out_dir = dir.path().join("run");
+    let out = runner()
+        .env("RUNNER_LOG", "off")
+        .args(["play", path.to_str().expect("utf-8 path"), "-p", "rate=-3", "--out"])
+        .arg(&out_dir)
+        .output()
+        .expect("running the runner binary");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "drive() failing is exit code 3: {stderr}");
+    assert!(stderr.contains("rate"), "{stderr}");
+    assert!(Path::new(&out_dir).join("summary.json").exists(), "the run folder is still written");
+}

@@ -1,0 +1,100 @@
+//! Shared by the integration tests: locating the components built by `just scenarios`, and
+//! running the real `runner` binary against the built-in simulated server on 127.0.0.1.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+use runner_reports::{PhaseReport, Summary};
+
+/// Timing assertions need the machine's cores: runs inside one test binary go one at a time.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ has a parent").to_path_buf()
+}
+
+fn built(path: PathBuf) -> PathBuf {
+    assert!(path.exists(), "{} is missing: run `just scenarios` (or `just test`) first", path.display());
+    path
+}
+
+/// A scenario shipped in scenarios/.
+pub fn scenario(name: &str) -> PathBuf {
+    built(repo_root().join("scenarios").join(format!("{name}.wasm")))
+}
+
+/// A guest only the tests use (host/tests/guests/).
+pub fn test_guest(name: &str) -> PathBuf {
+    built(repo_root().join("target").join("test-guests").join(format!("{name}.wasm")))
+}
+
+/// The `runner` binary with a test-local compile cache and quiet logs.
+pub fn runner() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_runner"));
+    cmd.env("RUNNER_CACHE_DIR", repo_root().join("target").join("test-cache"))
+        .env("RUNNER_LOG", "warn")
+        .current_dir(repo_root());
+    cmd
+}
+
+/// What one `runner play` left behind.
+pub struct Played {
+    pub output: Output,
+    pub stdout: String,
+    pub stderr: String,
+    pub summary: Option<Summary>,
+    pub report_md: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl Played {
+    pub fn summary(&self) -> &Summary {
+        self.summary.as_ref().unwrap_or_else(|| panic!("no summary.json; stderr:\n{}", self.stderr))
+    }
+
+    pub fn phase(&self, name: &str) -> &PhaseReport {
+        let s = self.summary();
+        s.phases.iter().find(|p| p.name == name).unwrap_or_else(|| {
+            panic!("no phase {name:?}; phases: {:?}", s.phases.iter().map(|p| &p.name).collect::<Vec<_>>())
+        })
+    }
+
+    pub fn assert_success(&self) {
+        assert!(
+            self.output.status.success(),
+            "runner failed ({:?})\nstdout:\n{}\nstderr:\n{}",
+            self.output.status,
+            self.stdout,
+            self.stderr
+        );
+    }
+}
+
+/// Runs `runner play <scenario> <args…> --out <tmp>` and reads the run folder.
+pub fn play(scenario: &Path, args: &[&str]) -> Played {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = dir.path().join("run");
+    let output = runner()
+        .arg("play")
+        .arg(scenario)
+        .args(args)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("running the runner binary");
+    let summary = std::fs::read_to_string(out.join("summary.json"))
+        .ok()
+        .map(|text| Summary::from_json(&text).expect("summary.json parses"));
+    Played {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        report_md: std::fs::read_to_string(out.join("report.md")).ok(),
+        summary,
+        output,
+        _dir: dir,
+    }
+}
