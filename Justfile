@@ -15,6 +15,7 @@ build:
 
 # Build every scenario and test guest to a Wasm component.
 scenarios:
+    rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
     cargo build --target wasm32-wasip2 --profile scenario {{ prepend("-p ", scenarios) }} {{ prepend("-p ", test_guests) }}
     mkdir -p target/test-guests
     for s in {{ scenarios }}; do cp "target/wasm32-wasip2/scenario/${s//-/_}.wasm" "scenarios/$s.wasm"; done
@@ -32,3 +33,8 @@ test: scenarios
 lint:
     cargo fmt --all --check
     cargo clippy --release -p runner -p runner-reports --all-targets -- -D warnings
+
+# Bounded (about 15 s per HTTP run), 127.0.0.1 only; writes docs/bench-results/<date>.md.
+# Benchmarks (docs/BENCHMARKS.md): HTTP GETs beside oha and wrk, idle-VU memory and start-up.
+bench: build scenarios
+    scripts/bench.sh

@@ -60,6 +60,8 @@ struct Measurement {
     delta_rss_kib: u64,
     /// Memory mappings added over the N VUs.
     delta_maps: i64,
+    /// Memory mappings of the whole process at the end (pools map their slots up front).
+    maps: i64,
     /// Wall time to instantiate the N VUs, one after the other.
     elapsed: Duration,
 }
@@ -77,12 +79,13 @@ impl Measurement {
 
     fn to_line(&self) -> String {
         format!(
-            "RESULT\t{}\t{}\t{}\t{}\t{}\t{}",
+            "RESULT\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             self.allocator,
             self.vus,
             self.base_rss_kib,
             self.delta_rss_kib,
             self.delta_maps,
+            self.maps,
             self.elapsed.as_nanos()
         )
     }
@@ -95,6 +98,7 @@ impl Measurement {
             base_rss_kib: f.next()?.parse().ok()?,
             delta_rss_kib: f.next()?.parse().ok()?,
             delta_maps: f.next()?.parse().ok()?,
+            maps: f.next()?.parse().ok()?,
             elapsed: Duration::from_nanos(f.next()?.parse().ok()?),
         })
     }
@@ -233,6 +237,7 @@ async fn child(scenario: PathBuf, allocator: String, vus: u32) -> Result<Measure
         base_rss_kib: base_rss,
         delta_rss_kib: rss.saturating_sub(base_rss),
         delta_maps: maps - base_maps,
+        maps,
         elapsed,
     })
 }
@@ -284,38 +289,38 @@ fn max_map_count() -> u64 {
 }
 
 fn table(results: &[Measurement], markdown: bool) -> String {
-    let limit = max_map_count();
+    let limit = max_map_count() as f64;
     let mut out = String::new();
     if markdown {
-        out.push_str("| allocator | VUs | module RSS (MiB) | RSS per VU (KiB) | µs per VU | maps per VU | VUs before max_map_count |\n");
-        out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+        out.push_str(
+            "| allocator | VUs | module RSS (MiB) | RSS per VU (KiB) | µs per VU | maps per VU | maps at end | VUs that fit in max_map_count |\n",
+        );
+        out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     } else {
         out.push_str(&format!(
-            "{:<10} {:>7} {:>11} {:>12} {:>10} {:>11} {:>14}\n",
-            "allocator", "VUs", "module MiB", "KiB per VU", "µs per VU", "maps/VU", "max VUs(maps)"
+            "{:<10} {:>7} {:>11} {:>11} {:>10} {:>8} {:>12} {:>12}\n",
+            "allocator", "VUs", "module MiB", "KiB per VU", "µs per VU", "maps/VU", "maps at end", "VUs fit"
         ));
     }
     for m in results {
-        let fit =
-            if m.maps_per_vu() > 0.0 { format!("{:.0}", limit as f64 / m.maps_per_vu()) } else { "-".into() };
+        // What the map limit leaves for VUs once the process's other mappings (including a
+        // pool's up-front ones) are counted.
+        let fixed = m.maps as f64 - m.delta_maps as f64;
+        let fit = if m.maps_per_vu() > 0.0 {
+            format!("{:.0}", ((limit - fixed) / m.maps_per_vu()).max(0.0))
+        } else {
+            "-".into()
+        };
         let base = m.base_rss_kib as f64 / 1024.0;
+        let (a, n, kib, us, mpv, maps) =
+            (&m.allocator, m.vus, m.rss_per_vu_kib(), m.micros_per_vu(), m.maps_per_vu(), m.maps);
         if markdown {
             out.push_str(&format!(
-                "| {} | {} | {base:.1} | {:.1} | {:.1} | {:.2} | {fit} |\n",
-                m.allocator,
-                m.vus,
-                m.rss_per_vu_kib(),
-                m.micros_per_vu(),
-                m.maps_per_vu()
+                "| {a} | {n} | {base:.1} | {kib:.1} | {us:.1} | {mpv:.2} | {maps} | {fit} |\n"
             ));
         } else {
             out.push_str(&format!(
-                "{:<10} {:>7} {base:>11.1} {:>12.1} {:>10.1} {:>11.2} {fit:>14}\n",
-                m.allocator,
-                m.vus,
-                m.rss_per_vu_kib(),
-                m.micros_per_vu(),
-                m.maps_per_vu()
+                "{a:<10} {n:>7} {base:>11.1} {kib:>11.1} {us:>10.1} {mpv:>8.2} {maps:>12} {fit:>12}\n"
             ));
         }
     }

@@ -42,7 +42,12 @@ struct Series {
 
 impl Series {
     fn record(&mut self, name: &str, micros: u64) {
-        let h = self.metrics.entry(name.to_string()).or_insert_with(new_histogram);
+        // Look up before inserting: `entry` would allocate the key on every sample (several per
+        // request on the hot path), though the histogram almost always exists already.
+        if !self.metrics.contains_key(name) {
+            self.metrics.insert(name.to_string(), new_histogram());
+        }
+        let Some(h) = self.metrics.get_mut(name) else { return };
         // `record` grows an auto-resizing histogram; `saturating_record` alone would clamp to
         // its initial (tiny) range.
         if h.record(micros).is_err() {
@@ -317,7 +322,7 @@ impl PhaseStats {
             requests: self.requests(),
             errors: self.errors(),
             errors_by_class: r.errors_by_class.clone(),
-            requests_per_s: per_s(self.requests()),
+            requests_per_s: per_s(self.requests().saturating_sub(self.errors())),
             output_tokens_per_s: per_s(self.output_tokens()),
             input_tokens: self.input_tokens.load(Ordering::Relaxed),
             output_tokens: self.output_tokens(),

@@ -152,7 +152,7 @@ pub fn summary(stats: &PhaseStats) -> PhaseSummary {
         in_flight: stats.in_flight.load(Relaxed).max(0) as u32,
         requests: stats.requests(),
         errors: stats.errors(),
-        requests_per_second: per_s(stats.requests()),
+        requests_per_second: per_s(stats.requests().saturating_sub(stats.errors())),
         output_tokens_per_second: per_s(stats.output_tokens()),
         ttft: latency(stats, metric::TTFT),
         itl: latency(stats, metric::ITL),

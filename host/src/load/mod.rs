@@ -83,10 +83,16 @@ struct Entry {
     shape: PhaseShape,
 }
 
+/// A started phase that nobody has waited for yet.
+struct Running {
+    task: JoinHandle<Result<(), String>>,
+    stats: Arc<PhaseStats>,
+}
+
 #[derive(Default)]
 struct Registry {
     phases: Vec<Entry>,
-    running: HashMap<u32, (JoinHandle<Result<(), String>>, Arc<PhaseStats>)>,
+    running: HashMap<u32, Running>,
     next_handle: u32,
 }
 
@@ -117,13 +123,13 @@ impl PhaseRegistry {
         let task = tokio::spawn(executor::run_phase(run.clone(), spec, stats.clone()));
         let handle = reg.next_handle;
         reg.next_handle += 1;
-        reg.running.insert(handle, (task, stats));
+        reg.running.insert(handle, Running { task, stats });
         Ok(handle)
     }
 
     /// Waits for a started phase to end and returns its statistics.
     pub async fn wait(&self, handle: u32) -> Result<Arc<PhaseStats>, String> {
-        let (task, stats) = self.lock().running.remove(&handle).ok_or_else(|| {
+        let Running { task, stats } = self.lock().running.remove(&handle).ok_or_else(|| {
             format!("no running phase has handle {handle} (it may have been waited for already)")
         })?;
         task.await.map_err(|e| format!("phase {} stopped unexpectedly: {e}", stats.name))??;

@@ -119,7 +119,7 @@ pub struct ArrivalTimes {
 
 enum ArrivalKind {
     Burst { left: u32 },
-    Rate { profile: RateProfile, segment: usize, area_before: f64, next: f64, rng: Option<StdRng> },
+    Rate { profile: RateProfile, segment: usize, area_before: f64, next: f64, rng: Option<Box<StdRng>> },
 }
 
 impl ArrivalTimes {
@@ -127,8 +127,8 @@ impl ArrivalTimes {
         let kind = match arrivals {
             Arrivals::AllAtOnce(n) => ArrivalKind::Burst { left: *n },
             Arrivals::Rate { profile, poisson_seed } => {
-                let mut rng = poisson_seed.map(StdRng::seed_from_u64);
-                let next = rng.as_mut().map(exp1).unwrap_or(0.0);
+                let mut rng = poisson_seed.map(|seed| Box::new(StdRng::seed_from_u64(seed)));
+                let next = rng.as_deref_mut().map(exp1).unwrap_or(0.0);
                 ArrivalKind::Rate { profile: profile.clone(), segment: 0, area_before: 0.0, next, rng }
             }
         };
@@ -168,7 +168,7 @@ impl Iterator for ArrivalTimes {
                             (-r0 + (r0 * r0 + 2.0 * slope * want).max(0.0).sqrt()) / slope
                         };
                         let at = t0 + Duration::from_secs_f64(x.clamp(0.0, span));
-                        *next += rng.as_mut().map(exp1).unwrap_or(1.0);
+                        *next += rng.as_deref_mut().map(exp1).unwrap_or(1.0);
                         return Some(at);
                     }
                     *area_before += area;
