@@ -1,0 +1,279 @@
+//! Tests of [`super`], against local servers on 127.0.0.1.
+
+use super::super::http::ClientConfig;
+use super::super::test_support::*;
+use super::*;
+
+const MS: fn(u64) -> Duration = Duration::from_millis;
+
+fn content(text: &str) -> String {
+    format!(
+        "data: {}\n\n",
+        json!({"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]})
+    )
+}
+
+fn usage(prompt: u32, completion: u32) -> String {
+    format!(
+        "data: {}\n\n",
+        json!({"choices": [], "usage": {"prompt_tokens": prompt, "completion_tokens": completion}})
+    )
+}
+
+fn finish(reason: &str) -> String {
+    format!("data: {}\n\n", json!({"choices": [{"index": 0, "delta": {}, "finish_reason": reason}]}))
+}
+
+fn chat(stream: bool) -> LlmRequest {
+    LlmRequest {
+        api: Api::Chat,
+        model: Some("m".into()),
+        messages: vec![("user".into(), "hi".into())],
+        prompt: String::new(),
+        max_tokens: Some(16),
+        stream,
+        extra_body: None,
+        timeout: Some(Duration::from_secs(5)),
+    }
+}
+
+/// First content after 30 ms, then five more 10 ms apart, then `tail`.
+fn timed_stream(tail: &[String]) -> Vec<Step> {
+    let mut s = vec![sse_head(), Step::Sleep(MS(30)), chunk(&content("t0"))];
+    for i in 1..6 {
+        s.push(Step::Sleep(MS(10)));
+        s.push(chunk(&content(&format!("t{i}"))));
+    }
+    s.extend(tail.iter().map(|t| chunk(t)));
+    s.push(end());
+    s
+}
+
+async fn run(script: Vec<Step>, req: &LlmRequest) -> Result<Completion, LlmError> {
+    let (addr, _) = script_server(script).await;
+    let client = HttpClient::new(ClientConfig::default()).expect("client");
+    call(&client, &format!("http://{addr}"), req).await
+}
+
+fn within(d: Duration, lo: u64, hi: u64) -> bool {
+    d >= MS(lo) && d <= MS(hi)
+}
+
+#[test]
+fn endpoint_handles_slash_and_v1_suffixes() {
+    for base in ["http://h:1", "http://h:1/", "http://h:1/v1", "http://h:1/v1/"] {
+        assert_eq!(endpoint_url(base, Api::Chat), "http://h:1/v1/chat/completions", "{base}");
+        assert_eq!(endpoint_url(base, Api::Completions), "http://h:1/v1/completions", "{base}");
+    }
+    assert_eq!(endpoint_url("http://h/proxy/v1", Api::Chat), "http://h/proxy/v1/chat/completions");
+}
+
+#[test]
+fn body_has_fields_and_extra_body_overrides() {
+    let mut req = chat(true);
+    req.extra_body = Some(r#"{"max_tokens": 4, "temperature": 0}"#.into());
+    let body = request_body(&req).expect("body");
+    let want = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4,
+        "stream": true, "stream_options": {"include_usage": true}, "temperature": 0});
+    assert_eq!(body, want);
+    let plain = LlmRequest {
+        api: Api::Completions,
+        model: None,
+        prompt: "p".into(),
+        max_tokens: None,
+        ..chat(false)
+    };
+    assert_eq!(request_body(&plain).expect("body"), json!({"prompt": "p", "stream": false}));
+}
+
+#[tokio::test]
+async fn bad_extra_body_is_invalid_request() {
+    for extra in ["[1]", "not json", "\"s\""] {
+        let req = LlmRequest { extra_body: Some(extra.into()), ..chat(true) };
+        // Port 1 is never contacted: the body is checked first.
+        let client = HttpClient::new(ClientConfig::default()).expect("client");
+        let e = call(&client, "http://127.0.0.1:1", &req).await.expect_err("invalid");
+        assert_eq!((e.class, e.status), (LlmErrorClass::InvalidRequest, None), "{extra}: {}", e.message);
+    }
+}
+
+#[test]
+fn itl_scales_gaps_by_tokens_per_chunk() {
+    let gaps = [MS(10), MS(20)];
+    assert_eq!(per_token_gaps(&gaps, 3, None), gaps);
+    assert_eq!(per_token_gaps(&gaps, 3, Some(3)), gaps);
+    assert_eq!(per_token_gaps(&gaps, 3, Some(2)), gaps);
+    assert_eq!(per_token_gaps(&gaps, 3, Some(5)), [MS(5), MS(10)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streaming_timings_and_counted_tokens() {
+    let (addr, mut bodies) = script_server(timed_stream(&[finish("stop"), "data: [DONE]\n\n".into()])).await;
+    let client = HttpClient::new(ClientConfig::default()).expect("client");
+    let c = call(&client, &format!("http://{addr}/v1/"), &chat(true)).await.expect("completion");
+    let sent: Value = serde_json::from_slice(&bodies.recv().await.expect("request")).expect("json");
+    assert_eq!(sent["stream_options"]["include_usage"], json!(true));
+    assert_eq!(c.text, "t0t1t2t3t4t5");
+    assert_eq!(c.finish_reason.as_deref(), Some("stop"));
+    assert_eq!((c.chunks, c.counted_output_tokens, c.output_tokens), (6, 6, 6));
+    assert_eq!(
+        (c.output_tokens_source, c.usage_output_tokens, c.input_tokens),
+        (TokenSource::Counted, None, None)
+    );
+    // The server cannot send chunk k before 30 + 10k ms; the upper slack absorbs timer
+    // overshoot and scheduling on a loaded machine (the run is shared with compilers).
+    let ttft = c.ttft.expect("ttft");
+    assert_eq!(c.ttst, Some(ttft + c.chunk_gaps[0]));
+    assert_eq!(c.chunk_gaps.len(), 5);
+    let mut at = ttft;
+    for k in 0..6u64 {
+        assert!(within(at, 30 + 10 * k, 30 + 10 * k + 15), "chunk {k} at {at:?}, gaps {:?}", c.chunk_gaps);
+        if let Some(gap) = c.chunk_gaps.get(k as usize) {
+            at += *gap;
+        }
+    }
+    let sum: Duration = c.chunk_gaps.iter().sum();
+    assert_eq!(c.itl, c.chunk_gaps);
+    assert!(c.e2e >= ttft + sum && c.e2e - (ttft + sum) < MS(5), "e2e {:?}", c.e2e);
+    assert_eq!(c.tpot, Some((c.e2e - ttft) / 5));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_sets_tokens_and_multi_token_chunks_scale_itl() {
+    let c = run(timed_stream(&[usage(7, 6), "data: [DONE]\n\n".into()]), &chat(true)).await.expect("ok");
+    assert_eq!((c.output_tokens, c.output_tokens_source, c.input_tokens), (6, TokenSource::Usage, Some(7)));
+    assert_eq!(c.itl, c.chunk_gaps);
+
+    let c = run(timed_stream(&[usage(7, 11), "data: [DONE]\n\n".into()]), &chat(true)).await.expect("ok");
+    assert_eq!((c.output_tokens, c.counted_output_tokens, c.usage_output_tokens), (11, 6, Some(11)));
+    let halves: Vec<Duration> = c.chunk_gaps.iter().map(|g| g.mul_f64(0.5)).collect();
+    assert_eq!(c.itl, halves);
+    let ttft = c.ttft.expect("ttft");
+    assert_eq!(c.tpot, Some((c.e2e - ttft) / 10));
+}
+
+#[tokio::test]
+async fn completions_text_reasoning_and_unterminated_done() {
+    let text = |t: &str| {
+        format!("data: {}\n\n", json!({"choices": [{"index": 0, "text": t, "finish_reason": null}]}))
+    };
+    let reasoning =
+        format!("data: {}\n\n", json!({"choices": [{"index": 0, "delta": {"reasoning_content": "hmm"}}]}));
+    let script = vec![
+        sse_head(),
+        chunk(&text("a")),
+        chunk(&reasoning),
+        chunk(&text("")),
+        chunk(&text("b")),
+        chunk(&finish("length")),
+        chunk("data: [DONE]"),
+        end(),
+    ];
+    let req = LlmRequest { api: Api::Completions, prompt: "p".into(), ..chat(true) };
+    let c = run(script, &req).await.expect("ok");
+    assert_eq!((c.text.as_str(), c.chunks, c.finish_reason.as_deref()), ("ab", 3, Some("length")));
+}
+
+#[tokio::test]
+async fn non_streaming_uses_body_and_usage() {
+    let body = json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": "hello"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 2}}).to_string();
+    let c = run(vec![full_response(200, "application/json", &body)], &chat(false)).await.expect("ok");
+    assert_eq!((c.text.as_str(), c.finish_reason.as_deref()), ("hello", Some("stop")));
+    assert_eq!((c.output_tokens, c.output_tokens_source, c.input_tokens), (2, TokenSource::Usage, Some(3)));
+    assert_eq!((c.ttft, c.ttst, c.tpot, c.chunks), (None, None, None, 0));
+    assert!(c.chunk_gaps.is_empty() && c.itl.is_empty() && c.e2e > Duration::ZERO);
+
+    let body = json!({"choices": [{"index": 0, "message": {"content": "x"}}]}).to_string();
+    let c = run(vec![full_response(200, "application/json", &body)], &chat(false)).await.expect("ok");
+    assert_eq!(
+        (c.output_tokens, c.output_tokens_source, c.usage_output_tokens),
+        (0, TokenSource::Counted, None)
+    );
+}
+
+async fn expect_error(script: Vec<Step>, req: &LlmRequest) -> LlmError {
+    run(script, req).await.expect_err("should fail")
+}
+
+#[tokio::test]
+async fn http_status_error_quotes_the_body() {
+    let long = format!("overloaded {}", "x".repeat(400));
+    let e = expect_error(vec![full_response(500, "text/plain", &long)], &chat(true)).await;
+    assert_eq!((e.class, e.status), (LlmErrorClass::HttpStatus, Some(500)));
+    assert!(e.message.contains("HTTP 500: overloaded"), "{}", e.message);
+    assert!(e.message.len() < 260, "{}", e.message.len());
+}
+
+#[tokio::test]
+async fn connection_refused_is_connect() {
+    let addr = closed_port().await;
+    let client = HttpClient::new(ClientConfig::default()).expect("client");
+    let e = call(&client, &format!("http://{addr}"), &chat(true)).await.expect_err("refused");
+    assert_eq!((e.class, e.status), (LlmErrorClass::Connect, None));
+}
+
+#[tokio::test]
+async fn reset_mid_stream_is_reset() {
+    let e =
+        expect_error(vec![sse_head(), chunk(&content("a")), Step::Sleep(MS(20)), Step::Reset], &chat(true))
+            .await;
+    assert_eq!((e.class, e.status), (LlmErrorClass::Reset, Some(200)), "{}", e.message);
+}
+
+#[tokio::test]
+async fn malformed_streams_are_classified() {
+    let cases: Vec<Vec<Step>> = vec![
+        vec![
+            sse_head(),
+            chunk(&content("a")),
+            chunk("data: {not json\n\n"),
+            chunk("data: [DONE]\n\n"),
+            end(),
+        ],
+        vec![sse_head(), chunk(&content("a")), end()],
+        vec![sse_head(), Step::Write(b"7\r\ndata: \xff\r\n".to_vec()), chunk("\n\ndata: [DONE]\n\n"), end()],
+        vec![sse_head(), chunk("data: {\"choices\": 3}\n\n"), chunk("data: [DONE]\n\n"), end()],
+        vec![full_response(200, "application/json", "{\"choices\": [")],
+    ];
+    for (i, script) in cases.into_iter().enumerate() {
+        let stream = i < 4;
+        let e = expect_error(script, &chat(stream)).await;
+        assert_eq!(
+            (e.class, e.status),
+            (LlmErrorClass::MalformedStream, Some(200)),
+            "case {i}: {}",
+            e.message
+        );
+    }
+}
+
+#[tokio::test]
+async fn server_error_object_is_other() {
+    let err = format!("data: {}\n\n", json!({"error": {"message": "out of memory"}}));
+    let e = expect_error(vec![sse_head(), chunk(&err), end()], &chat(true)).await;
+    assert_eq!(e.class, LlmErrorClass::Other);
+    assert!(e.message.contains("out of memory"), "{}", e.message);
+}
+
+#[tokio::test]
+async fn stall_mid_stream_is_timeout() {
+    let req = LlmRequest { timeout: Some(MS(300)), ..chat(true) };
+    let script = vec![sse_head(), chunk(&content("a")), Step::Sleep(MS(3000)), end()];
+    let started = Instant::now();
+    let e = expect_error(script, &req).await;
+    assert_eq!((e.class, e.status), (LlmErrorClass::Timeout, Some(200)));
+    assert!(started.elapsed() < MS(2000));
+}
+
+#[test]
+fn class_names_match_the_contract() {
+    use LlmErrorClass::*;
+    let names: Vec<_> = [Connect, Timeout, HttpStatus, Reset, MalformedStream, InvalidRequest, Other]
+        .map(LlmErrorClass::as_str)
+        .to_vec();
+    assert_eq!(
+        names,
+        ["connect", "timeout", "http-status", "reset", "malformed-stream", "invalid-request", "other"]
+    );
+}
