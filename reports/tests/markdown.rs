@@ -189,3 +189,18 @@ fn an_empty_run_still_renders_a_header() {
     assert!(md.starts_with("# @ — run report"), "{md}");
     assert!(!md.contains("## Phases"));
 }
+
+#[test]
+fn latency_table_has_mean_and_percentiles_per_phase_and_metric() {
+    let md = md();
+    let latency = section(&md, "## Latency per phase (ms)");
+    // short-c20's TTFT: count 100, mean 40, p50 18.5, p95 60, p99 168.27, max 300.
+    let row = latency
+        .lines()
+        .find(|l| l.starts_with("| short-c20 | TTFT |"))
+        .unwrap_or_else(|| panic!("{latency}"));
+    assert!(row.starts_with("| short-c20 | TTFT | 100 | 40.00 | 18.50 |"), "{row}");
+    assert!(row.ends_with("| 60.00 | 168.3 | 300.0 |"), "{row}");
+    // A metric without samples has no row.
+    assert!(!latency.contains("| short-c64 | ITL |"), "{latency}");
+}

@@ -1,7 +1,7 @@
 //! `report.md`: the tables users built by hand from k6 output, probe scripts and spreadsheets
 //! (see the seed reports), rendered from a [`Summary`].
 //!
-//! Sections, in order: header, phases, one sweep table per group of phases, streaming UX,
+//! Sections, in order: header, phases, latency per phase, one sweep table per group of phases, streaming UX,
 //! end-to-end latency statistics, open-loop schedule, errors, checks, counters, custom trends,
 //! per-tag metrics, token accounting, notes. A section with nothing to say is left out.
 
@@ -20,6 +20,7 @@ pub fn render_markdown(summary: &Summary) -> String {
     let mut out = String::new();
     header(&mut out, summary);
     phases(&mut out, summary);
+    latency_per_phase(&mut out, summary);
     sweeps(&mut out, summary);
     streaming_ux(&mut out, summary);
     latency_stats(&mut out, summary);
@@ -164,6 +165,53 @@ fn phases(out: &mut String, s: &Summary) {
         out,
         &[("Phase", L), ("Executor", L), ("Plan", L), ("Start", R), ("Duration", R), ("Tags", L)],
         &plans,
+    );
+}
+
+/// The metrics of the latency table, in the order a reader scans them.
+const LATENCY_METRICS: [(&str, &str); 6] = [
+    ("TTFT", metric::TTFT),
+    ("ITL", metric::ITL),
+    ("TPOT", metric::TPOT),
+    ("E2E", metric::E2E),
+    ("Dispatch lag", metric::DISPATCH_LAG),
+    ("Latency from schedule", metric::LATENCY_FROM_SCHEDULE),
+];
+
+/// Mean and percentiles of every latency metric of every phase (those with samples).
+fn latency_per_phase(out: &mut String, s: &Summary) {
+    let stats = [Stat::Mean, Stat::P50, Stat::P90, Stat::P95, Stat::P99, Stat::Max];
+    let rows: Vec<Vec<String>> = s
+        .phases
+        .iter()
+        .flat_map(|p| {
+            LATENCY_METRICS.iter().filter_map(move |(label, key)| {
+                let d = p.metric(key)?;
+                let mut row = vec![p.name.clone(), (*label).to_string(), format::count(d.count)];
+                row.extend(stats.iter().map(|st| format::stat(Some(d), *st, format::ms)));
+                Some(row)
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("## Latency per phase (ms)\n\n");
+    use Align::{Left as L, Right as R};
+    table(
+        out,
+        &[
+            ("Phase", L),
+            ("Metric", L),
+            ("Count", R),
+            ("Mean", R),
+            ("p50", R),
+            ("p90", R),
+            ("p95", R),
+            ("p99", R),
+            ("Max", R),
+        ],
+        &rows,
     );
 }
 
