@@ -77,6 +77,12 @@ struct PlayArgs {
     /// Open-loop phases whose dispatch-lag p99 exceeds this are flagged "behind schedule".
     #[arg(long, default_value = "10ms", value_parser = parse_duration)]
     lag_bound: Duration,
+    /// A PEM file of CA certificates to trust for an https target, besides the system's.
+    #[arg(long, value_name = "PEM")]
+    ca_cert: Option<PathBuf>,
+    /// Accept any TLS certificate (self-signed test servers only: this disables verification).
+    #[arg(long)]
+    insecure: bool,
     /// Do not cache compiled components on disk.
     #[arg(long)]
     no_cache: bool,
@@ -223,6 +229,7 @@ async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
         iteration_timeout: args.iteration_timeout,
         lag_bound: args.lag_bound,
         mock: args.sim.config(args.seed.unwrap_or(0)),
+        tls: run::TlsOptions { ca_cert: args.ca_cert, insecure: args.insecure },
         engine: if args.no_cache { EngineOptions { cache_dir: None } } else { EngineOptions::default() },
     };
     let outcome = run::play(opts).await?;

@@ -12,7 +12,7 @@ use anyhow::{Context, bail};
 use runner_reports::{ScenarioInfo, Summary};
 
 use crate::capabilities::{Role, RunContext, RunSettings};
-use crate::client::http::{ClientConfig, HttpClient};
+use crate::client::http::{ClientConfig, HttpClient, load_pem_certs};
 use crate::engine::bindings::exports::runner::scenario::guest::Info;
 use crate::engine::{self, EngineOptions, LoadedScenario};
 use crate::load::vu::new_store;
@@ -35,6 +35,16 @@ pub struct PlayOptions {
     /// How the built-in simulated server behaves when there is no target.
     pub mock: MockConfig,
     pub engine: EngineOptions,
+    pub tls: TlsOptions,
+}
+
+/// How the client trusts HTTPS targets.
+#[derive(Debug, Clone, Default)]
+pub struct TlsOptions {
+    /// A PEM file of CA certificates trusted besides the system's (private ingresses).
+    pub ca_cert: Option<PathBuf>,
+    /// Accept any server certificate. For test servers only.
+    pub insecure: bool,
 }
 
 /// What a finished run produced.
@@ -59,8 +69,14 @@ pub async fn load_scenario(path: &Path, options: &EngineOptions) -> anyhow::Resu
     Ok(Arc::new(loaded))
 }
 
-fn client(timeout: Duration) -> anyhow::Result<HttpClient> {
-    Ok(HttpClient::new(ClientConfig { default_timeout: timeout, ..ClientConfig::default() })?)
+fn client(timeout: Duration, tls: &TlsOptions) -> anyhow::Result<HttpClient> {
+    let extra_root_certs = match &tls.ca_cert {
+        Some(path) => load_pem_certs(path)?,
+        None => Vec::new(),
+    };
+    let config =
+        ClientConfig { default_timeout: timeout, extra_root_certs, insecure: tls.insecure, ..ClientConfig::default() };
+    Ok(HttpClient::new(config)?)
 }
 
 /// Calls the scenario's `describe` in a throwaway controller instance.
@@ -73,7 +89,7 @@ pub async fn describe(scenario: &Arc<LoadedScenario>) -> anyhow::Result<Info> {
         iteration_timeout: Duration::from_secs(10),
         lag_bound: Duration::from_millis(10),
     };
-    let run = RunContext::new(settings, scenario.clone(), client(Duration::from_secs(1))?);
+    let run = RunContext::new(settings, scenario.clone(), client(Duration::from_secs(1), &TlsOptions::default())?);
     let mut store = new_store(&run, Role::Controller);
     let instance = scenario
         .pre
@@ -168,7 +184,7 @@ pub async fn play(opts: PlayOptions) -> anyhow::Result<RunOutcome> {
         iteration_timeout: opts.iteration_timeout,
         lag_bound: opts.lag_bound,
     };
-    let run = RunContext::new(settings, scenario.clone(), client(opts.request_timeout)?);
+    let run = RunContext::new(settings, scenario.clone(), client(opts.request_timeout, &opts.tls)?);
     let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let started = Instant::now();
 

@@ -66,6 +66,8 @@ struct Recorded {
     checks: BTreeMap<String, CheckCount>,
     tokens: TokenAccounting,
     failure_samples: Vec<String>,
+    /// The headline latencies since the last [`PhaseStats::take_interval`], for the time series.
+    interval: Series,
 }
 
 /// How many distinct iteration-failure messages a phase keeps for its report.
@@ -214,6 +216,13 @@ impl PhaseStats {
                 s.record(metric::CHUNK_GAP, micros(*gap));
             }
         });
+        r.interval.record(metric::E2E, micros(c.e2e));
+        if let Some(ttft) = c.ttft {
+            r.interval.record(metric::TTFT, micros(ttft));
+        }
+        for gap in &c.itl {
+            r.interval.record(metric::ITL, micros(*gap));
+        }
     }
 
     /// Records a failed request (LLM or HTTP) under its error class.
@@ -231,7 +240,9 @@ impl PhaseStats {
     /// Records a plain HTTP exchange that got a response (any status).
     pub fn record_http(&self, extra: &Tags, connect: Option<Duration>, ttfb: Duration, total: Duration) {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        self.lock().each_series(extra, |s| {
+        let mut r = self.lock();
+        r.interval.record(metric::HTTP_TOTAL, micros(total));
+        r.each_series(extra, |s| {
             s.requests += 1;
             if let Some(connect) = connect {
                 s.record(metric::HTTP_CONNECT, micros(connect));
@@ -342,6 +353,24 @@ impl PhaseStats {
                 })
                 .collect(),
         }
+    }
+
+    /// The distributions of TTFT, ITL, E2E and plain-HTTP total time since the previous call, which starts a new
+    /// interval. Metrics without samples in the interval are left out.
+    pub fn take_interval(&self) -> BTreeMap<String, Distribution> {
+        let series = std::mem::take(&mut self.lock().interval);
+        series.metrics.iter().map(|(k, h)| (k.clone(), distribution(k, h))).collect()
+    }
+
+    /// Iterations started so far: completed, failed or interrupted.
+    pub fn iterations_started(&self) -> u64 {
+        self.iterations.load(Ordering::Relaxed)
+            + self.failed_iterations.load(Ordering::Relaxed)
+            + self.interrupted_iterations.load(Ordering::Relaxed)
+    }
+
+    pub fn ended(&self) -> bool {
+        self.ended.get().is_some()
     }
 
     /// Keeps the first few distinct reasons iterations failed, and logs each once.

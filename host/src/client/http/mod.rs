@@ -5,6 +5,11 @@
 //! TCP+TLS duration in hyper-util's `Connected::extra`, which the pool copies into every
 //! response's extensions; a shared "taken" flag makes only the first response on that
 //! connection report it, so reused connections report `None`.
+//!
+//! TLS is rustls with the ring provider: the native roots plus any `--ca-cert` roots
+//! ([`ClientConfig::extra_root_certs`], read with [`load_pem_certs`]), or no verification at all
+//! when [`ClientConfig::insecure`] is set. ALPN offers `h2` then `http/1.1`; plain `http://`
+//! is always HTTP/1.1.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -22,11 +27,15 @@ use hyper::Uri;
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::rt::{Read, ReadBufCursor, Write};
-use hyper_rustls::{ConfigBuilderExt, HttpsConnector, HttpsConnectorBuilder, MaybeHttpsStream};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder, MaybeHttpsStream};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use thiserror::Error;
+
+mod tls;
+
+pub use tls::load_pem_certs;
 
 /// Settings of an [`HttpClient`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +46,14 @@ pub struct ClientConfig {
     pub pool_idle_timeout: Duration,
     /// The most idle connections kept per host.
     pub pool_max_idle_per_host: usize,
+    /// DER certificates trusted as roots in addition to the native ones (`--ca-cert`), for
+    /// ingresses signed by a private CA. See [`load_pem_certs`].
+    pub extra_root_certs: Vec<Vec<u8>>,
+    /// DANGER: accept any server certificate, for any name, from any issuer. The handshake
+    /// signature is still checked, but nothing proves who the server is, so anyone on the path
+    /// can read and alter the traffic (API keys included). Only for testing against
+    /// self-signed ingresses; prefer `extra_root_certs`. Overrides `extra_root_certs`.
+    pub insecure: bool,
 }
 
 impl Default for ClientConfig {
@@ -45,6 +62,8 @@ impl Default for ClientConfig {
             default_timeout: Duration::from_secs(60),
             pool_idle_timeout: Duration::from_secs(90),
             pool_max_idle_per_host: 1024,
+            extra_root_certs: Vec::new(),
+            insecure: false,
         }
     }
 }
@@ -228,10 +247,7 @@ impl Streaming {
 impl HttpClient {
     /// Builds a client with its own connection pool.
     pub fn new(config: ClientConfig) -> Result<HttpClient, HttpError> {
-        let tls = tls_config().map_err(|e| HttpError {
-            class: ErrorClass::Other,
-            message: format!("cannot set up TLS: {e}"),
-        })?;
+        let tls = tls::client_config(&config)?;
         let mut http = HttpConnector::new();
         // SSE chunks are tiny; Nagle would hold them back and distort every inter-token gap.
         http.set_nodelay(true);
@@ -320,20 +336,6 @@ impl HttpClient {
             url,
         })
     }
-}
-
-/// Native CA roots with the ring provider named explicitly (so a second rustls provider in the
-/// build cannot make the process default ambiguous). A machine without a CA bundle falls back to
-/// an empty store: plain HTTP still works and HTTPS fails at the handshake with "unknown issuer".
-fn tls_config() -> Result<rustls::ClientConfig, rustls::Error> {
-    let builder = || {
-        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-    };
-    Ok(match builder()?.with_native_roots() {
-        Ok(with_roots) => with_roots.with_no_client_auth(),
-        Err(_) => builder()?.with_root_certificates(rustls::RootCertStore::empty()).with_no_client_auth(),
-    })
 }
 
 fn build_request(req: &Request) -> Result<hyper::Request<Full<Bytes>>, HttpError> {

@@ -144,3 +144,258 @@ fn class_names_match_the_contract() {
     let names: Vec<_> = all.iter().map(|c| c.as_str()).collect();
     assert_eq!(names, ["connect", "timeout", "reset", "invalid-request", "other"]);
 }
+
+// --- TLS and HTTP/2 -------------------------------------------------------------------------
+
+mod tls {
+    //! A private CA, a `localhost`/`127.0.0.1` certificate it signs, and a local server that
+    //! speaks HTTP/1.1 and HTTP/2 (by ALPN over TLS) and reports the version of every request.
+
+    use std::convert::Infallible;
+    use std::net::SocketAddr;
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::task::{Context, Poll};
+    use std::time::Duration;
+
+    use bytes::Bytes;
+    use http_body_util::{BodyExt, Full, combinators::BoxBody};
+    use hyper::Version;
+    use hyper::body::{Body, Frame, Incoming};
+    use hyper::service::service_fn;
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
+    };
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    use tokio::net::TcpListener;
+    use tokio::sync::mpsc;
+    use tokio_rustls::TlsAcceptor;
+
+    /// A test CA and a server configuration presenting a leaf certificate it signed.
+    pub(super) struct Pki {
+        /// The CA certificate, DER.
+        pub ca_der: Vec<u8>,
+        /// The CA certificate, PEM (what `--ca-cert` reads).
+        pub ca_pem: String,
+        /// Offers `h2` then `http/1.1`.
+        pub server: Arc<rustls::ServerConfig>,
+    }
+
+    pub(super) fn pki() -> Pki {
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params.distinguished_name.push(DnType::CommonName, "runner test CA");
+        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::DigitalSignature];
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("CA key")).expect("CA");
+        let leaf_key = KeyPair::generate().expect("leaf key");
+        let leaf = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .expect("leaf params")
+            .signed_by(&leaf_key, &*ca)
+            .expect("leaf");
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut server = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_no_client_auth()
+            .with_single_cert(vec![leaf.der().clone()], key)
+            .expect("server cert");
+        server.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Pki { ca_der: ca.der().to_vec(), ca_pem: ca.pem(), server: Arc::new(server) }
+    }
+
+    /// The interval between the chunks of `/stream`.
+    pub(super) const STREAM_GAP: Duration = Duration::from_millis(60);
+
+    /// Serves `hello <path>`, or on `/stream` three SSE events [`STREAM_GAP`] apart, over TLS
+    /// when `tls` is given (after waiting `handshake_delay` on each new connection, so the test
+    /// can see the handshake inside the connect time) and over cleartext otherwise. hyper-util's
+    /// auto server accepts both HTTP/1.1 and HTTP/2 (prior knowledge on cleartext), so the
+    /// version it reports is the client's choice.
+    pub(super) async fn server(
+        tls: Option<Arc<rustls::ServerConfig>>,
+        handshake_delay: Duration,
+    ) -> (SocketAddr, mpsc::UnboundedReceiver<Version>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (seen, versions) = mpsc::unbounded_channel();
+        let acceptor = tls.map(TlsAcceptor::from);
+        tokio::spawn(async move {
+            while let Ok((sock, _)) = listener.accept().await {
+                let (acceptor, seen) = (acceptor.clone(), seen.clone());
+                tokio::spawn(async move {
+                    let svc = service_fn(move |req| handle(req, seen.clone()));
+                    let auto = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                    let _ = sock.set_nodelay(true);
+                    match acceptor {
+                        Some(acceptor) => {
+                            tokio::time::sleep(handshake_delay).await;
+                            // A client that rejects the certificate aborts here; nothing to serve.
+                            let Ok(stream) = acceptor.accept(sock).await else { return };
+                            let _ = auto.serve_connection(TokioIo::new(stream), svc).await;
+                        }
+                        None => {
+                            let _ = auto.serve_connection(TokioIo::new(sock), svc).await;
+                        }
+                    }
+                });
+            }
+        });
+        (addr, versions)
+    }
+
+    async fn handle(
+        req: hyper::Request<Incoming>,
+        seen: mpsc::UnboundedSender<Version>,
+    ) -> Result<hyper::Response<BoxBody<Bytes, Infallible>>, Infallible> {
+        let _ = seen.send(req.version());
+        if req.uri().path() != "/stream" {
+            let body = Full::new(Bytes::from(format!("hello {}", req.uri().path())));
+            return Ok(hyper::Response::new(body.boxed()));
+        }
+        let (tx, rx) = mpsc::channel(4);
+        tokio::spawn(async move {
+            for (i, event) in ["data: a\n\n", "data: b\n\n", "data: [DONE]\n\n"].into_iter().enumerate() {
+                if i > 0 {
+                    tokio::time::sleep(STREAM_GAP).await;
+                }
+                if tx.send(Bytes::from_static(event.as_bytes())).await.is_err() {
+                    return;
+                }
+            }
+        });
+        let response = hyper::Response::builder()
+            .header("content-type", "text/event-stream")
+            .body(ChannelBody(rx).boxed())
+            .expect("response");
+        Ok(response)
+    }
+
+    /// A body fed chunk by chunk from a channel; ends when the sender is dropped.
+    struct ChannelBody(mpsc::Receiver<Bytes>);
+
+    impl Body for ChannelBody {
+        type Data = Bytes;
+        type Error = Infallible;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+            self.0.poll_recv(cx).map(|chunk| chunk.map(|data| Ok(Frame::data(data))))
+        }
+    }
+}
+
+fn tls_client(config: ClientConfig) -> HttpClient {
+    HttpClient::new(config).expect("client")
+}
+
+fn trusting(pki: &tls::Pki) -> ClientConfig {
+    ClientConfig { extra_root_certs: vec![pki.ca_der.clone()], ..ClientConfig::default() }
+}
+
+#[tokio::test]
+async fn https_with_extra_root_negotiates_h2() {
+    let pki = tls::pki();
+    let (addr, mut versions) = tls::server(Some(pki.server.clone()), Duration::ZERO).await;
+    let c = tls_client(trusting(&pki));
+    for host in ["localhost", "127.0.0.1"] {
+        let r = c.send(get(format!("https://{host}:{}/secure", addr.port()))).await.expect(host);
+        assert_eq!((r.status, &r.body[..]), (200, &b"hello /secure"[..]), "{host}");
+        assert_eq!(versions.recv().await, Some(hyper::Version::HTTP_2), "{host}");
+    }
+}
+
+#[tokio::test]
+async fn untrusted_certificate_is_a_connect_error() {
+    let pki = tls::pki();
+    let (addr, mut versions) = tls::server(Some(pki.server.clone()), Duration::ZERO).await;
+    let url = format!("https://localhost:{}/", addr.port());
+    let e = client().send(get(url.clone())).await.expect_err("untrusted");
+    assert_eq!(e.class, ErrorClass::Connect, "{}", e.message);
+    assert!(e.message.contains(&url), "{}", e.message);
+    assert!(e.message.to_lowercase().contains("certificate"), "{}", e.message);
+    assert!(!e.message.contains('\n'), "{}", e.message);
+    assert!(versions.try_recv().is_err(), "no request may reach the server");
+}
+
+#[tokio::test]
+async fn insecure_skips_verification() {
+    let pki = tls::pki();
+    let (addr, mut versions) = tls::server(Some(pki.server.clone()), Duration::ZERO).await;
+    let c = tls_client(ClientConfig { insecure: true, ..ClientConfig::default() });
+    let r = c.send(get(format!("https://127.0.0.1:{}/any", addr.port()))).await.expect("insecure");
+    assert_eq!((r.status, &r.body[..]), (200, &b"hello /any"[..]));
+    assert_eq!(versions.recv().await, Some(hyper::Version::HTTP_2));
+}
+
+#[tokio::test]
+async fn cleartext_stays_http1_even_when_the_server_speaks_h2() {
+    let (addr, mut versions) = tls::server(None, Duration::ZERO).await;
+    let r = client().send(get(format!("http://{addr}/plain"))).await.expect("plain");
+    assert_eq!((r.status, &r.body[..]), (200, &b"hello /plain"[..]));
+    assert_eq!(versions.recv().await, Some(hyper::Version::HTTP_11));
+}
+
+#[tokio::test]
+async fn tls_connect_time_includes_the_handshake() {
+    let pki = tls::pki();
+    // The TCP connect completes in the kernel at once; only the handshake waits for the delay.
+    let delay = Duration::from_millis(80);
+    let (addr, _) = tls::server(Some(pki.server.clone()), delay).await;
+    let c = tls_client(trusting(&pki));
+    let first = c.send(get(format!("https://localhost:{}/a", addr.port()))).await.expect("first");
+    let connect = first.timings.connect.expect("fresh connection reports connect");
+    assert!(connect >= delay, "{connect:?}");
+    assert!(connect <= first.timings.ttfb, "{connect:?} > {:?}", first.timings.ttfb);
+    let second = c.send(get(format!("https://localhost:{}/b", addr.port()))).await.expect("second");
+    assert_eq!(second.timings.connect, None, "the h2 connection is reused");
+}
+
+#[tokio::test]
+async fn sse_over_tls_h2_arrives_chunk_by_chunk() {
+    let pki = tls::pki();
+    let (addr, mut versions) = tls::server(Some(pki.server.clone()), Duration::ZERO).await;
+    let mut s = tls_client(trusting(&pki))
+        .start(get(format!("https://localhost:{}/stream", addr.port())))
+        .await
+        .expect("start");
+    assert_eq!(s.status, 200);
+    assert_eq!(versions.recv().await, Some(hyper::Version::HTTP_2));
+    let mut chunks = Vec::new();
+    while let Some(chunk) = s.next_chunk().await.expect("chunk") {
+        chunks.push(chunk);
+    }
+    let texts: Vec<&[u8]> = chunks.iter().map(|(b, _)| &b[..]).collect();
+    assert_eq!(texts, [&b"data: a\n\n"[..], b"data: b\n\n", b"data: [DONE]\n\n"]);
+    assert!(chunks[0].1 >= s.sent_at + s.ttfb);
+    for pair in chunks.windows(2) {
+        let gap = pair[1].1 - pair[0].1;
+        assert!(gap >= tls::STREAM_GAP - Duration::from_millis(10), "{gap:?}");
+    }
+}
+
+#[test]
+fn load_pem_certs_reads_every_certificate() {
+    let pki = tls::pki();
+    let other = tls::pki();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ca.pem");
+    std::fs::write(&path, format!("{}{}", pki.ca_pem, other.ca_pem)).expect("write");
+    assert_eq!(load_pem_certs(&path).expect("load"), [pki.ca_der.clone(), other.ca_der.clone()]);
+
+    std::fs::write(&path, "not a certificate\n").expect("write");
+    let e = load_pem_certs(&path).expect_err("empty");
+    assert!(e.message.contains("BEGIN CERTIFICATE"), "{}", e.message);
+    let e = load_pem_certs(&dir.path().join("missing.pem")).expect_err("missing");
+    assert!(e.message.contains("missing.pem"), "{}", e.message);
+}
+
+#[test]
+fn invalid_extra_root_fails_at_construction() {
+    let config = ClientConfig { extra_root_certs: vec![b"junk".to_vec()], ..ClientConfig::default() };
+    let e = HttpClient::new(config).expect_err("junk root");
+    assert!(e.message.contains("extra CA certificate #1"), "{}", e.message);
+}
