@@ -1,0 +1,173 @@
+//! The charts of `report.html`, built from the summary and the time series: latency and
+//! throughput over time per phase, TTFT/ITL percentiles per phase, and concurrency sweep curves.
+//!
+//! GPU telemetry hook: the summary and the time series carry no GPU samples yet. When they do,
+//! add a `gpu_over_time` chart here (utilisation %, memory MiB vs t_s) beside [`over_time`],
+//! and draw absent sources as absent, never as zero.
+
+use std::fmt::Write as _;
+
+use super::svg::{Axis, BarChart, LineChart, Series, bar_chart, line_chart};
+use crate::format::{self, Stat};
+use crate::markdown::{sweep_groups, sweep_level};
+use crate::model::{Distribution, PhaseReport, Summary, metric};
+use crate::timeseries::{Record, Sample};
+
+/// One series of interval values taken from the samples, points where `value` has one.
+fn from_samples(
+    key: &str,
+    label: &str,
+    samples: &[&Sample],
+    axis: Axis,
+    value: impl Fn(&Sample) -> Option<f64>,
+) -> Series {
+    Series {
+        key: key.to_string(),
+        label: label.to_string(),
+        points: samples.iter().filter_map(|s| value(s).map(|v| (s.t_s, v))).collect(),
+        axis,
+    }
+}
+
+/// A statistic of an interval latency, when the interval completed at least one request.
+fn interval(s: &Sample, key: &str, stat: fn(&Distribution) -> f64) -> Option<f64> {
+    s.latency.get(key).filter(|d| !d.is_empty()).map(stat)
+}
+
+/// Per phase: interval latency and throughput against run time.
+pub(super) fn over_time(summary: &Summary, records: &[Record]) -> String {
+    let samples: Vec<&Sample> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Sample(s) => Some(s),
+            Record::Phase(_) => None,
+        })
+        .collect();
+    let mut out = String::from("<h3>Over time</h3>\n");
+    if samples.is_empty() {
+        out.push_str(
+            "<p class=\"note\">No time series was recorded for this run (no <code>timeseries.jsonl</code>), \
+             so there are no charts over time.</p>\n",
+        );
+        return out;
+    }
+    out.push_str(
+        "<p>One point per phase per interval (one second by default): latencies of the requests that \
+         completed in the interval, and what the interval delivered.</p>\n",
+    );
+    for p in &summary.phases {
+        let mine: Vec<&Sample> = samples.iter().copied().filter(|s| s.phase == p.name).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "<div class=\"row\" data-phase=\"{}\">", super::markdown::escape(&p.name));
+        let latency = vec![
+            from_samples("ttft_p50", "TTFT p50", &mine, Axis::Left, |s| interval(s, metric::TTFT, |d| d.p50)),
+            from_samples("ttft_p95", "TTFT p95", &mine, Axis::Left, |s| interval(s, metric::TTFT, |d| d.p95)),
+            from_samples("e2e_p95", "E2E p95", &mine, Axis::Left, |s| interval(s, metric::E2E, |d| d.p95)),
+        ];
+        out.push_str(&line_chart(&LineChart {
+            kind: "latency",
+            title: format!("Latency over time — {}", p.name),
+            x_label: "time since run start (s)".into(),
+            y_label: "latency (ms)".into(),
+            y2_label: String::new(),
+            series: latency.into_iter().filter(|s| !s.points.is_empty()).collect(),
+            attrs: vec![("phase", p.name.clone())],
+        }));
+        let mut throughput =
+            vec![from_samples("requests_per_s", "successful requests/s", &mine, Axis::Left, |s| {
+                Some(s.requests_per_s())
+            })];
+        if mine.iter().any(|s| s.interval_errors > 0) {
+            throughput.push(from_samples("errors_per_s", "failed requests/s", &mine, Axis::Left, |s| {
+                (s.interval_s > 0.0).then(|| s.interval_errors as f64 / s.interval_s)
+            }));
+        }
+        if mine.iter().any(|s| s.interval_output_tokens > 0) {
+            throughput.push(from_samples("output_tok_per_s", "output tok/s", &mine, Axis::Right, |s| {
+                Some(s.output_tokens_per_s())
+            }));
+        }
+        out.push_str(&line_chart(&LineChart {
+            kind: "throughput",
+            title: format!("Throughput over time — {}", p.name),
+            x_label: "time since run start (s)".into(),
+            y_label: "requests/s".into(),
+            y2_label: "output tokens/s".into(),
+            series: throughput,
+            attrs: vec![("phase", p.name.clone())],
+        }));
+        out.push_str("</div>\n");
+    }
+    out
+}
+
+/// The statistics drawn as bars, in order.
+const PERCENTILES: [(&str, Stat); 5] =
+    [("p50", Stat::P50), ("p90", Stat::P90), ("p95", Stat::P95), ("p99", Stat::P99), ("max", Stat::Max)];
+
+/// TTFT and ITL percentiles of each phase that recorded them, one bar chart per metric.
+pub(super) fn distributions(summary: &Summary) -> String {
+    let mut out = String::new();
+    for (label, key) in [("TTFT", metric::TTFT), ("ITL", metric::ITL)] {
+        let phases: Vec<(&PhaseReport, &Distribution)> =
+            summary.phases.iter().filter_map(|p| p.metric(key).map(|d| (p, d))).collect();
+        if phases.is_empty() {
+            continue;
+        }
+        out.push_str(&bar_chart(&BarChart {
+            kind: key_kind(key),
+            title: format!("{label} percentiles per phase"),
+            y_label: format!("{label} (ms)"),
+            groups: phases.iter().map(|(p, _)| p.name.clone()).collect(),
+            series: PERCENTILES
+                .iter()
+                .map(|(name, stat)| {
+                    (name.to_string(), name.to_string(), phases.iter().map(|(_, d)| stat.of(d)).collect())
+                })
+                .collect(),
+        }));
+    }
+    if out.is_empty() {
+        return out;
+    }
+    format!(
+        "<h3>Latency distributions</h3>\n<p>From the phases' HdrHistograms (3 significant digits).</p>\n\
+         <div class=\"row\">\n{out}</div>\n"
+    )
+}
+
+fn key_kind(key: &str) -> &'static str {
+    if key == metric::TTFT { "ttft-percentiles" } else { "itl-percentiles" }
+}
+
+/// Concurrency → RPS and → p95 E2E, one chart per sweep group of two levels or more.
+pub(super) fn sweeps(summary: &Summary) -> String {
+    let mut out = String::new();
+    for (key, members) in sweep_groups(summary) {
+        if members.len() < 2 {
+            continue;
+        }
+        let title = if key.is_empty() { "all phases".to_string() } else { format::tags(&key) };
+        let level = |p: &PhaseReport| sweep_level(p).map_or(f64::NAN, f64::from);
+        let rps = members.iter().map(|p| (level(p), p.requests_per_s)).collect();
+        let e2e = members.iter().filter_map(|p| p.metric(metric::E2E).map(|d| (level(p), d.p95))).collect();
+        out.push_str(&line_chart(&LineChart {
+            kind: "sweep",
+            title: format!("Concurrency sweep — {title}"),
+            x_label: "concurrency (VUs)".into(),
+            y_label: "requests/s".into(),
+            y2_label: "E2E p95 (ms)".into(),
+            series: vec![
+                Series { key: "rps".into(), label: "RPS".into(), points: rps, axis: Axis::Left },
+                Series { key: "e2e_p95".into(), label: "E2E p95".into(), points: e2e, axis: Axis::Right },
+            ],
+            attrs: vec![("group", title)],
+        }));
+    }
+    if out.is_empty() {
+        return out;
+    }
+    format!("<h3>Concurrency sweeps</h3>\n<div class=\"row\">\n{out}</div>\n")
+}
