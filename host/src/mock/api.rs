@@ -16,7 +16,10 @@ use hyper::{Method, Request, Response, StatusCode};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
+use super::conn::Abort;
+use super::fault::{self, Fault};
 use super::generate::{self, Job, Kind};
+use super::inject::{self, HugeBody};
 use super::{RequestGuard, Shared};
 
 /// Largest request body accepted; far above any real prompt, small enough to bound memory.
@@ -37,6 +40,8 @@ pub(super) enum MockBody {
     Full(Full<Bytes>),
     /// SSE events as the generator produces them; dropping it tells the generator to stop.
     Stream(mpsc::Receiver<Bytes>),
+    /// A `huge-body` fault's body, produced as it is read.
+    Huge(HugeBody),
 }
 
 impl Body for MockBody {
@@ -50,20 +55,21 @@ impl Body for MockBody {
         match self.get_mut() {
             MockBody::Full(full) => Pin::new(full).poll_frame(cx),
             MockBody::Stream(rx) => rx.poll_recv(cx).map(|event| event.map(|b| Ok(Frame::data(b)))),
+            MockBody::Huge(huge) => Poll::Ready(huge.next_frame().map(Ok)),
         }
     }
 
     fn is_end_stream(&self) -> bool {
         match self {
             MockBody::Full(full) => full.is_end_stream(),
-            MockBody::Stream(_) => false,
+            MockBody::Stream(_) | MockBody::Huge(_) => false,
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match self {
             MockBody::Full(full) => full.size_hint(),
-            MockBody::Stream(_) => SizeHint::default(),
+            MockBody::Stream(_) | MockBody::Huge(_) => SizeHint::default(),
         }
     }
 }
@@ -161,9 +167,11 @@ struct GenRequest {
     prompt: Option<serde_json::Value>,
 }
 
-/// Serves one request. Never fails: every problem becomes an HTTP error response.
+/// Serves one request. Never fails: every problem becomes an HTTP error response, except the faults
+/// that reset the connection through `abort`.
 pub(super) async fn handle(
     shared: Arc<Shared>,
+    abort: Arc<Abort>,
     req: Request<Incoming>,
 ) -> Result<Response<MockBody>, Infallible> {
     let guard = RequestGuard::new(shared.counters.clone());
@@ -184,17 +192,50 @@ pub(super) async fn handle(
         Ok(parsed) => parsed,
         Err(e) => return Ok(finish(guard, e.into_response())),
     };
+    let fault = fault::pick(&shared.cfg.faults, shared.cfg.seed, job.seq);
+    if fault.is_some() {
+        shared.counters.faulted.fetch_add(1, Ordering::Relaxed);
+    }
+    match fault {
+        Some(Fault::Status(code)) => return Ok(finish(guard, inject::status_response(code))),
+        Some(Fault::ResetBeforeHeaders) => {
+            abort.fire();
+            // The connection task drops this future with the connection; nothing is ever answered.
+            return std::future::pending().await;
+        }
+        Some(Fault::SlowHeaders(delay)) => tokio::time::sleep(delay).await,
+        Some(Fault::HugeBody(size)) => {
+            let (body, content_type) = HugeBody::new(size, streaming, guard);
+            let mut resp = Response::new(MockBody::Huge(body));
+            resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+            return Ok(resp);
+        }
+        _ => {}
+    }
     if streaming {
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
-        tokio::spawn(generate::stream(shared, guard, job, tx));
+        tokio::spawn(generate::stream(shared, guard, job, tx, fault, abort));
         let mut resp = Response::new(MockBody::Stream(rx));
         let headers = resp.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        Ok(resp)
-    } else {
-        let body = generate::complete(shared, guard, job).await;
-        Ok(json_response(StatusCode::OK, body))
+        return Ok(resp);
+    }
+    let seed = shared.cfg.seed;
+    let seq = job.seq;
+    match fault {
+        Some(f @ (Fault::ResetMidStream | Fault::StallMidStream(_))) => {
+            let body = generate::produce(shared, job).await;
+            let rx = inject::split_whole(body, f, abort, guard);
+            let mut resp = Response::new(MockBody::Stream(rx));
+            resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            Ok(resp)
+        }
+        Some(f) => {
+            let body = generate::complete(shared, guard, job).await;
+            Ok(json_response(StatusCode::OK, inject::corrupt_whole(body, f, seed, seq)))
+        }
+        None => Ok(json_response(StatusCode::OK, generate::complete(shared, guard, job).await)),
     }
 }
 

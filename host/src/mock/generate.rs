@@ -13,6 +13,9 @@ use rand::{Rng, SeedableRng};
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio::time::{Instant, sleep_until};
 
+use super::conn::Abort;
+use super::fault::Fault;
+use super::inject;
 use super::{MockConfig, RequestGuard, Shared, WaitingGuard};
 
 /// The words the mock "generates", one per token, cycled. Plain ASCII, so they never need JSON escaping.
@@ -197,30 +200,73 @@ fn json_str(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
 }
 
-/// Produces a stream's SSE events into `tx` on schedule. Returns early, freeing the slot, as soon as the
-/// receiving body is dropped (the client went away or the server is shutting down).
-pub(super) async fn stream(shared: Arc<Shared>, guard: RequestGuard, job: Job, tx: mpsc::Sender<Bytes>) {
+/// Produces a stream's SSE events into `tx` on schedule, acting out `fault` (if any) at the cut point.
+/// Returns early, freeing the slot, as soon as the receiving body is dropped (the client went away or the
+/// server is shutting down) or a fault ends the stream.
+pub(super) async fn stream(
+    shared: Arc<Shared>,
+    guard: RequestGuard,
+    job: Job,
+    tx: mpsc::Sender<Bytes>,
+    fault: Option<Fault>,
+    abort: Arc<Abort>,
+) {
     let permit = tokio::select! {
         p = acquire_slot(&shared) => p,
         _ = tx.closed() => return,
     };
-    let t0 = Instant::now();
+    let mut t0 = Instant::now();
     let mut schedule = Schedule::new(&shared.cfg, job.seq);
     let head = job.chunk_head();
-    for k in 0..u64::from(job.max_tokens) {
+    let max = u64::from(job.max_tokens);
+    let cut = inject::cut_point(max);
+    for k in 0..=max {
+        if k == cut
+            && let Some(fault) = fault
+        {
+            match fault {
+                Fault::ResetMidStream => {
+                    inject::reset_after_flush(&tx, &abort).await;
+                    return;
+                }
+                Fault::StallMidStream(stall) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(stall) => {}
+                        _ = tx.closed() => return,
+                    }
+                    // The rest of the schedule moves back by the stall, as a paused server's would.
+                    t0 += stall;
+                }
+                other => {
+                    let broken = inject::broken_event(other, &head, shared.cfg.seed, job.seq);
+                    if let Some(event) = broken
+                        && tx.send(event).await.is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+        if k == max {
+            break;
+        }
         let at = t0 + schedule.next_offset();
         tokio::select! {
             _ = sleep_until(at) => {}
             _ = tx.closed() => return,
         }
-        if tx.send(job.token_event(&head, k)).await.is_err() {
+        let mut event = job.token_event(&head, k);
+        if k == cut && fault == Some(Fault::NoDataPrefix) {
+            event = inject::strip_data_prefix(event);
+        }
+        if tx.send(event).await.is_err() {
             return;
         }
     }
     if job.include_usage && tx.send(job.usage_event(&head)).await.is_err() {
         return;
     }
-    if tx.send(Bytes::from_static(b"data: [DONE]\n\n")).await.is_err() {
+    if fault != Some(Fault::NoDone) && tx.send(Bytes::from_static(b"data: [DONE]\n\n")).await.is_err() {
         return;
     }
     guard.finish();
@@ -230,6 +276,13 @@ pub(super) async fn stream(shared: Arc<Shared>, guard: RequestGuard, job: Job, t
 /// Holds a slot until the last token's due time, then returns the whole body. Dropping the future (hyper
 /// does when the client disconnects) frees the slot.
 pub(super) async fn complete(shared: Arc<Shared>, guard: RequestGuard, job: Job) -> Bytes {
+    let body = produce(shared, job).await;
+    guard.finish();
+    body
+}
+
+/// [`complete`] without marking the request complete, for a fault that still has to deliver the body.
+pub(super) async fn produce(shared: Arc<Shared>, job: Job) -> Bytes {
     let permit = acquire_slot(&shared).await;
     let t0 = Instant::now();
     let mut schedule = Schedule::new(&shared.cfg, job.seq);
@@ -239,7 +292,6 @@ pub(super) async fn complete(shared: Arc<Shared>, guard: RequestGuard, job: Job)
     }
     sleep_until(t0 + last).await;
     let body = job.full_body();
-    guard.finish();
     drop(permit);
     body
 }

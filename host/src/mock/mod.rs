@@ -8,9 +8,16 @@
 //! The module only refers to itself (`self::`/`super::`), so it also compiles standalone.
 
 mod api;
+mod conn;
+pub mod fault;
+#[cfg(test)]
+mod fault_tests;
 mod generate;
+mod inject;
 #[cfg(test)]
 mod tests;
+
+pub use fault::{Fault, FaultSpec, FaultSpecError};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,6 +30,8 @@ use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
+
+use self::conn::{Abort, AbortableStream};
 
 /// How the simulated server behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,8 +46,12 @@ pub struct MockConfig {
     pub capacity: usize,
     /// Output length when a request names neither `max_tokens` nor `max_completion_tokens`.
     pub default_max_tokens: u32,
-    /// Seed for the jitter; a given seed and request order always give the same schedule.
+    /// Seed for the jitter and the fault draw; a given seed and request order always give the same
+    /// schedule and the same faults.
     pub seed: u64,
+    /// Faults injected into generation requests, each into its own fraction of them (see [`fault`]).
+    /// Their rates must add up to at most 1.
+    pub faults: Vec<FaultSpec>,
 }
 
 impl Default for MockConfig {
@@ -50,6 +63,7 @@ impl Default for MockConfig {
             capacity: 0,
             default_max_tokens: 128,
             seed: 0,
+            faults: Vec::new(),
         }
     }
 }
@@ -65,8 +79,10 @@ pub struct MockStats {
     pub waiting: u64,
     /// Requests whose response was fully produced (for streams: `[DONE]` was handed to the connection).
     pub completed: u64,
-    /// Requests abandoned before completion because the client went away.
+    /// Requests abandoned before completion: the client went away, or a fault cut the response short.
     pub cancelled: u64,
+    /// Generation requests that were given a fault.
+    pub faulted: u64,
 }
 
 /// Shared, lock-free counters behind [`MockStats`].
@@ -77,6 +93,7 @@ struct Counters {
     waiting: AtomicU64,
     completed: AtomicU64,
     cancelled: AtomicU64,
+    faulted: AtomicU64,
 }
 
 impl Counters {
@@ -87,6 +104,7 @@ impl Counters {
             waiting: self.waiting.load(Ordering::Relaxed),
             completed: self.completed.load(Ordering::Relaxed),
             cancelled: self.cancelled.load(Ordering::Relaxed),
+            faulted: self.faulted.load(Ordering::Relaxed),
         }
     }
 }
@@ -161,8 +179,10 @@ pub struct MockServer {
 
 impl MockServer {
     /// Binds `addr` (port 0 picks a free one), spawns the accept loop on the current tokio runtime and
-    /// returns at once.
+    /// returns at once. Fails with `InvalidInput` when the faults' rates add up to more than 1.
     pub async fn start(addr: SocketAddr, cfg: MockConfig) -> std::io::Result<MockServer> {
+        fault::check_rates(&cfg.faults)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let slots = (cfg.capacity > 0).then(|| Arc::new(Semaphore::new(cfg.capacity)));
@@ -234,12 +254,19 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stopped: on
                 // Without TCP_NODELAY, Nagle holds back small SSE events and ITL measurements lie.
                 let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
+                let abort = Arc::new(Abort::default());
                 conns.spawn(async move {
-                    let service = service_fn(move |req| api::handle(shared.clone(), req));
+                    let io = TokioIo::new(AbortableStream::new(stream, abort.clone()));
+                    let handler_abort = abort.clone();
+                    let service =
+                        service_fn(move |req| api::handle(shared.clone(), handler_abort.clone(), req));
+                    let builder = auto::Builder::new(TokioExecutor::new());
                     // A connection error is the client's business (reset, bad HTTP); nothing to report.
-                    let _ = auto::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    // A fired abort drops the connection mid-flight, which resets it (see `conn`).
+                    tokio::select! {
+                        _ = builder.serve_connection(io, service) => {}
+                        _ = abort.fired() => {}
+                    }
                 });
             }
         }
