@@ -64,6 +64,8 @@ struct Measurement {
     maps: i64,
     /// Wall time to instantiate the N VUs, one after the other.
     elapsed: Duration,
+    /// Wall time of `Engine::new` (a pool maps its slots there) plus compiling and linking.
+    setup: Duration,
 }
 
 impl Measurement {
@@ -79,14 +81,15 @@ impl Measurement {
 
     fn to_line(&self) -> String {
         format!(
-            "RESULT\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "RESULT\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             self.allocator,
             self.vus,
             self.base_rss_kib,
             self.delta_rss_kib,
             self.delta_maps,
             self.maps,
-            self.elapsed.as_nanos()
+            self.elapsed.as_nanos(),
+            self.setup.as_nanos()
         )
     }
 
@@ -100,6 +103,7 @@ impl Measurement {
             delta_maps: f.next()?.parse().ok()?,
             maps: f.next()?.parse().ok()?,
             elapsed: Duration::from_nanos(f.next()?.parse().ok()?),
+            setup: Duration::from_nanos(f.next()?.parse().ok()?),
         })
     }
 }
@@ -184,26 +188,29 @@ async fn raw_vu(
 /// Measures one (allocator, N) pair in this process.
 async fn child(scenario: PathBuf, allocator: String, vus: u32) -> Result<Measurement, BenchError> {
     let options = EngineOptions { cache_dir: None };
+    let setup_began = Instant::now();
     let loaded = Arc::new(runner::engine::load(&scenario, &options).map_err(|e| wasm_err("loading", e))?);
     let settings = RunSettings {
         target: "http://127.0.0.1:9".into(),
-        params: Default::default(),
-        seed: 0,
         request_timeout: Duration::from_secs(1),
         iteration_timeout: Duration::from_secs(10),
-        lag_bound: Duration::from_millis(10),
+        ..RunSettings::default()
     };
     let http = HttpClient::new(ClientConfig::default()).map_err(|e| wasm_err("HTTP client", e))?;
     let run = RunContext::new(settings, loaded, http);
     let phase = Arc::new(PhaseStats::new("idle", Tags::new()));
+    let mut setup = setup_began.elapsed();
 
     let own = match allocator.as_str() {
         "runner" => None,
         "on-demand" | "pooling" => {
             // The controller and the warm-up VU need slots too.
             let pool = (allocator == "pooling").then_some(vus + 2);
+            // Only this engine's set-up counts for these rows, not the runner's one above.
+            let began = Instant::now();
             let engine = Engine::new(&config(pool)).map_err(|e| wasm_err("engine", e))?;
             let pre = link(&engine, &scenario)?;
+            setup = began.elapsed();
             Some((engine, pre))
         }
         other => return Err(BenchError::Usage(format!("unknown allocator {other:?}"))),
@@ -239,6 +246,7 @@ async fn child(scenario: PathBuf, allocator: String, vus: u32) -> Result<Measure
         delta_maps: maps - base_maps,
         maps,
         elapsed,
+        setup,
     })
 }
 
@@ -288,18 +296,29 @@ fn max_map_count() -> u64 {
         .unwrap_or(DEFAULT_MAX_MAP_COUNT)
 }
 
-fn table(results: &[Measurement], markdown: bool) -> String {
+/// A configuration that could not be measured: its allocator, VU count and why.
+type Failure = (String, u32, String);
+
+fn table(results: &[Measurement], failures: &[Failure], markdown: bool) -> String {
     let limit = max_map_count() as f64;
     let mut out = String::new();
     if markdown {
         out.push_str(
-            "| allocator | VUs | module RSS (MiB) | RSS per VU (KiB) | µs per VU | maps per VU | maps at end | VUs that fit in max_map_count |\n",
+            "| allocator | VUs | engine set-up (ms) | module RSS (MiB) | RSS per VU (KiB) | µs per VU | maps per VU | maps at end | VUs that fit in max_map_count |\n",
         );
-        out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     } else {
         out.push_str(&format!(
-            "{:<10} {:>7} {:>11} {:>11} {:>10} {:>8} {:>12} {:>12}\n",
-            "allocator", "VUs", "module MiB", "KiB per VU", "µs per VU", "maps/VU", "maps at end", "VUs fit"
+            "{:<10} {:>7} {:>9} {:>11} {:>11} {:>10} {:>8} {:>12} {:>12}\n",
+            "allocator",
+            "VUs",
+            "setup ms",
+            "module MiB",
+            "KiB per VU",
+            "µs per VU",
+            "maps/VU",
+            "maps at end",
+            "VUs fit"
         ));
     }
     for m in results {
@@ -312,24 +331,32 @@ fn table(results: &[Measurement], markdown: bool) -> String {
             "-".into()
         };
         let base = m.base_rss_kib as f64 / 1024.0;
+        let setup = m.setup.as_secs_f64() * 1e3;
         let (a, n, kib, us, mpv, maps) =
             (&m.allocator, m.vus, m.rss_per_vu_kib(), m.micros_per_vu(), m.maps_per_vu(), m.maps);
         if markdown {
             out.push_str(&format!(
-                "| {a} | {n} | {base:.1} | {kib:.1} | {us:.1} | {mpv:.2} | {maps} | {fit} |\n"
+                "| {a} | {n} | {setup:.0} | {base:.1} | {kib:.1} | {us:.1} | {mpv:.2} | {maps} | {fit} |\n"
             ));
         } else {
             out.push_str(&format!(
-                "{a:<10} {n:>7} {base:>11.1} {kib:>11.1} {us:>10.1} {mpv:>8.2} {maps:>12} {fit:>12}\n"
+                "{a:<10} {n:>7} {setup:>9.0} {base:>11.1} {kib:>11.1} {us:>10.1} {mpv:>8.2} {maps:>12} {fit:>12}\n"
             ));
+        }
+    }
+    for (a, n, why) in failures {
+        if markdown {
+            out.push_str(&format!("| {a} | {n} | failed: {why} | | | | | | |\n"));
+        } else {
+            out.push_str(&format!("{a:<10} {n:>7} failed: {why}\n"));
         }
     }
     out
 }
 
-fn run_children(args: &Args) -> Result<Vec<Measurement>, BenchError> {
+fn run_children(args: &Args) -> Result<(Vec<Measurement>, Vec<Failure>), BenchError> {
     let exe = std::env::current_exe().map_err(|source| BenchError::Proc { what: "current_exe", source })?;
-    let mut results = Vec::new();
+    let (mut results, mut failures) = (Vec::new(), Vec::new());
     for &n in &args.vus {
         for allocator in &args.allocators {
             let label = format!("{allocator} × {n}");
@@ -345,12 +372,14 @@ fn run_children(args: &Args) -> Result<Vec<Measurement>, BenchError> {
                 _ => {
                     // One configuration failing (e.g. the map limit) must not hide the others.
                     let err = String::from_utf8_lossy(&out.stderr);
-                    eprintln!("{label}: failed ({}): {}", out.status, err.trim());
+                    let why = err.lines().last().unwrap_or("no output").trim().to_string();
+                    eprintln!("{label}: failed ({}): {why}", out.status);
+                    failures.push((allocator.clone(), n, why));
                 }
             }
         }
     }
-    Ok(results)
+    Ok((results, failures))
 }
 
 fn main() -> Result<(), BenchError> {
@@ -373,8 +402,8 @@ fn main() -> Result<(), BenchError> {
             args.scenario.display()
         )));
     }
-    let results = run_children(&args)?;
-    print!("{}", table(&results, args.markdown));
+    let (results, failures) = run_children(&args)?;
+    print!("{}", table(&results, &failures, args.markdown));
     if results.is_empty() {
         return Err(BenchError::Usage("every configuration failed".into()));
     }
