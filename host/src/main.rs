@@ -11,6 +11,8 @@ use clap::{Args, Parser, Subcommand};
 use runner::engine::{self, EngineOptions};
 use runner::mock::{MockConfig, MockServer};
 use runner::run::{self, PlayOptions};
+use runner::stats::Slo;
+use runner::timeline::Progress;
 
 /// Exit codes (also in the README).
 mod exit {
@@ -20,6 +22,10 @@ mod exit {
     pub const USAGE: u8 = 2;
     /// The scenario's `drive()` returned an error or trapped; the report was still written.
     pub const SCENARIO_FAILED: u8 = 3;
+    /// Interrupted by Ctrl-C or SIGTERM (128 + SIGINT); the report was still written.
+    pub const INTERRUPTED: u8 = 130;
+    /// At least one `--threshold` failed (k6's code); the report was still written.
+    pub const THRESHOLDS_FAILED: u8 = 99;
 }
 
 #[derive(Parser)]
@@ -41,6 +47,24 @@ enum Command {
     Inspect {
         /// The scenario component (.wasm).
         scenario: PathBuf,
+    },
+    /// (Re)write summary.json and report.md of a run folder; rebuilds a killed run's summary from
+    /// its time series.
+    Report {
+        /// The run folder.
+        dir: PathBuf,
+    },
+    /// Compare two runs phase by phase: A is the baseline, B the candidate. Exits 99 when
+    /// --fail-on is given and a latency or throughput got worse by more than that.
+    Compare {
+        /// Run A (the baseline): a run folder or its summary.json.
+        a: PathBuf,
+        /// Run B (the candidate): a run folder or its summary.json.
+        b: PathBuf,
+        /// Exit 99 if any latency rose, or throughput fell, by more than this many percent
+        /// (e.g. 10 or 10%) in any phase both runs share.
+        #[arg(long, value_name = "PCT", value_parser = parse_fail_on)]
+        fail_on: Option<f64>,
     },
     /// Run the built-in simulated OpenAI-compatible server until interrupted.
     Mock {
@@ -83,9 +107,30 @@ struct PlayArgs {
     /// Accept any TLS certificate (self-signed test servers only: this disables verification).
     #[arg(long)]
     insecure: bool,
+    /// The most VUs alive at once over all phases (sizes the instance pool; a phase asking for
+    /// more fails with a clear error).
+    #[arg(long, default_value_t = 1_000)]
+    max_vus: u32,
+    /// Linear memory one scenario instance may use (e.g. 64MiB); past it the iteration fails.
+    #[arg(long, default_value = "64MiB", value_parser = parse_size)]
+    guest_memory: usize,
+    /// A host plain HTTP requests may reach besides the target's (repeatable).
+    #[arg(long = "allow-host", value_name = "HOST")]
+    allowed_hosts: Vec<String>,
+    /// Per-request objectives for goodput (vLLM's --goodput), e.g. `ttft=200ms,tpot=50ms,e2e=2s`:
+    /// each phase reports the share and rate of requests that met all of them.
+    #[arg(long, value_name = "SLO", value_parser = parse_slo)]
+    goodput: Option<Slo>,
+    /// No live progress on stderr.
+    #[arg(long, short = 'q')]
+    quiet: bool,
     /// Do not cache compiled components on disk.
     #[arg(long)]
     no_cache: bool,
+    /// A pass/fail criterion on the results, e.g. 'ttft:p95<200ms' or 'errors:rate==0'
+    /// (repeatable); a failed one makes the exit code 99. See docs/THRESHOLDS.md.
+    #[arg(long = "threshold", value_name = "EXPR", value_parser = runner_reports::thresholds::parse)]
+    thresholds: Vec<runner_reports::Threshold>,
     /// The built-in simulated server's behaviour (only without --target), as
     /// `ttft=50ms,itl=10ms,jitter=0ms,capacity=0,max-tokens=128` (any subset).
     #[arg(long = "mock", value_name = "SPEC", default_value = "", value_parser = parse_mock_spec)]
@@ -109,6 +154,10 @@ struct MockArgs {
     /// Output tokens when a request gives no max_tokens.
     #[arg(long, default_value_t = 128)]
     default_max_tokens: u32,
+    /// Inject a fault into a fraction of generation requests (repeatable; rates add up to at most 1),
+    /// e.g. status=503@0.1, reset-mid-stream, stall-mid-stream=5s, huge-body=300MB. See docs/RELIABILITY.md.
+    #[arg(long = "fault", value_name = "KIND[=ARG][@RATE]")]
+    faults: Vec<runner::mock::FaultSpec>,
 }
 
 impl MockArgs {
@@ -120,12 +169,20 @@ impl MockArgs {
             capacity: self.capacity,
             default_max_tokens: self.default_max_tokens,
             seed,
+            faults: self.faults.clone(),
         }
     }
 }
 
 fn parse_mock_spec(spec: &str) -> Result<MockArgs, String> {
-    let mut sim = MockArgs { ttft_ms: 50, itl_ms: 10, jitter_ms: 0, capacity: 0, default_max_tokens: 128 };
+    let mut sim = MockArgs {
+        ttft_ms: 50,
+        itl_ms: 10,
+        jitter_ms: 0,
+        capacity: 0,
+        default_max_tokens: 128,
+        faults: Vec::new(),
+    };
     for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let (key, value) = item.split_once('=').ok_or_else(|| format!("expected key=value, got {item:?}"))?;
         let millis = || -> Result<u64, String> {
@@ -142,10 +199,54 @@ fn parse_mock_spec(spec: &str) -> Result<MockArgs, String> {
             "max-tokens" => {
                 sim.default_max_tokens = number()?.try_into().map_err(|_| "max-tokens too large")?
             }
-            _ => return Err(format!("unknown key {key:?} (known: ttft, itl, jitter, capacity, max-tokens)")),
+            // `fault=KIND[=ARG][@RATE]`, repeatable: the value keeps its own `=` (split_once took the first).
+            "fault" => sim.faults.push(
+                value.parse().map_err(|e: runner::mock::FaultSpecError| format!("fault={value}: {e}"))?,
+            ),
+            _ => {
+                return Err(format!(
+                    "unknown key {key:?} (known: ttft, itl, jitter, capacity, max-tokens, fault)"
+                ));
+            }
         }
     }
+    runner::mock::fault::check_rates(&sim.faults).map_err(|e| e.to_string())?;
     Ok(sim)
+}
+
+fn parse_slo(spec: &str) -> Result<Slo, String> {
+    let mut slo = Slo::default();
+    for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (key, value) =
+            item.split_once('=').ok_or_else(|| format!("expected metric=duration, got {item:?}"))?;
+        let bound = Some(parse_duration(value).map_err(|e| format!("{key}: {e}"))?);
+        match key {
+            "ttft" => slo.ttft = bound,
+            "tpot" => slo.tpot = bound,
+            "e2e" => slo.e2e = bound,
+            _ => return Err(format!("unknown SLO metric {key:?} (known: ttft, tpot, e2e)")),
+        }
+    }
+    if slo == Slo::default() { Err("give at least one of ttft=, tpot=, e2e=".into()) } else { Ok(slo) }
+}
+
+/// `64MiB`, `512KiB`, `1GiB` or a plain number of bytes.
+fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let (digits, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: usize = digits.parse().map_err(|_| format!("{s:?} is not a size like 64MiB"))?;
+    let scale = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" | "K" | "KB" => 1 << 10,
+        "MiB" | "M" | "MB" => 1 << 20,
+        "GiB" | "G" | "GB" => 1 << 30,
+        other => return Err(format!("unknown size unit {other:?} (use KiB, MiB or GiB)")),
+    };
+    match n.checked_mul(scale) {
+        Some(0) => Err("must be greater than zero".into()),
+        Some(bytes) => Ok(bytes),
+        None => Err(format!("{s:?} is too large")),
+    }
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {
@@ -214,6 +315,8 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Play(args) => play(args).await,
         Command::Inspect { scenario } => inspect(scenario).await,
+        Command::Report { dir } => report(dir),
+        Command::Compare { a, b, fail_on } => compare(&a, &b, fail_on),
         Command::Mock { addr, sim } => mock(addr, sim).await,
     }
 }
@@ -229,19 +332,86 @@ async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
         iteration_timeout: args.iteration_timeout,
         lag_bound: args.lag_bound,
         mock: args.sim.config(args.seed.unwrap_or(0)),
+        slo: args.goodput,
+        guest_memory: args.guest_memory,
+        allowed_hosts: args.allowed_hosts,
+        progress: if args.quiet { Progress::Quiet } else { Progress::Auto },
         tls: run::TlsOptions { ca_cert: args.ca_cert, insecure: args.insecure },
-        engine: if args.no_cache { EngineOptions { cache_dir: None } } else { EngineOptions::default() },
+        thresholds: args.thresholds,
+        engine: EngineOptions {
+            cache_dir: if args.no_cache { None } else { engine::default_cache_dir() },
+            // The controller, `describe` and VUs being replaced need instances too.
+            max_instances: args.max_vus.saturating_add(64),
+            guest_memory: args.guest_memory,
+        },
     };
     let outcome = run::play(opts).await?;
     print!("{}", runner_reports::render_console(&outcome.summary));
     println!("\nrun folder: {}", outcome.out_dir.display());
+    let failed: Vec<&str> =
+        outcome.summary.thresholds.iter().filter(|t| !t.passed).map(|t| t.expression.as_str()).collect();
+    if !failed.is_empty() {
+        eprintln!("error: {} threshold(s) failed: {}", failed.len(), failed.join(", "));
+    }
+    // An interrupted run is incomplete, and a broken scenario's numbers are not worth judging:
+    // both outrank a failed threshold.
     Ok(match outcome.drive_error {
+        _ if outcome.interrupted => ExitCode::from(exit::INTERRUPTED),
         Some(e) => {
             eprintln!("error: the scenario failed: {e}");
             ExitCode::from(exit::SCENARIO_FAILED)
         }
+        None if !failed.is_empty() => ExitCode::from(exit::THRESHOLDS_FAILED),
         None => ExitCode::SUCCESS,
     })
+}
+
+fn report(dir: PathBuf) -> anyhow::Result<ExitCode> {
+    let summary = run::rebuild_run_folder(&dir)?;
+    print!("{}", runner_reports::render_console(&summary));
+    println!("\nrun folder: {}", dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_fail_on(s: &str) -> Result<f64, String> {
+    match s.trim().trim_end_matches('%').parse::<f64>() {
+        Ok(pct) if pct.is_finite() && pct >= 0.0 => Ok(pct),
+        _ => Err(format!("{s:?} is not a percentage like 10 or 10%")),
+    }
+}
+
+/// `runner compare A B [--fail-on PCT]`: the regression table, and the CI gate.
+fn compare(a: &std::path::Path, b: &std::path::Path, fail_on: Option<f64>) -> anyhow::Result<ExitCode> {
+    let read = |path: &std::path::Path| -> anyhow::Result<runner_reports::Summary> {
+        let file = if path.is_dir() { path.join(run::SUMMARY) } else { path.to_path_buf() };
+        if path.is_dir() && !file.exists() {
+            let dir = path.display();
+            anyhow::bail!("{dir} has no {}: run `runner report {dir}` first", run::SUMMARY);
+        }
+        let text =
+            std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+        runner_reports::Summary::from_json(&text).with_context(|| file.display().to_string())
+    };
+    let (sa, sb) = (read(a)?, read(b)?);
+    let mut comparison = runner_reports::compare(&sa, &sb);
+    comparison.a_label = format!("{} ({})", a.display(), comparison.a_label);
+    comparison.b_label = format!("{} ({})", b.display(), comparison.b_label);
+    print!("{}", runner_reports::render_comparison(&comparison));
+    let Some(limit) = fail_on else { return Ok(ExitCode::SUCCESS) };
+    let regressions = comparison.regressions(limit);
+    if regressions.is_empty() {
+        println!("\nno latency or throughput got worse by more than {limit}%");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let list: Vec<String> = regressions
+        .iter()
+        .map(|r| {
+            let change = r.row.change.map_or_else(|| "n/a".into(), runner_reports::compare::signed_percent);
+            format!("phase {}: {} {change}", r.phase, r.row.metric)
+        })
+        .collect();
+    eprintln!("error: {} regression(s) beyond {limit}%: {}", list.len(), list.join(", "));
+    Ok(ExitCode::from(exit::THRESHOLDS_FAILED))
 }
 
 async fn inspect(path: PathBuf) -> anyhow::Result<ExitCode> {

@@ -11,12 +11,13 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{Context, bail};
 use runner_reports::{ScenarioInfo, Summary};
 
-use crate::capabilities::{Role, RunContext, RunSettings};
+use crate::capabilities::{Role, RunContext, RunSettings, Stop};
 use crate::client::http::{ClientConfig, HttpClient, load_pem_certs};
 use crate::engine::bindings::exports::runner::scenario::guest::Info;
 use crate::engine::{self, EngineOptions, LoadedScenario};
 use crate::load::vu::new_store;
 use crate::mock::{MockConfig, MockServer};
+use crate::timeline::{Progress, Timeline};
 
 /// Everything `runner play` takes.
 #[derive(Debug, Clone)]
@@ -36,6 +37,16 @@ pub struct PlayOptions {
     pub mock: MockConfig,
     pub engine: EngineOptions,
     pub tls: TlsOptions,
+    /// Live progress on stderr.
+    pub progress: Progress,
+    /// Linear-memory cap per instance, in bytes.
+    pub guest_memory: usize,
+    /// Hosts plain `http` requests may reach besides the target's.
+    pub allowed_hosts: Vec<String>,
+    /// Per-request objectives for goodput.
+    pub slo: Option<crate::stats::Slo>,
+    /// `--threshold` criteria, checked on the summary before the run folder is written.
+    pub thresholds: Vec<runner_reports::Threshold>,
 }
 
 /// How the client trusts HTTPS targets.
@@ -53,6 +64,33 @@ pub struct RunOutcome {
     pub out_dir: PathBuf,
     /// The error `drive` returned (or trapped with), if any; the report is written regardless.
     pub drive_error: Option<String>,
+    /// Whether the run was cut short by Ctrl-C or SIGTERM.
+    pub interrupted: bool,
+}
+
+/// First Ctrl-C (or SIGTERM): start nothing new and let in-flight iterations finish within their
+/// graceful stop. Second: stop at once. Either way the run folder is written.
+async fn watch_interrupts(run: Arc<RunContext>) {
+    let Ok(mut terminate) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+        return;
+    };
+    let mut interrupt = async || {
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.is_ok(),
+            r = terminate.recv() => r.is_some(),
+        }
+    };
+    if !interrupt().await {
+        return;
+    }
+    eprintln!(
+        "interrupted: starting nothing new, in-flight iterations may finish; interrupt again to stop at once"
+    );
+    run.request_stop(Stop::Graceful);
+    if interrupt().await {
+        eprintln!("stopping at once");
+        run.request_stop(Stop::Now);
+    }
 }
 
 /// Loads a scenario on a blocking thread (compiling is CPU-bound).
@@ -74,22 +112,24 @@ fn client(timeout: Duration, tls: &TlsOptions) -> anyhow::Result<HttpClient> {
         Some(path) => load_pem_certs(path)?,
         None => Vec::new(),
     };
-    let config =
-        ClientConfig { default_timeout: timeout, extra_root_certs, insecure: tls.insecure, ..ClientConfig::default() };
+    let config = ClientConfig {
+        default_timeout: timeout,
+        extra_root_certs,
+        insecure: tls.insecure,
+        ..ClientConfig::default()
+    };
     Ok(HttpClient::new(config)?)
 }
 
 /// Calls the scenario's `describe` in a throwaway controller instance.
 pub async fn describe(scenario: &Arc<LoadedScenario>) -> anyhow::Result<Info> {
     let settings = RunSettings {
-        target: String::new(),
-        params: BTreeMap::new(),
-        seed: 0,
         request_timeout: Duration::from_secs(1),
         iteration_timeout: Duration::from_secs(10),
-        lag_bound: Duration::from_millis(10),
+        ..RunSettings::default()
     };
-    let run = RunContext::new(settings, scenario.clone(), client(Duration::from_secs(1), &TlsOptions::default())?);
+    let run =
+        RunContext::new(settings, scenario.clone(), client(Duration::from_secs(1), &TlsOptions::default())?);
     let mut store = new_store(&run, Role::Controller);
     let instance = scenario
         .pre
@@ -183,38 +223,14 @@ pub async fn play(opts: PlayOptions) -> anyhow::Result<RunOutcome> {
         request_timeout: opts.request_timeout,
         iteration_timeout: opts.iteration_timeout,
         lag_bound: opts.lag_bound,
+        guest_memory: opts.guest_memory,
+        allowed_hosts: opts.allowed_hosts.clone(),
+        slo: opts.slo.clone(),
     };
     let run = RunContext::new(settings, scenario.clone(), client(opts.request_timeout, &opts.tls)?);
-    let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let started = Instant::now();
-
-    let mut store = new_store(&run, Role::Controller);
-    let controller = scenario
-        .pre
-        .instantiate_async(&mut store)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot instantiate the scenario: {}", engine::one_line(&e)))?;
-    let drive_error = match controller.runner_scenario_guest().call_drive(&mut store).await {
-        Ok(Ok(())) => None,
-        Ok(Err(message)) => Some(message),
-        Err(trap) => Some(format!("drive() trapped: {}", engine::one_line(&trap))),
-    };
-    let mut notes = run.phases.wait_all().await;
-    let duration = started.elapsed();
-    drop(store);
-
-    let (phases, phase_notes) = run.phases.reports(run.started);
-    notes.extend(phase_notes);
-    if let Some(e) = &drive_error {
-        notes.insert(0, format!("drive() failed: {e}"));
-    }
-    if run.drive_stats.requests() > 0 {
-        notes.push(format!(
-            "{} requests were sent by drive() itself, outside any phase; they are not in the phase tables",
-            run.drive_stats.requests()
-        ));
-    }
-    let summary = Summary {
+    // The run's header goes to disk before any traffic, so even a killed run can be rebuilt.
+    let header = Summary {
         schema_version: runner_reports::SCHEMA_VERSION,
         runner_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario: ScenarioInfo {
@@ -228,27 +244,113 @@ pub async fn play(opts: PlayOptions) -> anyhow::Result<RunOutcome> {
         target_is_mock: mock.is_some(),
         seed,
         params,
-        started_at,
-        duration_s: duration.as_secs_f64(),
-        phases,
-        notes,
+        started_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        ..Summary::default()
     };
+    let out_dir = opts.out.clone().unwrap_or_else(|| default_out_dir(&info.name));
+    std::fs::create_dir_all(&out_dir)
+        .with_context(|| format!("creating the run folder {}", out_dir.display()))?;
+    write_file(&out_dir, RUN_HEADER, header.to_json())?;
+    let timeline = Timeline::start(run.clone(), &out_dir, opts.progress)
+        .with_context(|| format!("creating {}/timeseries.jsonl", out_dir.display()))?;
+
+    let mut store = new_store(&run, Role::Controller);
+    let controller = scenario
+        .pre
+        .instantiate_async(&mut store)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot instantiate the scenario: {}", engine::one_line(&e)))?;
+    let interrupts = tokio::spawn(watch_interrupts(run.clone()));
+    let drive = controller.runner_scenario_guest().call_drive(&mut store);
+    let drive_error = tokio::select! {
+        result = drive => match result {
+            Ok(Ok(())) => None,
+            Ok(Err(message)) => Some(message),
+            Err(trap) => Some(format!("drive() trapped: {}", engine::one_line(&trap))),
+        },
+        _ = run.until(Stop::Now) => Some("stopped at once by a second interrupt".to_string()),
+    };
+    let mut notes = run.phases.wait_all().await;
+    interrupts.abort();
+    let interrupted = run.stop_level() > Stop::Running;
+    if interrupted {
+        notes.insert(
+            0,
+            "the run was interrupted (Ctrl-C or SIGTERM): it covers what ran until then".to_string(),
+        );
+    }
+    let duration = started.elapsed();
+    drop(store);
+    if let Err(e) = timeline.finish().await {
+        notes.push(format!("the time series is incomplete: {e}"));
+    }
+
+    let (phases, phase_notes) = run.phases.reports(run.started);
+    notes.extend(phase_notes);
+    if let Some(e) = &drive_error {
+        notes.insert(0, format!("drive() failed: {e}"));
+    }
+    if run.drive_stats.requests() > 0 {
+        notes.push(format!(
+            "{} requests were sent by drive() itself, outside any phase; they are not in the phase tables",
+            run.drive_stats.requests()
+        ));
+    }
+    let mut summary = Summary { duration_s: duration.as_secs_f64(), phases, notes, ..header };
+    summary.thresholds = runner_reports::thresholds::evaluate(&opts.thresholds, &summary);
     if let Some(m) = mock {
         m.shutdown().await;
     }
-    let out_dir = opts.out.clone().unwrap_or_else(|| default_out_dir(&info.name));
     write_run_folder(&out_dir, &summary)?;
-    Ok(RunOutcome { summary, out_dir, drive_error })
+    Ok(RunOutcome { summary, out_dir, drive_error, interrupted })
 }
 
-/// Writes `summary.json` and `report.md` into `dir`.
+/// The run's header: `summary.json` as it would be with no phases, written when the run starts.
+pub const RUN_HEADER: &str = "run.json";
+/// The run's summary, written when it ends.
+pub const SUMMARY: &str = "summary.json";
+/// The time series, appended while the run goes.
+pub const TIMESERIES: &str = "timeseries.jsonl";
+
+fn write_file(dir: &Path, name: &str, text: String) -> anyhow::Result<()> {
+    let path = dir.join(name);
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Writes `summary.json`, `report.md` and `report.html` into `dir`.
 pub fn write_run_folder(dir: &Path, summary: &Summary) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating the run folder {}", dir.display()))?;
-    let write = |name: &str, text: String| {
-        let path = dir.join(name);
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
+    write_file(dir, SUMMARY, summary.to_json())?;
+    write_file(dir, "report.md", runner_reports::render_markdown(summary))?;
+    // The charts over time need the time series. A folder without one (or with a damaged one)
+    // still gets every table and the other charts: the report is not worth failing a run over.
+    let records = match std::fs::read_to_string(dir.join(TIMESERIES)) {
+        Ok(text) => runner_reports::timeseries::parse(&text).unwrap_or_else(|e| {
+            tracing::warn!("report.html has no charts over time: {e}");
+            Vec::new()
+        }),
+        Err(_) => Vec::new(),
     };
-    write("summary.json", summary.to_json())?;
-    write("report.md", runner_reports::render_markdown(summary))?;
+    write_file(dir, "report.html", runner_reports::render_html(summary, &records))?;
     Ok(())
+}
+
+/// `runner report DIR`: the summary of a run folder — its own `summary.json`, or, for a run that
+/// was killed before writing one, a summary rebuilt from `run.json` and `timeseries.jsonl`.
+/// Either way `summary.json` and `report.md` are (re)written.
+pub fn rebuild_run_folder(dir: &Path) -> anyhow::Result<Summary> {
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+    };
+    let summary = if dir.join(SUMMARY).exists() {
+        Summary::from_json(&read(SUMMARY)?).with_context(|| format!("{}/{SUMMARY}", dir.display()))?
+    } else {
+        let header = Summary::from_json(&read(RUN_HEADER)?)
+            .with_context(|| format!("{}/{RUN_HEADER}", dir.display()))?;
+        let records = runner_reports::timeseries::parse(&read(TIMESERIES)?).map_err(anyhow::Error::msg)?;
+        runner_reports::timeseries::rebuild(header, &records)
+    };
+    write_run_folder(dir, &summary)?;
+    Ok(summary)
 }

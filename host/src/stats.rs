@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use runner_reports::{
-    CheckCount, Distribution, Iterations, PhaseReport, ScheduleReport, TaggedMetrics, TokenAccounting, metric,
+    CheckCount, Distribution, Goodput, Iterations, PhaseReport, ScheduleReport, TaggedMetrics,
+    TokenAccounting, metric,
 };
 
 use crate::client::openai::{Completion, TokenSource};
@@ -30,6 +31,36 @@ const CUSTOM_SCALE: f64 = 1000.0;
 fn new_histogram() -> Histogram<u64> {
     // Three significant digits, auto-resizing: bounded memory for any range of values.
     Histogram::new(3).expect("3 significant digits is a valid histogram precision")
+}
+
+/// Per-request service-level objectives (`--goodput`): a request is *good* when it succeeded
+/// and met every bound given. A bound on a metric the request lacks (TTFT of a non-streamed
+/// call) is not met.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Slo {
+    pub ttft: Option<Duration>,
+    pub tpot: Option<Duration>,
+    pub e2e: Option<Duration>,
+}
+
+impl Slo {
+    fn met_by(&self, c: &Completion) -> bool {
+        let within = |bound: Option<Duration>, value: Option<Duration>| match bound {
+            None => true,
+            Some(b) => value.is_some_and(|v| v <= b),
+        };
+        within(self.ttft, c.ttft) && within(self.tpot, c.tpot) && within(self.e2e, Some(c.e2e))
+    }
+}
+
+impl std::fmt::Display for Slo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = [("ttft", self.ttft), ("tpot", self.tpot), ("e2e", self.e2e)]
+            .into_iter()
+            .filter_map(|(name, bound)| bound.map(|b| format!("{name}<={}", humantime::format_duration(b))))
+            .collect();
+        f.write_str(&parts.join(", "))
+    }
 }
 
 /// One group of histograms (all requests of a phase, or those with one tag set).
@@ -104,6 +135,8 @@ pub struct PhaseStats {
     errors: AtomicU64,
     input_tokens: AtomicU64,
     output_tokens: AtomicU64,
+    slo: Option<Slo>,
+    good_requests: AtomicU64,
     recorded: Mutex<Recorded>,
 }
 
@@ -127,8 +160,16 @@ impl PhaseStats {
             errors: AtomicU64::new(0),
             input_tokens: AtomicU64::new(0),
             output_tokens: AtomicU64::new(0),
+            slo: None,
+            good_requests: AtomicU64::new(0),
             recorded: Mutex::new(Recorded::default()),
         }
+    }
+
+    /// Counts the requests that meet `slo` (goodput).
+    pub fn with_slo(mut self, slo: Option<Slo>) -> Self {
+        self.slo = slo;
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, Recorded> {
@@ -175,6 +216,9 @@ impl PhaseStats {
     pub fn record_completion(&self, extra: &Tags, c: &Completion) {
         self.requests.fetch_add(1, Ordering::Relaxed);
         self.output_tokens.fetch_add(u64::from(c.output_tokens), Ordering::Relaxed);
+        if self.slo.as_ref().is_some_and(|slo| slo.met_by(c)) {
+            self.good_requests.fetch_add(1, Ordering::Relaxed);
+        }
         if let Some(input) = c.input_tokens {
             self.input_tokens.fetch_add(u64::from(input), Ordering::Relaxed);
         }
@@ -324,12 +368,7 @@ impl PhaseStats {
                 .map(|s| s.saturating_duration_since(run_started).as_secs_f64())
                 .unwrap_or(0.0),
             duration_s: secs,
-            iterations: Iterations {
-                completed: self.iterations.load(Ordering::Relaxed),
-                failed: self.failed_iterations.load(Ordering::Relaxed),
-                dropped: self.dropped_iterations.load(Ordering::Relaxed),
-                interrupted: self.interrupted_iterations.load(Ordering::Relaxed),
-            },
+            iterations: self.iteration_counts(),
             requests: self.requests(),
             errors: self.errors(),
             errors_by_class: r.errors_by_class.clone(),
@@ -352,6 +391,16 @@ impl PhaseStats {
                     metrics: metrics(s),
                 })
                 .collect(),
+            goodput: self.slo.as_ref().map(|slo| {
+                let good = self.good_requests.load(Ordering::Relaxed);
+                let requests = self.requests();
+                Goodput {
+                    slo: slo.to_string(),
+                    good_requests: good,
+                    share: if requests == 0 { 0.0 } else { good as f64 / requests as f64 },
+                    per_s: per_s(good),
+                }
+            }),
         }
     }
 
@@ -360,6 +409,21 @@ impl PhaseStats {
     pub fn take_interval(&self) -> BTreeMap<String, Distribution> {
         let series = std::mem::take(&mut self.lock().interval);
         series.metrics.iter().map(|(k, h)| (k.clone(), distribution(k, h))).collect()
+    }
+
+    /// Failed requests so far, by error class.
+    pub fn errors_by_class(&self) -> BTreeMap<String, u64> {
+        self.lock().errors_by_class.clone()
+    }
+
+    /// The iteration counters so far.
+    pub fn iteration_counts(&self) -> Iterations {
+        Iterations {
+            completed: self.iterations.load(Ordering::Relaxed),
+            failed: self.failed_iterations.load(Ordering::Relaxed),
+            dropped: self.dropped_iterations.load(Ordering::Relaxed),
+            interrupted: self.interrupted_iterations.load(Ordering::Relaxed),
+        }
     }
 
     /// Iterations started so far: completed, failed or interrupted.
@@ -403,6 +467,8 @@ pub struct PhaseShape {
     pub open_loop: bool,
     /// Dispatch-lag p99 above which the phase is flagged as "client fell behind", in ms.
     pub lag_bound_ms: f64,
+    /// How long the phase is planned to last, when its plan says (not for iteration budgets).
+    pub planned: Option<Duration>,
 }
 
 fn empty_distribution() -> Distribution {

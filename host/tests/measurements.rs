@@ -118,3 +118,21 @@ fn sweep_reports_one_row_per_level_with_the_planned_request_counts() {
     let md = run.report_md.as_deref().expect("report.md");
     assert!(md.contains("| 2 |") && md.contains("| 4 |"), "one sweep row per level:\n{md}");
 }
+
+#[test]
+fn goodput_counts_the_requests_that_met_every_slo() {
+    let args = |slo: &'static str| {
+        ["--mock", "ttft=50ms,itl=10ms", "-p", "requests=4", "-p", "max_tokens=8", "--goodput", slo]
+    };
+    // Every request: TTFT ≈ 50 ms, E2E ≈ 50 + 7 × 10 = 120 ms.
+    let all = play(&scenario("ttft-probe"), &args("ttft=80ms,e2e=200ms"));
+    all.assert_success();
+    let g = all.phase("ttft-probe").goodput.clone().expect("goodput is reported when SLOs are given");
+    assert_eq!((g.good_requests, g.share), (4, 1.0));
+    assert_eq!(g.slo, "ttft<=80ms, e2e<=200ms");
+    let none = play(&scenario("ttft-probe"), &args("e2e=100ms"));
+    assert_eq!(none.phase("ttft-probe").goodput.clone().expect("goodput").good_requests, 0);
+    assert!(none.report_md.as_deref().unwrap_or_default().contains("## Goodput"));
+    let without = play(&scenario("ttft-probe"), &["-p", "requests=1", "-p", "max_tokens=2"]);
+    assert!(without.phase("ttft-probe").goodput.is_none(), "no SLO, no goodput");
+}

@@ -40,3 +40,125 @@ fn a_drive_that_traps_still_writes_the_report() {
     assert_eq!(run.output.status.code(), Some(3), "{}", run.stderr);
     assert!(run.summary().notes.iter().any(|n| n.contains("drive() trapped")), "{:?}", run.summary().notes);
 }
+
+#[test]
+fn a_guest_over_its_memory_cap_fails_its_iteration_and_is_replaced() {
+    let guest = test_guest("misbehaving");
+    // 128 MiB against a 64 MiB cap: every iteration traps; within the cap they succeed.
+    let over = play(
+        &guest,
+        &["-p", "mode=alloc", "-p", "alloc_mib=128", "-p", "iterations=3", "--guest-memory", "64MiB"],
+    );
+    over.assert_success();
+    assert_eq!(over.phase("misbehaving").iterations.failed, 3);
+    let within = play(
+        &guest,
+        &["-p", "mode=alloc", "-p", "alloc_mib=16", "-p", "iterations=3", "--guest-memory", "64MiB"],
+    );
+    within.assert_success();
+    assert_eq!(within.phase("misbehaving").iterations.completed, 3);
+}
+
+#[test]
+fn http_to_a_host_off_the_allow_list_is_refused_and_counted() {
+    // 127.0.0.2 is not the target's host (127.0.0.1): refused before any byte is sent.
+    let run = play(
+        &common::scenario("http-get"),
+        &["-p", "vus=1", "-p", "duration=300ms", "-p", "path=http://127.0.0.2:9/"],
+    );
+    run.assert_success();
+    let p = run.phase("http-get");
+    assert!(p.requests > 0);
+    assert_eq!(p.errors_by_class.get("denied"), Some(&p.requests), "{:?}", p.errors_by_class);
+    let allowed = play(
+        &common::scenario("http-get"),
+        &[
+            "-p",
+            "vus=1",
+            "-p",
+            "duration=300ms",
+            "-p",
+            "path=http://127.0.0.2:9/",
+            "--allow-host",
+            "127.0.0.2",
+        ],
+    );
+    assert_eq!(allowed.phase("http-get").errors_by_class.get("denied"), None, "allowed hosts are reached");
+}
+
+/// Sends `signal` to the child with the `kill` command (std has no signal API but SIGKILL).
+fn signal(child: &std::process::Child, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("running kill");
+    assert!(status.success());
+}
+
+#[test]
+fn ctrl_c_stops_scheduling_and_still_writes_the_report() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = dir.path().join("run");
+    let child = common::runner()
+        .arg("play")
+        .arg(common::scenario("rate"))
+        .args([
+            "--quiet",
+            "--mock",
+            "ttft=2ms,itl=1ms",
+            "-p",
+            "rate=50",
+            "-p",
+            "duration=60s",
+            "-p",
+            "max_tokens=4",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starting runner");
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let began = Instant::now();
+    signal(&child, "-INT");
+    let output = child.wait_with_output().expect("waiting for runner");
+    assert!(began.elapsed().as_secs() < 10, "stopped promptly: {:?}", began.elapsed());
+    assert_eq!(output.status.code(), Some(130), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = std::fs::read_to_string(out.join("summary.json")).expect("summary.json written");
+    let summary = runner_reports::Summary::from_json(&text).expect("summary parses");
+    let phase = &summary.phases[0];
+    assert!((50..=250).contains(&phase.requests), "about 2.5 s at 50/s: {}", phase.requests);
+    assert!(phase.duration_s < 10.0, "the phase ended at the interrupt: {} s", phase.duration_s);
+    assert!(summary.notes.iter().any(|n| n.contains("interrupted")), "{:?}", summary.notes);
+}
+
+#[test]
+fn a_second_interrupt_stops_at_once() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = dir.path().join("run");
+    // Iterations sleep 60 s: only a second interrupt can end this quickly.
+    let child = common::runner()
+        .arg("play")
+        .arg(test_guest("misbehaving"))
+        .args(["--quiet", "-p", "mode=sleep", "-p", "sleep=60s", "-p", "vus=2"])
+        .arg("--out")
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("starting runner");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let began = Instant::now();
+    signal(&child, "-INT");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    signal(&child, "-TERM");
+    let output = child.wait_with_output().expect("waiting for runner");
+    assert!(began.elapsed().as_secs() < 10, "stopped at once: {:?}", began.elapsed());
+    assert_eq!(output.status.code(), Some(130));
+    let summary = runner_reports::Summary::from_json(
+        &std::fs::read_to_string(out.join("summary.json")).expect("summary"),
+    )
+    .expect("summary parses");
+    assert_eq!(summary.phases[0].iterations.interrupted, 2, "both sleeping iterations were cut");
+}

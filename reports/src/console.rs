@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use crate::format::{self, Stat};
 use crate::markdown::load_level;
 use crate::model::{PhaseReport, Summary, metric};
+use crate::thresholds::observed_text;
 
 /// The widest line the console summary prints, in characters.
 pub const WIDTH: usize = 100;
@@ -42,6 +43,7 @@ pub fn render_console(summary: &Summary) -> String {
     }
     lines.push(String::new());
     totals(&mut lines, summary);
+    thresholds(&mut lines, summary);
     for n in &summary.notes {
         wrap(&mut lines, "note: ", n);
     }
@@ -122,6 +124,14 @@ fn phase(lines: &mut Vec<String>, p: &PhaseReport) {
     if !failed_checks.is_empty() {
         wrap(lines, "  ! checks: ", &failed_checks.join(", "));
     }
+    if let Some(g) = &p.goodput {
+        lines.push(format!(
+            "  goodput    {} of requests ({}/s) met {}",
+            format::percent(g.share),
+            format::rate(g.per_s),
+            g.slo
+        ));
+    }
     if it.dropped > 0 {
         lines.push(format!(
             "  ! {} iterations dropped: no VU was free at their planned start",
@@ -165,6 +175,26 @@ fn totals(lines: &mut Vec<String>, s: &Summary) {
         let _ = write!(line, ", checks {}/{} passed", format::count(passes), format::count(passes + fails));
     }
     lines.push(line);
+}
+
+/// One line per threshold, k6-style marks; the host prints which failed again on stderr.
+fn thresholds(lines: &mut Vec<String>, s: &Summary) {
+    if s.thresholds.is_empty() {
+        return;
+    }
+    let failed = s.thresholds.iter().filter(|t| !t.passed).count();
+    lines.push(match failed {
+        0 => format!("thresholds: all {} passed", s.thresholds.len()),
+        n => format!("thresholds: {n} of {} FAILED", s.thresholds.len()),
+    });
+    for t in &s.thresholds {
+        let mark = if t.passed { "  ✓ " } else { "  ✗ " };
+        let mut text = format!("{}  observed {} ({})", t.expression, observed_text(t), t.scope);
+        if let Some(note) = &t.note {
+            let _ = write!(text, "; {note}");
+        }
+        wrap(lines, mark, &text);
+    }
 }
 
 /// Word-wraps `text` after `prefix` so no line passes [`WIDTH`]; continuation lines are indented

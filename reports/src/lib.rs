@@ -2,19 +2,27 @@
 //!
 //! The host measures a run and fills a [`Summary`] at the end; this crate turns it into
 //! `summary.json` ([`Summary::to_json`]), `report.md` ([`render_markdown`]) and the console
-//! summary ([`render_console`]). It is a pure library: it formats strings and never touches
-//! files, so the host decides where and when they are written.
+//! summary ([`render_console`]), and checks `--threshold` criteria against it ([`thresholds`]).
+//! It is a pure library: it formats strings and never touches files, so the host decides
+//! where and when they are written.
 
 #![warn(missing_docs)]
 
+pub mod compare;
 pub mod console;
 pub mod format;
+pub mod html;
 pub mod markdown;
 pub mod model;
+pub mod thresholds;
+pub mod timeseries;
 
+pub use compare::{Comparison, compare, render_comparison};
 pub use console::render_console;
+pub use html::render_html;
 pub use markdown::render_markdown;
 pub use model::{
-    CheckCount, Distribution, Iterations, PhaseReport, ReportError, SCHEMA_VERSION, ScenarioInfo,
-    ScheduleReport, Summary, TaggedMetrics, TokenAccounting, metric,
+    CheckCount, Distribution, Goodput, Iterations, PhaseReport, ReportError, SCHEMA_VERSION, ScenarioInfo,
+    ScheduleReport, Summary, TaggedMetrics, ThresholdResult, TokenAccounting, metric,
 };
+pub use thresholds::{Threshold, ThresholdError};

@@ -111,6 +111,27 @@ pub struct Summary {
     /// Warnings the run wants the reader to see.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The `--threshold` criteria and how the run fared against each, in the order given;
+    /// empty when none were set (and in summaries written before thresholds existed).
+    #[serde(default)]
+    pub thresholds: Vec<ThresholdResult>,
+}
+
+/// How a run fared against one threshold (see docs/THRESHOLDS.md).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ThresholdResult {
+    /// The expression as the user wrote it, e.g. `ttft:p95<200ms`.
+    pub expression: String,
+    /// What it was checked over: `whole run`, `in every phase` or `phase <name>`.
+    pub scope: String,
+    /// The value compared, in the metric's own unit (ms for millisecond metrics); for an
+    /// "in every phase" scope, the worst phase's. `null` when nothing could be observed.
+    pub observed: Option<f64>,
+    /// Whether the threshold held. A threshold with nothing to observe fails.
+    pub passed: bool,
+    /// Why it failed or where the worst value came from, when that needs saying.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// The scenario package that drove a run, as its `describe()` reported it.
@@ -182,6 +203,22 @@ pub struct PhaseReport {
     /// Metrics split by the extra tags that requests carried beyond the phase's own.
     #[serde(default)]
     pub by_tags: Vec<TaggedMetrics>,
+    /// Requests that met every per-request SLO of `--goodput` (vLLM's goodput); absent without SLOs.
+    #[serde(default)]
+    pub goodput: Option<Goodput>,
+}
+
+/// The requests of a phase that met every per-request service-level objective.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Goodput {
+    /// The objectives, as given: e.g. `ttft<=200ms, tpot<=50ms`.
+    pub slo: String,
+    /// Successful requests that met every objective.
+    pub good_requests: u64,
+    /// `good_requests` over all requests of the phase (failed ones included), 0…1.
+    pub share: f64,
+    /// `good_requests` per second of the phase.
+    pub per_s: f64,
 }
 
 impl PhaseReport {

@@ -1,15 +1,39 @@
-//! `runner:scenario/http`: plain HTTP requests through the run's pooled client, timed by the
-//! host and recorded into the caller's phase.
+//! `runner:scenario/http`: plain HTTP requests, timed by the host and recorded into the caller's
+//! phase.
+//!
+//! A request to the target's origin over plain `http://` (a path, or an absolute URL with the
+//! target's scheme, host and port) goes over the instance's own keep-alive connection
+//! ([`OwnConnection`]); anything else (TLS, HTTP/2, other hosts) goes through the run's pooled
+//! client after the allow-list check.
 
 use std::time::Duration;
 
-use super::{HostState, ms, tags};
-use crate::client::http::{ErrorClass as ClientErrorClass, Request as ClientRequest};
+use hyper::Uri;
+use hyper::http::uri::PathAndQuery;
+
+use super::{HostState, RunSettings, ms, tags};
+use crate::client::http::{
+    ErrorClass as ClientErrorClass, HttpClient, HttpError, OwnConnection, Request as ClientRequest,
+    Response as ClientResponse,
+};
 use crate::engine::bindings::runner::scenario::http::{Error, ErrorClass, Host, Request, Response, Timings};
 
 /// Joins a path (starting with `/`) to the target; absolute URLs pass through.
 pub fn resolve(target: &str, url: &str) -> String {
     if url.starts_with('/') { format!("{}{url}", target.trim_end_matches('/')) } else { url.to_string() }
+}
+
+/// An instance's plain-HTTP state: its own connection to the target, set up on first use.
+#[derive(Debug, Default)]
+pub struct InstanceHttp {
+    /// `None` until the first request; then `Some(None)` when the target is not plain `http://`.
+    own: Option<Option<OwnConnection>>,
+}
+
+impl InstanceHttp {
+    fn own(&mut self, target: &str) -> Option<&mut OwnConnection> {
+        self.own.get_or_insert_with(|| OwnConnection::new(target)).as_mut()
+    }
 }
 
 fn class(c: ClientErrorClass) -> ErrorClass {
@@ -22,26 +46,87 @@ fn class(c: ClientErrorClass) -> ErrorClass {
     }
 }
 
+/// Where one request goes.
+#[derive(Debug, PartialEq)]
+enum Route {
+    /// Over the instance's own connection, with this path.
+    Own(PathAndQuery),
+    /// Through the pooled client, to this absolute URL.
+    Pooled(String),
+}
+
+/// Chooses the route of a request to `url`, checking the allow-list for URLs off the target.
+/// Only a path or an absolute URL is parsed, once, and never the target.
+fn route(
+    settings: &RunSettings,
+    own: Option<&OwnConnection>,
+    method: &str,
+    url: String,
+) -> Result<Route, Error> {
+    let target = settings.target.as_str();
+    if url.starts_with('/') {
+        // A path is on the target by construction: no allow-list check is needed.
+        let Some(own) = own else { return Ok(Route::Pooled(resolve(target, &url))) };
+        return own.join(&url).map(Route::Own).map_err(|e| Error {
+            class: ErrorClass::InvalidRequest,
+            message: format!("{method} {}: invalid URL: {e}", resolve(target, &url)),
+        });
+    }
+    // An unparsable URL goes to the pooled client, which reports it with its usual message.
+    let Ok(uri) = url.parse::<Uri>() else { return Ok(Route::Pooled(url)) };
+    if let Some(own) = own
+        && own.serves(&uri)
+    {
+        let path = uri.path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"));
+        return Ok(Route::Own(path));
+    }
+    if let Some(host) = uri.host()
+        && own.is_none_or(|own| own.host() != host)
+        && !settings.allows_host(host)
+    {
+        let message =
+            format!("{url}: host {host} is not allowed (the target's host is; add more with --allow-host)");
+        return Err(Error { class: ErrorClass::Denied, message });
+    }
+    Ok(Route::Pooled(url))
+}
+
 impl Host for HostState {
     async fn send(&mut self, req: Request) -> wasmtime::Result<Result<Response, Error>> {
         let extra = tags(req.tags);
-        let request = ClientRequest {
-            method: req.method,
-            url: resolve(&self.run.settings.target, &req.url),
-            headers: req.headers,
-            body: req.body.into(),
-            timeout: Some(
-                req.timeout_ms.map(Duration::from_millis).unwrap_or(self.run.settings.request_timeout),
-            ),
+        let settings = &self.run.settings;
+        let timeout = req.timeout_ms.map(Duration::from_millis).unwrap_or(settings.request_timeout);
+        let own = self.plain_http.own(&settings.target);
+        let result = match (route(settings, own.as_deref(), &req.method, req.url), own) {
+            (Err(error), _) => {
+                let class = if error.class == ErrorClass::Denied { "denied" } else { "invalid-request" };
+                self.stats().record_error(&extra, class);
+                return Ok(Err(error));
+            }
+            (Ok(Route::Own(path)), Some(own)) => {
+                let body = req.body.into();
+                match own.start(req.method, path, &req.headers, body, timeout).await {
+                    Ok(streaming) => streaming.finish().await,
+                    Err(e) => Err(e),
+                }
+            }
+            (Ok(Route::Own(path)), None) => {
+                let url = resolve(&settings.target, path.as_str());
+                send_pooled(&self.run.http, req.method, url, req.headers, req.body, timeout).await
+            }
+            (Ok(Route::Pooled(url)), _) => {
+                send_pooled(&self.run.http, req.method, url, req.headers, req.body, timeout).await
+            }
         };
-        match self.run.http.send(request).await {
+        match result {
             Ok(resp) => {
-                let t = &resp.timings;
+                let t = resp.timings;
                 self.stats().record_http(&extra, t.connect, t.ttfb, t.total);
                 Ok(Ok(Response {
                     status: resp.status,
                     headers: resp.headers,
-                    body: resp.body.to_vec(),
+                    // Zero-copy when the body arrived in one chunk (the common case).
+                    body: Vec::from(resp.body),
                     timings: Timings {
                         connect_ms: t.connect.map(ms),
                         ttfb_ms: ms(t.ttfb),
@@ -57,14 +142,84 @@ impl Host for HostState {
     }
 }
 
+async fn send_pooled(
+    client: &HttpClient,
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    timeout: Duration,
+) -> Result<ClientResponse, HttpError> {
+    client.send(ClientRequest { method, url, headers, body: body.into(), timeout: Some(timeout) }).await
+}
+
 #[cfg(test)]
 mod tests {
-    use super::resolve;
+    use super::*;
+
+    fn settings(target: &str) -> RunSettings {
+        RunSettings {
+            target: target.to_string(),
+            allowed_hosts: vec!["other.example".to_string()],
+            ..RunSettings::default()
+        }
+    }
 
     #[test]
     fn paths_join_the_target_and_urls_pass_through() {
         assert_eq!(resolve("http://h:1/", "/health"), "http://h:1/health");
         assert_eq!(resolve("http://h:1", "/health"), "http://h:1/health");
         assert_eq!(resolve("http://h:1", "http://o:2/x"), "http://o:2/x");
+    }
+
+    #[test]
+    fn requests_on_a_plain_http_target_take_the_own_connection() {
+        let s = settings("http://h:1");
+        let own = OwnConnection::new(&s.target);
+        let own = own.as_ref();
+        let path = |p: &'static str| Some(Route::Own(PathAndQuery::from_static(p)));
+        let pooled = |u: &str| Some(Route::Pooled(u.to_string()));
+        assert_eq!(route(&s, own, "GET", "/a?b=1".into()).ok(), path("/a?b=1"));
+        assert_eq!(route(&s, own, "GET", "http://h:1/x".into()).ok(), path("/x"));
+        assert_eq!(route(&s, own, "GET", "http://h:1".into()).ok(), path("/"));
+        // Same host, another port or scheme: the pooled client, still allowed.
+        assert_eq!(route(&s, own, "GET", "http://h:2/x".into()).ok(), pooled("http://h:2/x"));
+        assert_eq!(route(&s, own, "GET", "https://h:1/x".into()).ok(), pooled("https://h:1/x"));
+        let allowed = "http://other.example/y";
+        assert_eq!(route(&s, own, "GET", allowed.into()).ok(), pooled(allowed));
+    }
+
+    #[test]
+    fn a_target_with_a_path_prefixes_request_paths() {
+        let s = settings("http://h:1/v1/");
+        let own = OwnConnection::new(&s.target);
+        let got = route(&s, own.as_ref(), "GET", "/models".into()).ok();
+        assert_eq!(got, Some(Route::Own(PathAndQuery::from_static("/v1/models"))));
+    }
+
+    #[test]
+    fn other_hosts_are_denied_and_bad_paths_are_invalid() {
+        let s = settings("http://h:1");
+        let own = OwnConnection::new(&s.target);
+        let denied = route(&s, own.as_ref(), "GET", "http://evil:1/x".into()).map_err(|e| e.class);
+        assert_eq!(denied, Err(ErrorClass::Denied));
+        let bad = route(&s, own.as_ref(), "GET", "/a b".into());
+        assert!(
+            matches!(&bad, Err(Error { class: ErrorClass::InvalidRequest, message }) if message.starts_with("GET http://h:1/a b: invalid URL")),
+            "{bad:?}"
+        );
+    }
+
+    #[test]
+    fn tls_targets_use_the_pooled_client() {
+        let s = settings("https://h");
+        assert!(OwnConnection::new(&s.target).is_none());
+        assert_eq!(route(&s, None, "GET", "/x".into()).ok(), Some(Route::Pooled("https://h/x".into())));
+        let denied = route(&s, None, "GET", "http://evil/x".into()).map_err(|e| e.class);
+        assert_eq!(denied, Err(ErrorClass::Denied));
+        assert_eq!(
+            route(&s, None, "GET", "http://h/x".into()).ok(),
+            Some(Route::Pooled("http://h/x".into()))
+        );
     }
 }

@@ -17,13 +17,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::sync::watch;
 use wasmtime::component::ResourceTable;
+use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::client::http::HttpClient;
 use crate::engine::LoadedScenario;
 use crate::load::PhaseRegistry;
-use crate::stats::{PhaseStats, Tags};
+use crate::stats::{PhaseStats, Slo, Tags};
 
 /// Run-wide settings a user gives on the command line.
 #[derive(Debug, Clone)]
@@ -39,6 +41,41 @@ pub struct RunSettings {
     pub iteration_timeout: Duration,
     /// Dispatch-lag p99 above which an open-loop phase is flagged as behind schedule.
     pub lag_bound: Duration,
+    /// The most linear memory one instance may grow to; beyond it the iteration fails and the
+    /// instance is replaced.
+    pub guest_memory: usize,
+    /// Hosts plain `http` requests may reach besides the target's (`--allow-host`).
+    pub allowed_hosts: Vec<String>,
+    /// Per-request objectives for goodput (`--goodput`).
+    pub slo: Option<Slo>,
+}
+
+/// Default for [`RunSettings::guest_memory`]: 64 MiB.
+pub const DEFAULT_GUEST_MEMORY: usize = 64 << 20;
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        Self {
+            target: String::new(),
+            params: BTreeMap::new(),
+            seed: 0,
+            request_timeout: Duration::from_secs(60),
+            iteration_timeout: Duration::from_secs(600),
+            lag_bound: Duration::from_millis(10),
+            guest_memory: DEFAULT_GUEST_MEMORY,
+            allowed_hosts: Vec::new(),
+            slo: None,
+        }
+    }
+}
+
+impl RunSettings {
+    /// Whether plain HTTP may go to `host`: the target's host, or one given with `--allow-host`.
+    pub fn allows_host(&self, host: &str) -> bool {
+        let target_host = self.target.parse::<hyper::Uri>().ok().and_then(|u| u.host().map(str::to_string));
+        target_host.as_deref() == Some(host)
+            || self.allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
+    }
 }
 
 /// State shared by every instance of one run.
@@ -50,6 +87,18 @@ pub struct RunContext {
     pub phases: PhaseRegistry,
     /// Measurements made by `drive` itself, outside any phase.
     pub drive_stats: Arc<PhaseStats>,
+    stop: watch::Sender<Stop>,
+}
+
+/// How far a run has been asked to stop (by Ctrl-C or SIGTERM).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stop {
+    /// Keep going.
+    Running,
+    /// Start nothing new; in-flight iterations get their phase's graceful stop.
+    Graceful,
+    /// Interrupt everything now; the report is still written.
+    Now,
 }
 
 impl RunContext {
@@ -61,7 +110,31 @@ impl RunContext {
             http,
             phases: PhaseRegistry::default(),
             drive_stats: Arc::new(PhaseStats::new("drive", Tags::new())),
+            stop: watch::Sender::new(Stop::Running),
         })
+    }
+
+    /// Asks the run to stop at `level` (never lowers an earlier request).
+    pub fn request_stop(&self, level: Stop) {
+        self.stop.send_if_modified(|current| {
+            let raise = level > *current;
+            if raise {
+                *current = level;
+            }
+            raise
+        });
+    }
+
+    /// How far the run has been asked to stop.
+    pub fn stop_level(&self) -> Stop {
+        *self.stop.borrow()
+    }
+
+    /// Resolves once the run has been asked to stop at `level` or beyond.
+    pub async fn until(&self, level: Stop) {
+        let mut rx = self.stop.subscribe();
+        // The sender lives as long as `self`, so waiting cannot fail.
+        let _ = rx.wait_for(|current| *current >= level).await;
     }
 }
 
@@ -78,8 +151,12 @@ pub enum Role {
 pub struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
+    /// Caps the instance's linear memory (see [`RunSettings::guest_memory`]).
+    pub limits: StoreLimits,
     pub run: Arc<RunContext>,
     pub role: Role,
+    /// This instance's own connection to a plain-`http://` target (see [`http::InstanceHttp`]).
+    pub plain_http: http::InstanceHttp,
 }
 
 impl HostState {
@@ -87,7 +164,11 @@ impl HostState {
         // No preopened directories, no environment, no arguments, no stdio: a scenario reaches
         // the outside world only through the runner's own interfaces.
         let wasi = WasiCtx::builder().build();
-        Self { wasi, table: ResourceTable::new(), run, role }
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(run.settings.guest_memory)
+            .trap_on_grow_failure(true)
+            .build();
+        Self { wasi, table: ResourceTable::new(), limits, run, role, plain_http: Default::default() }
     }
 
     /// The phase this instance's measurements belong to.

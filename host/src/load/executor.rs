@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 use super::PhaseSpec;
 use super::plan::{ArrivalTimes, Arrivals, Budget, Plan, VuCurve};
 use super::vu::{Outcome, Vu};
-use crate::capabilities::RunContext;
+use crate::capabilities::{RunContext, Stop};
 use crate::stats::PhaseStats;
 
 /// How often a ramping closed-loop phase re-reads its VU curve.
@@ -26,7 +26,10 @@ pub async fn run_phase(run: Arc<RunContext>, spec: PhaseSpec, stats: Arc<PhaseSt
     let result = match spec.plan {
         Plan::Pause(d) => {
             stats.mark_started(Instant::now());
-            tokio::time::sleep(d).await;
+            tokio::select! {
+                _ = tokio::time::sleep(d) => {}
+                _ = run.until(Stop::Graceful) => {}
+            }
             Ok(())
         }
         Plan::Open { arrivals, max_vus, duration } => {
@@ -42,9 +45,12 @@ pub async fn run_phase(run: Arc<RunContext>, spec: PhaseSpec, stats: Arc<PhaseSt
 }
 
 async fn new_vu(run: &Arc<RunContext>, stats: &Arc<PhaseStats>, id: u32) -> Result<Vu, String> {
-    Vu::new(run, stats, id)
-        .await
-        .map_err(|e| format!("phase {}: cannot create VU {id}: {}", stats.name, crate::engine::one_line(&e)))
+    Vu::new(run, stats, id).await.map_err(|e| {
+        let why = crate::engine::one_line(&e);
+        // Pool exhaustion reads "... instance limit of N reached ..."; say which knob raises it.
+        let hint = if why.contains("limit") { " (more VUs at once need a higher --max-vus)" } else { "" };
+        format!("phase {}: cannot create VU {id}: {why}{hint}", stats.name)
+    })
 }
 
 /// A VU after an iteration: the same one, or a fresh instance when the last one broke.
@@ -86,7 +92,11 @@ async fn open_loop(
     stats.mark_started(t0);
     for offset in ArrivalTimes::new(&arrivals) {
         let intended = t0 + offset;
-        tokio::time::sleep_until(intended.into()).await;
+        tokio::select! {
+            biased;
+            _ = run.until(Stop::Graceful) => break,
+            _ = tokio::time::sleep_until(intended.into()) => {}
+        }
         while tasks.try_join_next().is_some() {}
         let vu = match idle_rx.try_recv() {
             Ok(vu) => vu,
@@ -114,7 +124,7 @@ async fn open_loop(
         });
     }
     let schedule_end = (t0 + duration).max(Instant::now());
-    drain(&mut tasks, schedule_end + graceful, stats).await;
+    drain(run, &mut tasks, schedule_end + graceful, graceful, stats).await;
     Ok(())
 }
 
@@ -157,13 +167,14 @@ async fn closed_loop(
             let mut vu = vu;
             let mut mine = 0u64;
             loop {
-                if Instant::now() >= end {
+                if Instant::now() >= end || run.stop_level() >= Stop::Graceful {
                     break;
                 }
                 if vu.id >= *active.borrow_and_update() {
                     tokio::select! {
                         changed = active.changed() => if changed.is_err() { break } else { continue },
                         _ = tokio::time::sleep_until(end.into()) => break,
+                        _ = run.until(Stop::Graceful) => break,
                     }
                 }
                 let n = next_iteration.fetch_add(1, Ordering::Relaxed);
@@ -184,17 +195,35 @@ async fn closed_loop(
             }
         });
     }
-    drain(&mut tasks, end + graceful, stats).await;
+    drain(run, &mut tasks, end + graceful, graceful, stats).await;
     if let Some(ramp) = ramp {
         ramp.abort();
     }
     Ok(())
 }
 
-/// Waits for in-flight iterations until `deadline`, then interrupts and counts the rest.
-async fn drain(tasks: &mut JoinSet<()>, deadline: Instant, stats: &PhaseStats) {
+/// Waits for in-flight iterations until `deadline` — or, once the run is asked to stop, for
+/// `graceful` more, or not at all when asked to stop at once — then interrupts and counts the rest.
+async fn drain(
+    run: &RunContext,
+    tasks: &mut JoinSet<()>,
+    deadline: Instant,
+    graceful: Duration,
+    stats: &PhaseStats,
+) {
     let all_done = async { while tasks.join_next().await.is_some() {} };
-    if tokio::time::timeout_at(deadline.into(), all_done).await.is_err() {
+    let cut = async {
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline.into()) => {}
+            _ = async { run.until(Stop::Graceful).await; tokio::time::sleep(graceful).await } => {}
+            _ = run.until(Stop::Now) => {}
+        }
+    };
+    let finished = tokio::select! {
+        _ = all_done => true,
+        _ = cut => false,
+    };
+    if !finished {
         let in_flight = stats.in_flight.load(Ordering::Relaxed).max(0) as u64;
         stats.interrupted_iterations.fetch_add(in_flight, Ordering::Relaxed);
         tasks.abort_all();

@@ -42,7 +42,10 @@ impl PhaseSpec {
             ..PhaseShape::default()
         };
         match &self.plan {
-            Plan::Pause(d) => shape.plan = format!("pause {}", secs(*d)),
+            Plan::Pause(d) => {
+                shape.plan = format!("pause {}", secs(*d));
+                shape.planned = Some(*d);
+            }
             Plan::Open { arrivals: Arrivals::AllAtOnce(n), .. } => {
                 shape.plan = format!("{n} at once");
                 shape.concurrency = Some(*n);
@@ -58,6 +61,7 @@ impl PhaseSpec {
                 );
                 shape.target_rate = Some(profile.max_rate());
                 shape.open_loop = true;
+                shape.planned = Some(*duration);
             }
             Plan::Closed { vus, budget, duration } => {
                 let count = if vus.stages.is_empty() {
@@ -71,6 +75,7 @@ impl PhaseSpec {
                     Budget::Shared(k) => format!("{count} sharing {k} iterations (max {})", secs(*duration)),
                 };
                 shape.concurrency = Some(vus.max());
+                shape.planned = matches!(budget, Budget::Unlimited).then_some(*duration);
             }
         }
         shape.plan = shape.plan.replace(".0000 req/s", " req/s");
@@ -109,6 +114,9 @@ impl PhaseRegistry {
 
     /// Starts a phase on the runtime and returns its handle.
     pub fn start(&self, run: &Arc<RunContext>, spec: PhaseSpec) -> Result<u32, String> {
+        if run.stop_level() > crate::capabilities::Stop::Running {
+            return Err(format!("phase {:?} not started: the run is stopping (interrupted)", spec.name));
+        }
         let mut reg = self.lock();
         if reg.phases.iter().any(|e| e.stats.name == spec.name) {
             return Err(format!(
@@ -116,7 +124,9 @@ impl PhaseRegistry {
                 spec.name
             ));
         }
-        let stats = Arc::new(PhaseStats::new(spec.name.clone(), spec.tags.clone()));
+        let stats = Arc::new(
+            PhaseStats::new(spec.name.clone(), spec.tags.clone()).with_slo(run.settings.slo.clone()),
+        );
         let shape = spec.shape(run.settings.lag_bound);
         tracing::info!("phase {} started: {}", spec.name, shape.plan);
         reg.phases.push(Entry { stats: stats.clone(), shape });
@@ -146,6 +156,11 @@ impl PhaseRegistry {
             }
         }
         errors
+    }
+
+    /// Every phase started so far, with how it was planned, in start order.
+    pub fn entries(&self) -> Vec<(Arc<PhaseStats>, PhaseShape)> {
+        self.lock().phases.iter().map(|e| (e.stats.clone(), e.shape.clone())).collect()
     }
 
     /// A phase's statistics by name, running or finished.

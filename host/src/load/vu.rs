@@ -28,11 +28,15 @@ pub struct Vu {
     store: Store<HostState>,
     scenario: Scenario,
     phase: Arc<PhaseStats>,
+    /// Built once: only `iteration` changes between calls, so the phase name and tags are not
+    /// copied again for every iteration.
+    ctx: IterationContext,
 }
 
 /// Creates a store for `role`, with the epoch settings that keep guests preemptible.
 pub fn new_store(run: &Arc<RunContext>, role: Role) -> Store<HostState> {
     let mut store = Store::new(&run.scenario.engine, HostState::new(run.clone(), role));
+    store.limiter(|state| &mut state.limits);
     // Yield to tokio at every epoch tick: a guest busy computing cannot block other VUs.
     store.set_epoch_deadline(1);
     store.epoch_deadline_async_yield_and_update(1);
@@ -43,21 +47,22 @@ impl Vu {
     pub async fn new(run: &Arc<RunContext>, phase: &Arc<PhaseStats>, id: u32) -> wasmtime::Result<Self> {
         let mut store = new_store(run, Role::Vu { phase: phase.clone(), vu: id });
         let scenario = run.scenario.pre.instantiate_async(&mut store).await?;
-        Ok(Self { id, store, scenario, phase: phase.clone() })
+        let ctx = IterationContext {
+            phase: phase.name.clone(),
+            tags: phase.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            vu: id,
+            iteration: 0,
+        };
+        Ok(Self { id, store, scenario, phase: phase.clone(), ctx })
     }
 
     /// Runs one iteration and accounts for it in the phase's counters.
     pub async fn iterate(&mut self, iteration: u64, timeout: Duration) -> Outcome {
-        let ctx = IterationContext {
-            phase: self.phase.name.clone(),
-            tags: self.phase.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-            vu: self.id,
-            iteration,
-        };
+        self.ctx.iteration = iteration;
         let phase = &self.phase;
         let _in_flight = InFlight::enter(phase);
         let started = Instant::now();
-        let call = self.scenario.runner_scenario_guest().call_iteration(&mut self.store, &ctx);
+        let call = self.scenario.runner_scenario_guest().call_iteration(&mut self.store, &self.ctx);
         let outcome = match tokio::time::timeout(timeout, call).await {
             Ok(Ok(Ok(()))) => Outcome::Completed,
             Ok(Ok(Err(message))) => Outcome::Failed(message),

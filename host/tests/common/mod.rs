@@ -47,7 +47,9 @@ pub struct Played {
     pub stderr: String,
     pub summary: Option<Summary>,
     pub report_md: Option<String>,
-    _dir: tempfile::TempDir,
+    /// The run folder.
+    pub out: PathBuf,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Played {
@@ -73,17 +75,23 @@ impl Played {
     }
 }
 
-/// Runs `runner play <scenario> <args…> --out <tmp>` and reads the run folder.
+/// Runs `runner play <scenario> <args…>` into a temporary run folder and reads it.
 pub fn play(scenario: &Path, args: &[&str]) -> Played {
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let out = dir.path().join("run");
+    let mut played = play_into(&dir.path().join("run"), scenario, args);
+    played._dir = Some(dir);
+    played
+}
+
+/// Runs `runner play <scenario> <args…> --out <out>` and reads the run folder.
+pub fn play_into(out: &Path, scenario: &Path, args: &[&str]) -> Played {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let output = runner()
         .arg("play")
         .arg(scenario)
         .args(args)
         .arg("--out")
-        .arg(&out)
+        .arg(out)
         .output()
         .expect("running the runner binary");
     let summary = std::fs::read_to_string(out.join("summary.json"))
@@ -95,6 +103,7 @@ pub fn play(scenario: &Path, args: &[&str]) -> Played {
         report_md: std::fs::read_to_string(out.join("report.md")).ok(),
         summary,
         output,
-        _dir: dir,
+        out: out.to_path_buf(),
+        _dir: None,
     }
 }

@@ -36,6 +36,42 @@ pub(super) fn errors(out: &mut String, s: &Summary) {
     table(out, &[("Phase", Align::Left), ("Class", Align::Left), ("Count", Align::Right)], &rows);
 }
 
+/// vLLM-style goodput: requests that met every per-request SLO, per phase.
+pub(super) fn goodput(out: &mut String, s: &Summary) {
+    let rows: Vec<Vec<String>> = s
+        .phases
+        .iter()
+        .filter_map(|p| {
+            let g = p.goodput.as_ref()?;
+            Some(vec![
+                p.name.clone(),
+                g.slo.clone(),
+                format::count(g.good_requests),
+                format::count(p.requests),
+                format::percent(g.share),
+                format::rate(g.per_s),
+            ])
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("## Goodput\n\n");
+    use Align::{Left as L, Right as R};
+    table(
+        out,
+        &[
+            ("Phase", L),
+            ("SLO", L),
+            ("Good requests", R),
+            ("Requests", R),
+            ("Share", R),
+            ("Goodput (req/s)", R),
+        ],
+        &rows,
+    );
+}
+
 pub(super) fn checks(out: &mut String, s: &Summary) {
     let rows: Vec<Vec<String>> = s
         .phases

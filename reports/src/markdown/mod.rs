@@ -1,7 +1,7 @@
 //! `report.md`: the tables users built by hand from k6 output, probe scripts and spreadsheets
 //! (see the seed reports), rendered from a [`Summary`].
 //!
-//! Sections, in order: header, phases, latency per phase, one sweep table per group of phases, streaming UX,
+//! Sections, in order: header, thresholds, phases, latency per phase, one sweep table per group of phases, streaming UX,
 //! end-to-end latency statistics, open-loop schedule, errors, checks, counters, custom trends,
 //! per-tag metrics, token accounting, notes. A section with nothing to say is left out.
 
@@ -12,13 +12,16 @@ use crate::format::{self, NONE, Stat};
 use crate::model::{Distribution, PhaseReport, Summary, metric};
 
 mod details;
+mod thresholds;
 
-use details::{by_tags, checks, counters, custom_trends, errors, notes, token_accounting};
+use details::{by_tags, checks, counters, custom_trends, errors, goodput, notes, token_accounting};
+use thresholds::thresholds;
 
 /// Renders the whole `report.md`.
 pub fn render_markdown(summary: &Summary) -> String {
     let mut out = String::new();
     header(&mut out, summary);
+    thresholds(&mut out, summary);
     phases(&mut out, summary);
     latency_per_phase(&mut out, summary);
     sweeps(&mut out, summary);
@@ -26,6 +29,7 @@ pub fn render_markdown(summary: &Summary) -> String {
     latency_stats(&mut out, summary);
     schedule(&mut out, summary);
     errors(&mut out, summary);
+    goodput(&mut out, summary);
     checks(&mut out, summary);
     counters(&mut out, summary);
     custom_trends(&mut out, summary);
@@ -224,13 +228,13 @@ fn gpu_columns(_phase: &PhaseReport) -> (String, String) {
 }
 
 /// The VU count that places a phase in a sweep: its `concurrency`, else a `concurrency` tag.
-fn sweep_level(p: &PhaseReport) -> Option<u32> {
+pub(crate) fn sweep_level(p: &PhaseReport) -> Option<u32> {
     p.concurrency.or_else(|| p.tags.get("concurrency").and_then(|c| c.parse().ok()))
 }
 
 /// Closed-loop phases grouped by their tags minus `concurrency`, groups in order of first
 /// appearance, rows sorted by concurrency.
-fn sweep_groups(s: &Summary) -> Vec<(BTreeMap<String, String>, Vec<&PhaseReport>)> {
+pub(crate) fn sweep_groups(s: &Summary) -> Vec<(BTreeMap<String, String>, Vec<&PhaseReport>)> {
     let mut groups: Vec<(BTreeMap<String, String>, Vec<&PhaseReport>)> = Vec::new();
     for p in s.phases.iter().filter(|p| sweep_level(p).is_some()) {
         let mut key = p.tags.clone();

@@ -26,6 +26,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::Uri;
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue};
+use hyper::http::uri::PathAndQuery;
 use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder, MaybeHttpsStream};
 use hyper_util::client::legacy::Client;
@@ -33,8 +34,10 @@ use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use thiserror::Error;
 
+mod own;
 mod tls;
 
+pub use own::OwnConnection;
 pub use tls::load_pem_certs;
 
 /// Settings of an [`HttpClient`].
@@ -152,7 +155,7 @@ pub struct HttpError {
 }
 
 impl HttpError {
-    fn new(class: ErrorClass, method: &str, url: &str, cause: impl fmt::Display) -> Self {
+    fn new(class: ErrorClass, method: &str, url: &dyn fmt::Display, cause: impl fmt::Display) -> Self {
         HttpError { class, message: format!("{method} {url}: {cause}") }
     }
 }
@@ -187,7 +190,24 @@ pub struct Streaming {
     pub deadline: Instant,
     body: Incoming,
     method: String,
-    url: String,
+    url: Url,
+}
+
+/// A request's URL as error messages name it. A request on an [`OwnConnection`] carries only
+/// its path, so the full URL is spelled out only when a message needs it.
+#[derive(Debug, Clone)]
+enum Url {
+    Full(String),
+    OnOrigin { origin: Arc<str>, path: PathAndQuery },
+}
+
+impl fmt::Display for Url {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Url::Full(url) => f.write_str(url),
+            Url::OnOrigin { origin, path } => write!(f, "{origin}{path}"),
+        }
+    }
 }
 
 impl fmt::Debug for Streaming {
@@ -202,6 +222,66 @@ impl fmt::Debug for Streaming {
 }
 
 impl Streaming {
+    /// Wraps a response whose headers just arrived.
+    fn new(
+        response: hyper::Response<Incoming>,
+        sent_at: Instant,
+        deadline: Instant,
+        connect: Option<Duration>,
+        method: String,
+        url: Url,
+    ) -> Streaming {
+        let ttfb = sent_at.elapsed();
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        Streaming {
+            status,
+            headers,
+            sent_at,
+            ttfb,
+            connect,
+            deadline,
+            body: response.into_body(),
+            method,
+            url,
+        }
+    }
+
+    /// Reads the whole body before the deadline, stamping the total time at the last byte.
+    pub async fn finish(mut self) -> Result<Response, HttpError> {
+        let mut last = self.sent_at + self.ttfb;
+        // Most bodies arrive in one chunk: keep it as is instead of copying it into a buffer.
+        let mut first: Option<Bytes> = None;
+        let mut rest = BytesMut::new();
+        while let Some((chunk, at)) = self.next_chunk().await? {
+            last = at;
+            match &first {
+                None => first = Some(chunk),
+                Some(head) => {
+                    if rest.is_empty() {
+                        rest.extend_from_slice(head);
+                    }
+                    rest.extend_from_slice(&chunk);
+                }
+            }
+        }
+        let body = if rest.is_empty() { first.unwrap_or_default() } else { rest.freeze() };
+        Ok(Response {
+            status: self.status,
+            headers: std::mem::take(&mut self.headers),
+            body,
+            timings: Timings {
+                connect: self.connect,
+                ttfb: self.ttfb,
+                total: last.saturating_duration_since(self.sent_at),
+            },
+        })
+    }
+
     /// The next body chunk with the host instant it arrived, or `None` at the end of the body.
     pub async fn next_chunk(&mut self) -> Result<Option<(Bytes, Instant)>, HttpError> {
         loop {
@@ -274,23 +354,7 @@ impl HttpClient {
 
     /// Sends a request and reads the whole response body before the deadline.
     pub async fn send(&self, req: Request) -> Result<Response, HttpError> {
-        let mut streaming = self.start(req).await?;
-        let mut body = BytesMut::new();
-        let mut last = streaming.sent_at + streaming.ttfb;
-        while let Some((chunk, at)) = streaming.next_chunk().await? {
-            body.extend_from_slice(&chunk);
-            last = at;
-        }
-        Ok(Response {
-            status: streaming.status,
-            headers: std::mem::take(&mut streaming.headers),
-            body: body.freeze(),
-            timings: Timings {
-                connect: streaming.connect,
-                ttfb: streaming.ttfb,
-                total: last.saturating_duration_since(streaming.sent_at),
-            },
-        })
+        self.start(req).await?.finish().await
     }
 
     /// Sends a request and returns once the response headers arrive; the body is then read
@@ -306,40 +370,27 @@ impl HttpClient {
                 return Err(HttpError::new(
                     ErrorClass::Timeout,
                     &method,
-                    &url,
+                    &url as &dyn fmt::Display,
                     format_args!("no response headers within {timeout:?}"),
                 ));
             }
-            Ok(Err(e)) => return Err(HttpError::new(classify(&e), &method, &url, chain(&e))),
+            Ok(Err(e)) => {
+                return Err(HttpError::new(classify(&e), &method, &url as &dyn fmt::Display, chain(&e)));
+            }
             Ok(Ok(response)) => response,
         };
-        let ttfb = sent_at.elapsed();
         let connect = response
             .extensions()
             .get::<ConnectInfo>()
             .and_then(|info| (!info.taken.swap(true, Ordering::AcqRel)).then_some(info.duration));
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect();
-        Ok(Streaming {
-            status,
-            headers,
-            sent_at,
-            ttfb,
-            connect,
-            deadline,
-            body: response.into_body(),
-            method,
-            url,
-        })
+        Ok(Streaming::new(response, sent_at, deadline, connect, method, Url::Full(url)))
     }
 }
 
 fn build_request(req: &Request) -> Result<hyper::Request<Full<Bytes>>, HttpError> {
-    let invalid = |cause: String| HttpError::new(ErrorClass::InvalidRequest, &req.method, &req.url, cause);
+    let invalid = |cause: String| {
+        HttpError::new(ErrorClass::InvalidRequest, &req.method, &req.url as &dyn fmt::Display, cause)
+    };
     let method = hyper::Method::from_bytes(req.method.as_bytes())
         .map_err(|_| invalid(format!("invalid method {:?}", req.method)))?;
     let uri: Uri = req.url.parse().map_err(|e| invalid(format!("invalid URL: {e}")))?;

@@ -30,11 +30,12 @@ impl Scenario for Misbehaving {
             loop, fail, sleep or succeed according to the phase tag `mode`.",
         )
         .llm_params()
-        .param("mode", "ok", "Iteration behaviour: ok, panic, loop, fail or sleep.")
+        .param("mode", "ok", "Iteration behaviour: ok, panic, loop, fail, sleep or alloc.")
         .param("drive_mode", "run", "drive behaviour: run (one phase), panic, loop or fail.")
         .param("vus", "1", "VUs of the phase.")
         .param("iterations", "1", "Iterations per VU.")
         .param("sleep", "100ms", "How long a `sleep` iteration sleeps.")
+        .param("alloc_mib", "128", "How many MiB an `alloc` iteration allocates and touches.")
     }
 
     fn drive() -> Result<(), String> {
@@ -53,6 +54,12 @@ impl Scenario for Misbehaving {
             }
             "sleep" => {
                 clock::sleep(params::duration("sleep")?);
+                Ok(())
+            }
+            "alloc" => {
+                // Filled with ones, so every page is touched; black_box keeps it from being elided.
+                let block = vec![1u8; params::parse::<usize>("alloc_mib")? << 20];
+                std::hint::black_box(&block);
                 Ok(())
             }
             mode @ ("panic" | "loop" | "fail") => misbehave(mode, "iteration"),
