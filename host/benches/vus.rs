@@ -22,14 +22,13 @@ use std::time::{Duration, Instant};
 
 use runner::capabilities::{HostState, Role, RunContext, RunSettings};
 use runner::client::http::{ClientConfig, HttpClient};
-use runner::engine::{EngineOptions, Scenario, ScenarioPre};
+use runner::engine::{EngineOptions, Scenario, ScenarioPre, engine_config};
 use runner::load::vu::Vu;
 use runner::stats::{PhaseStats, Tags};
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::{Engine, Store};
 
 /// Guest memory cap per instance under the pooling allocator (the scenario's heap must fit).
-const POOL_MEMORY: usize = 64 << 20;
 /// Linux's default `vm.max_map_count`; above it a process cannot map more regions.
 const DEFAULT_MAX_MAP_COUNT: u64 = 65_530;
 
@@ -126,35 +125,6 @@ fn map_count() -> Result<i64, BenchError> {
     Ok(maps.lines().count() as i64)
 }
 
-/// The runner's engine settings (see `engine_config` in host/src/engine.rs) with the given
-/// allocation strategy.
-fn config(pooling_for: Option<u32>) -> Config {
-    let mut config = Config::new();
-    config.wasm_component_model(true);
-    config.epoch_interruption(true);
-    config.concurrency_support(false);
-    if let Some(n) = pooling_for {
-        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling(n)));
-        // Reserving 64 MiB (plus a guard) per memory instead of 4 GiB keeps 10,000 slots well
-        // inside the 47-bit address space; bounds checks become explicit for larger memories.
-        config.memory_reservation(POOL_MEMORY as u64);
-    }
-    config
-}
-
-fn pooling(n: u32) -> PoolingAllocationConfig {
-    // A Rust wasip2 component instantiates a handful of core modules (the program and the
-    // canonical-ABI shims); room for 8 per VU is generous. One memory and one table each.
-    let mut p = PoolingAllocationConfig::new();
-    p.total_component_instances(n)
-        .total_core_instances(n.saturating_mul(8))
-        .total_memories(n.saturating_mul(2))
-        .total_tables(n.saturating_mul(2))
-        .total_stacks(n)
-        .max_memory_size(POOL_MEMORY);
-    p
-}
-
 fn link(engine: &Engine, path: &std::path::Path) -> Result<ScenarioPre<HostState>, BenchError> {
     let bytes = std::fs::read(path).map_err(|source| BenchError::Proc { what: "the scenario", source })?;
     let component = Component::new(engine, &bytes).map_err(|e| wasm_err("compiling", e))?;
@@ -187,7 +157,8 @@ async fn raw_vu(
 
 /// Measures one (allocator, N) pair in this process.
 async fn child(scenario: PathBuf, allocator: String, vus: u32) -> Result<Measurement, BenchError> {
-    let options = EngineOptions { cache_dir: None };
+    // The runner's own engine, its pool sized for this many VUs plus the controller and warm-up VU.
+    let options = EngineOptions { cache_dir: None, max_instances: vus + 2, ..EngineOptions::default() };
     let setup_began = Instant::now();
     let loaded = Arc::new(runner::engine::load(&scenario, &options).map_err(|e| wasm_err("loading", e))?);
     let settings = RunSettings {
@@ -208,7 +179,9 @@ async fn child(scenario: PathBuf, allocator: String, vus: u32) -> Result<Measure
             let pool = (allocator == "pooling").then_some(vus + 2);
             // Only this engine's set-up counts for these rows, not the runner's one above.
             let began = Instant::now();
-            let engine = Engine::new(&config(pool)).map_err(|e| wasm_err("engine", e))?;
+            let config =
+                engine_config(&EngineOptions { max_instances: pool.unwrap_or(0), ..options.clone() });
+            let engine = Engine::new(&config).map_err(|e| wasm_err("engine", e))?;
             let pre = link(&engine, &scenario)?;
             setup = began.elapsed();
             Some((engine, pre))
@@ -235,7 +208,6 @@ async fn child(scenario: PathBuf, allocator: String, vus: u32) -> Result<Measure
     }
     let elapsed = began.elapsed();
     let (rss, maps) = (rss_kib()?, map_count()?);
-    drop(add);
     // Keep every VU alive until after the measurement.
     assert_eq!(runner_vus.len() + raw_vus.len(), vus as usize + 1);
     Ok(Measurement {

@@ -42,7 +42,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Play a scenario against a server (the built-in simulated one when no --target is given).
-    Play(PlayArgs),
+    Play(Box<PlayArgs>),
     /// Show what a scenario package is: name, version, WIT version, parameters, imports.
     Inspect {
         /// The scenario component (.wasm).
@@ -313,7 +313,7 @@ fn usage_error(e: clap::Error) -> ExitCode {
 
 async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Play(args) => play(args).await,
+        Command::Play(args) => play(*args).await,
         Command::Inspect { scenario } => inspect(scenario).await,
         Command::Report { dir } => report(dir),
         Command::Compare { a, b, fail_on } => compare(&a, &b, fail_on),
