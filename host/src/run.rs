@@ -17,6 +17,7 @@ use crate::engine::bindings::exports::runner::scenario::guest::Info;
 use crate::engine::{self, EngineOptions, LoadedScenario};
 use crate::load::vu::new_store;
 use crate::mock::{MockConfig, MockServer};
+use crate::stats::PhaseShape;
 use crate::timeline::{Progress, Timeline};
 
 /// Everything `runner play` takes.
@@ -261,6 +262,7 @@ pub async fn play(opts: PlayOptions) -> anyhow::Result<RunOutcome> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot instantiate the scenario: {}", engine::one_line(&e)))?;
     let interrupts = tokio::spawn(watch_interrupts(run.clone()));
+    run.drive_stats.mark_started(Instant::now());
     let drive = controller.runner_scenario_guest().call_drive(&mut store);
     let drive_error = tokio::select! {
         result = drive => match result {
@@ -290,11 +292,17 @@ pub async fn play(opts: PlayOptions) -> anyhow::Result<RunOutcome> {
     if let Some(e) = &drive_error {
         notes.insert(0, format!("drive() failed: {e}"));
     }
-    if run.drive_stats.requests() > 0 {
-        notes.push(format!(
-            "{} requests were sent by drive() itself, outside any phase; they are not in the phase tables",
-            run.drive_stats.requests()
-        ));
+    let mut phases = phases;
+    // What drive() recorded itself (a breaking-point search's verdict, a warm-up request) is a
+    // row of its own, after the phases.
+    if !run.drive_stats.is_empty() {
+        run.drive_stats.mark_ended(Instant::now());
+        let shape = PhaseShape {
+            executor: "drive".into(),
+            plan: "recorded by drive() itself, outside any phase".into(),
+            ..PhaseShape::default()
+        };
+        phases.push(run.drive_stats.report(&shape, run.started));
     }
     let mut summary = Summary { duration_s: duration.as_secs_f64(), phases, notes, ..header };
     summary.thresholds = runner_reports::thresholds::evaluate(&opts.thresholds, &summary);

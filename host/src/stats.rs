@@ -411,6 +411,12 @@ impl PhaseStats {
         series.metrics.iter().map(|(k, h)| (k.clone(), distribution(k, h))).collect()
     }
 
+    /// Whether nothing at all was recorded: no request, trend, counter or check.
+    pub fn is_empty(&self) -> bool {
+        let r = self.lock();
+        self.requests() == 0 && r.all.metrics.is_empty() && r.counters.is_empty() && r.checks.is_empty()
+    }
+
     /// Failed requests so far, by error class.
     pub fn errors_by_class(&self) -> BTreeMap<String, u64> {
         self.lock().errors_by_class.clone()

@@ -163,10 +163,10 @@ fn breaking_point_finds_the_mock_capacity() {
     for p in s.phases.iter().filter(|p| p.name.starts_with("level-")) {
         assert_eq!(p.tags["concurrency"], p.name["level-".len()..], "{}", p.name);
     }
-    let verdict = run.phase("verdict");
+    let verdict = run.phase("drive");
     let found = verdict.counters["sustainable_concurrency"];
     assert!((4..16).contains(&found), "sustainable concurrency {found}");
-    assert_eq!(pass_count(&run, "verdict", "found a breaking point"), CheckCount { passes: 1, fails: 0 });
+    assert_eq!(pass_count(&run, "drive", "found a breaking point"), CheckCount { passes: 1, fails: 0 });
     assert!(s.duration_s < 15.0, "bounded: {} s", s.duration_s);
 }
 
@@ -178,7 +178,7 @@ fn breaking_point_stops_at_max_level_without_a_break() {
     );
     run.assert_success();
     let names: Vec<&str> = run.summary().phases.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(names, ["level-4", "level-8", "level-12", "verdict"]);
-    assert_eq!(run.phase("verdict").counters["sustainable_concurrency"], 12);
-    assert_eq!(pass_count(&run, "verdict", "found a breaking point"), CheckCount { passes: 0, fails: 1 });
+    assert_eq!(names, ["level-4", "level-8", "level-12", "drive"]);
+    assert_eq!(run.phase("drive").counters["sustainable_concurrency"], 12);
+    assert_eq!(pass_count(&run, "drive", "found a breaking point"), CheckCount { passes: 0, fails: 1 });
 }

@@ -3,14 +3,10 @@
 //! last good and the first bad level.
 //!
 //! Each level is a phase `level-<n>` tagged `concurrency=<n>` (one sweep row each); the SLOs are
-//! read from the summary `load::run` returns. A last one-iteration phase, `verdict`, records the
-//! counter `sustainable_concurrency` and the check `found a breaking point`, because metrics
-//! recorded by `drive` itself belong to no phase and would not reach the report.
+//! read from the summary `load::run` returns. `drive` then records the counter
+//! `sustainable_concurrency` and the check `found a breaking point` (the report's `drive` row).
 
 use runner_sdk::{Context, Info, Phase, PhaseSummary, Scenario, llm, load, log, metrics, params, prompt};
-
-/// The phase that carries the result into the report.
-const VERDICT: &str = "verdict";
 
 struct BreakingPoint;
 
@@ -21,8 +17,8 @@ impl Scenario for BreakingPoint {
             env!("CARGO_PKG_VERSION"),
             "Closed-loop levels start, start×factor, … (phases level-<n>) until one breaks an SLO \
             (p95 TTFT, p95 ITL, error rate), then bisection between the last good and first bad \
-            level. Result: counter sustainable_concurrency and check `found a breaking point` in \
-            phase verdict.",
+            level. Result: counter sustainable_concurrency and check `found a breaking point` \
+            (the report's drive row).",
         )
         .llm_params()
         .param("start", "4", "First concurrency level (VUs).")
@@ -90,22 +86,12 @@ impl Scenario for BreakingPoint {
 
         let bad_text = bad.map_or_else(|| format!("none up to {max_level}"), |b| b.to_string());
         log::info(&format!("sustainable concurrency: {good}; first level that broke an SLO: {bad_text}"));
-        let verdict = Phase::iterations(VERDICT, 1, 1)
-            .tag("sustainable_concurrency", good)
-            .tag("breaking_point", &bad_text);
-        load::run(verdict)?;
+        metrics::count("sustainable_concurrency", u64::from(good));
+        metrics::check("found a breaking point", bad.is_some());
         Ok(())
     }
 
     fn iteration(ctx: &Context) -> Result<(), String> {
-        if ctx.phase == VERDICT {
-            metrics::count("sustainable_concurrency", ctx.tag_parse("sustainable_concurrency")?);
-            metrics::check(
-                "found a breaking point",
-                ctx.tag("breaking_point").is_some_and(|b| b.parse::<u32>().is_ok()),
-            );
-            return Ok(());
-        }
         let prompt = prompt::synthetic(params::parse("prompt_tokens")?, ctx.seed(params::seed()));
         llm::chat(prompt)
             .max_tokens(params::parse("max_tokens")?)
