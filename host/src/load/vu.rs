@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use wasmtime::Store;
 
 use crate::capabilities::{HostState, Role, RunContext};
+use crate::client::http::Deadline;
 use crate::engine::Scenario;
 use crate::engine::bindings::exports::runner::scenario::guest::IterationContext;
 use crate::stats::PhaseStats;
@@ -31,6 +32,8 @@ pub struct Vu {
     /// Built once: only `iteration` changes between calls, so the phase name and tags are not
     /// copied again for every iteration.
     ctx: IterationContext,
+    /// Enforces the iteration timeout without a timer registration per iteration.
+    deadline: Deadline,
 }
 
 /// Creates a store for `role`, with the epoch settings that keep guests preemptible.
@@ -53,7 +56,7 @@ impl Vu {
             vu: id,
             iteration: 0,
         };
-        Ok(Self { id, store, scenario, phase: phase.clone(), ctx })
+        Ok(Self { id, store, scenario, phase: phase.clone(), ctx, deadline: Deadline::new() })
     }
 
     /// Runs one iteration and accounts for it in the phase's counters.
@@ -63,11 +66,11 @@ impl Vu {
         let _in_flight = InFlight::enter(phase);
         let started = Instant::now();
         let call = self.scenario.runner_scenario_guest().call_iteration(&mut self.store, &self.ctx);
-        let outcome = match tokio::time::timeout(timeout, call).await {
-            Ok(Ok(Ok(()))) => Outcome::Completed,
-            Ok(Ok(Err(message))) => Outcome::Failed(message),
-            Ok(Err(trap)) => Outcome::Broken(crate::engine::one_line(&trap)),
-            Err(_) => Outcome::Broken(format!("iteration ran past the iteration timeout ({timeout:?})")),
+        let outcome = match self.deadline.run(started + timeout, call).await {
+            Some(Ok(Ok(()))) => Outcome::Completed,
+            Some(Ok(Err(message))) => Outcome::Failed(message),
+            Some(Err(trap)) => Outcome::Broken(crate::engine::one_line(&trap)),
+            None => Outcome::Broken(format!("iteration ran past the iteration timeout ({timeout:?})")),
         };
         phase.record_iteration(started.elapsed());
         match &outcome {

@@ -37,7 +37,7 @@ use thiserror::Error;
 mod own;
 mod tls;
 
-pub use own::OwnConnection;
+pub use own::{Deadline, OwnConnection};
 pub use tls::load_pem_certs;
 
 /// Settings of an [`HttpClient`].

@@ -9,6 +9,8 @@
 //! behind an abandoned exchange.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,6 +23,7 @@ use hyper::header::{HOST, HeaderName, HeaderValue};
 use hyper::http::uri::{Authority, InvalidUri, PathAndQuery};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
+use tokio::time::Sleep;
 
 use super::{BoxError, ErrorClass, HttpError, Streaming, Url, chain, classify};
 
@@ -36,6 +39,8 @@ pub struct OwnConnection {
     /// The `Host` header every request gets unless it brings its own.
     host_header: HeaderValue,
     sender: Option<SendRequest<Full<Bytes>>>,
+    /// Bounds the wait for response headers (see [`Deadline`]).
+    deadline: Deadline,
 }
 
 impl fmt::Debug for OwnConnection {
@@ -63,7 +68,7 @@ impl OwnConnection {
         let addr = format!("{}:{}", authority.host(), authority.port_u16().unwrap_or(80));
         let origin = Arc::from(format!("http://{authority}"));
         let prefix = uri.path().trim_end_matches('/').to_string();
-        Some(OwnConnection { origin, authority, addr, prefix, host_header, sender: None })
+        Some(OwnConnection { origin, authority, addr, prefix, host_header, sender: None, deadline: Deadline::new() })
     }
 
     /// The request target for `path` (starting with `/`) on the base URL, as
@@ -185,5 +190,57 @@ impl OwnConnection {
         let response = sender.send_request(request).await?;
         self.sender = Some(sender);
         Ok((response, Some(connect)))
+    }
+}
+
+/// A timer for a stream of deadlines that only move forward (one request or iteration after
+/// another), re-armed only when it fires early instead of once per wait.
+///
+/// `tokio::time::timeout` registers a timer and removes it for every wait; a wait that ends
+/// well before its deadline (nearly all of them) paid for both for nothing. Here the timer keeps
+/// an earlier deadline (never a later one than the current wait's), and when it fires before the
+/// current deadline it is moved there: a wait still ends exactly at its own deadline.
+pub struct Deadline {
+    sleep: Pin<Box<Sleep>>,
+}
+
+impl Default for Deadline {
+    fn default() -> Self {
+        Deadline::new()
+    }
+}
+
+impl fmt::Debug for Deadline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Deadline").field("armed_for", &self.sleep.deadline()).finish()
+    }
+}
+
+impl Deadline {
+    /// A timer that has already fired: the first wait arms it.
+    pub fn new() -> Deadline {
+        Deadline { sleep: Box::pin(tokio::time::sleep_until(tokio::time::Instant::now())) }
+    }
+
+    /// Runs `fut` to completion, or until `deadline` passes first (`None`), as
+    /// `tokio::time::timeout_at` does: `fut` is polled before the timer.
+    pub async fn run<F: Future>(&mut self, deadline: Instant, fut: F) -> Option<F::Output> {
+        let deadline = tokio::time::Instant::from_std(deadline);
+        if self.sleep.deadline() > deadline {
+            self.sleep.as_mut().reset(deadline);
+        }
+        let mut fut = pin!(fut);
+        loop {
+            tokio::select! {
+                biased;
+                out = &mut fut => return Some(out),
+                () = self.sleep.as_mut() => {
+                    if tokio::time::Instant::now() >= deadline {
+                        return None;
+                    }
+                    self.sleep.as_mut().reset(deadline);
+                }
+            }
+        }
     }
 }
