@@ -1,10 +1,11 @@
-//! `runner-reports`: the run-summary model of `runner` and its renderers.
+//! `runner-reports`: the run-summary model of `runner` and everything made from it.
 //!
 //! The host measures a run and fills a [`Summary`] at the end; this crate turns it into
-//! `summary.json` ([`Summary::to_json`]), `report.md` ([`render_markdown`]) and the console
-//! summary ([`render_console`]), and checks `--threshold` criteria against it ([`thresholds`]).
-//! It is a pure library: it formats strings and never touches files, so the host decides
-//! where and when they are written.
+//! `summary.json` ([`Summary::to_json`]), `report.md` ([`render_markdown`]), `report.html`
+//! ([`render_html`], self-contained, with charts) and the console summary ([`render_console`]);
+//! checks `--threshold` criteria against it ([`thresholds`]); compares two runs ([`compare`]);
+//! and reads or rebuilds from the per-second time series ([`timeseries`]). It is a pure library:
+//! it formats strings and never touches files, so the host decides where and when they are written.
 
 #![warn(missing_docs)]
 
