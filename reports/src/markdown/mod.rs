@@ -12,6 +12,7 @@ use crate::format::{self, NONE, Stat};
 use crate::model::{Distribution, PhaseReport, Summary, metric};
 
 mod details;
+mod soak;
 mod thresholds;
 
 use details::{by_tags, checks, counters, custom_trends, errors, goodput, notes, token_accounting};
@@ -28,6 +29,7 @@ pub fn render_markdown(summary: &Summary) -> String {
     streaming_ux(&mut out, summary);
     latency_stats(&mut out, summary);
     schedule(&mut out, summary);
+    soak::soak(&mut out, summary);
     errors(&mut out, summary);
     goodput(&mut out, summary);
     checks(&mut out, summary);
@@ -219,12 +221,12 @@ fn latency_per_phase(out: &mut String, s: &Summary) {
     );
 }
 
-/// GPU columns of a sweep row: (average utilisation %, max memory MiB).
-///
-/// Telemetry hook: the summary carries no GPU samples yet, so both print "n/a" (absent is never
-/// shown as zero). When the model gains per-phase GPU statistics, fill them in here.
-fn gpu_columns(_phase: &PhaseReport) -> (String, String) {
-    ("n/a".to_string(), "n/a".to_string())
+/// GPU columns of a sweep row: (average utilisation %, max memory MiB), from the phase's
+/// telemetry; "n/a" where no GPU source gave the figure (absent is never shown as zero).
+fn gpu_columns(phase: &PhaseReport) -> (String, String) {
+    let t = phase.telemetry.as_ref();
+    let show = |v: Option<f64>| v.map_or_else(|| "n/a".to_string(), |v| format!("{v:.0}"));
+    (show(t.and_then(|t| t.gpu_util_avg_pct)), show(t.and_then(|t| t.memory_used_max_mib)))
 }
 
 /// The VU count that places a phase in a sweep: its `concurrency`, else a `concurrency` tag.
@@ -284,7 +286,9 @@ fn sweeps(out: &mut String, s: &Summary) {
             &rows,
         );
     }
-    out.push_str("GPU columns read n/a: telemetry is not recorded in this summary yet.\n\n");
+    if s.phases.iter().any(|p| sweep_level(p).is_some() && gpu_columns(p) == ("n/a".into(), "n/a".into())) {
+        out.push_str("GPU columns read n/a where no GPU telemetry was recorded (`--telemetry nvml` or `prom=URL`).\n\n");
+    }
 }
 
 /// Count-weighted merge of one metric over phases: (count, mean, mean of p95s, min, max).

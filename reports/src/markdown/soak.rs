@@ -1,0 +1,208 @@
+//! The soak analysis of the seed's long-running stability test (001 §5): phases tagged
+//! `window=<k>` are grouped into sampling windows, and the seed's success criteria are judged on
+//! the windows — mean latency variance, errors, completion (and VRAM drift once telemetry lands).
+
+use std::collections::BTreeMap;
+
+use super::{Align, table};
+use crate::format;
+use crate::model::{PhaseReport, Summary, metric};
+
+/// The seed's bound on the variation of the windowed mean latency.
+pub const MAX_MEAN_LATENCY_VARIATION: f64 = 0.05;
+
+/// One sampling window: every phase tagged with the same `window`.
+#[derive(Debug, Default)]
+struct Window {
+    start_s: f64,
+    phases: usize,
+    requests: u64,
+    errors: u64,
+    e2e_count: u64,
+    e2e_sum_ms: f64,
+    ttft_count: u64,
+    ttft_sum_ms: f64,
+}
+
+impl Window {
+    fn add(&mut self, p: &PhaseReport) {
+        self.start_s = if self.phases == 0 { p.start_s } else { self.start_s.min(p.start_s) };
+        self.phases += 1;
+        self.requests += p.requests;
+        self.errors += p.errors;
+        if let Some(d) = p.metric(metric::E2E) {
+            self.e2e_count += d.count;
+            self.e2e_sum_ms += d.mean * d.count as f64;
+        }
+        if let Some(d) = p.metric(metric::TTFT) {
+            self.ttft_count += d.count;
+            self.ttft_sum_ms += d.mean * d.count as f64;
+        }
+    }
+
+    fn mean_e2e(&self) -> Option<f64> {
+        (self.e2e_count > 0).then(|| self.e2e_sum_ms / self.e2e_count as f64)
+    }
+
+    fn mean_ttft(&self) -> Option<f64> {
+        (self.ttft_count > 0).then(|| self.ttft_sum_ms / self.ttft_count as f64)
+    }
+}
+
+/// Windows in order, keyed by their numeric `window` tag.
+fn windows(s: &Summary) -> BTreeMap<u64, Window> {
+    let mut out: BTreeMap<u64, Window> = BTreeMap::new();
+    for p in &s.phases {
+        if let Some(k) = p.tags.get("window").and_then(|w| w.parse::<u64>().ok()) {
+            out.entry(k).or_default().add(p);
+        }
+    }
+    out
+}
+
+/// Coefficient of variation (population standard deviation over mean) of `values`.
+pub fn variation(values: &[f64]) -> Option<f64> {
+    if values.len() < 2 {
+        return None;
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    (mean > 0.0).then(|| var.sqrt() / mean)
+}
+
+fn verdict(pass: bool) -> String {
+    if pass { "✅ pass".into() } else { "❌ fail".into() }
+}
+
+/// "## Soak windows" and "## Soak criteria", when phases carry `window` tags.
+pub(super) fn soak(out: &mut String, s: &Summary) {
+    let windows = windows(s);
+    if windows.is_empty() {
+        return;
+    }
+    let fmt_ms = |v: Option<f64>| v.map(format::ms).unwrap_or_else(|| format::NONE.to_string());
+    let rows: Vec<Vec<String>> = windows
+        .iter()
+        .map(|(k, w)| {
+            vec![
+                k.to_string(),
+                format!("+{}", format::duration_s(w.start_s)),
+                w.phases.to_string(),
+                format::count(w.requests),
+                format::errors(w.errors, w.requests),
+                fmt_ms(w.mean_e2e()),
+                fmt_ms(w.mean_ttft()),
+                "n/a".into(),
+                "n/a".into(),
+            ]
+        })
+        .collect();
+    out.push_str("## Soak windows\n\n");
+    use Align::{Left as L, Right as R};
+    table(
+        out,
+        &[
+            ("Window", R),
+            ("Start", R),
+            ("Phases", R),
+            ("Requests", R),
+            ("Errors", R),
+            ("Mean latency (ms)", R),
+            ("Mean TTFT (ms)", R),
+            ("VRAM (MiB)", R),
+            ("GPU temp (°C)", R),
+        ],
+        &rows,
+    );
+
+    let means: Vec<f64> = windows.values().filter_map(Window::mean_e2e).collect();
+    let errors: u64 = windows.values().map(|w| w.errors).sum();
+    let interrupted: u64 = s.phases.iter().map(|p| p.iterations.interrupted).sum();
+    let cut_short = s.notes.iter().any(|n| n.contains("interrupted") || n.starts_with("drive() failed"));
+    let mut criteria = vec![
+        vec![
+            "The run completed without a crash".into(),
+            if cut_short {
+                "cut short (see notes)".into()
+            } else {
+                format!("{interrupted} iterations interrupted")
+            },
+            verdict(!cut_short && interrupted == 0),
+        ],
+        vec!["Errors: none".into(), format::count(errors), verdict(errors == 0)],
+    ];
+    criteria.push(match variation(&means) {
+        Some(cv) => vec![
+            format!("Mean latency variation < {}", format::percent(MAX_MEAN_LATENCY_VARIATION)),
+            format!("{} over {} windows", format::percent(cv), means.len()),
+            verdict(cv < MAX_MEAN_LATENCY_VARIATION),
+        ],
+        None => vec![
+            format!("Mean latency variation < {}", format::percent(MAX_MEAN_LATENCY_VARIATION)),
+            "fewer than two windows with requests".into(),
+            "n/a".into(),
+        ],
+    });
+    // Hook for GPU telemetry: VRAM delta between the first and last window.
+    criteria.push(vec!["VRAM delta < 100 MB".into(), "no GPU telemetry in this run".into(), "n/a".into()]);
+    out.push_str("## Soak criteria\n\n");
+    out.push_str(
+        "The seed's success criteria (001 §5), judged on the windows above; the variation is the \
+         standard deviation of the windows' mean latency over their mean.\n\n",
+    );
+    table(out, &[("Criterion", L), ("Observed", L), ("Result", L)], &criteria);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Distribution;
+
+    fn phase(window: u64, start_s: f64, requests: u64, errors: u64, mean_e2e: f64) -> PhaseReport {
+        let e2e = Distribution { count: requests - errors, mean: mean_e2e, ..Distribution::default() };
+        PhaseReport {
+            name: format!("burst-{window}-{start_s}"),
+            tags: BTreeMap::from([("window".to_string(), window.to_string())]),
+            start_s,
+            requests,
+            errors,
+            metrics: BTreeMap::from([(metric::E2E.to_string(), e2e)]),
+            ..PhaseReport::default()
+        }
+    }
+
+    #[test]
+    fn variation_is_the_coefficient_of_variation() {
+        assert_eq!(variation(&[10.0]), None);
+        let cv = variation(&[9.0, 11.0]).expect("two values");
+        assert!((cv - 0.1).abs() < 1e-12, "{cv}");
+    }
+
+    #[test]
+    fn windows_group_phases_and_criteria_are_judged() {
+        let s = Summary {
+            phases: vec![
+                phase(0, 0.0, 10, 0, 100.0),
+                phase(0, 30.0, 10, 0, 102.0),
+                phase(1, 300.0, 10, 0, 101.0),
+                phase(2, 600.0, 10, 1, 140.0),
+            ],
+            ..Summary::default()
+        };
+        let mut md = String::new();
+        soak(&mut md, &s);
+        assert!(md.contains("| 0 | +0s | 2 | 20 | 0 | 101.0 | - | n/a | n/a |"), "{md}");
+        assert!(md.contains("| 2 | +10m 00s | 1 | 10 | 1 (10.0%) | 140.0 |"), "{md}");
+        assert!(md.contains("| Errors: none | 1 | ❌ fail |"), "{md}");
+        // Means 101, 101, 140: σ ≈ 18.4 around 114, a variation of 16.1 % > 5 %.
+        assert!(md.contains("Mean latency variation < 5.0% | 16.1% over 3 windows | ❌ fail |"), "{md}");
+    }
+
+    #[test]
+    fn runs_without_windows_have_no_soak_section() {
+        let mut md = String::new();
+        soak(&mut md, &Summary { phases: vec![PhaseReport::default()], ..Summary::default() });
+        assert!(md.is_empty());
+    }
+}
