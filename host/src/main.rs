@@ -131,10 +131,24 @@ struct PlayArgs {
     /// (repeatable); a failed one makes the exit code 99. See docs/THRESHOLDS.md.
     #[arg(long = "threshold", value_name = "EXPR", value_parser = runner_reports::thresholds::parse)]
     thresholds: Vec<runner_reports::Threshold>,
+    /// Check the thresholds every second while the run goes, and stop it gracefully at the first
+    /// one that fails on observed values (exit 99).
+    #[arg(long)]
+    abort_on_fail: bool,
     /// The built-in simulated server's behaviour (only without --target), as
     /// `ttft=50ms,itl=10ms,jitter=0ms,capacity=0,max-tokens=128` (any subset).
     #[arg(long = "mock", value_name = "SPEC", default_value = "", value_parser = parse_mock_spec)]
     sim: MockArgs,
+    /// Sample a telemetry source during the run (repeatable): `nvml` (local NVIDIA GPUs) or
+    /// `prom=URL` (a Prometheus endpoint: vLLM, DCGM exporter, …). See docs/TELEMETRY.md.
+    #[arg(long = "telemetry", value_name = "SOURCE")]
+    telemetry: Vec<runner::telemetry::SourceSpec>,
+    /// Time between two telemetry samples.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    sample_interval: Duration,
+    /// The NVML library to load for `--telemetry nvml` (default: the system's libnvidia-ml.so).
+    #[arg(long, value_name = "PATH")]
+    nvml_lib: Option<PathBuf>,
 }
 
 #[derive(Args, Clone)]
@@ -158,6 +172,9 @@ struct MockArgs {
     /// e.g. status=503@0.1, reset-mid-stream, stall-mid-stream=5s, huge-body=300MB. See docs/RELIABILITY.md.
     #[arg(long = "fault", value_name = "KIND[=ARG][@RATE]")]
     faults: Vec<runner::mock::FaultSpec>,
+    /// Serve a vLLM-shaped Prometheus page at /metrics (running / waiting requests, KV-cache use).
+    #[arg(long)]
+    metrics: bool,
 }
 
 impl MockArgs {
@@ -170,6 +187,7 @@ impl MockArgs {
             default_max_tokens: self.default_max_tokens,
             seed,
             faults: self.faults.clone(),
+            metrics: self.metrics,
         }
     }
 }
@@ -182,6 +200,7 @@ fn parse_mock_spec(spec: &str) -> Result<MockArgs, String> {
         capacity: 0,
         default_max_tokens: 128,
         faults: Vec::new(),
+        metrics: false,
     };
     for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let (key, value) = item.split_once('=').ok_or_else(|| format!("expected key=value, got {item:?}"))?;
@@ -338,6 +357,12 @@ async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
         progress: if args.quiet { Progress::Quiet } else { Progress::Auto },
         tls: run::TlsOptions { ca_cert: args.ca_cert, insecure: args.insecure },
         thresholds: args.thresholds,
+        abort_on_fail: args.abort_on_fail,
+        telemetry: runner::telemetry::TelemetryOptions {
+            sources: args.telemetry,
+            interval: args.sample_interval,
+            nvml_lib: args.nvml_lib,
+        },
         engine: EngineOptions {
             cache_dir: if args.no_cache { None } else { engine::default_cache_dir() },
             // The controller, `describe` and VUs being replaced need instances too.

@@ -48,6 +48,10 @@ pub struct PlayOptions {
     pub slo: Option<crate::stats::Slo>,
     /// `--threshold` criteria, checked on the summary before the run folder is written.
     pub thresholds: Vec<runner_reports::Threshold>,
+    /// Also check the thresholds every second and stop the run at the first failure.
+    pub abort_on_fail: bool,
+    /// `--telemetry` sources sampled on the run's clock; none by default.
+    pub telemetry: crate::telemetry::TelemetryOptions,
 }
 
 /// How the client trusts HTTPS targets.
@@ -252,8 +256,11 @@ pub async fn play(opts: PlayOptions) -> anyhow::Result<RunOutcome> {
     std::fs::create_dir_all(&out_dir)
         .with_context(|| format!("creating the run folder {}", out_dir.display()))?;
     write_file(&out_dir, RUN_HEADER, header.to_json())?;
-    let timeline = Timeline::start(run.clone(), &out_dir, opts.progress)
+    let abort_on = if opts.abort_on_fail { opts.thresholds.clone() } else { Vec::new() };
+    let timeline = Timeline::start(run.clone(), &out_dir, opts.progress, abort_on)
         .with_context(|| format!("creating {}/timeseries.jsonl", out_dir.display()))?;
+
+    let sampler = crate::telemetry::Sampler::start(&opts.telemetry, active_phases(run.clone()));
 
     let mut store = new_store(&run, Role::Controller);
     let controller = scenario
@@ -274,25 +281,38 @@ pub async fn play(opts: PlayOptions) -> anyhow::Result<RunOutcome> {
     };
     let mut notes = run.phases.wait_all().await;
     interrupts.abort();
-    let interrupted = run.stop_level() > Stop::Running;
+    let duration = started.elapsed();
+    drop(store);
+    let aborted = match timeline.finish().await {
+        Ok(aborted) => aborted,
+        Err(e) => {
+            notes.push(format!("the time series is incomplete: {e}"));
+            None
+        }
+    };
+    // A stop that no threshold asked for came from Ctrl-C or SIGTERM.
+    let interrupted = run.stop_level() > Stop::Running && aborted.is_none();
     if interrupted {
         notes.insert(
             0,
             "the run was interrupted (Ctrl-C or SIGTERM): it covers what ran until then".to_string(),
         );
     }
-    let duration = started.elapsed();
-    drop(store);
-    if let Err(e) = timeline.finish().await {
-        notes.push(format!("the time series is incomplete: {e}"));
+    if let Some(why) = aborted {
+        notes.insert(0, why);
     }
 
-    let (phases, phase_notes) = run.phases.reports(run.started);
+    let (mut phases, phase_notes) = run.phases.reports(run.started);
     notes.extend(phase_notes);
+    if let Some(sampler) = sampler {
+        let mut by_phase = sampler.finish().await;
+        for p in &mut phases {
+            p.telemetry = by_phase.remove(&p.name);
+        }
+    }
     if let Some(e) = &drive_error {
         notes.insert(0, format!("drive() failed: {e}"));
     }
-    let mut phases = phases;
     // What drive() recorded itself (a breaking-point search's verdict, a warm-up request) is a
     // row of its own, after the phases.
     if !run.drive_stats.is_empty() {
@@ -311,6 +331,19 @@ pub async fn play(opts: PlayOptions) -> anyhow::Result<RunOutcome> {
     }
     write_run_folder(&out_dir, &summary)?;
     Ok(RunOutcome { summary, out_dir, drive_error, interrupted })
+}
+
+/// The names of the phases running now: started, not yet ended. The telemetry sampler folds each
+/// sample into these phases' aggregates, so overlapping phases each get the samples of their window.
+fn active_phases(run: Arc<RunContext>) -> crate::telemetry::ActivePhases {
+    Box::new(move || {
+        run.phases
+            .entries()
+            .into_iter()
+            .filter(|(stats, _)| stats.started_at().is_some() && !stats.ended())
+            .map(|(stats, _)| stats.name.clone())
+            .collect()
+    })
 }
 
 /// The run's header: `summary.json` as it would be with no phases, written when the run starts.

@@ -11,12 +11,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use runner_reports::metric;
+use runner_reports::thresholds::{self, Threshold};
 use runner_reports::timeseries::{PhaseStart, Record, Sample};
+use runner_reports::{Summary, metric};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::capabilities::RunContext;
+use crate::capabilities::{RunContext, Stop};
 use crate::stats::{PhaseShape, PhaseStats};
 
 /// How often phases are sampled.
@@ -36,15 +37,22 @@ pub enum Progress {
 /// The running sampler; [`Timeline::finish`] takes the last samples and flushes.
 pub struct Timeline {
     stop: oneshot::Sender<()>,
-    task: JoinHandle<std::io::Result<()>>,
+    task: JoinHandle<std::io::Result<Option<String>>>,
 }
 
 impl Timeline {
-    /// Starts sampling `run`'s phases into `dir/timeseries.jsonl`.
-    pub fn start(run: Arc<RunContext>, dir: &Path, progress: Progress) -> std::io::Result<Self> {
+    /// Starts sampling `run`'s phases into `dir/timeseries.jsonl`. `abort_on` are thresholds
+    /// checked on the live results at every sample: the first one that fails on observed values
+    /// stops the run gracefully (`--abort-on-fail`).
+    pub fn start(
+        run: Arc<RunContext>,
+        dir: &Path,
+        progress: Progress,
+        abort_on: Vec<Threshold>,
+    ) -> std::io::Result<Self> {
         let file = BufWriter::new(File::create(dir.join("timeseries.jsonl"))?);
         let (stop, mut stopped) = oneshot::channel();
-        let mut sampler = Sampler::new(run, file, progress);
+        let mut sampler = Sampler::new(run, file, progress, abort_on);
         let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(INTERVAL);
             tick.tick().await; // the first tick is immediate
@@ -56,13 +64,14 @@ impl Timeline {
             }
             sampler.sample()?;
             sampler.close();
-            Ok(())
+            Ok(sampler.aborted)
         });
         Ok(Self { stop, task })
     }
 
-    /// Takes the final samples, writes them and stops.
-    pub async fn finish(self) -> std::io::Result<()> {
+    /// Takes the final samples, writes them and stops. Returns why the run was aborted by a
+    /// threshold, if it was.
+    pub async fn finish(self) -> std::io::Result<Option<String>> {
         let _ = self.stop.send(());
         self.task.await.map_err(std::io::Error::other)?
     }
@@ -85,13 +94,44 @@ struct Sampler {
     progress: Progress,
     bars: Option<MultiProgress>,
     seen: HashMap<String, Seen>,
+    abort_on: Vec<Threshold>,
+    aborted: Option<String>,
 }
 
 impl Sampler {
-    fn new(run: Arc<RunContext>, file: BufWriter<File>, progress: Progress) -> Self {
+    fn new(
+        run: Arc<RunContext>,
+        file: BufWriter<File>,
+        progress: Progress,
+        abort_on: Vec<Threshold>,
+    ) -> Self {
         let bars = (progress == Progress::Auto && std::io::stderr().is_terminal())
             .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
-        Self { run, file, progress, bars, seen: HashMap::new() }
+        Self { run, file, progress, bars, seen: HashMap::new(), abort_on, aborted: None }
+    }
+
+    /// Stops the run gracefully when a threshold already fails on what has been observed.
+    /// Thresholds with nothing observed yet are not judged mid-run.
+    fn check_thresholds(&mut self) {
+        if self.abort_on.is_empty() || self.aborted.is_some() {
+            return;
+        }
+        let (phases, _) = self.run.phases.reports(self.run.started);
+        let live = Summary { phases, ..Summary::default() };
+        let failed = thresholds::evaluate(&self.abort_on, &live)
+            .into_iter()
+            .find(|r| !r.passed && r.observed.is_some());
+        if let Some(r) = failed {
+            let why = format!(
+                "aborted by --abort-on-fail: threshold {} failed ({} observed, {})",
+                r.expression,
+                thresholds::observed_text(&r),
+                r.scope
+            );
+            eprintln!("{why}");
+            self.run.request_stop(Stop::Graceful);
+            self.aborted = Some(why);
+        }
     }
 
     fn write(&mut self, record: &Record) -> std::io::Result<()> {
@@ -158,6 +198,7 @@ impl Sampler {
             }
             self.write(&Record::Sample(sample))?;
         }
+        self.check_thresholds();
         self.file.flush()
     }
 

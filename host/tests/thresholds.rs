@@ -57,3 +57,34 @@ fn a_malformed_threshold_is_a_one_line_usage_error_before_any_run() {
     assert!(stderr.contains("threshold 'ttft:p99<<2': '<2' is not a number"), "{stderr}");
     assert!(!out.exists(), "nothing was run");
 }
+
+#[test]
+fn abort_on_fail_stops_the_run_at_the_first_failed_threshold() {
+    let began = std::time::Instant::now();
+    let run = common::play(
+        &common::scenario("rate"),
+        &[
+            "--mock",
+            "ttft=50ms,itl=1ms",
+            "-p",
+            "rate=20",
+            "-p",
+            "duration=60s",
+            "-p",
+            "max_tokens=2",
+            "--threshold",
+            "ttft:p95<20ms",
+            "--abort-on-fail",
+        ],
+    );
+    assert_eq!(run.output.status.code(), Some(99), "{}", run.stderr);
+    assert!(began.elapsed().as_secs() < 20, "stopped early: {:?}", began.elapsed());
+    let s = run.summary();
+    assert!(
+        s.notes[0].starts_with("aborted by --abort-on-fail: threshold ttft:p95<20ms failed"),
+        "{:?}",
+        s.notes
+    );
+    assert!(s.phases[0].duration_s < 10.0, "the phase was cut short: {} s", s.phases[0].duration_s);
+    assert!(!s.thresholds[0].passed);
+}
