@@ -4,7 +4,7 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 # Scenarios shipped in scenarios/, each built to scenarios/<name>.wasm.
 scenarios := "ttft-probe stress-sweep mixed burst ramp rate http-get concurrency-test soak readiness breaking-point"
 # Guests that only the tests use (host/tests/guests/), built to target/test-guests/<name>.wasm.
-test_guests := "misbehaving wrong-version"
+test_guests := "misbehaving wrong-version older-version"
 
 default:
     @just --list
@@ -38,3 +38,8 @@ lint:
 # Benchmarks (docs/BENCHMARKS.md): HTTP GETs beside oha and wrk, idle-VU memory and start-up.
 bench: build scenarios
     scripts/bench.sh
+
+# Memory soak (docs/RELIABILITY.md): `runner play` for SECS s at RATE req/s against the built-in
+# server, RSS sampled every second; fails if it grows 5 % or more after a 10 s warm-up. Bounded.
+soak-self SECS="180" RATE="1000": build scenarios
+    RUNNER_SOAK_S={{ SECS }} RUNNER_SOAK_RATE={{ RATE }} cargo test --release -p runner --test soak -- --nocapture

@@ -41,8 +41,14 @@ fn concurrency_test_shares_a_fixed_number_of_requests() {
     let tpot = p.metrics[&metric::custom("tpot_ms")];
     assert_eq!(tpot.count, 40);
     assert!(tpot.p50 >= 0.5 && tpot.p50 < 20.0, "mock itl is 1 ms, tpot p50 {}", tpot.p50);
-    let thresholds = &run.summary().thresholds;
-    assert!(thresholds.len() == 1 && thresholds[0].passed, "{thresholds:?}");
+    // The command line's threshold, then the three the scenario declares from its parameters.
+    let thresholds: Vec<(&str, bool)> =
+        run.summary().thresholds.iter().map(|t| (t.expression.as_str(), t.passed)).collect();
+    assert_eq!(
+        thresholds,
+        [("tpot:p95<50ms", true), ("tpot:p99<100ms", true), ("errors:rate<=0", true)],
+        "the declared tpot:p95<50ms repeats the command line's and is judged once"
+    );
     let md = run.report_md.as_deref().expect("report.md");
     for row in [
         "## End-to-end latency",
@@ -185,4 +191,28 @@ fn breaking_point_stops_at_max_level_without_a_break() {
     assert_eq!(names, ["level-4", "level-8", "level-12", "drive"]);
     assert_eq!(run.phase("drive").counters["sustainable_concurrency"], 12);
     assert_eq!(pass_count(&run, "drive", "found a breaking point"), CheckCount { passes: 0, fails: 1 });
+}
+
+#[test]
+fn declared_criteria_fail_the_run_with_exit_99() {
+    // The mock's 20 ms per token breaks the declared tpot p95 bound of 5 ms.
+    let run = play(
+        &scenario("concurrency-test"),
+        &[
+            "--mock",
+            "ttft=5ms,itl=20ms",
+            "-p",
+            "vus=2",
+            "-p",
+            "requests=4",
+            "-p",
+            "max_tokens=4",
+            "-p",
+            "tpot_p95=5ms",
+        ],
+    );
+    assert_eq!(run.output.status.code(), Some(99), "{}", run.stderr);
+    let failed: Vec<&str> =
+        run.summary().thresholds.iter().filter(|t| !t.passed).map(|t| t.expression.as_str()).collect();
+    assert_eq!(failed, ["tpot:p95<5ms"]);
 }

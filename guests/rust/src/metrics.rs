@@ -32,3 +32,11 @@ pub fn check(name: &str, ok: bool) -> bool {
 pub fn check_tagged(name: &str, ok: bool, tags: &[(&str, &str)]) -> bool {
     raw::check(name, ok, &owned_tags(tags))
 }
+
+/// Declares a pass/fail criterion on the run's results, in `--threshold` syntax
+/// (`"ttft:p95<200ms"`, `"errors:rate==0"`): the host judges it at the end with the command
+/// line's, and a failure makes `runner play` exit 99. Call it from `drive`; a malformed
+/// expression is an error naming what is wrong.
+pub fn threshold(expression: &str) -> Result<(), String> {
+    raw::threshold(expression)
+}

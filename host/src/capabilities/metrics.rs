@@ -34,4 +34,14 @@ impl Host for HostState {
         self.stats().check(&name, ok);
         Ok(ok)
     }
+
+    async fn threshold(&mut self, expression: String) -> wasmtime::Result<Result<(), String>> {
+        Ok(runner_reports::thresholds::parse(&expression).map_err(|e| e.to_string()).map(|t| {
+            let mut declared = self.run.declared_thresholds.lock().unwrap_or_else(|p| p.into_inner());
+            // Declaring the same expression twice (e.g. from each of several drives) judges it once.
+            if !declared.iter().any(|d| d.expression == t.expression) {
+                declared.push(t);
+            }
+        }))
+    }
 }

@@ -17,8 +17,8 @@ impl Scenario for ConcurrencyTest {
             env!("CARGO_PKG_VERSION"),
             "A pool of `vus` clients shares `requests` generations of `max_tokens` tokens (one phase, \
             closed loop): E2E mean, median, std dev, p50/p95/p99 and aggregate tokens/s. \
-            The seed's per-token criteria as thresholds: --threshold 'tpot:p95<50ms' \
-            --threshold 'tpot:p99<100ms' --threshold 'errors:rate==0' (custom:tpot_ms works too).",
+            Declares the seed's success criteria as thresholds (exit 99 when one fails): \
+            tpot p95 < `tpot_p95`, tpot p99 < `tpot_p99`, error rate <= `max_error_rate`.",
         )
         .llm_params()
         .param("vus", "12", "Concurrent clients (VUs) sharing the requests.")
@@ -30,9 +30,19 @@ impl Scenario for ConcurrencyTest {
         )
         .param("prompt_tokens", "32", "Length of the synthetic prompt, in tokens (≈ words).")
         .param("max_duration", "2h", "Stops the phase after this long even if requests remain.")
+        .param("tpot_p95", "50ms", "Success criterion: p95 time per output token below this.")
+        .param("tpot_p99", "100ms", "Success criterion: p99 time per output token below this.")
+        .param(
+            "max_error_rate",
+            "0",
+            "Success criterion: share of failed requests at most this (0…1).",
+        )
     }
 
     fn drive() -> Result<(), String> {
+        metrics::threshold(&format!("tpot:p95<{}", params::get_or("tpot_p95", "50ms")))?;
+        metrics::threshold(&format!("tpot:p99<{}", params::get_or("tpot_p99", "100ms")))?;
+        metrics::threshold(&format!("errors:rate<={}", params::get_or("max_error_rate", "0")))?;
         let vus: u32 = params::parse("vus")?;
         let requests: u64 = params::parse("requests")?;
         let phase = Phase::shared("concurrency-test", vus, requests)

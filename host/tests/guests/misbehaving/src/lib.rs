@@ -1,11 +1,11 @@
 //! Test fixture `misbehaving`: a scenario that misbehaves on demand, for the host's reliability
 //! tests. Each iteration reads the phase tag `mode`:
 //! `panic` panics (a trap), `loop` spins forever without yielding (needs epoch interruption),
-//! `fail` returns an error, `sleep` sleeps `sleep` through the clock import, `ok` makes one
-//! LLM call. `drive` runs one phase tagged with the `mode` parameter, unless `drive_mode` makes
+//! `fail` returns an error, `sleep` sleeps `sleep` through the clock import, `log-flood` logs
+//! `lines` warnings in a tight loop, `ok` makes one LLM call. `drive` runs one phase tagged with the `mode` parameter, unless `drive_mode` makes
 //! `drive` itself panic, loop or fail.
 
-use runner_sdk::{Context, Info, Phase, Scenario, clock, llm, load, params};
+use runner_sdk::{Context, Info, Phase, Scenario, clock, llm, load, log, params};
 
 struct Misbehaving;
 
@@ -30,12 +30,13 @@ impl Scenario for Misbehaving {
             loop, fail, sleep or succeed according to the phase tag `mode`.",
         )
         .llm_params()
-        .param("mode", "ok", "Iteration behaviour: ok, panic, loop, fail, sleep or alloc.")
+        .param("mode", "ok", "Iteration behaviour: ok, panic, loop, fail, sleep, alloc or log-flood.")
         .param("drive_mode", "run", "drive behaviour: run (one phase), panic, loop or fail.")
         .param("vus", "1", "VUs of the phase.")
         .param("iterations", "1", "Iterations per VU.")
         .param("sleep", "100ms", "How long a `sleep` iteration sleeps.")
         .param("alloc_mib", "128", "How many MiB an `alloc` iteration allocates and touches.")
+        .param("lines", "100000", "How many lines a `log-flood` iteration logs.")
     }
 
     fn drive() -> Result<(), String> {
@@ -60,6 +61,12 @@ impl Scenario for Misbehaving {
                 // Filled with ones, so every page is touched; black_box keeps it from being elided.
                 let block = vec![1u8; params::parse::<usize>("alloc_mib")? << 20];
                 std::hint::black_box(&block);
+                Ok(())
+            }
+            "log-flood" => {
+                for i in 0..params::parse::<u64>("lines")? {
+                    log::warn(&format!("misbehaving: flood line {i}"));
+                }
                 Ok(())
             }
             mode @ ("panic" | "loop" | "fail") => misbehave(mode, "iteration"),

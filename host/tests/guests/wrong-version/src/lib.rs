@@ -33,29 +33,7 @@ wit_bindgen::generate!({
     world: "scenario",
 });
 
-use exports::runner::scenario::guest::{Guest, Info, IterationContext};
-use runner::scenario::log::{Level, log};
+const FIXTURE_NAME: &str = "wrong-version";
+const WIT_VERSION: &str = "0.2.0";
 
-struct WrongVersion;
-
-impl Guest for WrongVersion {
-    fn describe() -> Info {
-        Info {
-            name: "wrong-version".into(),
-            version: "0.2.0".into(),
-            description: "Test fixture built against runner:scenario@0.2.0.".into(),
-            params: Vec::new(),
-        }
-    }
-
-    fn drive() -> Result<(), String> {
-        log(Level::Warn, "wrong-version: drive should never run on a 0.1 host");
-        Ok(())
-    }
-
-    fn iteration(_ctx: IterationContext) -> Result<(), String> {
-        Ok(())
-    }
-}
-
-export!(WrongVersion);
+include!("../../version_fixture.rs");
