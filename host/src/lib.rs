@@ -10,6 +10,7 @@
 //! - [`stats`]: HdrHistogram-backed recording of every measurement, per phase and tag set.
 //! - [`client`]: outbound HTTP with host-side timings, the SSE parser and OpenAI-compatible calls.
 //! - [`mock`]: the built-in simulated OpenAI-compatible server.
+//! - [`telemetry`]: GPU (NVML) and server (Prometheus) samples aggregated per phase.
 //! - [`timeline`]: the run as it goes: `timeseries.jsonl` and live progress, once a second.
 //! - [`run`]: one `runner play`: from a `.wasm` file to a run folder with the reports.
 
@@ -20,4 +21,5 @@ pub mod load;
 pub mod mock;
 pub mod run;
 pub mod stats;
+pub mod telemetry;
 pub mod timeline;

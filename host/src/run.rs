@@ -325,7 +325,14 @@ pub async fn play(opts: PlayOptions) -> anyhow::Result<RunOutcome> {
         phases.push(run.drive_stats.report(&shape, run.started));
     }
     let mut summary = Summary { duration_s: duration.as_secs_f64(), phases, notes, ..header };
-    summary.thresholds = runner_reports::thresholds::evaluate(&opts.thresholds, &summary);
+    // The command line's thresholds first, then those the scenario declared.
+    let mut thresholds = opts.thresholds.clone();
+    for declared in run.declared_thresholds.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        if !thresholds.iter().any(|t| t.expression == declared.expression) {
+            thresholds.push(declared.clone());
+        }
+    }
+    summary.thresholds = runner_reports::thresholds::evaluate(&thresholds, &summary);
     if let Some(m) = mock {
         m.shutdown().await;
     }

@@ -97,6 +97,7 @@ struct Recorded {
     checks: BTreeMap<String, CheckCount>,
     tokens: TokenAccounting,
     failure_samples: Vec<String>,
+    recovery: Recovery,
     /// The headline latencies since the last [`PhaseStats::take_interval`], for the time series.
     interval: Series,
 }
@@ -130,6 +131,8 @@ pub struct PhaseStats {
     pub failed_iterations: AtomicU64,
     pub dropped_iterations: AtomicU64,
     pub interrupted_iterations: AtomicU64,
+    /// Guest log lines dropped by the per-instance rate cap (`capabilities::log`).
+    pub suppressed_log_lines: AtomicU64,
     pub in_flight: AtomicI64,
     requests: AtomicU64,
     errors: AtomicU64,
@@ -155,6 +158,7 @@ impl PhaseStats {
             failed_iterations: AtomicU64::new(0),
             dropped_iterations: AtomicU64::new(0),
             interrupted_iterations: AtomicU64::new(0),
+            suppressed_log_lines: AtomicU64::new(0),
             in_flight: AtomicI64::new(0),
             requests: AtomicU64::new(0),
             errors: AtomicU64::new(0),
@@ -223,6 +227,7 @@ impl PhaseStats {
             self.input_tokens.fetch_add(u64::from(input), Ordering::Relaxed);
         }
         let mut r = self.lock();
+        r.recovery.on_success(Instant::now());
         match c.output_tokens_source {
             TokenSource::Usage => r.tokens.from_usage += 1,
             TokenSource::Counted => r.tokens.counted += 1,
@@ -274,6 +279,7 @@ impl PhaseStats {
         self.requests.fetch_add(1, Ordering::Relaxed);
         self.errors.fetch_add(1, Ordering::Relaxed);
         let mut r = self.lock();
+        r.recovery.on_error(Instant::now());
         *r.errors_by_class.entry(class.to_string()).or_default() += 1;
         r.each_series(extra, |s| {
             s.requests += 1;
@@ -285,6 +291,7 @@ impl PhaseStats {
     pub fn record_http(&self, extra: &Tags, connect: Option<Duration>, ttfb: Duration, total: Duration) {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let mut r = self.lock();
+        r.recovery.on_success(Instant::now());
         r.interval.record(metric::HTTP_TOTAL, micros(total));
         r.each_series(extra, |s| {
             s.requests += 1;
@@ -401,6 +408,8 @@ impl PhaseStats {
                     per_s: per_s(good),
                 }
             }),
+            // Filled in by `run` from the telemetry sampler, which sees every phase.
+            telemetry: None,
         }
     }
 
@@ -460,6 +469,40 @@ impl PhaseStats {
     /// Tag sets that were merged into the totals because [`MAX_TAG_SETS`] was reached.
     pub fn tag_sets_overflowed(&self) -> u64 {
         self.lock().tag_sets_overflowed
+    }
+
+    /// How the phase recovered from runs of failed requests (a server restarting, say).
+    pub fn recovery(&self) -> Recovery {
+        self.lock().recovery.clone()
+    }
+}
+
+/// Outages seen by one phase: an outage starts at a failed request after a success (or at the
+/// start) and ends at the next successful one; its recovery time is first error → next success.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// When the outage under way began, if the last request failed.
+    pub failing_since: Option<Instant>,
+    /// Outages that ended in a success.
+    pub recovered: u64,
+    /// The longest recovery time.
+    pub longest: Duration,
+    /// All recovery times added up.
+    pub total: Duration,
+}
+
+impl Recovery {
+    fn on_error(&mut self, at: Instant) {
+        self.failing_since.get_or_insert(at);
+    }
+
+    fn on_success(&mut self, at: Instant) {
+        if let Some(since) = self.failing_since.take() {
+            let took = at.saturating_duration_since(since);
+            self.recovered += 1;
+            self.longest = self.longest.max(took);
+            self.total += took;
+        }
     }
 }
 

@@ -55,7 +55,7 @@ fn a_core_module_instead_of_a_component() {
 fn a_component_built_for_another_wit_version() {
     let path = test_guest("wrong-version");
     let out = run(&["play", path.to_str().expect("utf-8 path")]);
-    assert_one_line_error(&out, 1, &["runner:scenario@0.2.0", "runner:scenario@0.1.0"]);
+    assert_one_line_error(&out, 1, &["runner:scenario@0.2.0", "runner:scenario@0.1.1"]);
 }
 
 #[test]
@@ -109,4 +109,70 @@ fn a_bad_param_value_fails_the_scenario_with_its_message() {
     assert_eq!(out.status.code(), Some(3), "drive() failing is exit code 3: {stderr}");
     assert!(stderr.contains("rate"), "{stderr}");
     assert!(Path::new(&out_dir).join("summary.json").exists(), "the run folder is still written");
+}
+
+/// `runner play <rate.wasm> -p <param>` into a throwaway folder: the exit code and stderr.
+fn play_rate_with(param: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = runner()
+        .env("RUNNER_LOG", "off")
+        .arg("play")
+        .arg(scenario("rate"))
+        .args(["-p", param, "-p", "duration=1s", "--out"])
+        .arg(dir.path().join("run"))
+        .output()
+        .expect("running the runner binary");
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_zero_duration_phase_is_refused_by_the_host() {
+    // `-p` order matters: the later `duration` wins, so put the zero last.
+    let (code, stderr) = play_rate_with("rate=5");
+    assert_eq!(code, Some(0), "{stderr}");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = runner()
+        .env("RUNNER_LOG", "off")
+        .arg("play")
+        .arg(scenario("rate"))
+        .args(["-p", "duration=0s", "--out"])
+        .arg(dir.path().join("run"))
+        .output()
+        .expect("running the runner binary");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("duration-ms must be greater than 0"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_arrival_process_fails_the_scenario_with_its_message() {
+    let (code, stderr) = play_rate_with("arrival=bogus");
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("\"bogus\" is not uniform or poisson"), "{stderr}");
+}
+
+#[test]
+fn a_mock_on_a_port_in_use_is_one_line_and_exit_1() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("binding an ephemeral port");
+    let addr = taken.local_addr().expect("a local address").to_string();
+    let out = run(&["mock", "--addr", &addr]);
+    assert_one_line_error(&out, 1, &["cannot listen on", &addr, "in use"]);
+}
+
+#[test]
+fn a_component_built_for_an_older_compatible_wit_version_runs() {
+    let path = test_guest("older-version");
+    let out = runner()
+        .args(["play", path.to_str().expect("utf-8 path"), "--quiet", "--out"])
+        .arg(tempfile::tempdir().expect("tmp").path().join("run"))
+        .output()
+        .expect("running runner");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let inspect = runner().arg("inspect").arg(&path).output().expect("running runner");
+    let stdout = String::from_utf8_lossy(&inspect.stdout);
+    assert!(
+        stdout.contains("built for: runner:scenario@0.1.0 (this runner: runner:scenario@0.1.1)"),
+        "{stdout}"
+    );
 }

@@ -162,3 +162,21 @@ fn a_second_interrupt_stops_at_once() {
     .expect("summary parses");
     assert_eq!(summary.phases[0].iterations.interrupted, 2, "both sleeping iterations were cut");
 }
+
+#[test]
+fn a_guest_logging_in_a_tight_loop_is_capped_and_the_report_says_so() {
+    let lines = 20_000u64;
+    let run = play(&test_guest("misbehaving"), &["-p", "mode=log-flood", "-p", &format!("lines={lines}")]);
+    run.assert_success();
+    assert_eq!(run.phase("misbehaving").iterations.completed, 1);
+    let printed = run.stderr.lines().filter(|l| l.contains("flood line")).count() as u64;
+    let note = run.summary().notes.iter().find(|n| n.contains("log lines were dropped")).cloned();
+    let note = note.unwrap_or_else(|| panic!("no cap note in {:?}", run.summary().notes));
+    let dropped: u64 = note
+        .split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {note:?}"));
+    // The burst (100) plus 100/s for however long the loop took: a few hundred lines at most.
+    assert!((100..1_000).contains(&printed), "{printed} lines reached the host's log");
+    assert_eq!(printed + dropped, lines, "every line is either logged or counted: {note}");
+}

@@ -206,6 +206,44 @@ pub struct PhaseReport {
     /// Requests that met every per-request SLO of `--goodput` (vLLM's goodput); absent without SLOs.
     #[serde(default)]
     pub goodput: Option<Goodput>,
+    /// GPU and server telemetry sampled while the phase ran (`--telemetry`); absent without it.
+    #[serde(default)]
+    pub telemetry: Option<TelemetryReport>,
+}
+
+/// A phase's telemetry: the samples taken while it ran, aggregated. A field is `None` when no
+/// source gave it (no GPU source, no queue series): absent, never zero.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TelemetryReport {
+    /// Samples taken while the phase ran.
+    pub samples: u64,
+    /// GPU utilisation, %, mean over samples (each sample: mean over devices).
+    #[serde(default)]
+    pub gpu_util_avg_pct: Option<f64>,
+    /// GPU utilisation, %, highest sample.
+    #[serde(default)]
+    pub gpu_util_max_pct: Option<f64>,
+    /// GPU memory used (summed over devices), MiB, highest sample.
+    #[serde(default)]
+    pub memory_used_max_mib: Option<f64>,
+    /// Hottest GPU, °C, highest sample.
+    #[serde(default)]
+    pub temperature_max_c: Option<f64>,
+    /// Power drawn (summed over devices), W, mean over samples.
+    #[serde(default)]
+    pub power_avg_w: Option<f64>,
+    /// Requests waiting in the server's queue, highest sample.
+    #[serde(default)]
+    pub queue_waiting_max: Option<f64>,
+    /// Requests waiting in the server's queue, mean over samples.
+    #[serde(default)]
+    pub queue_waiting_avg: Option<f64>,
+    /// Requests the server was generating for, highest sample.
+    #[serde(default)]
+    pub queue_running_max: Option<f64>,
+    /// KV-cache use, %, highest sample.
+    #[serde(default)]
+    pub kv_cache_max_pct: Option<f64>,
 }
 
 /// The requests of a phase that met every per-request service-level objective.

@@ -87,6 +87,8 @@ pub struct RunContext {
     pub phases: PhaseRegistry,
     /// Measurements made by `drive` itself, outside any phase.
     pub drive_stats: Arc<PhaseStats>,
+    /// Thresholds the scenario declared with `metrics.threshold`, judged at the end.
+    pub declared_thresholds: std::sync::Mutex<Vec<runner_reports::Threshold>>,
     stop: watch::Sender<Stop>,
 }
 
@@ -110,6 +112,7 @@ impl RunContext {
             http,
             phases: PhaseRegistry::default(),
             drive_stats: Arc::new(PhaseStats::new("drive", Tags::new())),
+            declared_thresholds: std::sync::Mutex::new(Vec::new()),
             stop: watch::Sender::new(Stop::Running),
         })
     }
@@ -157,6 +160,8 @@ pub struct HostState {
     pub role: Role,
     /// This instance's own connection to a plain-`http://` target (see [`http::InstanceHttp`]).
     pub plain_http: http::InstanceHttp,
+    /// Caps how fast this instance may log (see [`log::LogLimiter`]).
+    pub log_limit: log::LogLimiter,
 }
 
 impl HostState {
@@ -168,7 +173,15 @@ impl HostState {
             .memory_size(run.settings.guest_memory)
             .trap_on_grow_failure(true)
             .build();
-        Self { wasi, table: ResourceTable::new(), limits, run, role, plain_http: Default::default() }
+        Self {
+            wasi,
+            table: ResourceTable::new(),
+            limits,
+            run,
+            role,
+            plain_http: Default::default(),
+            log_limit: Default::default(),
+        }
     }
 
     /// The phase this instance's measurements belong to.

@@ -6,6 +6,8 @@
 pub mod http;
 pub mod openai;
 pub mod sse;
+#[cfg(test)]
+mod sse_props;
 
 /// Local servers for this module's tests: a scripted raw-TCP server (exact bytes, sleeps,
 /// resets) and a keep-alive hyper server.

@@ -188,6 +188,26 @@ impl PhaseRegistry {
                         crate::stats::MAX_TAG_SETS
                     ));
                 }
+                let suppressed = e.stats.suppressed_log_lines.load(std::sync::atomic::Ordering::Relaxed);
+                if suppressed > 0 {
+                    notes.push(format!(
+                        "phase {}: {suppressed} log lines were dropped (cap: {} lines/s per instance)",
+                        e.stats.name,
+                        crate::capabilities::log::LOG_LINES_PER_S
+                    ));
+                }
+                let recovery = e.stats.recovery();
+                // Shorter runs of errors are an ordinary error rate, already in errors_by_class.
+                if recovery.longest >= std::time::Duration::from_secs(1) {
+                    notes.push(format!(
+                        "phase {}: recovered from {} run(s) of failed requests; recovery time (first \
+                         error to next success) longest {:.2} s, total {:.2} s",
+                        e.stats.name,
+                        recovery.recovered,
+                        recovery.longest.as_secs_f64(),
+                        recovery.total.as_secs_f64()
+                    ));
+                }
                 e.stats.report(&e.shape, run_started)
             })
             .collect();

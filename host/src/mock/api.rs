@@ -181,6 +181,9 @@ pub(super) async fn handle(
         ("/", &Method::GET) => return Ok(finish(guard, text_response(StatusCode::OK, "ok"))),
         ("/health", &Method::GET) => return Ok(finish(guard, text_response(StatusCode::OK, ""))),
         ("/v1/models", &Method::GET) => return Ok(finish(guard, models())),
+        ("/metrics", &Method::GET) if shared.cfg.metrics => {
+            return Ok(finish(guard, super::metrics::response(&shared)));
+        }
         ("/v1/chat/completions", &Method::POST) => Kind::Chat,
         ("/v1/completions", &Method::POST) => Kind::Completion,
         ("/" | "/health" | "/v1/models" | "/v1/chat/completions" | "/v1/completions", _) => {

@@ -14,6 +14,7 @@ pub mod fault;
 mod fault_tests;
 mod generate;
 mod inject;
+mod metrics;
 #[cfg(test)]
 mod tests;
 
@@ -52,6 +53,8 @@ pub struct MockConfig {
     /// Faults injected into generation requests, each into its own fraction of them (see [`fault`]).
     /// Their rates must add up to at most 1.
     pub faults: Vec<FaultSpec>,
+    /// Serve a vLLM-shaped Prometheus page at `/metrics` (see [`metrics`]).
+    pub metrics: bool,
 }
 
 impl Default for MockConfig {
@@ -64,6 +67,7 @@ impl Default for MockConfig {
             default_max_tokens: 128,
             seed: 0,
             faults: Vec::new(),
+            metrics: false,
         }
     }
 }

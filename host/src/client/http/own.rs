@@ -68,7 +68,15 @@ impl OwnConnection {
         let addr = format!("{}:{}", authority.host(), authority.port_u16().unwrap_or(80));
         let origin = Arc::from(format!("http://{authority}"));
         let prefix = uri.path().trim_end_matches('/').to_string();
-        Some(OwnConnection { origin, authority, addr, prefix, host_header, sender: None, deadline: Deadline::new() })
+        Some(OwnConnection {
+            origin,
+            authority,
+            addr,
+            prefix,
+            host_header,
+            sender: None,
+            deadline: Deadline::new(),
+        })
     }
 
     /// The request target for `path` (starting with `/`) on the base URL, as
@@ -110,15 +118,16 @@ impl OwnConnection {
         let request = self.build(&method, &url, path, headers, body)?;
         let sent_at = Instant::now();
         let deadline = sent_at + timeout;
-        match tokio::time::timeout_at(deadline.into(), self.dispatch(request)).await {
-            Ok(Ok((response, connect))) => {
+        let exchange = dispatch(&mut self.sender, &self.addr, request);
+        match self.deadline.run(deadline, exchange).await {
+            Some(Ok((response, connect))) => {
                 Ok(Streaming::new(response, sent_at, deadline, connect, method, url))
             }
-            Ok(Err(e)) => {
+            Some(Err(e)) => {
                 self.sender = None;
                 Err(HttpError::new(classify(&*e), &method, &url, chain(&*e)))
             }
-            Err(_) => {
+            None => {
                 // The abandoned exchange would hold the connection: start the next one afresh.
                 self.sender = None;
                 Err(HttpError::new(
@@ -156,41 +165,42 @@ impl OwnConnection {
         map.entry(HOST).or_insert_with(|| self.host_header.clone());
         Ok(request)
     }
+}
 
-    /// Sends on the open connection, or opens one first; the duration is the connect time of a
-    /// connection opened for this request.
-    async fn dispatch(
-        &mut self,
-        mut request: hyper::Request<Full<Bytes>>,
-    ) -> Result<(hyper::Response<Incoming>, Option<Duration>), BoxError> {
-        if let Some(sender) = self.sender.as_mut() {
-            // An error here means the server closed the idle connection: reconnect.
-            if sender.ready().await.is_ok() {
-                match sender.try_send_request(request).await {
-                    Ok(response) => return Ok((response, None)),
-                    // Not written at all (closed in between): safe to send again on a new one.
-                    Err(mut e) => match e.take_message() {
-                        Some(unsent) => request = unsent,
-                        None => return Err(e.into_error().into()),
-                    },
-                }
+/// Sends on the open connection, or opens one first; the duration is the connect time of a
+/// connection opened for this request.
+async fn dispatch(
+    slot: &mut Option<SendRequest<Full<Bytes>>>,
+    addr: &str,
+    mut request: hyper::Request<Full<Bytes>>,
+) -> Result<(hyper::Response<Incoming>, Option<Duration>), BoxError> {
+    if let Some(sender) = slot.as_mut() {
+        // An error here means the server closed the idle connection: reconnect.
+        if sender.ready().await.is_ok() {
+            match sender.try_send_request(request).await {
+                Ok(response) => return Ok((response, None)),
+                // Not written at all (closed in between): safe to send again on a new one.
+                Err(mut e) => match e.take_message() {
+                    Some(unsent) => request = unsent,
+                    None => return Err(e.into_error().into()),
+                },
             }
-            self.sender = None;
         }
-        let started = Instant::now();
-        let tcp = TcpStream::connect(self.addr.as_str()).await?;
-        // Small requests and responses: Nagle would only add latency.
-        tcp.set_nodelay(true)?;
-        let connect = started.elapsed();
-        let (mut sender, connection) = http1::handshake(TokioIo::new(tcp)).await?;
-        tokio::spawn(async move {
-            // Its errors reach the pending request (or the next `ready`); nothing to add here.
-            let _ = connection.await;
-        });
-        let response = sender.send_request(request).await?;
-        self.sender = Some(sender);
-        Ok((response, Some(connect)))
+        *slot = None;
     }
+    let started = Instant::now();
+    let tcp = TcpStream::connect(addr).await?;
+    // Small requests and responses: Nagle would only add latency.
+    tcp.set_nodelay(true)?;
+    let connect = started.elapsed();
+    let (mut sender, connection) = http1::handshake(TokioIo::new(tcp)).await?;
+    tokio::spawn(async move {
+        // Its errors reach the pending request (or the next `ready`); nothing to add here.
+        let _ = connection.await;
+    });
+    let response = sender.send_request(request).await?;
+    *slot = Some(sender);
+    Ok((response, Some(connect)))
 }
 
 /// A timer for a stream of deadlines that only move forward (one request or iteration after
@@ -201,7 +211,8 @@ impl OwnConnection {
 /// an earlier deadline (never a later one than the current wait's), and when it fires before the
 /// current deadline it is moved there: a wait still ends exactly at its own deadline.
 pub struct Deadline {
-    sleep: Pin<Box<Sleep>>,
+    /// Created by the first wait (a timer needs the runtime, which `new` may run without).
+    sleep: Option<Pin<Box<Sleep>>>,
 }
 
 impl Default for Deadline {
@@ -212,33 +223,34 @@ impl Default for Deadline {
 
 impl fmt::Debug for Deadline {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Deadline").field("armed_for", &self.sleep.deadline()).finish()
+        f.debug_struct("Deadline").field("armed_for", &self.sleep.as_ref().map(|s| s.deadline())).finish()
     }
 }
 
 impl Deadline {
-    /// A timer that has already fired: the first wait arms it.
+    /// A timer not armed yet: the first wait arms it.
     pub fn new() -> Deadline {
-        Deadline { sleep: Box::pin(tokio::time::sleep_until(tokio::time::Instant::now())) }
+        Deadline { sleep: None }
     }
 
     /// Runs `fut` to completion, or until `deadline` passes first (`None`), as
     /// `tokio::time::timeout_at` does: `fut` is polled before the timer.
     pub async fn run<F: Future>(&mut self, deadline: Instant, fut: F) -> Option<F::Output> {
         let deadline = tokio::time::Instant::from_std(deadline);
-        if self.sleep.deadline() > deadline {
-            self.sleep.as_mut().reset(deadline);
+        let sleep = self.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if sleep.deadline() > deadline {
+            sleep.as_mut().reset(deadline);
         }
         let mut fut = pin!(fut);
         loop {
             tokio::select! {
                 biased;
                 out = &mut fut => return Some(out),
-                () = self.sleep.as_mut() => {
+                () = sleep.as_mut() => {
                     if tokio::time::Instant::now() >= deadline {
                         return None;
                     }
-                    self.sleep.as_mut().reset(deadline);
+                    sleep.as_mut().reset(deadline);
                 }
             }
         }

@@ -399,3 +399,87 @@ fn invalid_extra_root_fails_at_construction() {
     let e = HttpClient::new(config).expect_err("junk root");
     assert!(e.message.contains("extra CA certificate #1"), "{}", e.message);
 }
+
+/// One GET on `own`, read to the end.
+async fn own_get(
+    own: &mut OwnConnection,
+    path: &'static str,
+    timeout: Duration,
+) -> Result<Response, HttpError> {
+    let path = PathAndQuery::from_static(path);
+    own.start("GET".into(), path, &[], Bytes::new(), timeout).await?.finish().await
+}
+
+#[tokio::test]
+async fn own_connection_is_reused_and_reports_connect_once() {
+    let (addr, conns) = hyper_server().await;
+    let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
+    let first = own_get(&mut own, "/a", Duration::from_secs(5)).await.expect("first");
+    assert_eq!((first.status, &first.body[..]), (200, &b"hello /a"[..]));
+    assert!(first.timings.connect.is_some());
+    assert!(first.timings.connect <= Some(first.timings.ttfb));
+    assert!(first.timings.ttfb <= first.timings.total);
+    let second = own_get(&mut own, "/b", Duration::from_secs(5)).await.expect("second");
+    assert_eq!(&second.body[..], b"hello /b");
+    assert_eq!(second.timings.connect, None);
+    assert_eq!(load(&conns), 1);
+    assert!(own.is_open());
+}
+
+#[tokio::test]
+async fn own_connection_reopens_after_the_server_closes_it() {
+    // `connection: close` on every response: each request needs (and reports) a new connection.
+    let (addr, _) = script_server(vec![full_response(200, "text/plain", "ok")]).await;
+    let mut own = OwnConnection::new(&format!("http://{addr}/")).expect("plain http");
+    for _ in 0..3 {
+        let r = own_get(&mut own, "/", Duration::from_secs(5)).await.expect("answered");
+        assert_eq!((r.status, &r.body[..]), (200, &b"ok"[..]));
+        assert!(r.timings.connect.is_some());
+    }
+}
+
+#[tokio::test]
+async fn own_connection_classifies_refusal_and_timeout() {
+    let addr = closed_port().await;
+    let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
+    let e = own_get(&mut own, "/v1", Duration::from_secs(5)).await.expect_err("refused");
+    assert_eq!(e.class, ErrorClass::Connect);
+    assert!(e.message.contains(&format!("GET http://{addr}/v1")), "{}", e.message);
+    assert!(e.message.to_lowercase().contains("refused"), "{}", e.message);
+
+    let (addr, _) = script_server(vec![Step::Sleep(Duration::from_secs(3))]).await;
+    let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
+    let t = Instant::now();
+    let e = own_get(&mut own, "/", Duration::from_millis(100)).await.expect_err("stall");
+    assert_eq!(e.class, ErrorClass::Timeout, "{}", e.message);
+    assert!(t.elapsed() >= Duration::from_millis(100) && t.elapsed() < Duration::from_secs(2));
+    assert!(!own.is_open(), "a timed-out exchange must not hold the connection");
+}
+
+#[test]
+fn own_connection_is_only_for_plain_http_origins() {
+    assert!(OwnConnection::new("https://127.0.0.1:1").is_none());
+    assert!(OwnConnection::new("not a url").is_none());
+    let own = OwnConnection::new("http://h:8/base/").expect("plain http");
+    assert_eq!(own.host(), "h");
+    assert_eq!(own.join("/x?y=1").expect("valid").as_str(), "/base/x?y=1");
+    assert!(own.serves(&"http://h:8/z".parse().expect("uri")));
+    assert!(!own.serves(&"http://h:9/z".parse().expect("uri")));
+    assert!(!own.serves(&"https://h:8/z".parse().expect("uri")));
+}
+
+#[tokio::test]
+async fn deadline_ends_each_wait_at_its_own_deadline() {
+    let ms = Duration::from_millis;
+    let mut d = Deadline::new();
+    let done = d.run(Instant::now() + ms(300), tokio::time::sleep(ms(10))).await;
+    assert!(done.is_some());
+    // Armed for a later instant than this wait's: it must still end at its own deadline.
+    let t = Instant::now();
+    assert!(d.run(t + ms(100), std::future::pending::<()>()).await.is_none());
+    assert!(t.elapsed() >= ms(100) && t.elapsed() < ms(250), "{:?}", t.elapsed());
+    // Armed for an earlier (passed) instant: re-armed, not ended early.
+    let t = Instant::now();
+    assert!(d.run(t + ms(150), std::future::pending::<()>()).await.is_none());
+    assert!(t.elapsed() >= ms(150), "{:?}", t.elapsed());
+}

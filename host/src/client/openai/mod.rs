@@ -472,4 +472,6 @@ fn first_choice(v: &Value) -> Result<Option<&Value>, String> {
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
