@@ -99,27 +99,13 @@ fn signal(child: &std::process::Child, signal: &str) {
 fn ctrl_c_stops_scheduling_and_still_writes_the_report() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let out = dir.path().join("run");
-    let child = common::runner()
-        .arg("play")
-        .arg(common::scenario("rate"))
-        .args([
-            "--quiet",
-            "--mock",
-            "ttft=2ms,itl=1ms",
-            "-p",
-            "rate=50",
-            "-p",
-            "duration=60s",
-            "-p",
-            "max_tokens=4",
-        ])
-        .arg("--out")
-        .arg(&out)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("starting runner");
-    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let child = common::spawn_play(
+        &common::scenario("rate"),
+        &["--mock", "ttft=2ms,itl=1ms", "-p", "rate=50", "-p", "duration=60s", "-p", "max_tokens=4"],
+        &out,
+    );
+    common::wait_for_first_phase(&out);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
     let began = Instant::now();
     signal(&child, "-INT");
     let output = child.wait_with_output().expect("waiting for runner");
@@ -138,17 +124,13 @@ fn a_second_interrupt_stops_at_once() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let out = dir.path().join("run");
     // Iterations sleep 60 s: only a second interrupt can end this quickly.
-    let child = common::runner()
-        .arg("play")
-        .arg(test_guest("misbehaving"))
-        .args(["--quiet", "-p", "mode=sleep", "-p", "sleep=60s", "-p", "vus=2"])
-        .arg("--out")
-        .arg(&out)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("starting runner");
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let child = common::spawn_play(
+        &test_guest("misbehaving"),
+        &["-p", "mode=sleep", "-p", "sleep=60s", "-p", "vus=2"],
+        &out,
+    );
+    common::wait_for_first_phase(&out);
+    std::thread::sleep(std::time::Duration::from_millis(300));
     let began = Instant::now();
     signal(&child, "-INT");
     std::thread::sleep(std::time::Duration::from_millis(300));

@@ -43,27 +43,13 @@ fn one_sample_per_second_whose_totals_match_the_summary() {
 fn a_killed_run_is_rebuilt_from_its_time_series() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let out = dir.path().join("run");
-    let mut child = runner()
-        .args(["play"])
-        .arg(scenario("rate"))
-        .args([
-            "--quiet",
-            "--mock",
-            "ttft=2ms,itl=1ms",
-            "-p",
-            "rate=50",
-            "-p",
-            "duration=60s",
-            "-p",
-            "max_tokens=4",
-        ])
-        .arg("--out")
-        .arg(&out)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("starting runner");
-    std::thread::sleep(Duration::from_millis(3500));
+    let mut child = common::spawn_play(
+        &scenario("rate"),
+        &["--mock", "ttft=2ms,itl=1ms", "-p", "rate=50", "-p", "duration=60s", "-p", "max_tokens=4"],
+        &out,
+    );
+    common::wait_for_first_phase(&out);
+    std::thread::sleep(Duration::from_millis(2500));
     child.kill().expect("kill -9"); // SIGKILL on Unix: no chance to write anything more
     child.wait().expect("reaping the child");
     assert!(!out.join("summary.json").exists(), "a killed run wrote no summary");

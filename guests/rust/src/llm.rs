@@ -118,6 +118,12 @@ impl Request {
         self
     }
 
+    /// Applies the parameters [`Info::llm_params`](crate::Info::llm_params) declares: `stream` and
+    /// `extra_body` (`model` is always taken from its parameter when not set on the request).
+    pub fn llm_params(self) -> Result<Self, String> {
+        Ok(self.stream(params::flag("stream")?).extra(params::get_or("extra_body", "")))
+    }
+
     /// A per-request timeout instead of the run's default.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout_ms = Some(millis(timeout));

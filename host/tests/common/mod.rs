@@ -107,3 +107,33 @@ pub fn play_into(out: &Path, scenario: &Path, args: &[&str]) -> Played {
         _dir: None,
     }
 }
+
+/// Starts `runner play <scenario> --quiet <args…> --out <out>` in the background, for tests that
+/// signal or kill it mid-run. Its stderr is piped (read it with `wait_with_output`).
+pub fn spawn_play(scenario: &Path, args: &[&str], out: &Path) -> std::process::Child {
+    runner()
+        .arg("play")
+        .arg(scenario)
+        .arg("--quiet")
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starting runner play")
+}
+
+/// Waits (up to 60 s) until the run writing into `out` has recorded its first phase in the time
+/// series: from then on it is driving traffic and handles Ctrl-C, whatever the machine's load.
+pub fn wait_for_first_phase(out: &Path) {
+    let began = std::time::Instant::now();
+    while began.elapsed() < std::time::Duration::from_secs(60) {
+        let text = std::fs::read_to_string(out.join("timeseries.jsonl")).unwrap_or_default();
+        if text.contains(r#""kind":"phase""#) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("no phase started within 60 s in {}", out.display());
+}

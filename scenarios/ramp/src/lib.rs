@@ -36,11 +36,7 @@ impl Scenario for Ramp {
 
     fn iteration(ctx: &Context) -> Result<(), String> {
         let prompt = prompt::synthetic(params::parse("prompt_tokens")?, ctx.seed(params::seed()));
-        llm::chat(prompt)
-            .max_tokens(params::parse("max_tokens")?)
-            .stream(params::flag("stream")?)
-            .extra(params::get_or("extra_body", ""))
-            .send()?;
+        llm::chat(prompt).max_tokens(params::parse("max_tokens")?).llm_params()?.send()?;
         Ok(())
     }
 }

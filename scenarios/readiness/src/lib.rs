@@ -118,10 +118,7 @@ impl Scenario for Readiness {
 
 /// An ordinary chat request of 16 tokens, so only the probed field is unusual.
 fn chat(content: String) -> Result<llm::Request, String> {
-    Ok(llm::chat(content)
-        .max_tokens(16)
-        .stream(params::flag("stream")?)
-        .extra(params::get_or("extra_body", "")))
+    Ok(llm::chat(content).max_tokens(16).llm_params()?)
 }
 
 fn mark(passed: bool) -> &'static str {

@@ -83,11 +83,7 @@ impl Scenario for Soak {
     fn iteration(ctx: &Context) -> Result<(), String> {
         let max_tokens: u32 = params::parse("max_tokens")?;
         let prompt = prompt::synthetic(params::parse("prompt_tokens")?, ctx.seed(params::seed()));
-        let done = llm::chat(prompt)
-            .max_tokens(max_tokens)
-            .stream(params::flag("stream")?)
-            .extra(params::get_or("extra_body", ""))
-            .send()?;
+        let done = llm::chat(prompt).max_tokens(max_tokens).llm_params()?.send()?;
         metrics::check("output_tokens == max_tokens", done.output_tokens == max_tokens);
         Ok(())
     }
