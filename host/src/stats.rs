@@ -25,6 +25,11 @@ pub type Tags = BTreeMap<String, String>;
 /// totals only, and the report says so (a guest cannot exhaust the host's memory with tags).
 pub const MAX_TAG_SETS: usize = 256;
 
+/// How many distinct custom counter, check or trend names one phase keeps (each kind apart);
+/// updates to names beyond them are dropped and counted, so a guest minting names cannot exhaust
+/// the host's memory.
+pub const MAX_METRIC_NAMES: usize = 1_000;
+
 /// Custom trends are kept with this many decimals.
 const CUSTOM_SCALE: f64 = 1000.0;
 
@@ -92,6 +97,9 @@ struct Recorded {
     all: Series,
     by_tags: BTreeMap<Tags, Series>,
     tag_sets_overflowed: u64,
+    /// Custom-metric updates dropped because their name was beyond [`MAX_METRIC_NAMES`].
+    metric_names_overflowed: u64,
+    custom_trend_names: usize,
     errors_by_class: BTreeMap<String, u64>,
     counters: BTreeMap<String, u64>,
     checks: BTreeMap<String, CheckCount>,
@@ -320,17 +328,34 @@ impl PhaseStats {
     pub fn record_trend(&self, name: &str, value: f64, extra: &Tags) {
         let scaled = if value.is_finite() && value > 0.0 { (value * CUSTOM_SCALE) as u64 } else { 0 };
         let key = metric::custom(name);
-        self.lock().each_series(extra, |s| s.record(&key, scaled));
+        let mut r = self.lock();
+        if !r.all.metrics.contains_key(&key) {
+            if r.custom_trend_names >= MAX_METRIC_NAMES {
+                r.metric_names_overflowed += 1;
+                return;
+            }
+            r.custom_trend_names += 1;
+        }
+        r.each_series(extra, |s| s.record(&key, scaled));
     }
 
     /// Adds to a custom counter.
     pub fn count(&self, name: &str, delta: u64) {
-        *self.lock().counters.entry(name.to_string()).or_default() += delta;
+        let mut r = self.lock();
+        if !r.counters.contains_key(name) && r.counters.len() >= MAX_METRIC_NAMES {
+            r.metric_names_overflowed += 1;
+            return;
+        }
+        *r.counters.entry(name.to_string()).or_default() += delta;
     }
 
     /// Records one outcome of a check.
     pub fn check(&self, name: &str, ok: bool) {
         let mut r = self.lock();
+        if !r.checks.contains_key(name) && r.checks.len() >= MAX_METRIC_NAMES {
+            r.metric_names_overflowed += 1;
+            return;
+        }
         let c = r.checks.entry(name.to_string()).or_insert(CheckCount { passes: 0, fails: 0 });
         if ok {
             c.passes += 1;
@@ -464,6 +489,11 @@ impl PhaseStats {
     /// The reasons kept by [`PhaseStats::note_failure`].
     pub fn failure_samples(&self) -> Vec<String> {
         self.lock().failure_samples.clone()
+    }
+
+    /// Custom-metric updates dropped because their name was beyond [`MAX_METRIC_NAMES`].
+    pub fn metric_names_overflowed(&self) -> u64 {
+        self.lock().metric_names_overflowed
     }
 
     /// Tag sets that were merged into the totals because [`MAX_TAG_SETS`] was reached.

@@ -162,3 +162,30 @@ fn a_guest_logging_in_a_tight_loop_is_capped_and_the_report_says_so() {
     assert!((100..1_000).contains(&printed), "{printed} lines reached the host's log");
     assert_eq!(printed + dropped, lines, "every line is either logged or counted: {note}");
 }
+
+#[test]
+fn a_guest_sees_no_date_and_only_the_runs_own_monotonic_clock() {
+    let run = play(&test_guest("misbehaving"), &["-p", "mode=clock", "-p", "iterations=1"]);
+    run.assert_success();
+    let p = run.phase("misbehaving");
+    assert_eq!(
+        p.metrics[&runner_reports::metric::custom("wall_clock_s")].max,
+        0.0,
+        "the wall clock is frozen at the epoch"
+    );
+    let now = p.metrics[&runner_reports::metric::custom("clock_now_ms")].max;
+    assert!(now > 0.0 && now < 60_000.0, "clock.now-ms counts from the run's start: {now}");
+}
+
+#[test]
+fn a_guest_minting_metric_names_is_capped_and_the_report_says_so() {
+    let run = play(&test_guest("misbehaving"), &["-p", "mode=metric-flood", "-p", "lines=1500"]);
+    run.assert_success();
+    let p = run.phase("misbehaving");
+    assert_eq!(p.counters.len(), runner::stats::MAX_METRIC_NAMES);
+    assert!(
+        run.summary().notes.iter().any(|n| n.contains("500 custom-metric updates were dropped")),
+        "{:?}",
+        run.summary().notes
+    );
+}

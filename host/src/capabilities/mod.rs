@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use wasmtime::component::ResourceTable;
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
 use crate::client::http::HttpClient;
 use crate::engine::LoadedScenario;
@@ -166,9 +166,13 @@ pub struct HostState {
 
 impl HostState {
     pub fn new(run: Arc<RunContext>, role: Role) -> Self {
-        // No preopened directories, no environment, no arguments, no stdio: a scenario reaches
-        // the outside world only through the runner's own interfaces.
-        let wasi = WasiCtx::builder().build();
+        // No preopened directories, no environment, no arguments, no stdio, no date: a scenario
+        // reaches the outside world only through the runner's own interfaces.
+        let wasi = WasiCtx::builder()
+            .wall_clock(FrozenWallClock)
+            .monotonic_clock(RunClock(run.started))
+            .insecure_random_seed(u128::from(run.settings.seed))
+            .build();
         let limits = StoreLimitsBuilder::new()
             .memory_size(run.settings.guest_memory)
             .trap_on_grow_failure(true)
@@ -198,6 +202,34 @@ impl HostState {
             Role::Controller => "drive".to_string(),
             Role::Vu { phase, vu } => format!("{}/vu{vu}", phase.name),
         }
+    }
+}
+
+/// WASI's wall clock for guests: frozen at the Unix epoch. Time is the host's to measure, and a
+/// scenario that needs "now" has the run's monotonic clock (`clock.now-ms`).
+struct FrozenWallClock;
+
+impl HostWallClock for FrozenWallClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+
+    fn now(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+/// WASI's monotonic clock for guests: the run's own, counted from its start (what `clock.now-ms`
+/// reads), so `Instant` in a guest neither leaks the host's uptime nor disagrees with the run.
+struct RunClock(Instant);
+
+impl HostMonotonicClock for RunClock {
+    fn resolution(&self) -> u64 {
+        1
+    }
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.0.elapsed().as_nanos()).unwrap_or(u64::MAX)
     }
 }
 

@@ -179,6 +179,15 @@ impl PhaseRegistry {
                 for failure in e.stats.failure_samples() {
                     notes.push(format!("phase {}: iteration failed: {failure}", e.stats.name));
                 }
+                let dropped = e.stats.metric_names_overflowed();
+                if dropped > 0 {
+                    notes.push(format!(
+                        "phase {}: {dropped} custom-metric updates were dropped: their names were beyond the \
+                         first {} counters, checks or trends",
+                        e.stats.name,
+                        crate::stats::MAX_METRIC_NAMES
+                    ));
+                }
                 let overflow = e.stats.tag_sets_overflowed();
                 if overflow > 0 {
                     notes.push(format!(

@@ -8,6 +8,9 @@ use super::{Align, table};
 use crate::format;
 use crate::model::{PhaseReport, Summary, metric};
 
+/// The seed's bound on VRAM drift over the run, 100 MB, in MiB.
+pub const MAX_VRAM_DELTA_MIB: f64 = 100.0e6 / 1_048_576.0;
+
 /// The seed's bound on the variation of the windowed mean latency.
 pub const MAX_MEAN_LATENCY_VARIATION: f64 = 0.05;
 
@@ -22,6 +25,15 @@ struct Window {
     e2e_sum_ms: f64,
     ttft_count: u64,
     ttft_sum_ms: f64,
+    vram_max_mib: Option<f64>,
+    temperature_max_c: Option<f64>,
+}
+
+fn max_of(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, y) => x.or(y),
+    }
 }
 
 impl Window {
@@ -37,6 +49,10 @@ impl Window {
         if let Some(d) = p.metric(metric::TTFT) {
             self.ttft_count += d.count;
             self.ttft_sum_ms += d.mean * d.count as f64;
+        }
+        if let Some(t) = &p.telemetry {
+            self.vram_max_mib = max_of(self.vram_max_mib, t.memory_used_max_mib);
+            self.temperature_max_c = max_of(self.temperature_max_c, t.temperature_max_c);
         }
     }
 
@@ -93,8 +109,8 @@ pub(super) fn soak(out: &mut String, s: &Summary) {
                 format::errors(w.errors, w.requests),
                 fmt_ms(w.mean_e2e()),
                 fmt_ms(w.mean_ttft()),
-                "n/a".into(),
-                "n/a".into(),
+                w.vram_max_mib.map_or_else(|| "n/a".into(), |v| format!("{v:.0}")),
+                w.temperature_max_c.map_or_else(|| "n/a".into(), |v| format!("{v:.0}")),
             ]
         })
         .collect();
@@ -110,8 +126,8 @@ pub(super) fn soak(out: &mut String, s: &Summary) {
             ("Errors", R),
             ("Mean latency (ms)", R),
             ("Mean TTFT (ms)", R),
-            ("VRAM (MiB)", R),
-            ("GPU temp (°C)", R),
+            ("Max VRAM (MiB)", R),
+            ("Max GPU temp (°C)", R),
         ],
         &rows,
     );
@@ -144,8 +160,21 @@ pub(super) fn soak(out: &mut String, s: &Summary) {
             "n/a".into(),
         ],
     });
-    // Hook for GPU telemetry: VRAM delta between the first and last window.
-    criteria.push(vec!["VRAM delta < 100 MB".into(), "no GPU telemetry in this run".into(), "n/a".into()]);
+    // VRAM drift: the last window's peak against the first's (100 MB = 95.4 MiB).
+    let vram: Vec<f64> = windows.values().filter_map(|w| w.vram_max_mib).collect();
+    criteria.push(match (vram.first(), vram.last()) {
+        (Some(first), Some(last)) if vram.len() >= 2 => {
+            let delta = last - first;
+            vec![
+                "VRAM delta < 100 MB".into(),
+                format!("{delta:+.0} MiB (first window {first:.0}, last {last:.0})"),
+                verdict(delta.abs() < MAX_VRAM_DELTA_MIB),
+            ]
+        }
+        _ => {
+            vec!["VRAM delta < 100 MB".into(), "no GPU memory telemetry in two windows".into(), "n/a".into()]
+        }
+    });
     out.push_str("## Soak criteria\n\n");
     out.push_str(
         "The seed's success criteria (001 §5), judged on the windows above; the variation is the \
@@ -197,6 +226,34 @@ mod tests {
         assert!(md.contains("| Errors: none | 1 | ❌ fail |"), "{md}");
         // Means 101, 101, 140: σ ≈ 18.4 around 114, a variation of 16.1 % > 5 %.
         assert!(md.contains("Mean latency variation < 5.0% | 16.1% over 3 windows | ❌ fail |"), "{md}");
+    }
+
+    #[test]
+    fn vram_drift_is_judged_from_the_windows_telemetry() {
+        let with_vram = |window, start_s, mib: f64| {
+            let mut p = phase(window, start_s, 10, 0, 100.0);
+            p.telemetry = Some(crate::model::TelemetryReport {
+                memory_used_max_mib: Some(mib),
+                temperature_max_c: Some(60.0),
+                ..Default::default()
+            });
+            p
+        };
+        let s = Summary {
+            phases: vec![
+                with_vram(0, 0.0, 11_000.0),
+                with_vram(1, 300.0, 11_050.0),
+                with_vram(2, 600.0, 11_200.0),
+            ],
+            ..Summary::default()
+        };
+        let mut md = String::new();
+        soak(&mut md, &s);
+        assert!(md.contains("| 0 | +0s | 1 | 10 | 0 | 100.0 | - | 11000 | 60 |"), "{md}");
+        assert!(
+            md.contains("| VRAM delta < 100 MB | +200 MiB (first window 11000, last 11200) | ❌ fail |"),
+            "{md}"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! `lines` warnings in a tight loop, `ok` makes one LLM call. `drive` runs one phase tagged with the `mode` parameter, unless `drive_mode` makes
 //! `drive` itself panic, loop or fail.
 
-use runner_sdk::{Context, Info, Phase, Scenario, clock, llm, load, log, params};
+use runner_sdk::{Context, Info, Phase, Scenario, clock, llm, load, log, metrics, params};
 
 struct Misbehaving;
 
@@ -30,7 +30,11 @@ impl Scenario for Misbehaving {
             loop, fail, sleep or succeed according to the phase tag `mode`.",
         )
         .llm_params()
-        .param("mode", "ok", "Iteration behaviour: ok, panic, loop, fail, sleep, alloc or log-flood.")
+        .param(
+            "mode",
+            "ok",
+            "Iteration behaviour: ok, panic, loop, fail, sleep, alloc, log-flood, clock or metric-flood.",
+        )
         .param("drive_mode", "run", "drive behaviour: run (one phase), panic, loop or fail.")
         .param("vus", "1", "VUs of the phase.")
         .param("iterations", "1", "Iterations per VU.")
@@ -55,6 +59,20 @@ impl Scenario for Misbehaving {
             }
             "sleep" => {
                 clock::sleep(params::duration("sleep")?);
+                Ok(())
+            }
+            "clock" => {
+                // What a guest sees of the date, and of the run's monotonic clock.
+                let wall =
+                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+                metrics::trend("wall_clock_s", wall.as_secs_f64());
+                metrics::trend("clock_now_ms", clock::now_ms());
+                Ok(())
+            }
+            "metric-flood" => {
+                for i in 0..params::parse::<u32>("lines")? {
+                    metrics::count(&format!("counter-{i}"), 1);
+                }
                 Ok(())
             }
             "alloc" => {
