@@ -8,6 +8,8 @@
 
 pub mod nvml;
 pub mod prom;
+#[cfg(test)]
+mod prom_props;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
