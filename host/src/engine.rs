@@ -185,7 +185,7 @@ pub fn load(path: &Path, options: &EngineOptions) -> Result<LoadedScenario, Load
     let pre = ScenarioPre::new(instance_pre).map_err(|_| LoadError::NotAScenario { path: path.into() })?;
 
     let ticker = Arc::new(AtomicBool::new(false));
-    spawn_epoch_ticker(engine.clone(), ticker.clone());
+    spawn_epoch_ticker(engine.clone(), ticker.clone())?;
     Ok(LoadedScenario { engine, pre, wit_version, from_cache, ticker })
 }
 
@@ -285,7 +285,7 @@ pub fn compatible(guest: &str) -> bool {
     g.major == h.major && (h.major > 0 || g.minor == h.minor) && g <= h
 }
 
-fn spawn_epoch_ticker(engine: Engine, stop: Arc<AtomicBool>) {
+fn spawn_epoch_ticker(engine: Engine, stop: Arc<AtomicBool>) -> Result<(), LoadError> {
     std::thread::Builder::new()
         .name("runner-epoch".into())
         .spawn(move || {
@@ -294,7 +294,8 @@ fn spawn_epoch_ticker(engine: Engine, stop: Arc<AtomicBool>) {
                 engine.increment_epoch();
             }
         })
-        .expect("spawning the epoch thread");
+        .map(drop)
+        .map_err(|e| LoadError::Engine(format!("cannot start the epoch thread: {e}")))
 }
 
 #[cfg(test)]
