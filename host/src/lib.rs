@@ -19,6 +19,7 @@ pub mod client;
 pub mod engine;
 pub mod load;
 pub mod mock;
+pub mod new;
 pub mod run;
 pub mod stats;
 pub mod telemetry;

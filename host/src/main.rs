@@ -66,6 +66,21 @@ enum Command {
         #[arg(long, value_name = "PCT", value_parser = parse_fail_on)]
         fail_on: Option<f64>,
     },
+    /// Write a new scenario project that builds with one command (`cargo build --release
+    /// --target wasm32-wasip2`) and plays against the simulated server as it is.
+    New {
+        /// The scenario's name (letters, digits, '-', '_').
+        name: String,
+        /// The guest language (rust; js and python are still to come).
+        #[arg(long, default_value = "rust")]
+        lang: String,
+        /// The folder to create (default: ./NAME).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The Rust SDK (a runner checkout's guests/rust); found next to this build by default.
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+    },
     /// Run the built-in simulated OpenAI-compatible server until interrupted.
     Mock {
         /// Address to listen on.
@@ -335,6 +350,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Play(args) => play(*args).await,
         Command::Inspect { scenario } => inspect(scenario).await,
         Command::Report { dir } => report(dir),
+        Command::New { name, lang, out, sdk } => new_project(name, lang, out, sdk),
         Command::Compare { a, b, fail_on } => compare(&a, &b, fail_on),
         Command::Mock { addr, sim } => mock(addr, sim).await,
     }
@@ -389,6 +405,29 @@ async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
         None if !failed.is_empty() => ExitCode::from(exit::THRESHOLDS_FAILED),
         None => ExitCode::SUCCESS,
     })
+}
+
+fn new_project(
+    name: String,
+    lang: String,
+    out: Option<PathBuf>,
+    sdk: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let sdk = match sdk.or_else(runner::new::default_sdk) {
+        Some(sdk) => sdk,
+        None => return Err(runner::new::NewError::NoSdk.into()),
+    };
+    let dir = out.unwrap_or_else(|| PathBuf::from(&name));
+    let project = runner::new::NewProject { name, lang, dir: dir.clone(), sdk };
+    for file in runner::new::create(&project)? {
+        println!("wrote {}", file.display());
+    }
+    let wasm = format!("target/wasm32-wasip2/release/{}.wasm", project.name.replace('-', "_"));
+    println!(
+        "\nnext:\n  cd {}\n  cargo build --release --target wasm32-wasip2\n  runner play {wasm}",
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn report(dir: PathBuf) -> anyhow::Result<ExitCode> {

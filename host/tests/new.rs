@@ -1,0 +1,53 @@
+//! `runner new` writes a scenario project that builds with one command and plays against the
+//! simulated server as it is.
+
+mod common;
+
+use common::{play, repo_root, runner};
+
+#[test]
+fn a_new_rust_scenario_builds_and_plays() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let project = dir.path().join("hello-world");
+    let out =
+        runner().args(["new", "hello-world", "--out"]).arg(&project).output().expect("running runner new");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("cargo build --release --target wasm32-wasip2"));
+
+    // The one command the README gives; the repo's target dir keeps the SDK's build shared.
+    let target = repo_root().join("target");
+    let build = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--release", "--target", "wasm32-wasip2"])
+        .current_dir(&project)
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .expect("running cargo");
+    assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
+
+    let wasm = target.join("wasm32-wasip2").join("release").join("hello_world.wasm");
+    let run = play(
+        &wasm,
+        &["-p", "vus=2", "-p", "duration=1s", "-p", "max_tokens=4", "--mock", "ttft=5ms,itl=1ms"],
+    );
+    run.assert_success();
+    let p = run.phase("chat");
+    assert!(p.requests > 10 && p.errors == 0, "{} requests, {} errors", p.requests, p.errors);
+    assert!(run.summary().thresholds.iter().all(|t| t.passed), "the template declares errors:rate==0");
+}
+
+#[test]
+fn bad_names_languages_and_existing_folders_are_one_line_errors() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for (args, needle) in [
+        (vec!["new", "2fast"], "not a valid scenario name"),
+        (vec!["new", "ok", "--lang", "js"], "not supported yet"),
+    ] {
+        let out =
+            runner().args(&args).arg("--out").arg(dir.path().join("x")).output().expect("running runner new");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.trim().lines().count() == 1 && stderr.contains(needle), "{stderr}");
+    }
+    let out = runner().args(["new", "taken", "--out"]).arg(dir.path()).output().expect("running runner new");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+}
