@@ -296,7 +296,38 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     if d.is_zero() { Err("must be greater than zero".into()) } else { Ok(d) }
 }
 
+/// `runner play x.wasm --help`: the path of a scenario whose parameters should follow the help.
+fn scenario_help_request() -> Option<PathBuf> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let wants_help = args.iter().any(|a| a == "--help" || a == "-h");
+    if args.first().map(String::as_str) != Some("play") || !wants_help {
+        return None;
+    }
+    args.iter().skip(1).map(PathBuf::from).find(|p| p.extension().is_some_and(|e| e == "wasm") && p.is_file())
+}
+
 fn main() -> ExitCode {
+    if let Some(scenario) = scenario_help_request() {
+        let mut play = <Cli as clap::CommandFactory>::command();
+        if let Some(cmd) = play.find_subcommand_mut("play") {
+            println!("{}", cmd.render_help());
+        }
+        return match tokio::runtime::Runtime::new().map_err(anyhow::Error::from).and_then(|rt| {
+            rt.block_on(async {
+                let loaded = run::load_scenario(&scenario, &EngineOptions::default()).await?;
+                let info = run::describe(&loaded).await?;
+                println!("Scenario {} {}: {}\n", info.name, info.version, info.description);
+                print_params(&info);
+                anyhow::Ok(())
+            })
+        }) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+                ExitCode::from(exit::ERROR)
+            }
+        };
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
@@ -493,16 +524,21 @@ async fn inspect(path: PathBuf) -> anyhow::Result<ExitCode> {
     let ty = scenario.pre.instance_pre().component().component_type();
     let imports: Vec<String> = ty.imports(&scenario.engine).map(|(n, _)| n.to_string()).collect();
     println!("imports: {}", imports.join(", "));
+    print_params(&info);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The scenario's parameters with their defaults, for `inspect` and `play x.wasm --help`.
+fn print_params(info: &runner::engine::bindings::exports::runner::scenario::guest::Info) {
     if info.params.is_empty() {
         println!("parameters: none");
-    } else {
-        println!("parameters:");
-        let width = info.params.iter().map(|p| p.name.len()).max().unwrap_or(0);
-        for p in &info.params {
-            println!("  {:width$}  {:<12}  {}", p.name, format!("[{}]", p.default), p.help);
-        }
+        return;
     }
-    Ok(ExitCode::SUCCESS)
+    println!("parameters (--param NAME=VALUE):");
+    let width = info.params.iter().map(|p| p.name.len()).max().unwrap_or(0);
+    for p in &info.params {
+        println!("  {:width$}  {:<12}  {}", p.name, format!("[{}]", p.default), p.help);
+    }
 }
 
 async fn mock(addr: SocketAddr, sim: MockArgs) -> anyhow::Result<ExitCode> {

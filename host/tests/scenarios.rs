@@ -135,3 +135,16 @@ fn http_get_times_plain_requests() {
         connect.count
     );
 }
+
+#[test]
+fn play_help_with_a_scenario_lists_its_parameters() {
+    let out = runner().args(["play"]).arg(scenario("rate")).arg("--help").output().expect("running runner");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("--target"), "the play flags come first: {stdout}");
+    assert!(stdout.contains("Scenario rate 0.1.0"), "{stdout}");
+    assert!(
+        stdout.contains("arrival") && stdout.contains("[uniform]"),
+        "then the scenario's parameters: {stdout}"
+    );
+}
