@@ -367,20 +367,28 @@ impl PhaseStats {
     /// The distribution of one metric over the phase so far (an empty one when unrecorded).
     pub fn distribution(&self, name: &str) -> Distribution {
         let r = self.lock();
-        r.all.metrics.get(name).map(|h| distribution(name, h)).unwrap_or_else(empty_distribution)
+        r.all.metrics.get(name).map(distribution).unwrap_or_else(empty_distribution)
+    }
+
+    /// Successful requests per second of the phase's elapsed time (errors are counted apart).
+    pub fn requests_per_s(&self) -> f64 {
+        per_second(self.requests().saturating_sub(self.errors()), self.elapsed())
+    }
+
+    /// Output tokens per second of the phase's elapsed time.
+    pub fn output_tokens_per_s(&self) -> f64 {
+        per_second(self.output_tokens(), self.elapsed())
     }
 
     /// The phase's report. `shape` says how the phase was planned.
     pub fn report(&self, shape: &PhaseShape, run_started: Instant) -> PhaseReport {
         let r = self.lock();
         let elapsed = self.elapsed();
-        let secs = elapsed.as_secs_f64();
-        let per_s = |n: u64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
         let metrics = |s: &Series| {
-            s.metrics.iter().map(|(k, h)| (k.clone(), distribution(k, h))).collect::<BTreeMap<_, _>>()
+            s.metrics.iter().map(|(k, h)| (k.clone(), distribution(h))).collect::<BTreeMap<_, _>>()
         };
         let schedule = shape.open_loop.then(|| {
-            let lag = r.all.metrics.get(metric::DISPATCH_LAG).map(|h| distribution(metric::DISPATCH_LAG, h));
+            let lag = r.all.metrics.get(metric::DISPATCH_LAG).map(distribution);
             let lag_p99_ms = lag.map(|d| d.p99).unwrap_or(0.0);
             ScheduleReport {
                 lag_p99_ms,
@@ -399,13 +407,13 @@ impl PhaseStats {
                 .started_at()
                 .map(|s| s.saturating_duration_since(run_started).as_secs_f64())
                 .unwrap_or(0.0),
-            duration_s: secs,
+            duration_s: elapsed.as_secs_f64(),
             iterations: self.iteration_counts(),
             requests: self.requests(),
             errors: self.errors(),
             errors_by_class: r.errors_by_class.clone(),
-            requests_per_s: per_s(self.requests().saturating_sub(self.errors())),
-            output_tokens_per_s: per_s(self.output_tokens()),
+            requests_per_s: self.requests_per_s(),
+            output_tokens_per_s: self.output_tokens_per_s(),
             input_tokens: self.input_tokens.load(Ordering::Relaxed),
             output_tokens: self.output_tokens(),
             tokens: r.tokens.clone(),
@@ -430,7 +438,7 @@ impl PhaseStats {
                     slo: slo.to_string(),
                     good_requests: good,
                     share: if requests == 0 { 0.0 } else { good as f64 / requests as f64 },
-                    per_s: per_s(good),
+                    per_s: per_second(good, elapsed),
                 }
             }),
             // Filled in by `run` from the telemetry sampler, which sees every phase.
@@ -442,7 +450,7 @@ impl PhaseStats {
     /// interval. Metrics without samples in the interval are left out.
     pub fn take_interval(&self) -> BTreeMap<String, Distribution> {
         let series = std::mem::take(&mut self.lock().interval);
-        series.metrics.iter().map(|(k, h)| (k.clone(), distribution(k, h))).collect()
+        series.metrics.iter().map(|(k, h)| (k.clone(), distribution(h))).collect()
     }
 
     /// Whether nothing at all was recorded: no request, trend, counter or check.
@@ -550,6 +558,12 @@ pub struct PhaseShape {
     pub planned: Option<Duration>,
 }
 
+/// `n` per second of `elapsed`; 0 before any time has passed.
+fn per_second(n: u64, elapsed: Duration) -> f64 {
+    let secs = elapsed.as_secs_f64();
+    if secs > 0.0 { n as f64 / secs } else { 0.0 }
+}
+
 fn empty_distribution() -> Distribution {
     Distribution {
         count: 0,
@@ -566,8 +580,8 @@ fn empty_distribution() -> Distribution {
 
 /// Converts a histogram to the report's distribution. Latencies are kept in µs and reported in
 /// ms; tokens/s and custom trends are kept ×1000 and reported as recorded.
-fn distribution(name: &str, h: &Histogram<u64>) -> Distribution {
-    let _ = name; // both scales are ÷1000: µs → ms, and value×1000 → value
+fn distribution(h: &Histogram<u64>) -> Distribution {
+    // Both scales are ÷1000: µs → ms, and value×1000 → value.
     let scale = 1000.0;
     if h.is_empty() {
         return empty_distribution();

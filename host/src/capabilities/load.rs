@@ -141,8 +141,6 @@ fn latency(stats: &PhaseStats, name: &str) -> Latency {
 pub fn summary(stats: &PhaseStats) -> PhaseSummary {
     use std::sync::atomic::Ordering::Relaxed;
     let elapsed = stats.elapsed();
-    let secs = elapsed.as_secs_f64();
-    let per_s = |n: u64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
     PhaseSummary {
         name: stats.name.clone(),
         elapsed_ms: ms(elapsed),
@@ -152,8 +150,8 @@ pub fn summary(stats: &PhaseStats) -> PhaseSummary {
         in_flight: stats.in_flight.load(Relaxed).max(0) as u32,
         requests: stats.requests(),
         errors: stats.errors(),
-        requests_per_second: per_s(stats.requests().saturating_sub(stats.errors())),
-        output_tokens_per_second: per_s(stats.output_tokens()),
+        requests_per_second: stats.requests_per_s(),
+        output_tokens_per_second: stats.output_tokens_per_s(),
         ttft: latency(stats, metric::TTFT),
         itl: latency(stats, metric::ITL),
         e2e: latency(stats, metric::E2E),

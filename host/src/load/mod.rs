@@ -33,6 +33,12 @@ fn secs(d: Duration) -> String {
     humantime::format_duration(Duration::from_millis(d.as_millis() as u64)).to_string()
 }
 
+/// A rate without pointless decimals: 200 → "200", 12.5 → "12.5", 1/3 → "0.3333".
+fn rate(r: f64) -> String {
+    let text = format!("{r:.4}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 impl PhaseSpec {
     /// How the phase was planned, in the words of its report.
     pub fn shape(&self, lag_bound: Duration) -> PhaseShape {
@@ -54,8 +60,8 @@ impl PhaseSpec {
             Plan::Open { arrivals: Arrivals::Rate { profile, poisson_seed }, max_vus, duration } => {
                 let kind = if poisson_seed.is_some() { "poisson" } else { "uniform" };
                 shape.plan = format!(
-                    "up to {:.4} req/s for {} ({kind}), max {max_vus} VUs, {:.0} arrivals planned",
-                    profile.max_rate(),
+                    "up to {} req/s for {} ({kind}), max {max_vus} VUs, {:.0} arrivals planned",
+                    rate(profile.max_rate()),
                     secs(*duration),
                     profile.expected_arrivals()
                 );
@@ -78,7 +84,6 @@ impl PhaseSpec {
                 shape.planned = matches!(budget, Budget::Unlimited).then_some(*duration);
             }
         }
-        shape.plan = shape.plan.replace(".0000 req/s", " req/s");
         shape
     }
 }
