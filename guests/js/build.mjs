@@ -76,8 +76,20 @@ function rawModule(engine, version) {
   return lines.join("\n");
 }
 
+/** Imports one of the SDK's build tools, saying how to install them when they are missing. */
+async function need(name) {
+  try {
+    return await import(name);
+  } catch (e) {
+    if (e.code === "ERR_MODULE_NOT_FOUND") {
+      throw new Error(`${name} is not installed: run \`npm ci\` in ${here} once`);
+    }
+    throw e;
+  }
+}
+
 async function bundle(input, engine, version) {
-  const { rolldown } = await import("rolldown");
+  const { rolldown } = await need("rolldown");
   const RAW = "\0runner-sdk:raw";
   const build = await rolldown({
     input: resolve(input),
@@ -109,14 +121,14 @@ async function bundle(input, engine, version) {
 
 async function componentize(engine, source, wit, input) {
   if (engine === "quickjs") {
-    const { componentize } = await import("componentize-qjs");
+    const { componentize } = await need("componentize-qjs");
     // sync: the host runs components without component-model async. stubWasi: WASI imports
     // become traps inside the component, so it imports nothing but runner:scenario (the host
     // grants an empty WASI anyway; QuickJS needs none of it after its build-time snapshot).
     const r = await componentize({ witPath: wit, jsSource: source, jsPath: resolve(input), world: "scenario", sync: true, stubWasi: true });
     return r.component;
   }
-  const { componentize } = await import("@bytecodealliance/componentize-js");
+  const { componentize } = await need("@bytecodealliance/componentize-js");
   // componentize-js reads the source from a file; `http` and `fetch-event` would link wasi:http.
   const dir = mkdtempSync(join(tmpdir(), "runner-js-"));
   try {
