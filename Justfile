@@ -2,7 +2,7 @@
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
 # Scenarios shipped in scenarios/, each built to scenarios/<name>.wasm.
-scenarios := "ttft-probe stress-sweep mixed burst ramp rate http-get concurrency-test soak readiness breaking-point"
+scenarios := "ttft-probe stress-sweep mixed burst ramp rate http-get concurrency-test soak readiness breaking-point replay"
 # JavaScript scenarios (scenarios/<name>/scenario.js, guests/js SDK), built to scenarios/<name>.wasm.
 js_scenarios := "ttft-probe-js stress-sweep-js"
 # Guests that only the tests use (host/tests/guests/), built to target/test-guests/<name>.wasm.
