@@ -17,7 +17,6 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ENGINES = ["quickjs", "starlingmonkey"];
-const INTERFACES = ["clock", "log", "params", "metrics", "http", "llm", "load"];
 
 function usage(message) {
   if (message) console.error(`error: ${message}`);
@@ -47,8 +46,8 @@ function parseArgs(argv) {
   return args;
 }
 
-/** The `runner:scenario` version of the WIT, from its `package` line. */
-function witVersion(wit) {
+/** The `runner:scenario` version of the WIT and the interfaces its world imports. */
+function readWorld(wit) {
   let text;
   try {
     text = readFileSync(join(wit, "world.wit"), "utf8");
@@ -57,22 +56,33 @@ function witVersion(wit) {
   }
   const m = /package\s+runner:scenario@([0-9A-Za-z.+-]+)\s*;/.exec(text);
   if (!m) throw new Error(`${wit}/world.wit has no \`package runner:scenario@VERSION;\` line`);
-  return m[1];
+  const interfaces = [...text.matchAll(/^\s*import\s+([a-z][a-z0-9-]*)\s*;/gm)].map((i) => i[1]);
+  return { version: m[1], interfaces };
 }
 
 // The SDK's only engine-specific module: how each engine exposes the WIT imports (a default
 // export per interface in QuickJS, named exports in StarlingMonkey), how it spells an absent
 // option (null / undefined) and which JS type it wants for u64 (number / BigInt).
-function rawModule(engine, version) {
-  const lines = INTERFACES.map((i) =>
+function rawModule(engine, { version, interfaces }) {
+  // `load-x` → `loadX`: the JS name of each interface's namespace.
+  const ids = interfaces.map((i) => i.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase()));
+  const lines = interfaces.map((i, k) =>
     engine === "quickjs"
-      ? `import ${i} from "runner:scenario/${i}@${version}";`
-      : `import * as ${i} from "runner:scenario/${i}@${version}";`,
+      ? `import ${ids[k]} from "runner:scenario/${i}@${version}";`
+      : `import * as ${ids[k]} from "runner:scenario/${i}@${version}";`,
   );
-  lines.push(`export { ${INTERFACES.join(", ")} };`);
+  lines.push(`export { ${ids.join(", ")} };`);
   lines.push(`export const ENGINE = ${JSON.stringify(engine)};`);
   lines.push(`export const none = ${engine === "quickjs" ? "null" : "undefined"};`);
-  lines.push(`export const u64 = ${engine === "quickjs" ? "(n) => Number(n)" : "(n) => BigInt(n)"};`);
+  if (engine === "quickjs") {
+    // QuickJS carries u64 as a double: exact below 2^53 only. Seeds (any 64-bit value) are cut
+    // to their low 53 bits so they cross exactly instead of rounding, possibly past 2^64.
+    lines.push("export const u64 = (n) => Number(n);");
+    lines.push("export const seed = (b) => Number(BigInt(b) & 0x1fffffffffffffn);");
+  } else {
+    lines.push("export const u64 = (n) => BigInt(n);");
+    lines.push("export const seed = (b) => BigInt.asUintN(64, BigInt(b));");
+  }
   return lines.join("\n");
 }
 
@@ -88,7 +98,7 @@ async function need(name) {
   }
 }
 
-async function bundle(input, engine, version) {
+async function bundle(input, engine, world) {
   const { rolldown } = await need("rolldown");
   const RAW = "\0runner-sdk:raw";
   const build = await rolldown({
@@ -105,7 +115,7 @@ async function bundle(input, engine, version) {
           return null;
         },
         load(id) {
-          return id === RAW ? rawModule(engine, version) : null;
+          return id === RAW ? rawModule(engine, world) : null;
         },
       },
     ],
@@ -157,13 +167,13 @@ async function types(wit) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.types) return types(args.wit);
-  const version = witVersion(args.wit);
+  const world = readWorld(args.wit);
   const began = performance.now();
-  const source = await bundle(args.input, args.engine, version);
+  const source = await bundle(args.input, args.engine, world);
   const component = await componentize(args.engine, source, args.wit, args.input);
   writeFileSync(args.out, component);
   const secs = ((performance.now() - began) / 1000).toFixed(1);
-  console.error(`${args.out}: ${(component.length / 1e6).toFixed(2)} MB, ${args.engine}, runner:scenario@${version}, ${secs} s`);
+  console.error(`${args.out}: ${(component.length / 1e6).toFixed(2)} MB, ${args.engine}, runner:scenario@${world.version}, ${secs} s`);
 }
 
 main().catch((e) => {

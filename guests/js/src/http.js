@@ -20,6 +20,16 @@ export class Request {
     this.body = new Uint8Array(0);
     this.timeoutMs = undefined;
     this.tags = [];
+    this.responseContent = "full";
+  }
+
+  /**
+   * Leaves the response's headers and body on the host: the guest gets the status, the body's
+   * size and the timings. Cheapest for load that does not read the answer.
+   */
+  statusOnly() {
+    this.responseContent = "status-only";
+    return this;
   }
 
   /** Adds a header. */
@@ -58,6 +68,7 @@ export class Request {
       body: this.body,
       timeoutMs: this.timeoutMs === undefined ? raw.none : raw.u64(this.timeoutMs),
       tags: this.tags,
+      responseContent: this.responseContent,
     };
   }
 
@@ -69,6 +80,7 @@ export class Request {
     } catch (e) {
       throw new HttpError(payloadOf(e));
     }
+    r.bodyBytes = Number(r.bodyBytes);
     r.text = () => utf8Decode(r.body);
     return r;
   }

@@ -27,6 +27,7 @@ export class Request {
     this._system = undefined;
     this.messages = [];
     this.prompt = "";
+    this.promptSource = { tag: "inline" };
     this._maxTokens = undefined;
     this._stream = true;
     this._extra = undefined;
@@ -37,6 +38,18 @@ export class Request {
   /** The model name; by default the `model` parameter, or none when that is empty. */
   model(name) {
     this._model = String(name);
+    return this;
+  }
+
+  /** Takes the prompt from row `index` of dataset `name`, on the host (see `chatFromDataset`). */
+  datasetRow(name, index) {
+    this.promptSource = { tag: "dataset", val: { name: String(name), index } };
+    return this;
+  }
+
+  /** Uses a synthetic prompt of `tokens` tokens built on the host (see `chatSynthetic`). */
+  syntheticPrompt(tokens, seed) {
+    this.promptSource = { tag: "synthetic", val: { tokens, seed } };
     return this;
   }
 
@@ -97,11 +110,16 @@ export class Request {
     }
     const messages = this._system === undefined ? this.messages : [{ role: "system", content: this._system }, ...this.messages];
     const opt = (v, f = (x) => x) => (v === undefined ? raw.none : f(v));
+    const src = this.promptSource;
+    let promptSource = src;
+    if (src.tag === "dataset") promptSource = { tag: "dataset", val: { name: src.val.name, index: raw.u64(src.val.index) } };
+    if (src.tag === "synthetic") promptSource = { tag: "synthetic", val: { tokens: src.val.tokens, seed: raw.seed(src.val.seed) } };
     return {
       api: this.api,
       model: opt(model),
       messages,
       prompt: this.prompt,
+      promptSource,
       maxTokens: opt(this._maxTokens),
       stream: this._stream,
       extraBody: opt(this._extra),
@@ -125,6 +143,20 @@ export class Request {
 /** A chat request (`/v1/chat/completions`) with one user message. */
 export function chat(content) {
   return new Request("chat").message("user", content);
+}
+
+/**
+ * A chat request whose conversation the host takes from row `index` (modulo its length) of
+ * dataset `name` (`runner play --data name=path`); the row's answer length is the default
+ * `maxTokens`. The prompt never crosses into the guest.
+ */
+export function chatFromDataset(name, index) {
+  return new Request("chat").datasetRow(name, index);
+}
+
+/** A chat request with a synthetic prompt of `tokens` tokens built by the host. */
+export function chatSynthetic(tokens, seed) {
+  return new Request("chat").syntheticPrompt(tokens, seed);
 }
 
 /** A text completion request (`/v1/completions`). */

@@ -1,27 +1,25 @@
 // Unit tests of the SDK's pure parts (no host imports): `node --test test/` in guests/js.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { iterationSeed, mix, synthetic, WORDS } from "../src/prompt.js";
+import { kindOfDefault } from "../src/scenario.js";
+import { iterationSeed, mix } from "../src/seed.js";
 import { parseDuration, parseFlag, toMs, toTags, utf8Decode, utf8Encode } from "../src/util.js";
 
-test("prompts are the Rust SDK's, bit for bit", () => {
-  // Expected values printed by guests/rust/src/prompt.rs compiled natively.
+test("seeds are the Rust SDK's, bit for bit", () => {
+  // Expected values printed by guests/rust/src/prompt.rs (`mix`, `Context::seed`) compiled natively.
   assert.equal(mix(42n), 13679457532755275413n);
   assert.equal(mix((1n << 64n) - 1n), 16490336266968443936n);
-  assert.equal(synthetic(8, 7n), "eye through set than start mean round sun");
   assert.equal(iterationSeed(1795399608844798951n, 3, 7), 9928495755464840836n);
-  // The word list is the Rust SDK's, read from its source.
-  const rust = readFileSync(new URL("../../rust/src/prompt.rs", import.meta.url), "utf8");
-  const list = /const WORDS: &\[&str\] = &\[([^\]]*)\]/.exec(rust)[1];
-  assert.deepEqual(WORDS, [...list.matchAll(/"([^"]+)"/g)].map((m) => m[1]));
+  assert.notEqual(iterationSeed(1n, 0, 0), iterationSeed(1n, 0, 1));
+  assert.notEqual(iterationSeed(1n, 0, 0), iterationSeed(1n, 1, 0));
 });
 
-test("prompts have the requested word count and depend on the seed", () => {
-  for (const n of [0, 1, 32, 256]) assert.equal(synthetic(n, 42n).split(" ").filter(Boolean).length, n);
-  assert.notEqual(synthetic(64, 7n), synthetic(64, 8n));
-  assert.ok(synthetic(256, 7n).startsWith(synthetic(64, 7n)));
+test("parameter kinds follow defaults as in the Rust SDK", () => {
+  const kinds = ["64", "-1", "0.5", "10s", "1m30s", "1,2,4", "", "llama", "TRUE", "5 apples"].map(kindOfDefault);
+  assert.deepEqual(kinds, [
+    "integer", "integer", "number", "duration", "duration", "integer-list", "text", "text", "boolean", "text",
+  ]);
 });
 
 test("durations in every unit, as the Rust SDK parses them", () => {

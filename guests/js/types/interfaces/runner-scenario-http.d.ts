@@ -1,11 +1,24 @@
 /// <reference path="./runner-scenario-types.d.ts" />
-declare module 'runner:scenario/http@0.1.1' {
+declare module 'runner:scenario/http@0.2.0' {
   /**
    * Sends one request and waits for the whole response. An HTTP error status is a response,
    * not an error.
    */
   export function send(req: Request): Response;
-  export type Tags = import('runner:scenario/types@0.1.1').Tags;
+  export type Tags = import('runner:scenario/types@0.2.0').Tags;
+  /**
+   * What of a response crosses into the guest. The host reads and times the whole body
+   * either way; leaving headers and body on the host side makes a request cheaper.
+   * # Variants
+   * 
+   * ## `"full"`
+   * 
+   * Status, headers and body.
+   * ## `"status-only"`
+   * 
+   * Status, size and timings only (headers and body come back empty).
+   */
+  export type ResponseContent = 'full' | 'status-only';
   export interface Request {
     /**
      * GET, POST, ...
@@ -25,6 +38,10 @@ declare module 'runner:scenario/http@0.1.1' {
      * Tags for this request's metrics, added to the phase's tags.
      */
     tags: Tags,
+    /**
+     * What of the response the guest gets back.
+     */
+    responseContent: ResponseContent,
   }
   /**
    * Host-side timings, in milliseconds from the moment the request was handed to the client.
@@ -47,6 +64,10 @@ declare module 'runner:scenario/http@0.1.1' {
     status: number,
     headers: Array<[string, string]>,
     body: Uint8Array,
+    /**
+     * The body's size in bytes, as received (whatever `response-content` kept).
+     */
+    bodyBytes: bigint,
     timings: Timings,
   }
   /**

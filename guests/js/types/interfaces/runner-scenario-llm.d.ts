@@ -1,7 +1,8 @@
 /// <reference path="./runner-scenario-types.d.ts" />
-declare module 'runner:scenario/llm@0.1.1' {
+declare module 'runner:scenario/llm@0.2.0' {
   export function call(req: Request): Completion;
-  export type Tags = import('runner:scenario/types@0.1.1').Tags;
+  export type Tags = import('runner:scenario/types@0.2.0').Tags;
+  export type Message = import('runner:scenario/types@0.2.0').Message;
   /**
    * # Variants
    * 
@@ -13,9 +14,44 @@ declare module 'runner:scenario/llm@0.1.1' {
    * `/v1/completions` with `prompt`.
    */
   export type Api = 'chat' | 'completions';
-  export interface Message {
-    role: string,
-    content: string,
+  /**
+   * Row `index` (modulo the dataset's length) of dataset `name`.
+   */
+  export interface DatasetRow {
+    name: string,
+    index: bigint,
+  }
+  /**
+   * A prompt of `tokens` tokens, the same text for the same `seed`.
+   */
+  export interface SyntheticPrompt {
+    tokens: number,
+    seed: bigint,
+  }
+  /**
+   * Where the prompt of a request comes from. Dataset rows and synthetic prompts are filled in
+   * by the host, so long prompts never cross into the guest and back.
+   */
+  export type PromptSource = PromptSourceInline | PromptSourceDataset | PromptSourceSynthetic;
+  /**
+   * `messages` (api = chat) or `prompt` (api = completions), as given in the request.
+   */
+  export interface PromptSourceInline {
+    tag: 'inline',
+  }
+  /**
+   * A row of a dataset handed to the run with `--data` (see the `data` interface).
+   */
+  export interface PromptSourceDataset {
+    tag: 'dataset',
+    val: DatasetRow,
+  }
+  /**
+   * A synthetic prompt (see `data.synthetic-prompt`).
+   */
+  export interface PromptSourceSynthetic {
+    tag: 'synthetic',
+    val: SyntheticPrompt,
   }
   export interface Request {
     api: Api,
@@ -31,6 +67,15 @@ declare module 'runner:scenario/llm@0.1.1' {
      * The prompt (api = completions).
      */
     prompt: string,
+    /**
+     * Where the prompt comes from; anything but `inline` replaces `prompt`, or the non-system
+     * `messages`.
+     */
+    promptSource: PromptSource,
+    /**
+     * None means the dataset row's answer length when the prompt comes from a dataset row
+     * that has one, else the field is left out.
+     */
     maxTokens?: number,
     /**
      * Stream the answer as server-sent events (needed for TTFT and ITL).
