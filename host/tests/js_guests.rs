@@ -78,12 +78,30 @@ fn hundreds_of_js_vus_run_at_once() {
 }
 
 #[test]
+fn a_js_scenario_s_param_kinds_are_checked_before_any_traffic() {
+    // The JS SDK declares `levels` an integer list from its default, as the Rust SDK does.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = runner()
+        .env("RUNNER_LOG", "off")
+        .args(["play", "--quiet", "-p", "levels=2,x", "--out"])
+        .arg(dir.path().join("run"))
+        .arg(scenario("stress-sweep-js"))
+        .output()
+        .expect("running runner");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("--param levels=") && stderr.contains("integer-list"), "{stderr}");
+    assert!(!dir.path().join("run").join("summary.json").exists(), "no run was started");
+}
+
+#[test]
 fn inspect_describes_a_js_package() {
     let out = runner().arg("inspect").arg(scenario("stress-sweep-js")).output().expect("running runner");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.starts_with("stress-sweep-js 0.1.0"), "{stdout}");
     assert!(stdout.contains("levels") && stdout.contains("[20,24,32,48,64]"), "{stdout}");
-    assert!(stdout.contains("runner:scenario/llm@"), "{stdout}");
+    assert!(stdout.contains("runner:scenario/llm@0.2.0"), "{stdout}");
+    assert!(stdout.contains("built for: runner:scenario@0.2.0"), "{stdout}");
     assert!(!stdout.contains("wasi:"), "the QuickJS build imports no WASI: {stdout}");
 }
