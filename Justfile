@@ -22,7 +22,8 @@ scenarios:
     mkdir -p target/test-guests
     for s in {{ scenarios }}; do cp "target/wasm32-wasip2/scenario/${s//-/_}.wasm" "scenarios/$s.wasm"; done
     for s in {{ test_guests }}; do cp "target/wasm32-wasip2/scenario/${s//-/_}.wasm" "target/test-guests/$s.wasm"; done
-    [[ -d guests/js/node_modules ]] || (cd guests/js && npm ci --no-audit --no-fund)
+    # The locked versions (not `npm ci`: see .ci/run).
+    [[ -d guests/js/node_modules ]] || (cd guests/js && npm install --no-save --no-audit --no-fund)
     for s in {{ js_scenarios }}; do \
         if [[ -z $(find "scenarios/$s.wasm" -newer "scenarios/$s/scenario.js" 2>/dev/null) ]] || \
             [[ -n $(find guests/js/src guests/js/build.mjs guests/js/package-lock.json wit -newer "scenarios/$s.wasm" 2>/dev/null | head -1) ]]; then \

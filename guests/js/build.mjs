@@ -92,7 +92,7 @@ async function need(name) {
     return await import(name);
   } catch (e) {
     if (e.code === "ERR_MODULE_NOT_FOUND") {
-      throw new Error(`${name} is not installed: run \`npm ci\` in ${here} once`);
+      throw new Error(`${name} is not installed: run \`npm install\` in ${here} once`);
     }
     throw e;
   }

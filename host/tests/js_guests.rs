@@ -7,8 +7,11 @@ mod common;
 use common::{play, runner, scenario};
 use runner_reports::{Summary, metric};
 
-/// Phase name → (tags, requests, errors, output tokens), in phase order.
-fn rows(s: &Summary) -> Vec<(String, Vec<(String, String)>, u64, u64, u64)> {
+/// One phase as both languages must report it: name, tags, requests, errors, output tokens.
+type Row = (String, Vec<(String, String)>, u64, u64, u64);
+
+/// Every phase's [`Row`], in phase order.
+fn rows(s: &Summary) -> Vec<Row> {
     s.phases
         .iter()
         .map(|p| {

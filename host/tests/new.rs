@@ -47,7 +47,7 @@ fn a_new_js_scenario_builds_and_plays() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("npm run build"));
 
-    // The one command the README gives (the SDK's build tools come from `npm ci` in guests/js).
+    // The one command the README gives (the SDK's build tools come from `npm install` in guests/js).
     let build = std::process::Command::new("npm")
         .args(["run", "build"])
         .current_dir(&project)
