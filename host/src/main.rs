@@ -71,13 +71,14 @@ enum Command {
     New {
         /// The scenario's name (letters, digits, '-', '_').
         name: String,
-        /// The guest language (rust; js and python are still to come).
+        /// The guest language: rust or js (python is still to come).
         #[arg(long, default_value = "rust")]
         lang: String,
         /// The folder to create (default: ./NAME).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// The Rust SDK (a runner checkout's guests/rust); found next to this build by default.
+        /// The SDK (a runner checkout's guests/rust, or guests/js with --lang js); found next to
+        /// this build by default.
         #[arg(long)]
         sdk: Option<PathBuf>,
     },
@@ -462,6 +463,10 @@ fn new_project(
     let project = runner::new::NewProject { name, lang, dir: dir.clone(), sdk };
     for file in runner::new::create(&project)? {
         println!("wrote {}", file.display());
+    }
+    if project.lang == "js" {
+        println!("{}", runner::new::js::next_steps(&project));
+        return Ok(ExitCode::SUCCESS);
     }
     let wasm = format!("target/wasm32-wasip2/release/{}.wasm", project.name.replace('-', "_"));
     println!(
