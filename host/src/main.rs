@@ -317,6 +317,7 @@ fn scenario_help_request() -> Option<PathBuf> {
 
 fn main() -> ExitCode {
     if let Some(scenario) = scenario_help_request() {
+        die_quietly_on_closed_stdout();
         let mut play = <Cli as clap::CommandFactory>::command();
         if let Some(cmd) = play.find_subcommand_mut("play") {
             println!("{}", cmd.render_help());
@@ -341,6 +342,9 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
+    if !matches!(cli.command, Command::Play(_) | Command::Mock { .. }) {
+        die_quietly_on_closed_stdout();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("RUNNER_LOG").unwrap_or_else(|_| "info".into()),
@@ -361,6 +365,17 @@ fn main() -> ExitCode {
             eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
             ExitCode::from(exit::ERROR)
         }
+    }
+}
+
+/// `runner inspect x.wasm | head -1`: like any Unix tool, end silently when the reader goes away
+/// instead of panicking in `println!`. Not for `play` (its results must reach the run folder
+/// whatever happens to stdout) nor `mock`.
+fn die_quietly_on_closed_stdout() {
+    // SAFETY: restoring the default disposition of SIGPIPE, before any thread is started.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
