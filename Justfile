@@ -51,6 +51,6 @@ bench: build scenarios
     scripts/bench.sh
 
 # Memory soak (docs/RELIABILITY.md): `runner play` for SECS s at RATE req/s against the built-in
-# server, RSS sampled every second; fails if it grows 5 % or more after a 10 s warm-up. Bounded.
-soak-self SECS="180" RATE="1000": build scenarios
+# server, RSS sampled every second; fails if it grows 5 % or more after a 30 s warm-up. Bounded.
+soak-self SECS="600" RATE="1000": build scenarios
     RUNNER_SOAK_S={{ SECS }} RUNNER_SOAK_RATE={{ RATE }} cargo test --release -p runner --test soak -- --nocapture
