@@ -1,0 +1,74 @@
+//! Unit tests of the recorder: counts, histograms, caps and rates.
+
+use super::*;
+
+#[test]
+fn histograms_report_milliseconds_with_three_digits() {
+    let stats = PhaseStats::new("p", Tags::new());
+    for ms in 1..=100u64 {
+        stats.record_schedule(Duration::from_millis(ms), Duration::from_millis(ms));
+    }
+    let d = stats.distribution(metric::DISPATCH_LAG);
+    assert_eq!(d.count, 100);
+    assert!((d.p50 - 50.0).abs() < 0.1, "{d:?}");
+    assert!((d.p99 - 99.0).abs() < 0.1, "{d:?}");
+    assert!((d.mean - 50.5).abs() < 0.1, "{d:?}");
+}
+
+#[test]
+fn phase_latency_histograms_never_resize_below_an_hour() {
+    let stats = PhaseStats::new("p", Tags::new());
+    stats.record_iteration(Duration::from_micros(5));
+    let r = stats.lock();
+    let h = &r.all.metrics[metric::ITERATION];
+    assert!(h.high() >= PRESIZED_MAX_US, "range {}", h.high());
+    let counts = h.distinct_values();
+    drop(r);
+    stats.record_iteration(Duration::from_secs(3_000));
+    stats.record_iteration(Duration::from_secs(4 * 3_600)); // beyond: still recorded
+    let r = stats.lock();
+    let h = &r.all.metrics[metric::ITERATION];
+    assert_eq!(h.len(), 3);
+    assert!(h.distinct_values() > counts, "auto-resize still on beyond an hour");
+}
+
+#[test]
+fn interval_histograms_are_reset_in_place_and_empty_ones_left_out() {
+    let stats = PhaseStats::new("p", Tags::new());
+    let c = |ms: u64| Completion {
+        status: 200,
+        text: String::new(),
+        finish_reason: None,
+        ttft: Some(Duration::from_millis(ms)),
+        ttst: None,
+        e2e: Duration::from_millis(2 * ms),
+        tpot: None,
+        chunk_gaps: vec![],
+        itl: vec![],
+        chunks: 1,
+        input_tokens: None,
+        output_tokens: 1,
+        output_tokens_source: TokenSource::Counted,
+        usage_output_tokens: None,
+        counted_output_tokens: 1,
+    };
+    stats.record_completion(&Tags::new(), &c(10));
+    let first = stats.take_interval();
+    assert_eq!(first.keys().collect::<Vec<_>>(), [metric::E2E, metric::TTFT]);
+    assert_eq!(first[metric::TTFT].count, 1);
+    assert!(stats.take_interval().is_empty(), "nothing recorded since");
+    stats.record_completion(&Tags::new(), &c(30));
+    let third = stats.take_interval();
+    assert_eq!((third[metric::TTFT].count, third[metric::TTFT].min), (1, 30.0));
+}
+
+#[test]
+fn request_tag_sets_are_capped() {
+    let stats = PhaseStats::new("p", Tags::new());
+    for i in 0..(MAX_TAG_SETS + 10) {
+        let tags = Tags::from([("id".to_string(), i.to_string())]);
+        stats.record_error(&tags, "timeout");
+    }
+    assert_eq!(stats.tag_sets_overflowed(), 10);
+    assert_eq!(stats.errors(), (MAX_TAG_SETS + 10) as u64);
+}
