@@ -164,6 +164,10 @@ struct PlayArgs {
     /// The NVML library to load for `--telemetry nvml` (default: the system's libnvidia-ml.so).
     #[arg(long, value_name = "PATH")]
     nvml_lib: Option<PathBuf>,
+    /// Keep Prometheus series whose whole name matches REGEX (repeatable), reported per phase
+    /// (mean and max) next to the mapped ones.
+    #[arg(long = "prom-keep", value_name = "REGEX")]
+    prom_keep: Vec<runner::telemetry::keep::KeepPattern>,
 }
 
 #[derive(Args, Clone)]
@@ -187,7 +191,8 @@ struct MockArgs {
     /// e.g. status=503@0.1, reset-mid-stream, stall-mid-stream=5s, huge-body=300MB. See docs/RELIABILITY.md.
     #[arg(long = "fault", value_name = "KIND[=ARG][@RATE]")]
     faults: Vec<runner::mock::FaultSpec>,
-    /// Serve a vLLM-shaped Prometheus page at /metrics (running / waiting requests, KV-cache use).
+    /// Serve a vLLM-shaped Prometheus page at /metrics (running / waiting requests, KV-cache use,
+    /// TTFT / ITL / queue-time histograms) and a DCGM-shaped one at /metrics/dcgm.
     #[arg(long)]
     metrics: bool,
 }
@@ -409,6 +414,7 @@ async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
             sources: args.telemetry,
             interval: args.sample_interval,
             nvml_lib: args.nvml_lib,
+            prom_keep: args.prom_keep,
         },
         engine: EngineOptions {
             cache_dir: if args.no_cache { None } else { engine::default_cache_dir() },

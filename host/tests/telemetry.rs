@@ -215,6 +215,94 @@ fn prometheus_queue_depth_grows_with_concurrency_beyond_capacity() {
     assert_eq!(c16.gpu_util_avg_pct, None, "the vLLM page has no GPU series");
 }
 
+/// The server's own histograms, the DCGM page and `--prom-keep`, against `runner mock --metrics`
+/// whose delays are known: TTFT 45 ms (no queue at 2 VUs on 4 slots), tokens 20 ms apart.
+#[test]
+fn server_histograms_dcgm_and_kept_series_follow_the_mock() {
+    let mock = MockProcess::start(&["--metrics", "--capacity", "4", "--ttft-ms", "45", "--itl-ms", "20"]);
+    let (vllm, dcgm) = (format!("prom={}/metrics", mock.url), format!("prom={}/metrics/dcgm", mock.url));
+    let run = sweep(
+        &[
+            "-p",
+            "levels=2,8",
+            "-p",
+            "lengths=16",
+            "-p",
+            "duration=2s",
+            "--target",
+            &mock.url,
+            "--telemetry",
+            &vllm,
+            "--telemetry",
+            &dcgm,
+            "--prom-keep",
+            "DCGM_FI_DEV_FB_(FREE|TOTAL)",
+            "--prom-keep",
+            "vllm:num_requests_wait.*",
+            "--sample-interval",
+            "100ms",
+        ],
+        &[],
+    );
+    assert!(run.success, "stderr:\n{}", run.stderr);
+    assert!(!run.stderr.contains("telemetry:"), "no telemetry warning expected:\n{}", run.stderr);
+    let (c2, c8) = (telemetry(&run, "len16-c2"), telemetry(&run, "len16-c8"));
+    let requests =
+        |phase: &str| run.summary.phases.iter().find(|p| p.name == phase).map_or(0, |p| p.requests);
+
+    // TTFT 45 ms lies in vLLM's (40, 60] ms bucket: the server-side p50 is interpolated inside it.
+    let ttft = c2.server_ttft.as_ref().unwrap_or_else(|| panic!("no server TTFT: {c2:?}"));
+    let p50 = ttft.p50_ms.unwrap_or(-1.0);
+    assert!((40.0..=60.0).contains(&p50), "server TTFT p50 {p50} ms, configured 45 ms");
+    assert!(ttft.mean_ms.is_some_and(|m| (45.0..75.0).contains(&m)), "exact mean from _sum: {ttft:?}");
+    // The window brackets the phase by one 100 ms sample each side: at most a request or two of
+    // the neighbouring phase, never fewer than the phase's own.
+    let n = requests("len16-c2");
+    assert!(ttft.count >= n && ttft.count <= n + 12, "server counted {} TTFTs, client sent {n}", ttft.count);
+    let itl = c2.server_itl.as_ref().and_then(|h| h.p50_ms).unwrap_or(-1.0);
+    assert!((10.0..=25.0).contains(&itl), "ITL 20 ms is in the (10, 25] ms bucket; p50 {itl}");
+    // At 8 VUs on 4 slots half the requests wait a whole request (45 + 15·20 = 345 ms) for a slot.
+    let q8 = c8.server_queue_time.as_ref().unwrap_or_else(|| panic!("no queue time: {c8:?}"));
+    assert!(q8.mean_ms.is_some_and(|m| m > 100.0), "{q8:?}");
+    let q2 = c2.server_queue_time.as_ref().and_then(|h| h.mean_ms).unwrap_or(-1.0);
+    assert!((0.0..60.0).contains(&q2), "2 VUs on 4 slots: no queueing, mean {q2} ms");
+    assert_eq!(c2.preemptions, Some(0.0));
+
+    // The DCGM page follows the slots in use: 2 of 4 at c2 (50 %), all 4 at c8.
+    assert_eq!(c2.sm_active_max_pct, Some(50.0), "{c2:?}");
+    assert_eq!(c8.sm_active_max_pct, Some(100.0), "{c8:?}");
+    assert_eq!(c8.gpu_util_max_pct, Some(100.0));
+    assert_eq!(c2.memory_used_max_mib, Some(16384.0 + 2.0 * 512.0));
+    assert_eq!(c8.memory_used_max_mib, Some(16384.0 + 4.0 * 512.0));
+    assert!(c8.sm_clock_avg_mhz.is_some_and(|c| c > 210.0 && c <= 1410.0), "{c8:?}");
+
+    // Kept by name, with labels; FB_TOTAL is not served, so it is simply absent.
+    let free = c8.kept.iter().find(|(k, _)| k.starts_with("DCGM_FI_DEV_FB_FREE{gpu=\"0\""));
+    let (_, free) = free.unwrap_or_else(|| panic!("FB_FREE not kept: {:?}", c8.kept.keys()));
+    assert!(free.max <= 81920.0 - 16384.0 && free.avg >= 81920.0 - 16384.0 - 4.0 * 512.0, "{free:?}");
+    assert!(free.avg <= free.max, "{free:?}");
+    let waiting = c8.kept.iter().find(|(k, _)| k.starts_with("vllm:num_requests_waiting{"));
+    assert!(waiting.is_some_and(|(_, w)| Some(w.max) == c8.queue_waiting_max), "{:?}", c8.kept);
+    assert_eq!(c8.kept.len(), 2, "{:?}", c8.kept.keys());
+
+    // The report answers the queue question and shows the server's view next to the client's.
+    assert!(run.report_md.contains("## Server queue per phase"), "{}", run.report_md);
+    assert!(run.report_md.contains("| len16-c8 | TTFT |"), "{}", run.report_md);
+    assert!(run.report_md.contains("`DCGM_FI_DEV_FB_FREE{gpu=\"0\""), "{}", run.report_md);
+}
+
+#[test]
+fn a_bad_keep_pattern_is_a_one_line_error() {
+    let output = common::runner()
+        .args(["play", "--prom-keep", "(unclosed", "--telemetry", "prom=http://127.0.0.1:9/metrics"])
+        .arg(common::scenario("stress-sweep"))
+        .output()
+        .expect("running the runner binary");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--prom-keep \"(unclosed\""), "{stderr}");
+}
+
 #[test]
 fn the_metrics_page_is_off_unless_asked_for() {
     let mock = MockProcess::start(&[]);

@@ -6,18 +6,24 @@
 //! [`prom`] (a Prometheus text endpoint: vLLM, DCGM exporter, SGLang, TGI, llama.cpp).
 //! A source that is absent gives absent fields, never zeros.
 
+mod aggregate;
+pub mod histogram;
+pub mod keep;
 pub mod nvml;
 pub mod prom;
 #[cfg(test)]
 mod prom_props;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use runner_reports::model::TelemetryReport;
+
+pub use aggregate::{Cumulatives, PhaseAggregate};
+use histogram::{Cumulative, ServerHistogram};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -64,10 +70,12 @@ pub struct TelemetryOptions {
     pub interval: Duration,
     /// `--nvml-lib`: a specific libnvidia-ml to load instead of the system's.
     pub nvml_lib: Option<PathBuf>,
+    /// `--prom-keep`: unknown Prometheus series to keep by name.
+    pub prom_keep: Vec<keep::KeepPattern>,
 }
 
-/// One reading of every source at one instant. Each field is `None` when no source gave it.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// One reading of every source at one instant. Each field is `None` (or empty) when no source gave it.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Sample {
     /// GPU utilisation, %, averaged over the devices.
     pub gpu_util_pct: Option<f64>,
@@ -79,12 +87,24 @@ pub struct Sample {
     pub temperature_c: Option<f64>,
     /// Power drawn, W, summed over the devices.
     pub power_w: Option<f64>,
+    /// Streaming multiprocessors active, %, averaged over the devices (DCGM profiling).
+    pub sm_active_pct: Option<f64>,
+    /// SM clock, MHz, averaged over the devices.
+    pub sm_clock_mhz: Option<f64>,
+    /// GPU memory held by processes, MiB, summed over processes and devices.
+    pub process_memory_mib: Option<f64>,
     /// Requests the server is generating for.
     pub running: Option<f64>,
     /// Requests queued at the server, waiting for a slot.
     pub waiting: Option<f64>,
     /// KV-cache use, %.
     pub kv_cache_pct: Option<f64>,
+    /// The server's preemption counter (cumulative since it started).
+    pub preemptions_total: Option<f64>,
+    /// The server's latency histograms (cumulative since it started).
+    pub histograms: BTreeMap<ServerHistogram, Cumulative>,
+    /// Series kept by `--prom-keep`, by [`keep::key`].
+    pub kept: BTreeMap<String, f64>,
 }
 
 impl Sample {
@@ -96,83 +116,24 @@ impl Sample {
             (&mut self.memory_total_mib, other.memory_total_mib),
             (&mut self.temperature_c, other.temperature_c),
             (&mut self.power_w, other.power_w),
+            (&mut self.sm_active_pct, other.sm_active_pct),
+            (&mut self.sm_clock_mhz, other.sm_clock_mhz),
+            (&mut self.process_memory_mib, other.process_memory_mib),
             (&mut self.running, other.running),
             (&mut self.waiting, other.waiting),
             (&mut self.kv_cache_pct, other.kv_cache_pct),
+            (&mut self.preemptions_total, other.preemptions_total),
         ];
         for (mine, theirs) in pairs {
             if mine.is_none() {
                 *mine = theirs;
             }
         }
-    }
-}
-
-/// Mean and max of one field over the samples that had it.
-#[derive(Debug, Clone, Copy, Default)]
-struct Agg {
-    count: u64,
-    sum: f64,
-    max: f64,
-}
-
-impl Agg {
-    fn add(&mut self, value: Option<f64>) {
-        if let Some(v) = value.filter(|v| v.is_finite()) {
-            self.max = if self.count == 0 { v } else { self.max.max(v) };
-            self.count += 1;
-            self.sum += v;
+        for (which, h) in &other.histograms {
+            self.histograms.entry(*which).or_insert_with(|| h.clone());
         }
-    }
-
-    fn avg(&self) -> Option<f64> {
-        (self.count > 0).then(|| self.sum / self.count as f64)
-    }
-
-    fn max(&self) -> Option<f64> {
-        (self.count > 0).then_some(self.max)
-    }
-}
-
-/// The running aggregate of one phase's samples.
-#[derive(Debug, Clone, Default)]
-pub struct PhaseAggregate {
-    samples: u64,
-    util: Agg,
-    memory: Agg,
-    temperature: Agg,
-    power: Agg,
-    running: Agg,
-    waiting: Agg,
-    kv_cache: Agg,
-}
-
-impl PhaseAggregate {
-    /// Folds one sample in.
-    pub fn add(&mut self, s: &Sample) {
-        self.samples += 1;
-        self.util.add(s.gpu_util_pct);
-        self.memory.add(s.memory_used_mib);
-        self.temperature.add(s.temperature_c);
-        self.power.add(s.power_w);
-        self.running.add(s.running);
-        self.waiting.add(s.waiting);
-        self.kv_cache.add(s.kv_cache_pct);
-    }
-
-    /// The phase's telemetry for the summary.
-    pub fn report(&self) -> TelemetryReport {
-        TelemetryReport {
-            samples: self.samples,
-            gpu_util_avg_pct: self.util.avg(),
-            gpu_util_max_pct: self.util.max(),
-            memory_used_max_mib: self.memory.max(),
-            temperature_max_c: self.temperature.max(),
-            power_avg_w: self.power.avg(),
-            queue_waiting_max: self.waiting.max(),
-            queue_waiting_avg: self.waiting.avg(),
-            queue_running_max: self.running.max(),
-            kv_cache_max_pct: self.kv_cache.max(),
+        for (name, v) in &other.kept {
+            self.kept.entry(name.clone()).or_insert(*v);
         }
     }
 }
@@ -208,13 +169,80 @@ impl Source {
 /// Which phases are running now, by name; the sampler asks it at every sample.
 pub type ActivePhases = Box<dyn Fn() -> Vec<String> + Send + Sync>;
 
-type Aggregates = Arc<Mutex<HashMap<String, PhaseAggregate>>>;
+/// Folds samples into the aggregates of the phases running at each instant, and brackets each
+/// phase's cumulative series with the sample just before it started and the one just after it
+/// ended (so nothing the server counted while the phase ran falls between two samples).
+#[derive(Default)]
+pub struct Folder {
+    phases: HashMap<String, PhaseAggregate>,
+    /// The cumulative series of the previous sample.
+    previous: Option<Cumulatives>,
+    /// The phases that were running at the previous sample.
+    was_active: HashSet<String>,
+}
+
+impl Folder {
+    /// Folds one sample taken while `active` phases ran.
+    pub fn fold(&mut self, sample: &Sample, active: Vec<String>) {
+        let now = Cumulatives::of(sample);
+        for name in self.was_active.iter().filter(|n| !active.contains(n)) {
+            if let Some(agg) = self.phases.get_mut(name) {
+                agg.close(&now);
+            }
+        }
+        for name in &active {
+            self.phases.entry(name.clone()).or_default().add(sample, self.previous.as_ref());
+        }
+        self.previous = Some(now);
+        self.was_active = active.into_iter().collect();
+    }
+
+    /// Closes every phase still open with a last sample (taken when the run ended).
+    pub fn close_all(&mut self, sample: &Sample) {
+        let now = Cumulatives::of(sample);
+        for name in self.was_active.drain() {
+            if let Some(agg) = self.phases.get_mut(&name) {
+                agg.close(&now);
+            }
+        }
+    }
+
+    /// Each phase's telemetry by phase name.
+    pub fn reports(&self) -> HashMap<String, TelemetryReport> {
+        self.phases.iter().map(|(name, agg)| (name.clone(), agg.report())).collect()
+    }
+}
+
+/// The opened sources, read together into one sample.
+struct Sources {
+    sources: Vec<Source>,
+    warned: Vec<bool>,
+}
+
+impl Sources {
+    /// Reads every source once; a source's first failure is one line on stderr, later ones silent
+    /// (a scrape failing every second must not flood the terminal).
+    async fn read(&mut self) -> Sample {
+        let mut sample = Sample::default();
+        for (source, warned) in self.sources.iter().zip(self.warned.iter_mut()) {
+            match source.read().await {
+                Ok(s) => sample.fill_from(&s),
+                Err(e) if !*warned => {
+                    *warned = true;
+                    eprintln!("telemetry: {}: {e} (further failures are not shown)", source.name());
+                }
+                Err(_) => {}
+            }
+        }
+        sample
+    }
+}
 
 /// The background sampler. [`Sampler::finish`] stops it and hands back the per-phase reports.
 pub struct Sampler {
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
-    aggregates: Aggregates,
+    folder: Arc<Mutex<Folder>>,
 }
 
 impl Sampler {
@@ -228,7 +256,7 @@ impl Sampler {
                     Ok(n) => sources.push(Source::Nvml(Arc::new(n))),
                     Err(e) => eprintln!("telemetry: {e}"),
                 },
-                SourceSpec::Prom(url) => match prom::PromSource::new(url) {
+                SourceSpec::Prom(url) => match prom::PromSource::new(url, opts.prom_keep.clone()) {
                     Ok(p) => sources.push(Source::Prom(Box::new(p))),
                     Err(e) => eprintln!("telemetry: {e}"),
                 },
@@ -237,55 +265,48 @@ impl Sampler {
         if sources.is_empty() {
             return None;
         }
-        let aggregates: Aggregates = Arc::default();
+        let mut sources = Sources { warned: vec![false; sources.len()], sources };
+        let folder: Arc<Mutex<Folder>> = Arc::default();
         let (stop, mut stopped) = oneshot::channel();
         let interval = opts.interval.max(Duration::from_millis(10));
         let task = tokio::spawn({
-            let aggregates = aggregates.clone();
+            let folder = folder.clone();
             async move {
-                let mut warned = vec![false; sources.len()];
                 let mut tick = tokio::time::interval(interval);
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 loop {
-                    tokio::select! {
-                        _ = tick.tick() => {}
-                        _ = &mut stopped => break,
-                    }
-                    let mut sample = Sample::default();
-                    for (i, source) in sources.iter().enumerate() {
-                        match source.read().await {
-                            Ok(s) => sample.fill_from(&s),
-                            Err(e) if !warned[i] => {
-                                // Once per source: a scrape failing every second must not flood stderr.
-                                warned[i] = true;
-                                eprintln!(
-                                    "telemetry: {}: {e} (further failures are not shown)",
-                                    source.name()
-                                );
-                            }
-                            Err(_) => {}
-                        }
-                    }
+                    let last = tokio::select! {
+                        _ = tick.tick() => false,
+                        _ = &mut stopped => true,
+                    };
+                    // Asked before the read: a phase listed here had started before the values
+                    // were read, and one that ended is over by the time its closing sample is read.
+                    let running = if last { Vec::new() } else { active() };
+                    let sample = sources.read().await;
                     if sample == Sample::default() {
+                        if last {
+                            break;
+                        }
                         continue;
                     }
-                    let names = active();
-                    let mut aggs = aggregates.lock().unwrap_or_else(|p| p.into_inner());
-                    for name in names {
-                        aggs.entry(name).or_default().add(&sample);
+                    let mut folder = folder.lock().unwrap_or_else(|p| p.into_inner());
+                    if last {
+                        // The run is over: this sample ends the window of every phase still open.
+                        folder.close_all(&sample);
+                        break;
                     }
+                    folder.fold(&sample, running);
                 }
             }
         });
-        Some(Sampler { stop, task, aggregates })
+        Some(Sampler { stop, task, folder })
     }
 
-    /// Stops sampling and returns each phase's telemetry by phase name.
+    /// Takes a last sample, stops sampling and returns each phase's telemetry by phase name.
     pub async fn finish(self) -> HashMap<String, TelemetryReport> {
         let _ = self.stop.send(());
         let _ = self.task.await;
-        let aggs = self.aggregates.lock().unwrap_or_else(|p| p.into_inner());
-        aggs.iter().map(|(name, agg)| (name.clone(), agg.report())).collect()
+        self.folder.lock().unwrap_or_else(|p| p.into_inner()).reports()
     }
 }
 
@@ -305,23 +326,30 @@ mod tests {
     }
 
     #[test]
-    fn absent_fields_stay_absent_and_present_ones_aggregate() {
-        let mut agg = PhaseAggregate::default();
-        agg.add(&Sample { waiting: Some(2.0), running: Some(4.0), ..Sample::default() });
-        agg.add(&Sample { waiting: Some(6.0), running: Some(4.0), ..Sample::default() });
-        let r = agg.report();
-        assert_eq!(r.samples, 2);
-        assert_eq!(r.queue_waiting_max, Some(6.0));
-        assert_eq!(r.queue_waiting_avg, Some(4.0));
-        assert_eq!(r.queue_running_max, Some(4.0));
-        assert_eq!(r.gpu_util_avg_pct, None, "no GPU source: absent, not zero");
-        assert_eq!(r.memory_used_max_mib, None);
-    }
-
-    #[test]
     fn the_first_source_to_give_a_field_wins() {
         let mut s = Sample { gpu_util_pct: Some(10.0), ..Sample::default() };
         s.fill_from(&Sample { gpu_util_pct: Some(99.0), waiting: Some(3.0), ..Sample::default() });
         assert_eq!((s.gpu_util_pct, s.waiting), (Some(10.0), Some(3.0)));
+    }
+
+    #[test]
+    fn phases_get_the_samples_of_their_window_and_bracketing_counters() {
+        let at = |preemptions: f64, util: f64| Sample {
+            gpu_util_pct: Some(util),
+            preemptions_total: Some(preemptions),
+            ..Sample::default()
+        };
+        let mut f = Folder::default();
+        f.fold(&at(1.0, 10.0), vec![]);
+        f.fold(&at(2.0, 20.0), vec!["a".into()]);
+        f.fold(&at(4.0, 30.0), vec!["a".into(), "b".into()]);
+        f.fold(&at(7.0, 40.0), vec!["b".into()]);
+        f.close_all(&at(11.0, 50.0));
+        let r = f.reports();
+        let (a, b) = (&r["a"], &r["b"]);
+        assert_eq!((a.samples, a.gpu_util_avg_pct), (2, Some(25.0)));
+        assert_eq!((b.samples, b.gpu_util_max_pct), (2, Some(40.0)));
+        assert_eq!(a.preemptions, Some(6.0), "from the sample before a (1) to the one after it (7)");
+        assert_eq!(b.preemptions, Some(9.0), "from 2 to the run's last sample, 11");
     }
 }
