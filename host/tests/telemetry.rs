@@ -16,22 +16,30 @@ use runner_reports::model::TelemetryReport;
 /// the outer `cargo test` may still hold the main folder's lock.
 fn fake_nvml() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let root = common::repo_root();
-            let target = root.join("target").join("fake-nvml");
-            let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-                .args(["build", "--release", "--quiet", "--manifest-path"])
-                .arg(root.join("host/tests/fake-nvml/Cargo.toml"))
-                .env("CARGO_TARGET_DIR", &target)
-                .status()
-                .expect("running cargo to build the fake NVML");
-            assert!(status.success(), "building host/tests/fake-nvml failed");
-            let lib = target.join("release").join("libfake_nvml.so");
-            assert!(lib.exists(), "{} was not built", lib.display());
-            lib
-        })
-        .clone()
+    BUILT.get_or_init(|| build_fake_nvml("fake-nvml", &[])).clone()
+}
+
+/// The fake NVML without its optional functions (SM clock, compute processes): a driver that
+/// lacks them. Its own target folder, so the two builds do not overwrite each other.
+fn fake_nvml_minimal() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| build_fake_nvml("fake-nvml-minimal", &["--no-default-features"])).clone()
+}
+
+fn build_fake_nvml(folder: &str, extra: &[&str]) -> PathBuf {
+    let root = common::repo_root();
+    let target = root.join("target").join(folder);
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--release", "--quiet", "--manifest-path"])
+        .arg(root.join("host/tests/fake-nvml/Cargo.toml"))
+        .args(extra)
+        .env("CARGO_TARGET_DIR", &target)
+        .status()
+        .expect("running cargo to build the fake NVML");
+    assert!(status.success(), "building host/tests/fake-nvml {extra:?} failed");
+    let lib = target.join("release").join("libfake_nvml.so");
+    assert!(lib.exists(), "{} was not built", lib.display());
+    lib
 }
 
 /// The runs share the machine's two cores: one at a time, as in the other test binaries.
@@ -71,7 +79,8 @@ fn telemetry<'a>(run: &'a Run, phase: &str) -> &'a TelemetryReport {
     p.telemetry.as_ref().unwrap_or_else(|| panic!("phase {phase} has no telemetry; stderr:\n{}", run.stderr))
 }
 
-const SCRIPT: &str = "count=1,util=73,mem_util=41,mem_used_mib=12345,mem_total_mib=81920,temp=66,power_w=250";
+const SCRIPT: &str = "count=1,util=73,mem_util=41,mem_used_mib=12345,mem_total_mib=81920,temp=66,power_w=250,\
+                      sm_mhz=1410,procs=2,proc_mem_mib=3000";
 
 #[test]
 fn nvml_figures_reach_the_summary_exactly() {
@@ -105,6 +114,8 @@ fn nvml_figures_reach_the_summary_exactly() {
         assert_eq!(t.memory_used_max_mib, Some(12345.0), "{phase}");
         assert_eq!(t.temperature_max_c, Some(66.0), "{phase}");
         assert_eq!(t.power_avg_w, Some(250.0), "{phase}");
+        assert_eq!(t.sm_clock_avg_mhz, Some(1410.0), "{phase}");
+        assert_eq!(t.process_memory_max_mib, Some(6000.0), "{phase}: two processes of 3000 MiB");
         assert_eq!(t.queue_waiting_max, None, "{phase}: no server source, so no queue figures");
     }
     assert!(
@@ -113,6 +124,38 @@ fn nvml_figures_reach_the_summary_exactly() {
         run.report_md
     );
     assert!(!run.report_md.contains("GPU columns read n/a"), "{}", run.report_md);
+}
+
+#[test]
+fn functions_the_library_lacks_read_as_absent_not_as_a_failure() {
+    let lib = fake_nvml_minimal();
+    let run = sweep(
+        &[
+            "-p",
+            "levels=2",
+            "-p",
+            "lengths=8",
+            "-p",
+            "duration=600ms",
+            "--mock",
+            "ttft=5ms,itl=2ms",
+            "--telemetry",
+            "nvml",
+            "--nvml-lib",
+            lib.to_str().expect("a UTF-8 path"),
+            "--sample-interval",
+            "100ms",
+        ],
+        &[("FAKE_NVML_SCRIPT", SCRIPT)],
+    );
+    assert!(run.success, "stderr:\n{}", run.stderr);
+    assert!(!run.stderr.contains("telemetry:"), "a missing function is not worth a warning:\n{}", run.stderr);
+    let t = telemetry(&run, "len8-c2");
+    assert_eq!((t.gpu_util_avg_pct, t.memory_used_max_mib), (Some(73.0), Some(12345.0)));
+    assert_eq!(t.sm_clock_avg_mhz, None, "no nvmlDeviceGetClockInfo: absent");
+    assert_eq!(t.process_memory_max_mib, None, "no nvmlDeviceGetComputeRunningProcesses_v3: absent");
+    assert!(run.report_md.contains("## GPU telemetry per phase"), "{}", run.report_md);
+    assert!(run.report_md.contains("| len8-c2 | "), "{}", run.report_md);
 }
 
 #[test]

@@ -81,7 +81,8 @@ impl Cumulative {
     /// the `+Inf` bucket reads as the highest finite bound. `None` without observations.
     pub fn quantile(&self, q: f64) -> Option<f64> {
         let total = self.buckets.last().map_or(0.0, |(_, c)| *c);
-        if !(total > 0.0) || !(0.0..=1.0).contains(&q) {
+        // `total` may be NaN from a malformed page: only a positive count has quantiles.
+        if total.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) || !(0.0..=1.0).contains(&q) {
             return None;
         }
         let rank = q * total;

@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use nvml_wrapper::Nvml;
-use nvml_wrapper::enum_wrappers::device::TemperatureSensor;
+use nvml_wrapper::enum_wrappers::device::{Clock, TemperatureSensor};
+use nvml_wrapper::enums::device::UsedGpuMemory;
 
 use super::{Sample, TelemetryError};
 
@@ -37,12 +38,16 @@ impl NvmlSource {
         self.devices
     }
 
-    /// Reads every device once: utilisation averaged, memory and power summed, temperature max.
-    /// Utilisation and memory are required; temperature and power are skipped where unsupported.
+    /// Reads every device once: utilisation averaged, memory and power summed, temperature max,
+    /// SM clock averaged, the compute processes' memory summed. Utilisation and memory are
+    /// required; the rest are left absent where the driver does not support them (or the library
+    /// does not export the function: nvml-wrapper then answers with an error, not a crash).
     pub fn read(&self) -> Result<Sample, TelemetryError> {
         let fail = |e: nvml_wrapper::error::NvmlError| TelemetryError::Nvml(e.to_string());
         let (mut util, mut used, mut total) = (0.0, 0.0, 0.0);
         let (mut temperature, mut power): (Option<f64>, Option<f64>) = (None, None);
+        let (mut clock_sum, mut clocks) = (0.0, 0u32);
+        let mut process_memory: Option<f64> = None;
         for index in 0..self.devices {
             let device = self.nvml.device_by_index(index).map_err(fail)?;
             util += f64::from(device.utilization_rates().map_err(fail)?.gpu);
@@ -55,6 +60,22 @@ impl NvmlSource {
             if let Ok(milliwatts) = device.power_usage() {
                 power = Some(power.unwrap_or(0.0) + f64::from(milliwatts) / 1000.0);
             }
+            if let Ok(mhz) = device.clock_info(Clock::SM) {
+                clock_sum += f64::from(mhz);
+                clocks += 1;
+            }
+            if let Ok(processes) = device.running_compute_processes() {
+                // A process whose memory the driver cannot tell (WDDM) adds nothing, but the
+                // figure is still known to be the sum of what could be told.
+                let bytes: u64 = processes
+                    .iter()
+                    .map(|p| match p.used_gpu_memory {
+                        UsedGpuMemory::Used(b) => b,
+                        UsedGpuMemory::Unavailable => 0,
+                    })
+                    .sum();
+                process_memory = Some(process_memory.unwrap_or(0.0) + bytes as f64 / MIB);
+            }
         }
         Ok(Sample {
             gpu_util_pct: Some(util / f64::from(self.devices)),
@@ -62,6 +83,8 @@ impl NvmlSource {
             memory_total_mib: Some(total),
             temperature_c: temperature,
             power_w: power,
+            sm_clock_mhz: (clocks > 0).then(|| clock_sum / f64::from(clocks)),
+            process_memory_mib: process_memory,
             ..Sample::default()
         })
     }

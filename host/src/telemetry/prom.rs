@@ -194,7 +194,7 @@ fn add_histogram_part<'a>(
         Some(_) => {}
         None => bases.push((which, base)),
     }
-    let h = sample.histograms.entry(which).or_insert_with(Cumulative::default);
+    let h = sample.histograms.entry(which).or_default();
     match suffix {
         "_bucket" => {
             let le = s.labels.iter().find(|(k, _)| k == "le").and_then(|(_, v)| match v.as_str() {
