@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use runner_reports::Summary;
 use runner_reports::model::TelemetryReport;
+use runner_reports::timeseries::{self, Record, TelemetrySample};
 
 /// Builds the fake NVML once per test binary. It has its own target folder inside the shared one:
 /// the outer `cargo test` may still hold the main folder's lock.
@@ -49,6 +50,9 @@ struct Run {
     stderr: String,
     summary: Summary,
     report_md: String,
+    report_html: String,
+    /// The time series' telemetry records.
+    telemetry: Vec<TelemetrySample>,
     success: bool,
 }
 
@@ -69,6 +73,17 @@ fn sweep(args: &[&str], env: &[(&str, &str)]) -> Run {
     Run {
         summary: Summary::from_json(&text).expect("summary.json parses"),
         report_md: std::fs::read_to_string(out.join("report.md")).expect("report.md"),
+        report_html: std::fs::read_to_string(out.join("report.html")).expect("report.html"),
+        telemetry: timeseries::parse(
+            &std::fs::read_to_string(out.join("timeseries.jsonl")).expect("timeseries.jsonl"),
+        )
+        .expect("timeseries.jsonl parses")
+        .into_iter()
+        .filter_map(|r| match r {
+            Record::Telemetry(t) => Some(t),
+            _ => None,
+        })
+        .collect(),
         success: output.status.success(),
         stderr,
     }
@@ -124,6 +139,21 @@ fn nvml_figures_reach_the_summary_exactly() {
         run.report_md
     );
     assert!(!run.report_md.contains("GPU columns read n/a"), "{}", run.report_md);
+    // Every sample is in the time series, per device, on the run's clock.
+    let records = &run.telemetry;
+    assert!(records.len() >= 6, "{} telemetry records", records.len());
+    assert!(records.windows(2).all(|w| w[0].t_ms <= w[1].t_ms), "in time order");
+    for r in records {
+        assert_eq!((r.source.as_str(), r.device.as_deref()), ("nvml", Some("0")));
+        assert_eq!(r.fields.get("gpu_util_pct"), Some(&73.0));
+        assert_eq!(r.fields.get("memory_used_mib"), Some(&12345.0));
+        assert_eq!(r.fields.get("process_memory_mib"), Some(&6000.0));
+        assert_eq!(r.fields.get("waiting"), None, "absent, not zero");
+    }
+    let duration_ms = run.summary.duration_s * 1000.0;
+    assert!(records.last().is_some_and(|r| (r.t_ms as f64) <= duration_ms + 500.0), "run clock");
+    assert!(run.report_html.contains("data-chart=\"gpu\""), "a GPU chart in report.html");
+    assert!(!run.report_html.contains("data-chart=\"queue\""), "no queue source, no queue chart");
 }
 
 #[test]
@@ -256,6 +286,12 @@ fn prometheus_queue_depth_grows_with_concurrency_beyond_capacity() {
     assert_eq!(c16.queue_running_max, Some(4.0), "every slot busy");
     assert!(c16.kv_cache_max_pct.is_some_and(|k| (k - 100.0).abs() < 1e-9));
     assert_eq!(c16.gpu_util_avg_pct, None, "the vLLM page has no GPU series");
+    // The queue over time: the time series has the scrapes, report.html draws them.
+    let waiting: Vec<f64> = run.telemetry.iter().filter_map(|r| r.fields.get("waiting").copied()).collect();
+    assert!(waiting.len() >= 30, "{} scrapes in 6 s at 100 ms", waiting.len());
+    assert!(waiting.iter().any(|&w| w > 4.0), "the 16-VU phase queues more than 4: {waiting:?}");
+    assert!(run.telemetry.iter().all(|r| r.source == prom && r.device.is_none()));
+    assert!(run.report_html.contains("data-chart=\"queue\""), "a queue chart in report.html");
 }
 
 /// The server's own histograms, the DCGM page and `--prom-keep`, against `runner mock --metrics`

@@ -13,19 +13,18 @@ pub mod nvml;
 pub mod prom;
 #[cfg(test)]
 mod prom_props;
+mod sampler;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use runner_reports::model::TelemetryReport;
 
 pub use aggregate::{Cumulatives, PhaseAggregate};
 use histogram::{Cumulative, ServerHistogram};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+pub use sampler::{ActivePhases, Hooks, RecordSink, Sampler};
 
 /// Why a `--telemetry` value or a source could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +107,31 @@ pub struct Sample {
 }
 
 impl Sample {
+    /// The fields this sample has, by name, for the time series (kept series under their own
+    /// names; the histograms, cumulative buckets, are left to the per-phase deltas).
+    pub fn fields(&self) -> BTreeMap<String, f64> {
+        let named = [
+            ("gpu_util_pct", self.gpu_util_pct),
+            ("memory_used_mib", self.memory_used_mib),
+            ("memory_total_mib", self.memory_total_mib),
+            ("temperature_c", self.temperature_c),
+            ("power_w", self.power_w),
+            ("sm_active_pct", self.sm_active_pct),
+            ("sm_clock_mhz", self.sm_clock_mhz),
+            ("process_memory_mib", self.process_memory_mib),
+            ("running", self.running),
+            ("waiting", self.waiting),
+            ("kv_cache_pct", self.kv_cache_pct),
+            ("preemptions_total", self.preemptions_total),
+        ];
+        let mut fields: BTreeMap<String, f64> =
+            named.into_iter().filter_map(|(k, v)| Some((k.to_string(), v?))).collect();
+        for (k, v) in &self.kept {
+            fields.entry(k.clone()).or_insert(*v);
+        }
+        fields
+    }
+
     /// Fills the fields this sample lacks from `other` (the first source to give a field wins).
     pub fn fill_from(&mut self, other: &Sample) {
         let pairs = [
@@ -137,37 +161,6 @@ impl Sample {
         }
     }
 }
-
-/// One opened source.
-enum Source {
-    Nvml(Arc<nvml::NvmlSource>),
-    Prom(Box<prom::PromSource>),
-}
-
-impl Source {
-    fn name(&self) -> String {
-        match self {
-            Source::Nvml(_) => "nvml".to_string(),
-            Source::Prom(p) => format!("prom={}", p.url()),
-        }
-    }
-
-    async fn read(&self) -> Result<Sample, TelemetryError> {
-        match self {
-            Source::Nvml(n) => {
-                // NVML calls block (milliseconds on a real driver): keep them off the runtime's workers.
-                let n = n.clone();
-                tokio::task::spawn_blocking(move || n.read())
-                    .await
-                    .map_err(|e| TelemetryError::Nvml(e.to_string()))?
-            }
-            Source::Prom(p) => p.read().await,
-        }
-    }
-}
-
-/// Which phases are running now, by name; the sampler asks it at every sample.
-pub type ActivePhases = Box<dyn Fn() -> Vec<String> + Send + Sync>;
 
 /// Folds samples into the aggregates of the phases running at each instant, and brackets each
 /// phase's cumulative series with the sample just before it started and the one just after it
@@ -210,103 +203,6 @@ impl Folder {
     /// Each phase's telemetry by phase name.
     pub fn reports(&self) -> HashMap<String, TelemetryReport> {
         self.phases.iter().map(|(name, agg)| (name.clone(), agg.report())).collect()
-    }
-}
-
-/// The opened sources, read together into one sample.
-struct Sources {
-    sources: Vec<Source>,
-    warned: Vec<bool>,
-}
-
-impl Sources {
-    /// Reads every source once; a source's first failure is one line on stderr, later ones silent
-    /// (a scrape failing every second must not flood the terminal).
-    async fn read(&mut self) -> Sample {
-        let mut sample = Sample::default();
-        for (source, warned) in self.sources.iter().zip(self.warned.iter_mut()) {
-            match source.read().await {
-                Ok(s) => sample.fill_from(&s),
-                Err(e) if !*warned => {
-                    *warned = true;
-                    eprintln!("telemetry: {}: {e} (further failures are not shown)", source.name());
-                }
-                Err(_) => {}
-            }
-        }
-        sample
-    }
-}
-
-/// The background sampler. [`Sampler::finish`] stops it and hands back the per-phase reports.
-pub struct Sampler {
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<()>,
-    folder: Arc<Mutex<Folder>>,
-}
-
-impl Sampler {
-    /// Opens the sources (one warning line per source that cannot be used; the run goes on without
-    /// it) and starts sampling. `None` when no source could be opened.
-    pub fn start(opts: &TelemetryOptions, active: ActivePhases) -> Option<Sampler> {
-        let mut sources = Vec::new();
-        for spec in &opts.sources {
-            match spec {
-                SourceSpec::Nvml => match nvml::NvmlSource::open(opts.nvml_lib.as_deref()) {
-                    Ok(n) => sources.push(Source::Nvml(Arc::new(n))),
-                    Err(e) => eprintln!("telemetry: {e}"),
-                },
-                SourceSpec::Prom(url) => match prom::PromSource::new(url, opts.prom_keep.clone()) {
-                    Ok(p) => sources.push(Source::Prom(Box::new(p))),
-                    Err(e) => eprintln!("telemetry: {e}"),
-                },
-            }
-        }
-        if sources.is_empty() {
-            return None;
-        }
-        let mut sources = Sources { warned: vec![false; sources.len()], sources };
-        let folder: Arc<Mutex<Folder>> = Arc::default();
-        let (stop, mut stopped) = oneshot::channel();
-        let interval = opts.interval.max(Duration::from_millis(10));
-        let task = tokio::spawn({
-            let folder = folder.clone();
-            async move {
-                let mut tick = tokio::time::interval(interval);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    let last = tokio::select! {
-                        _ = tick.tick() => false,
-                        _ = &mut stopped => true,
-                    };
-                    // Asked before the read: a phase listed here had started before the values
-                    // were read, and one that ended is over by the time its closing sample is read.
-                    let running = if last { Vec::new() } else { active() };
-                    let sample = sources.read().await;
-                    if sample == Sample::default() {
-                        if last {
-                            break;
-                        }
-                        continue;
-                    }
-                    let mut folder = folder.lock().unwrap_or_else(|p| p.into_inner());
-                    if last {
-                        // The run is over: this sample ends the window of every phase still open.
-                        folder.close_all(&sample);
-                        break;
-                    }
-                    folder.fold(&sample, running);
-                }
-            }
-        });
-        Some(Sampler { stop, task, folder })
-    }
-
-    /// Takes a last sample, stops sampling and returns each phase's telemetry by phase name.
-    pub async fn finish(self) -> HashMap<String, TelemetryReport> {
-        let _ = self.stop.send(());
-        let _ = self.task.await;
-        self.folder.lock().unwrap_or_else(|p| p.into_inner()).reports()
     }
 }
 

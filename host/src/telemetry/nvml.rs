@@ -38,35 +38,19 @@ impl NvmlSource {
         self.devices
     }
 
-    /// Reads every device once: utilisation averaged, memory and power summed, temperature max,
-    /// SM clock averaged, the compute processes' memory summed. Utilisation and memory are
-    /// required; the rest are left absent where the driver does not support them (or the library
-    /// does not export the function: nvml-wrapper then answers with an error, not a crash).
-    pub fn read(&self) -> Result<Sample, TelemetryError> {
+    /// Reads every device once; each device's sample, by index. Utilisation and memory are
+    /// required; temperature, power, SM clock and the compute processes' memory are left absent
+    /// where the driver does not support them (or the library does not export the function:
+    /// nvml-wrapper then answers with an error, not a crash).
+    pub fn read_devices(&self) -> Result<Vec<Sample>, TelemetryError> {
         let fail = |e: nvml_wrapper::error::NvmlError| TelemetryError::Nvml(e.to_string());
-        let (mut util, mut used, mut total) = (0.0, 0.0, 0.0);
-        let (mut temperature, mut power): (Option<f64>, Option<f64>) = (None, None);
-        let (mut clock_sum, mut clocks) = (0.0, 0u32);
-        let mut process_memory: Option<f64> = None;
+        let mut devices = Vec::with_capacity(self.devices as usize);
         for index in 0..self.devices {
             let device = self.nvml.device_by_index(index).map_err(fail)?;
-            util += f64::from(device.utilization_rates().map_err(fail)?.gpu);
             let memory = device.memory_info().map_err(fail)?;
-            used += memory.used as f64 / MIB;
-            total += memory.total as f64 / MIB;
-            if let Ok(t) = device.temperature(TemperatureSensor::Gpu) {
-                temperature = Some(temperature.map_or(f64::from(t), |m: f64| m.max(f64::from(t))));
-            }
-            if let Ok(milliwatts) = device.power_usage() {
-                power = Some(power.unwrap_or(0.0) + f64::from(milliwatts) / 1000.0);
-            }
-            if let Ok(mhz) = device.clock_info(Clock::SM) {
-                clock_sum += f64::from(mhz);
-                clocks += 1;
-            }
-            if let Ok(processes) = device.running_compute_processes() {
-                // A process whose memory the driver cannot tell (WDDM) adds nothing, but the
-                // figure is still known to be the sum of what could be told.
+            let process_memory = device.running_compute_processes().ok().map(|processes| {
+                // A process whose memory the driver cannot tell (WDDM) adds nothing; the figure
+                // is the sum of what could be told.
                 let bytes: u64 = processes
                     .iter()
                     .map(|p| match p.used_gpu_memory {
@@ -74,19 +58,45 @@ impl NvmlSource {
                         UsedGpuMemory::Unavailable => 0,
                     })
                     .sum();
-                process_memory = Some(process_memory.unwrap_or(0.0) + bytes as f64 / MIB);
-            }
+                bytes as f64 / MIB
+            });
+            devices.push(Sample {
+                gpu_util_pct: Some(f64::from(device.utilization_rates().map_err(fail)?.gpu)),
+                memory_used_mib: Some(memory.used as f64 / MIB),
+                memory_total_mib: Some(memory.total as f64 / MIB),
+                temperature_c: device.temperature(TemperatureSensor::Gpu).ok().map(f64::from),
+                power_w: device.power_usage().ok().map(|mw| f64::from(mw) / 1000.0),
+                sm_clock_mhz: device.clock_info(Clock::SM).ok().map(f64::from),
+                process_memory_mib: process_memory,
+                ..Sample::default()
+            });
         }
-        Ok(Sample {
-            gpu_util_pct: Some(util / f64::from(self.devices)),
-            memory_used_mib: Some(used),
-            memory_total_mib: Some(total),
-            temperature_c: temperature,
-            power_w: power,
-            sm_clock_mhz: (clocks > 0).then(|| clock_sum / f64::from(clocks)),
-            process_memory_mib: process_memory,
-            ..Sample::default()
-        })
+        Ok(devices)
+    }
+}
+
+/// The machine's figures from its devices': utilisation and SM clock averaged, memory, power
+/// and process memory summed, temperature the hottest. A figure no device gave stays absent.
+pub fn combine(devices: &[Sample]) -> Sample {
+    let values = |f: fn(&Sample) -> Option<f64>| devices.iter().filter_map(f).collect::<Vec<f64>>();
+    let sum = |f| {
+        let v = values(f);
+        (!v.is_empty()).then(|| v.iter().sum::<f64>())
+    };
+    let mean = |f| {
+        let v = values(f);
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    };
+    let max = |f| values(f).into_iter().reduce(f64::max);
+    Sample {
+        gpu_util_pct: mean(|s| s.gpu_util_pct),
+        memory_used_mib: sum(|s| s.memory_used_mib),
+        memory_total_mib: sum(|s| s.memory_total_mib),
+        temperature_c: max(|s| s.temperature_c),
+        power_w: sum(|s| s.power_w),
+        sm_clock_mhz: mean(|s| s.sm_clock_mhz),
+        process_memory_mib: sum(|s| s.process_memory_mib),
+        ..Sample::default()
     }
 }
 
@@ -99,5 +109,28 @@ mod tests {
         let err = NvmlSource::open(Some(Path::new("/nonexistent/libnvidia-ml.so"))).err();
         assert!(matches!(err, Some(TelemetryError::Nvml(_))), "{err:?}");
         assert!(err.is_some_and(|e| e.to_string().starts_with("nvml unavailable: ")));
+    }
+
+    #[test]
+    fn devices_combine_into_the_machine() {
+        let a = Sample {
+            gpu_util_pct: Some(80.0),
+            memory_used_mib: Some(100.0),
+            temperature_c: Some(60.0),
+            ..Sample::default()
+        };
+        let b = Sample {
+            gpu_util_pct: Some(40.0),
+            memory_used_mib: Some(50.0),
+            power_w: Some(200.0),
+            ..Sample::default()
+        };
+        let m = combine(&[a, b]);
+        assert_eq!(
+            (m.gpu_util_pct, m.memory_used_mib, m.temperature_c),
+            (Some(60.0), Some(150.0), Some(60.0))
+        );
+        assert_eq!(m.power_w, Some(200.0), "the device that gave it");
+        assert_eq!(m.sm_clock_mhz, None, "no device gave it: absent");
     }
 }

@@ -14,7 +14,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use super::histogram::{Cumulative, ServerHistogram};
+use super::histogram::ServerHistogram;
 use super::keep::{self, KeepPattern, MAX_KEPT_SERIES};
 use super::{Sample, TelemetryError};
 
