@@ -1,22 +1,20 @@
 //! `--prom-keep REGEX`: Prometheus series the mapping does not know, kept by name and reported
 //! per phase (mean and max over the samples).
 //!
-//! Patterns are full regular expressions matched against the whole series name, as Prometheus
-//! anchors its matchers (`vllm:.*_total`, `DCGM_FI_DEV_(MEM|SM)_CLOCK`). The `regex` crate is
-//! not in the dependency tree, but its engine, `regex-automata`, already is (through
-//! tracing-subscriber's env-filter) with the features a dense DFA needs; it is used directly.
+//! Patterns are full regular expressions (the `regex` crate's syntax) matched against the whole
+//! series name, as Prometheus anchors its matchers (`vllm:.*_total`, `DCGM_FI_DEV_(MEM|SM)_CLOCK`).
 
 use std::str::FromStr;
 
-use regex_automata::dfa::{dense, regex::Regex};
+use regex::{Regex, RegexBuilder};
 
 /// The most distinct kept series one run reports; a pattern as wide as `.*` on a busy exporter
 /// would otherwise grow the summary without bound.
 pub const MAX_KEPT_SERIES: usize = 64;
 
-/// Size cap of one pattern's compiled automaton: a pathological pattern is an error, not a
+/// Size cap of one pattern's compiled program: a pathological pattern is an error, not a
 /// gigabyte of memory.
-const DFA_SIZE_LIMIT: usize = 4 << 20;
+const SIZE_LIMIT: usize = 4 << 20;
 
 /// Why a `--prom-keep` pattern was refused.
 #[derive(Debug, thiserror::Error)]
@@ -47,12 +45,10 @@ impl FromStr for KeepPattern {
         if pattern.is_empty() {
             return Err(fail("an empty pattern".to_string()));
         }
-        let config = dense::Config::new()
-            .dfa_size_limit(Some(DFA_SIZE_LIMIT))
-            .determinize_size_limit(Some(DFA_SIZE_LIMIT));
-        let regex = Regex::builder()
-            .dense(config)
-            .build(&format!("^(?:{pattern})$"))
+        let regex = RegexBuilder::new(&format!("^(?:{pattern})$"))
+            .size_limit(SIZE_LIMIT)
+            .dfa_size_limit(SIZE_LIMIT)
+            .build()
             .map_err(|e| fail(e.to_string().lines().next().unwrap_or("invalid").to_string()))?;
         Ok(KeepPattern { source: pattern.to_string(), regex })
     }
