@@ -4,7 +4,7 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 # Scenarios shipped in scenarios/, each built to scenarios/<name>.wasm.
 scenarios := "ttft-probe stress-sweep mixed burst ramp rate http-get concurrency-test soak readiness breaking-point replay"
 # Guests that only the tests use (host/tests/guests/), built to target/test-guests/<name>.wasm.
-test_guests := "misbehaving wrong-version older-version"
+test_guests := "misbehaving wrong-version older-version gpu-bound"
 
 default:
     @just --list

@@ -154,8 +154,9 @@ struct PlayArgs {
     /// `ttft=50ms,itl=10ms,jitter=0ms,capacity=0,max-tokens=128` (any subset).
     #[arg(long = "mock", value_name = "SPEC", default_value = "", value_parser = parse_mock_spec)]
     sim: MockArgs,
-    /// Sample a telemetry source during the run (repeatable): `nvml` (local NVIDIA GPUs) or
-    /// `prom=URL` (a Prometheus endpoint: vLLM, DCGM exporter, …). See docs/TELEMETRY.md.
+    /// Sample a telemetry source during the run (repeatable): `nvml` (local NVIDIA GPUs),
+    /// `amdgpu` (AMD GPUs through sysfs), `prom=URL` (a Prometheus endpoint: vLLM, DCGM exporter,
+    /// …) or `llamacpp-slots=URL` (llama.cpp's /slots). See docs/TELEMETRY.md.
     #[arg(long = "telemetry", value_name = "SOURCE")]
     telemetry: Vec<runner::telemetry::SourceSpec>,
     /// Time between two telemetry samples.
@@ -168,6 +169,9 @@ struct PlayArgs {
     /// (mean and max) next to the mapped ones.
     #[arg(long = "prom-keep", value_name = "REGEX")]
     prom_keep: Vec<runner::telemetry::keep::KeepPattern>,
+    /// Where `--telemetry amdgpu` looks for card*/device (default /sys/class/drm).
+    #[arg(long, value_name = "DIR")]
+    amdgpu_root: Option<PathBuf>,
     /// A dataset the scenario reads by name (repeatable): a JSONL file of prompts or a
     /// ShareGPT-style JSON file. See docs/SCENARIOS.md.
     #[arg(long = "data", value_name = "NAME=PATH")]
@@ -200,7 +204,8 @@ struct MockArgs {
     #[arg(long = "fault", value_name = "KIND[=ARG][@RATE]")]
     faults: Vec<runner::mock::FaultSpec>,
     /// Serve a vLLM-shaped Prometheus page at /metrics (running / waiting requests, KV-cache use,
-    /// TTFT / ITL / queue-time histograms) and a DCGM-shaped one at /metrics/dcgm.
+    /// TTFT / ITL / queue-time histograms), a DCGM-shaped one at /metrics/dcgm and llama.cpp-shaped
+    /// /slots.
     #[arg(long)]
     metrics: bool,
 }
@@ -425,6 +430,7 @@ async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
             interval: args.sample_interval,
             nvml_lib: args.nvml_lib,
             prom_keep: args.prom_keep,
+            amdgpu_root: args.amdgpu_root,
         },
         engine: EngineOptions {
             cache_dir: if args.no_cache { None } else { engine::default_cache_dir() },

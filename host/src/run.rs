@@ -329,6 +329,7 @@ pub async fn play(opts: PlayOptions) -> anyhow::Result<RunOutcome> {
             active: active_phases(run.clone()),
             started: run.started,
             records: Some(timeline.sink()),
+            latest: run.telemetry.clone(),
         },
     );
 

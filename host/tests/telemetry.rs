@@ -58,11 +58,16 @@ struct Run {
 
 /// `runner play stress-sweep` with extra arguments and environment, into a temporary folder.
 fn sweep(args: &[&str], env: &[(&str, &str)]) -> Run {
+    play(&common::scenario("stress-sweep"), args, env)
+}
+
+/// `runner play SCENARIO` with extra arguments and environment, into a temporary folder.
+fn play(scenario: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().expect("a temporary directory");
     let out = dir.path().join("run");
     let mut cmd = common::runner();
-    cmd.arg("play").arg(common::scenario("stress-sweep")).args(args).arg("--out").arg(&out).arg("--quiet");
+    cmd.arg("play").arg(scenario).args(args).arg("--out").arg(&out).arg("--quiet");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -398,4 +403,162 @@ fn http_get_status(url: &str, path: &str) -> u16 {
     let mut text = String::new();
     stream.read_to_string(&mut text).expect("read");
     text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+/// Writes a fake sysfs card `card<index>/device` as the amdgpu driver lays it out.
+fn fake_amd_card(root: &std::path::Path, index: u32, busy: u32, used_mib: u64, temp_mc: u32) {
+    let device = root.join(format!("card{index}")).join("device");
+    let hwmon = device.join("hwmon").join(format!("hwmon{}", index + 2));
+    std::fs::create_dir_all(&hwmon).expect("fake sysfs folders");
+    let files = [
+        (device.join("gpu_busy_percent"), busy.to_string()),
+        (device.join("mem_info_vram_used"), (used_mib << 20).to_string()),
+        (device.join("mem_info_vram_total"), (24576u64 << 20).to_string()),
+        (hwmon.join("temp1_input"), temp_mc.to_string()),
+        (hwmon.join("power1_average"), "150000000".to_string()),
+    ];
+    for (path, value) in files {
+        std::fs::write(path, format!("{value}\n")).expect("a fake sysfs file");
+    }
+    // A connector of the card: not a GPU.
+    std::fs::create_dir_all(root.join(format!("card{index}-DP-1"))).expect("a connector folder");
+}
+
+#[test]
+fn amdgpu_sysfs_figures_reach_the_summary_per_device() {
+    let sysfs = tempfile::tempdir().expect("a temporary directory");
+    fake_amd_card(sysfs.path(), 0, 90, 4000, 71000);
+    fake_amd_card(sysfs.path(), 1, 30, 1000, 55000);
+    let root = sysfs.path().to_str().expect("a UTF-8 path");
+    let run = sweep(
+        &[
+            "-p",
+            "levels=2",
+            "-p",
+            "lengths=8",
+            "-p",
+            "duration=600ms",
+            "--mock",
+            "ttft=5ms,itl=2ms",
+            "--telemetry",
+            "amdgpu",
+            "--amdgpu-root",
+            root,
+            "--sample-interval",
+            "100ms",
+        ],
+        &[],
+    );
+    assert!(run.success, "stderr:\n{}", run.stderr);
+    assert!(!run.stderr.contains("telemetry:"), "{}", run.stderr);
+    let t = telemetry(&run, "len8-c2");
+    assert_eq!(t.gpu_util_avg_pct, Some(60.0), "the mean of 90 % and 30 %");
+    assert_eq!(t.memory_used_max_mib, Some(5000.0), "summed over the cards");
+    assert_eq!(t.temperature_max_c, Some(71.0), "the hotter card");
+    assert_eq!(t.power_avg_w, Some(300.0), "150 W each");
+    let devices: Vec<Option<&str>> = run.telemetry.iter().take(2).map(|r| r.device.as_deref()).collect();
+    assert_eq!(devices, [Some("0"), Some("1")], "one record per card, in card order");
+    assert!(run.telemetry.iter().all(|r| r.source == "amdgpu"));
+
+    // No card under the root: one line, and the run goes on.
+    let empty = tempfile::tempdir().expect("a temporary directory");
+    let run = sweep(
+        &["-p", "levels=1", "-p", "lengths=4", "-p", "duration=200ms", "--mock", "ttft=5ms,itl=2ms"]
+            .into_iter()
+            .chain(["--telemetry", "amdgpu", "--amdgpu-root", empty.path().to_str().expect("UTF-8")])
+            .collect::<Vec<_>>(),
+        &[],
+    );
+    assert!(run.success, "stderr:\n{}", run.stderr);
+    let warnings: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("telemetry:")).collect();
+    assert_eq!(warnings.len(), 1, "{}", run.stderr);
+    assert!(warnings[0].starts_with("telemetry: amdgpu unavailable: no AMD GPU under "), "{}", warnings[0]);
+}
+
+#[test]
+fn llamacpp_slots_follow_the_mocks_slots() {
+    let mock = MockProcess::start(&["--metrics", "--capacity", "4", "--ttft-ms", "20", "--itl-ms", "5"]);
+    let slots = format!("llamacpp-slots={}/slots", mock.url);
+    let run = sweep(
+        &[
+            "-p",
+            "levels=2,8",
+            "-p",
+            "lengths=32",
+            "-p",
+            "duration=1500ms",
+            "--target",
+            &mock.url,
+            "--telemetry",
+            &slots,
+            "--sample-interval",
+            "100ms",
+        ],
+        &[],
+    );
+    assert!(run.success, "stderr:\n{}", run.stderr);
+    assert!(!run.stderr.contains("telemetry:"), "{}", run.stderr);
+    let (c2, c8) = (telemetry(&run, "len32-c2"), telemetry(&run, "len32-c8"));
+    assert_eq!((c2.slots_busy_max, c2.slots_total), (Some(2.0), Some(4.0)), "{c2:?}");
+    assert_eq!((c8.slots_busy_max, c8.slots_total), (Some(4.0), Some(4.0)), "{c8:?}");
+    assert!(c8.slots_busy_avg.is_some_and(|a| a > 2.0 && a <= 4.0), "{c8:?}");
+    assert_eq!(c8.decoded_tokens_max, None, "the mock serves no n_decoded: absent, not 0");
+    assert_eq!(c8.queue_running_max, Some(4.0), "busy slots are the running requests");
+    assert!(run.report_md.contains(" / 4 / 4 |"), "{}", run.report_md);
+}
+
+/// The `gpu` interface: a guest's ramp reads `gpu.latest()` between steps and stops once the
+/// (fake) GPU's memory passes its bound.
+#[test]
+fn a_guest_stops_its_ramp_when_gpu_memory_passes_a_bound() {
+    let lib = fake_nvml();
+    let guest = common::test_guest("gpu-bound");
+    let ramp = |bound: &str| {
+        play(
+            &guest,
+            &[
+                "-p",
+                "levels=1,2,3",
+                "-p",
+                "step=300ms",
+                "-p",
+                bound,
+                "--mock",
+                "ttft=5ms,itl=2ms",
+                "--telemetry",
+                "nvml",
+                "--nvml-lib",
+                lib.to_str().expect("a UTF-8 path"),
+                "--sample-interval",
+                "50ms",
+            ],
+            &[("FAKE_NVML_SCRIPT", SCRIPT)],
+        )
+    };
+    let names = |run: &Run| run.summary.phases.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
+    let drive =
+        |run: &Run| run.summary.phases.iter().find(|p| p.name == "drive").cloned().unwrap_or_default();
+
+    let stopped = ramp("bound_mib=10000");
+    assert!(stopped.success, "stderr:\n{}", stopped.stderr);
+    assert_eq!(names(&stopped), ["step-c1", "drive"], "12345 MiB > 10000: stopped after the first step");
+    let d = drive(&stopped);
+    assert_eq!(d.counters.get("ramp_stopped"), Some(&1));
+    let seen = d.metrics.get("custom:gpu_memory_mib").map(|m| (m.count, m.max));
+    // Exactly 12345 as seen; trends keep 3 significant digits (HdrHistogram), hence the 0.1 %.
+    assert!(seen.is_some_and(|(n, m)| n == 1 && (m - 12345.0).abs() < 12.4), "the guest saw {seen:?}");
+
+    let full = ramp("bound_mib=20000");
+    assert!(full.success, "stderr:\n{}", full.stderr);
+    assert_eq!(names(&full)[..3], ["step-c1", "step-c2", "step-c3"], "under the bound the ramp runs out");
+    assert_eq!(drive(&full).counters.get("ramp_stopped"), None);
+
+    // Without telemetry the list is empty and nothing stops the ramp.
+    let blind = play(
+        &guest,
+        &["-p", "levels=1,2", "-p", "step=200ms", "-p", "bound_mib=1", "--mock", "ttft=5ms,itl=2ms"],
+        &[],
+    );
+    assert!(blind.success, "stderr:\n{}", blind.stderr);
+    assert_eq!(names(&blind)[..2], ["step-c1", "step-c2"]);
 }

@@ -260,6 +260,19 @@ pub struct TelemetryReport {
     /// GPU memory held by processes (summed over processes and devices), MiB, highest sample.
     #[serde(default)]
     pub process_memory_max_mib: Option<f64>,
+    /// llama.cpp slots processing a request (its `/slots`), mean over samples.
+    #[serde(default)]
+    pub slots_busy_avg: Option<f64>,
+    /// llama.cpp slots processing a request, highest sample.
+    #[serde(default)]
+    pub slots_busy_max: Option<f64>,
+    /// llama.cpp slots in all.
+    #[serde(default)]
+    pub slots_total: Option<f64>,
+    /// Tokens decoded so far by the requests in llama.cpp's busy slots, highest sample (how far
+    /// the longest-running generations got).
+    #[serde(default)]
+    pub decoded_tokens_max: Option<f64>,
     /// Requests the server preempted during the phase (a counter's increase over the phase).
     #[serde(default)]
     pub preemptions: Option<f64>,

@@ -12,6 +12,8 @@
 //!   actually produced, measured from each request's arrival as vLLM measures them.
 //! - `vllm:num_preemptions_total`: always 0 (the mock never preempts).
 //!
+//! `/slots` is shaped like llama.cpp's: one entry per slot, `is_processing` for those in use.
+//!
 //! `/metrics/dcgm` is shaped like NVIDIA's DCGM exporter, with values that follow the load: one
 //! GPU whose utilisation is 100 % while any request runs, whose SM activity is the share of busy
 //! slots, and whose memory, clock, temperature and power rise with it (see [`dcgm`]).
@@ -221,13 +223,39 @@ pub(super) fn render_dcgm(shared: &Shared) -> String {
     page
 }
 
-/// A `/metrics` or `/metrics/dcgm` response.
-pub(super) fn response(shared: &Shared, dcgm_page: bool) -> Response<MockBody> {
-    let page = if dcgm_page { render_dcgm(shared) } else { render(shared) };
-    let mut resp = Response::new(MockBody::Full(Full::new(Bytes::from(page))));
+/// llama.cpp's `/slots` as of now: one entry per slot (with unlimited capacity, one per running
+/// request), the first `running` processing. The mock does not count tokens per slot, so the
+/// entries carry no `n_decoded` rather than a made-up one.
+pub(super) fn render_slots(shared: &Shared) -> String {
+    let running = running(shared);
+    let total = if shared.cfg.capacity > 0 { shared.cfg.capacity as u64 } else { running };
+    let slots: Vec<String> = (0..total)
+        .map(|id| format!(r#"{{"id":{id},"id_task":-1,"n_ctx":4096,"is_processing":{}}}"#, id < running))
+        .collect();
+    format!("[{}]", slots.join(","))
+}
+
+/// Which page a scrape asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Page {
+    /// `/metrics`, vLLM-shaped.
+    Vllm,
+    /// `/metrics/dcgm`, DCGM-exporter-shaped.
+    Dcgm,
+    /// `/slots`, llama.cpp-shaped JSON.
+    Slots,
+}
+
+/// The response for one of the pages.
+pub(super) fn response(shared: &Shared, page: Page) -> Response<MockBody> {
+    let (body, content_type) = match page {
+        Page::Vllm => (render(shared), "text/plain; version=0.0.4; charset=utf-8"),
+        Page::Dcgm => (render_dcgm(shared), "text/plain; version=0.0.4; charset=utf-8"),
+        Page::Slots => (render_slots(shared), "application/json"),
+    };
+    let mut resp = Response::new(MockBody::Full(Full::new(Bytes::from(body))));
     *resp.status_mut() = StatusCode::OK;
-    resp.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     resp
 }
 

@@ -66,6 +66,9 @@ pub struct PhaseAggregate {
     sm_active: Agg,
     sm_clock: Agg,
     process_memory: Agg,
+    slots_busy: Agg,
+    slots_total: Agg,
+    decoded: Agg,
     kept: BTreeMap<String, Agg>,
     /// The cumulative series as of the last sample before the phase started.
     baseline: Option<Cumulatives>,
@@ -89,6 +92,9 @@ impl PhaseAggregate {
         self.sm_active.add(s.sm_active_pct);
         self.sm_clock.add(s.sm_clock_mhz);
         self.process_memory.add(s.process_memory_mib);
+        self.slots_busy.add(s.slots_busy);
+        self.slots_total.add(s.slots_total);
+        self.decoded.add(s.decoded_tokens);
         for (name, value) in &s.kept {
             if self.kept.len() < MAX_KEPT_SERIES || self.kept.contains_key(name) {
                 self.kept.entry(name.clone()).or_default().add(Some(*value));
@@ -144,6 +150,10 @@ impl PhaseAggregate {
             sm_active_max_pct: self.sm_active.max(),
             sm_clock_avg_mhz: self.sm_clock.avg(),
             process_memory_max_mib: self.process_memory.max(),
+            slots_busy_avg: self.slots_busy.avg(),
+            slots_busy_max: self.slots_busy.max(),
+            slots_total: self.slots_total.max(),
+            decoded_tokens_max: self.decoded.max(),
             preemptions,
             server_ttft: histogram(ServerHistogram::Ttft),
             server_itl: histogram(ServerHistogram::Itl),

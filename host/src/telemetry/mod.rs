@@ -2,13 +2,17 @@
 //! sources every `--sample-interval` and folds each sample into the aggregates of the phases
 //! running at that instant. Memory stays bounded: one aggregate per phase, no list of samples.
 //!
-//! Sources live in their own modules: [`nvml`] (local NVIDIA GPUs through nvml-wrapper) and
-//! [`prom`] (a Prometheus text endpoint: vLLM, DCGM exporter, SGLang, TGI, llama.cpp).
+//! Sources live in their own modules: [`nvml`] (local NVIDIA GPUs through nvml-wrapper),
+//! [`amdgpu`] (AMD GPUs through sysfs), [`prom`] (a Prometheus text endpoint: vLLM, DCGM
+//! exporter, SGLang, TGI, llama.cpp) and [`llamacpp`] (llama.cpp's `/slots`). [`histogram`]
+//! turns server histograms into per-phase deltas; [`keep`] is `--prom-keep`.
 //! A source that is absent gives absent fields, never zeros.
 
 mod aggregate;
+pub mod amdgpu;
 pub mod histogram;
 pub mod keep;
+pub mod llamacpp;
 pub mod nvml;
 pub mod prom;
 #[cfg(test)]
@@ -18,9 +22,11 @@ mod sampler;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use runner_reports::model::TelemetryReport;
+use runner_reports::timeseries::TelemetrySample;
 
 pub use aggregate::{Cumulatives, PhaseAggregate};
 use histogram::{Cumulative, ServerHistogram};
@@ -29,12 +35,14 @@ pub use sampler::{ActivePhases, Hooks, RecordSink, Sampler};
 /// Why a `--telemetry` value or a source could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum TelemetryError {
-    #[error("unknown telemetry source {0:?}: expected `nvml` or `prom=URL`")]
+    #[error("unknown telemetry source {0:?}: expected `nvml`, `amdgpu`, `prom=URL` or `llamacpp-slots=URL`")]
     UnknownSource(String),
     #[error("prom={0:?}: not an http:// URL")]
     BadUrl(String),
     #[error("nvml unavailable: {0}")]
     Nvml(String),
+    #[error("amdgpu unavailable: {0}")]
+    Amdgpu(String),
     #[error("scrape of {url} failed: {reason}")]
     Scrape { url: String, reason: String },
 }
@@ -46,6 +54,10 @@ pub enum SourceSpec {
     Nvml,
     /// A Prometheus text-format endpoint.
     Prom(String),
+    /// AMD GPUs through sysfs.
+    Amdgpu,
+    /// llama.cpp's `/slots` endpoint.
+    LlamacppSlots(String),
 }
 
 impl FromStr for SourceSpec {
@@ -54,8 +66,12 @@ impl FromStr for SourceSpec {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.split_once('=') {
             None if s == "nvml" => Ok(SourceSpec::Nvml),
+            None if s == "amdgpu" => Ok(SourceSpec::Amdgpu),
             Some(("prom", url)) if url.starts_with("http://") => Ok(SourceSpec::Prom(url.to_string())),
-            Some(("prom", url)) => Err(TelemetryError::BadUrl(url.to_string())),
+            Some(("llamacpp-slots", url)) if url.starts_with("http://") => {
+                Ok(SourceSpec::LlamacppSlots(url.to_string()))
+            }
+            Some(("prom" | "llamacpp-slots", url)) => Err(TelemetryError::BadUrl(url.to_string())),
             _ => Err(TelemetryError::UnknownSource(s.to_string())),
         }
     }
@@ -71,6 +87,8 @@ pub struct TelemetryOptions {
     pub nvml_lib: Option<PathBuf>,
     /// `--prom-keep`: unknown Prometheus series to keep by name.
     pub prom_keep: Vec<keep::KeepPattern>,
+    /// `--amdgpu-root`: where to look for `card*/device` instead of `/sys/class/drm`.
+    pub amdgpu_root: Option<PathBuf>,
 }
 
 /// One reading of every source at one instant. Each field is `None` (or empty) when no source gave it.
@@ -98,6 +116,12 @@ pub struct Sample {
     pub waiting: Option<f64>,
     /// KV-cache use, %.
     pub kv_cache_pct: Option<f64>,
+    /// llama.cpp slots processing a request.
+    pub slots_busy: Option<f64>,
+    /// llama.cpp slots in all.
+    pub slots_total: Option<f64>,
+    /// Tokens decoded so far by the requests in llama.cpp's busy slots.
+    pub decoded_tokens: Option<f64>,
     /// The server's preemption counter (cumulative since it started).
     pub preemptions_total: Option<f64>,
     /// The server's latency histograms (cumulative since it started).
@@ -122,6 +146,9 @@ impl Sample {
             ("running", self.running),
             ("waiting", self.waiting),
             ("kv_cache_pct", self.kv_cache_pct),
+            ("slots_busy", self.slots_busy),
+            ("slots_total", self.slots_total),
+            ("decoded_tokens", self.decoded_tokens),
             ("preemptions_total", self.preemptions_total),
         ];
         let mut fields: BTreeMap<String, f64> =
@@ -146,6 +173,9 @@ impl Sample {
             (&mut self.running, other.running),
             (&mut self.waiting, other.waiting),
             (&mut self.kv_cache_pct, other.kv_cache_pct),
+            (&mut self.slots_busy, other.slots_busy),
+            (&mut self.slots_total, other.slots_total),
+            (&mut self.decoded_tokens, other.decoded_tokens),
             (&mut self.preemptions_total, other.preemptions_total),
         ];
         for (mine, theirs) in pairs {
@@ -159,6 +189,51 @@ impl Sample {
         for (name, v) in &other.kept {
             self.kept.entry(name.clone()).or_insert(*v);
         }
+    }
+}
+
+/// The machine's figures from its devices': utilisation and SM clock averaged, memory, power
+/// and process memory summed, temperature the hottest. A figure no device gave stays absent.
+pub fn combine(devices: &[Sample]) -> Sample {
+    let values = |f: fn(&Sample) -> Option<f64>| devices.iter().filter_map(f).collect::<Vec<f64>>();
+    let sum = |f| {
+        let v = values(f);
+        (!v.is_empty()).then(|| v.iter().sum::<f64>())
+    };
+    let mean = |f| {
+        let v = values(f);
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    };
+    let max = |f| values(f).into_iter().reduce(f64::max);
+    Sample {
+        gpu_util_pct: mean(|s| s.gpu_util_pct),
+        memory_used_mib: sum(|s| s.memory_used_mib),
+        memory_total_mib: sum(|s| s.memory_total_mib),
+        temperature_c: max(|s| s.temperature_c),
+        power_w: sum(|s| s.power_w),
+        sm_clock_mhz: mean(|s| s.sm_clock_mhz),
+        process_memory_mib: sum(|s| s.process_memory_mib),
+        ..Sample::default()
+    }
+}
+
+/// The newest reading of every source (every device, for per-device sources), for the guest's
+/// `gpu.latest()`. Cheap to clone: one shared map, replaced entry by entry at each sample.
+#[derive(Clone, Default)]
+pub struct Latest(Arc<Mutex<BTreeMap<(String, Option<String>), TelemetrySample>>>);
+
+impl Latest {
+    /// Records the newest readings.
+    pub fn update(&self, readings: &[TelemetrySample]) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        for r in readings {
+            map.insert((r.source.clone(), r.device.clone()), r.clone());
+        }
+    }
+
+    /// The newest reading of every source and device, in source then device order.
+    pub fn snapshot(&self) -> Vec<TelemetrySample> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
     }
 }
 
@@ -219,6 +294,12 @@ mod tests {
         );
         assert!(matches!("prom=h:1".parse::<SourceSpec>(), Err(TelemetryError::BadUrl(_))));
         assert!(matches!("dcgm".parse::<SourceSpec>(), Err(TelemetryError::UnknownSource(_))));
+        assert_eq!("amdgpu".parse::<SourceSpec>().ok(), Some(SourceSpec::Amdgpu));
+        assert_eq!(
+            "llamacpp-slots=http://h:8080/slots".parse::<SourceSpec>().ok(),
+            Some(SourceSpec::LlamacppSlots("http://h:8080/slots".into()))
+        );
+        assert!(matches!("llamacpp-slots=h".parse::<SourceSpec>(), Err(TelemetryError::BadUrl(_))));
     }
 
     #[test]
@@ -247,5 +328,28 @@ mod tests {
         assert_eq!((b.samples, b.gpu_util_max_pct), (2, Some(40.0)));
         assert_eq!(a.preemptions, Some(6.0), "from the sample before a (1) to the one after it (7)");
         assert_eq!(b.preemptions, Some(9.0), "from 2 to the run's last sample, 11");
+    }
+
+    #[test]
+    fn devices_combine_into_the_machine() {
+        let a = Sample {
+            gpu_util_pct: Some(80.0),
+            memory_used_mib: Some(100.0),
+            temperature_c: Some(60.0),
+            ..Sample::default()
+        };
+        let b = Sample {
+            gpu_util_pct: Some(40.0),
+            memory_used_mib: Some(50.0),
+            power_w: Some(200.0),
+            ..Sample::default()
+        };
+        let m = combine(&[a, b]);
+        assert_eq!(
+            (m.gpu_util_pct, m.memory_used_mib, m.temperature_c),
+            (Some(60.0), Some(150.0), Some(60.0))
+        );
+        assert_eq!(m.power_w, Some(200.0), "the device that gave it");
+        assert_eq!(m.sm_clock_mhz, None, "no device gave it: absent");
     }
 }

@@ -75,31 +75,6 @@ impl NvmlSource {
     }
 }
 
-/// The machine's figures from its devices': utilisation and SM clock averaged, memory, power
-/// and process memory summed, temperature the hottest. A figure no device gave stays absent.
-pub fn combine(devices: &[Sample]) -> Sample {
-    let values = |f: fn(&Sample) -> Option<f64>| devices.iter().filter_map(f).collect::<Vec<f64>>();
-    let sum = |f| {
-        let v = values(f);
-        (!v.is_empty()).then(|| v.iter().sum::<f64>())
-    };
-    let mean = |f| {
-        let v = values(f);
-        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
-    };
-    let max = |f| values(f).into_iter().reduce(f64::max);
-    Sample {
-        gpu_util_pct: mean(|s| s.gpu_util_pct),
-        memory_used_mib: sum(|s| s.memory_used_mib),
-        memory_total_mib: sum(|s| s.memory_total_mib),
-        temperature_c: max(|s| s.temperature_c),
-        power_w: sum(|s| s.power_w),
-        sm_clock_mhz: mean(|s| s.sm_clock_mhz),
-        process_memory_mib: sum(|s| s.process_memory_mib),
-        ..Sample::default()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,28 +84,5 @@ mod tests {
         let err = NvmlSource::open(Some(Path::new("/nonexistent/libnvidia-ml.so"))).err();
         assert!(matches!(err, Some(TelemetryError::Nvml(_))), "{err:?}");
         assert!(err.is_some_and(|e| e.to_string().starts_with("nvml unavailable: ")));
-    }
-
-    #[test]
-    fn devices_combine_into_the_machine() {
-        let a = Sample {
-            gpu_util_pct: Some(80.0),
-            memory_used_mib: Some(100.0),
-            temperature_c: Some(60.0),
-            ..Sample::default()
-        };
-        let b = Sample {
-            gpu_util_pct: Some(40.0),
-            memory_used_mib: Some(50.0),
-            power_w: Some(200.0),
-            ..Sample::default()
-        };
-        let m = combine(&[a, b]);
-        assert_eq!(
-            (m.gpu_util_pct, m.memory_used_mib, m.temperature_c),
-            (Some(60.0), Some(150.0), Some(60.0))
-        );
-        assert_eq!(m.power_w, Some(200.0), "the device that gave it");
-        assert_eq!(m.sm_clock_mhz, None, "no device gave it: absent");
     }
 }

@@ -211,31 +211,23 @@ fn add_histogram_part<'a>(
     true
 }
 
-/// A scraped endpoint.
-pub struct PromSource {
+/// A plain-HTTP endpoint fetched once per sample, with a timeout (shared by the `prom=` and
+/// `llamacpp-slots=` sources).
+pub struct HttpGet {
     url: String,
-    keep: Vec<KeepPattern>,
-    /// Whether the "too many kept series" line was shown.
-    warned_overflow: std::sync::atomic::AtomicBool,
     uri: hyper::Uri,
     client: Client<HttpConnector, Empty<Bytes>>,
 }
 
-impl PromSource {
-    /// Checks the URL; nothing is sent until the first sample.
-    pub fn new(url: &str, keep: Vec<KeepPattern>) -> Result<PromSource, TelemetryError> {
+impl HttpGet {
+    /// Checks the URL (`http://` only); nothing is sent until the first [`HttpGet::fetch`].
+    pub fn new(url: &str) -> Result<HttpGet, TelemetryError> {
         let uri: hyper::Uri = url.parse().map_err(|_| TelemetryError::BadUrl(url.to_string()))?;
         if uri.scheme_str() != Some("http") || uri.host().is_none() {
             return Err(TelemetryError::BadUrl(url.to_string()));
         }
         let client = Client::builder(TokioExecutor::new()).build_http();
-        Ok(PromSource {
-            url: url.to_string(),
-            keep,
-            warned_overflow: std::sync::atomic::AtomicBool::new(false),
-            uri,
-            client,
-        })
+        Ok(HttpGet { url: url.to_string(), uri, client })
     }
 
     /// The endpoint's URL.
@@ -243,8 +235,8 @@ impl PromSource {
         &self.url
     }
 
-    /// Scrapes once.
-    pub async fn read(&self) -> Result<Sample, TelemetryError> {
+    /// Fetches the body once; a non-2xx status or no answer within [`SCRAPE_TIMEOUT`] fails.
+    pub async fn fetch(&self) -> Result<Bytes, TelemetryError> {
         let fail = |reason: String| TelemetryError::Scrape { url: self.url.clone(), reason };
         let scrape = async {
             let response = self.client.get(self.uri.clone()).await.map_err(|e| fail(e.to_string()))?;
@@ -254,15 +246,44 @@ impl PromSource {
             let body = response.into_body().collect().await.map_err(|e| fail(e.to_string()))?;
             Ok(body.to_bytes())
         };
-        let body = tokio::time::timeout(SCRAPE_TIMEOUT, scrape)
+        tokio::time::timeout(SCRAPE_TIMEOUT, scrape)
             .await
-            .map_err(|_| fail(format!("no answer within {SCRAPE_TIMEOUT:?}")))??;
+            .map_err(|_| fail(format!("no answer within {SCRAPE_TIMEOUT:?}")))?
+    }
+}
+
+/// A scraped endpoint.
+pub struct PromSource {
+    get: HttpGet,
+    keep: Vec<KeepPattern>,
+    /// Whether the "too many kept series" line was shown.
+    warned_overflow: std::sync::atomic::AtomicBool,
+}
+
+impl PromSource {
+    /// Checks the URL; nothing is sent until the first sample.
+    pub fn new(url: &str, keep: Vec<KeepPattern>) -> Result<PromSource, TelemetryError> {
+        Ok(PromSource {
+            get: HttpGet::new(url)?,
+            keep,
+            warned_overflow: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// The endpoint's URL.
+    pub fn url(&self) -> &str {
+        self.get.url()
+    }
+
+    /// Scrapes once.
+    pub async fn read(&self) -> Result<Sample, TelemetryError> {
+        let body = self.get.fetch().await?;
         let text = String::from_utf8_lossy(&body);
         let (sample, overflow) = to_sample(&parse(&text), &self.keep);
         if overflow && !self.warned_overflow.swap(true, std::sync::atomic::Ordering::Relaxed) {
             eprintln!(
                 "telemetry: prom={}: --prom-keep matches more than {MAX_KEPT_SERIES} series; the rest are not kept",
-                self.url
+                self.url()
             );
         }
         Ok(sample)

@@ -11,7 +11,10 @@ use runner_reports::timeseries::{Record, TelemetrySample};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::{Folder, Sample, SourceSpec, TelemetryError, TelemetryOptions, nvml, prom};
+use super::{
+    Folder, Latest, Sample, SourceSpec, TelemetryError, TelemetryOptions, amdgpu, combine, llamacpp, nvml,
+    prom,
+};
 
 /// Which phases are running now, by name; the sampler asks it at every sample.
 pub type ActivePhases = Box<dyn Fn() -> Vec<String> + Send + Sync>;
@@ -27,6 +30,8 @@ pub struct Hooks {
     pub started: Instant,
     /// The time series, when the run writes one.
     pub records: Option<RecordSink>,
+    /// Where the newest readings go for the guest's `gpu.latest()`.
+    pub latest: Latest,
 }
 
 /// One reading of one source: its sample, and for per-device sources each device's.
@@ -39,6 +44,8 @@ struct Reading {
 enum Source {
     Nvml(Arc<nvml::NvmlSource>),
     Prom(Box<prom::PromSource>),
+    Amdgpu(Arc<amdgpu::AmdgpuSource>),
+    Slots(Box<llamacpp::SlotsSource>),
 }
 
 impl Source {
@@ -46,6 +53,8 @@ impl Source {
         match self {
             Source::Nvml(_) => "nvml".to_string(),
             Source::Prom(p) => format!("prom={}", p.url()),
+            Source::Amdgpu(_) => "amdgpu".to_string(),
+            Source::Slots(s) => format!("llamacpp-slots={}", s.url()),
         }
     }
 
@@ -57,9 +66,18 @@ impl Source {
                 let devices = tokio::task::spawn_blocking(move || n.read_devices())
                     .await
                     .map_err(|e| TelemetryError::Nvml(e.to_string()))??;
-                Ok(Reading { sample: nvml::combine(&devices), devices })
+                Ok(Reading { sample: combine(&devices), devices })
+            }
+            Source::Amdgpu(a) => {
+                // sysfs reads are quick but still blocking file I/O.
+                let a = a.clone();
+                let devices = tokio::task::spawn_blocking(move || a.read_devices())
+                    .await
+                    .map_err(|e| TelemetryError::Amdgpu(e.to_string()))??;
+                Ok(Reading { sample: combine(&devices), devices })
             }
             Source::Prom(p) => Ok(Reading { sample: p.read().await?, devices: Vec::new() }),
+            Source::Slots(s) => Ok(Reading { sample: s.read().await?, devices: Vec::new() }),
         }
     }
 }
@@ -129,6 +147,17 @@ impl Sampler {
                     Ok(p) => sources.push(Source::Prom(Box::new(p))),
                     Err(e) => eprintln!("telemetry: {e}"),
                 },
+                SourceSpec::Amdgpu => {
+                    let root = opts.amdgpu_root.clone().unwrap_or_else(|| amdgpu::DEFAULT_ROOT.into());
+                    match amdgpu::AmdgpuSource::open(&root) {
+                        Ok(a) => sources.push(Source::Amdgpu(Arc::new(a))),
+                        Err(e) => eprintln!("telemetry: {e}"),
+                    }
+                }
+                SourceSpec::LlamacppSlots(url) => match llamacpp::SlotsSource::new(url) {
+                    Ok(s) => sources.push(Source::Slots(Box::new(s))),
+                    Err(e) => eprintln!("telemetry: {e}"),
+                },
             }
         }
         if sources.is_empty() {
@@ -138,7 +167,7 @@ impl Sampler {
         let folder: Arc<Mutex<Folder>> = Arc::default();
         let (stop, mut stopped) = oneshot::channel();
         let interval = opts.interval.max(Duration::from_millis(10));
-        let Hooks { active, started, records } = hooks;
+        let Hooks { active, started, records, latest } = hooks;
         let task = tokio::spawn({
             let folder = folder.clone();
             async move {
@@ -153,6 +182,7 @@ impl Sampler {
                     // were read, and one that ended is over by the time its closing sample is read.
                     let running = if last { Vec::new() } else { active() };
                     let (sample, readings) = sources.read(started).await;
+                    latest.update(&readings);
                     if let Some(sink) = &records {
                         for r in readings {
                             // The time series may have stopped on a write error; it said so.

@@ -81,7 +81,10 @@ fn gpu(out: &mut String, phases: &[(&PhaseReport, &TelemetryReport)]) {
 
 fn queue(out: &mut String, phases: &[(&PhaseReport, &TelemetryReport)]) {
     let has_queue = |t: &TelemetryReport| {
-        t.queue_waiting_max.is_some() || t.queue_running_max.is_some() || t.kv_cache_max_pct.is_some()
+        t.queue_waiting_max.is_some()
+            || t.queue_running_max.is_some()
+            || t.kv_cache_max_pct.is_some()
+            || t.slots_busy_max.is_some()
     };
     if !phases.iter().any(|(_, t)| has_queue(t)) {
         return;
@@ -98,6 +101,7 @@ fn queue(out: &mut String, phases: &[(&PhaseReport, &TelemetryReport)]) {
                 show(t.queue_running_max, 0),
                 show(t.kv_cache_max_pct, 0),
                 show(t.preemptions, 0),
+                slots(t),
             ]
         })
         .collect();
@@ -112,6 +116,7 @@ fn queue(out: &mut String, phases: &[(&PhaseReport, &TelemetryReport)]) {
             ("Running max", R),
             ("KV cache max %", R),
             ("Preemptions", R),
+            ("Slots busy avg / max / all", R),
         ],
         &rows,
     );
@@ -119,6 +124,14 @@ fn queue(out: &mut String, phases: &[(&PhaseReport, &TelemetryReport)]) {
         "Sampled from the server's metrics every `--sample-interval`: a waiting count that keeps \
          growing within a phase means the load exceeds what the server admits.\n\n",
     );
+}
+
+/// llama.cpp's slots: "1.5 / 2 / 4", or n/a without `llamacpp-slots=`.
+fn slots(t: &TelemetryReport) -> String {
+    match t.slots_busy_max {
+        Some(max) => format!("{} / {max:.0} / {}", show(t.slots_busy_avg, 1), show(t.slots_total, 0)),
+        None => NA.to_string(),
+    }
 }
 
 fn server_latency(out: &mut String, phases: &[(&PhaseReport, &TelemetryReport)]) {
@@ -201,6 +214,9 @@ pub fn console_lines(t: &TelemetryReport) -> Vec<String> {
         if let Some(n) = t.preemptions {
             let _ = write!(line, ", preemptions {n:.0}");
         }
+        if t.slots_busy_max.is_some() {
+            let _ = write!(line, ", slots busy {}", slots(t));
+        }
         lines.push(line);
     }
     if let Some(h) = &t.server_ttft {
@@ -268,7 +284,7 @@ mod tests {
         let mut out = String::new();
         telemetry(&mut out, &summary(t.clone()));
         assert!(out.contains("## Server queue per phase"), "{out}");
-        assert!(out.contains("| c8 | 8 | 4 | 2.5 | 4 | n/a | 0 |"), "{out}");
+        assert!(out.contains("| c8 | 8 | 4 | 2.5 | 4 | n/a | 0 | n/a |"), "{out}");
         assert!(out.contains("| c8 | TTFT | 30 | 46.0 | 50.0 | 59.0 | 59.8 |"), "{out}");
         assert!(!out.contains("## GPU telemetry"), "no GPU figures, no GPU table: {out}");
         let console = console_lines(&t).join("\n");
