@@ -220,7 +220,10 @@ pub fn combine(devices: &[Sample]) -> Sample {
 /// The newest reading of every source (every device, for per-device sources), for the guest's
 /// `gpu.latest()`. Cheap to clone: one shared map, replaced entry by entry at each sample.
 #[derive(Clone, Default)]
-pub struct Latest(Arc<Mutex<BTreeMap<(String, Option<String>), TelemetrySample>>>);
+pub struct Latest(Arc<Mutex<BTreeMap<Origin, TelemetrySample>>>);
+
+/// A reading's source and device (none for a source's whole reading).
+type Origin = (String, Option<String>);
 
 impl Latest {
     /// Records the newest readings.
