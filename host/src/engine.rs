@@ -132,11 +132,12 @@ pub fn engine_config(options: &EngineOptions) -> Config {
     if n > 0 {
         let mut pool = PoolingAllocationConfig::new();
         // A Rust wasip2 component instantiates a handful of core modules (the program and the
-        // canonical-ABI shims): room for 8 per instance, and two memories and tables, is generous.
+        // canonical-ABI shims); a QuickJS one 8 to 11 with up to 3 memories and tables
+        // (docs/bench-results/guest-js.md): 16 core instances and 4 memories and tables each.
         pool.total_component_instances(n)
-            .total_core_instances(n.saturating_mul(8))
-            .total_memories(n.saturating_mul(2))
-            .total_tables(n.saturating_mul(2))
+            .total_core_instances(n.saturating_mul(16))
+            .total_memories(n.saturating_mul(4))
+            .total_tables(n.saturating_mul(4))
             .total_stacks(n)
             .max_memory_size(options.guest_memory);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));

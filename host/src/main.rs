@@ -71,13 +71,14 @@ enum Command {
     New {
         /// The scenario's name (letters, digits, '-', '_').
         name: String,
-        /// The guest language (rust; js and python are still to come).
+        /// The guest language: rust or js (python is still to come).
         #[arg(long, default_value = "rust")]
         lang: String,
         /// The folder to create (default: ./NAME).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// The Rust SDK (a runner checkout's guests/rust); found next to this build by default.
+        /// The SDK (a runner checkout's guests/rust, or guests/js with --lang js); found next to
+        /// this build by default.
         #[arg(long)]
         sdk: Option<PathBuf>,
     },
@@ -326,6 +327,7 @@ fn scenario_help_request() -> Option<PathBuf> {
 
 fn main() -> ExitCode {
     if let Some(scenario) = scenario_help_request() {
+        die_quietly_on_closed_stdout();
         let mut play = <Cli as clap::CommandFactory>::command();
         if let Some(cmd) = play.find_subcommand_mut("play") {
             println!("{}", cmd.render_help());
@@ -350,6 +352,9 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
+    if !matches!(cli.command, Command::Play(_) | Command::Mock { .. }) {
+        die_quietly_on_closed_stdout();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("RUNNER_LOG").unwrap_or_else(|_| "info".into()),
@@ -370,6 +375,17 @@ fn main() -> ExitCode {
             eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
             ExitCode::from(exit::ERROR)
         }
+    }
+}
+
+/// `runner inspect x.wasm | head -1`: like any Unix tool, end silently when the reader goes away
+/// instead of panicking in `println!`. Not for `play` (its results must reach the run folder
+/// whatever happens to stdout) nor `mock`.
+fn die_quietly_on_closed_stdout() {
+    // SAFETY: restoring the default disposition of SIGPIPE, before any thread is started.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
@@ -474,6 +490,10 @@ fn new_project(
     let project = runner::new::NewProject { name, lang, dir: dir.clone(), sdk };
     for file in runner::new::create(&project)? {
         println!("wrote {}", file.display());
+    }
+    if project.lang == "js" {
+        println!("{}", runner::new::js::next_steps(&project));
+        return Ok(ExitCode::SUCCESS);
     }
     let wasm = format!("target/wasm32-wasip2/release/{}.wasm", project.name.replace('-', "_"));
     println!(

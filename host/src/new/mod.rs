@@ -1,6 +1,8 @@
 //! `runner new NAME`: writes a scenario project from a template that builds with one command and
-//! plays against the simulated server out of the box. Rust only for now; the JS and Python SDKs
-//! come with their guests (issue #5).
+//! plays against the simulated server out of the box. Rust here; JavaScript in [`js`]; Python is
+//! still to come (issue #5).
+
+pub mod js;
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +15,7 @@ const README_MD: &str = include_str!("README.md.tmpl");
 pub enum NewError {
     #[error("{0:?} is not a valid scenario name: use letters, digits, '-' and '_', starting with a letter")]
     BadName(String),
-    #[error("--lang {0} is not supported yet: only rust (the JS and Python SDKs are still to come)")]
+    #[error("--lang {0} is not supported yet: only rust and js (the Python SDK is still to come)")]
     Language(String),
     #[error("{0} already exists: choose another name or --out")]
     Exists(PathBuf),
@@ -22,6 +24,11 @@ pub enum NewError {
          runner checkout's guests/rust"
     )]
     NoSdk,
+    #[error(
+        "cannot find the JavaScript SDK (guests/js) next to this runner build: pass --sdk PATH to the \
+         runner checkout's guests/js"
+    )]
+    NoJsSdk,
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
 }
@@ -74,11 +81,14 @@ pub fn create(p: &NewProject) -> Result<Vec<PathBuf>, NewError> {
     if !valid_name(&p.name) {
         return Err(NewError::BadName(p.name.clone()));
     }
-    if p.lang != "rust" {
+    if p.lang != "rust" && p.lang != "js" {
         return Err(NewError::Language(p.lang.clone()));
     }
     if p.dir.exists() {
         return Err(NewError::Exists(p.dir.clone()));
+    }
+    if p.lang == "js" {
+        return js::create(p);
     }
     let files = [("Cargo.toml", CARGO_TOML), ("src/lib.rs", LIB_RS), ("README.md", README_MD)];
     let mut written = Vec::new();
