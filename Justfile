@@ -6,7 +6,7 @@ scenarios := "ttft-probe stress-sweep mixed burst ramp rate http-get concurrency
 # JavaScript scenarios (scenarios/<name>/scenario.js, guests/js SDK), built to scenarios/<name>.wasm.
 js_scenarios := "ttft-probe-js stress-sweep-js"
 # Guests that only the tests use (host/tests/guests/), built to target/test-guests/<name>.wasm.
-test_guests := "misbehaving wrong-version older-version"
+test_guests := "misbehaving wrong-version older-version gpu-bound"
 
 default:
     @just --list

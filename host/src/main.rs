@@ -155,8 +155,9 @@ struct PlayArgs {
     /// `ttft=50ms,itl=10ms,jitter=0ms,capacity=0,max-tokens=128` (any subset).
     #[arg(long = "mock", value_name = "SPEC", default_value = "", value_parser = parse_mock_spec)]
     sim: MockArgs,
-    /// Sample a telemetry source during the run (repeatable): `nvml` (local NVIDIA GPUs) or
-    /// `prom=URL` (a Prometheus endpoint: vLLM, DCGM exporter, …). See docs/TELEMETRY.md.
+    /// Sample a telemetry source during the run (repeatable): `nvml` (local NVIDIA GPUs),
+    /// `amdgpu` (AMD GPUs through sysfs), `prom=URL` (a Prometheus endpoint: vLLM, DCGM exporter,
+    /// …) or `llamacpp-slots=URL` (llama.cpp's /slots). See docs/TELEMETRY.md.
     #[arg(long = "telemetry", value_name = "SOURCE")]
     telemetry: Vec<runner::telemetry::SourceSpec>,
     /// Time between two telemetry samples.
@@ -165,6 +166,13 @@ struct PlayArgs {
     /// The NVML library to load for `--telemetry nvml` (default: the system's libnvidia-ml.so).
     #[arg(long, value_name = "PATH")]
     nvml_lib: Option<PathBuf>,
+    /// Keep Prometheus series whose whole name matches REGEX (repeatable), reported per phase
+    /// (mean and max) next to the mapped ones.
+    #[arg(long = "prom-keep", value_name = "REGEX")]
+    prom_keep: Vec<runner::telemetry::keep::KeepPattern>,
+    /// Where `--telemetry amdgpu` looks for card*/device (default /sys/class/drm).
+    #[arg(long, value_name = "DIR")]
+    amdgpu_root: Option<PathBuf>,
     /// A dataset the scenario reads by name (repeatable): a JSONL file of prompts or a
     /// ShareGPT-style JSON file. See docs/SCENARIOS.md.
     #[arg(long = "data", value_name = "NAME=PATH")]
@@ -196,7 +204,9 @@ struct MockArgs {
     /// e.g. status=503@0.1, reset-mid-stream, stall-mid-stream=5s, huge-body=300MB. See docs/RELIABILITY.md.
     #[arg(long = "fault", value_name = "KIND[=ARG][@RATE]")]
     faults: Vec<runner::mock::FaultSpec>,
-    /// Serve a vLLM-shaped Prometheus page at /metrics (running / waiting requests, KV-cache use).
+    /// Serve a vLLM-shaped Prometheus page at /metrics (running / waiting requests, KV-cache use,
+    /// TTFT / ITL / queue-time histograms), a DCGM-shaped one at /metrics/dcgm and llama.cpp-shaped
+    /// /slots.
     #[arg(long)]
     metrics: bool,
 }
@@ -435,6 +445,8 @@ async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
             sources: args.telemetry,
             interval: args.sample_interval,
             nvml_lib: args.nvml_lib,
+            prom_keep: args.prom_keep,
+            amdgpu_root: args.amdgpu_root,
         },
         engine: EngineOptions {
             cache_dir: if args.no_cache { None } else { engine::default_cache_dir() },

@@ -335,7 +335,15 @@ pub async fn play(opts: PlayOptions) -> anyhow::Result<RunOutcome> {
     let timeline = Timeline::start(run.clone(), &out_dir, opts.progress, abort_on)
         .with_context(|| format!("creating {}/timeseries.jsonl", out_dir.display()))?;
 
-    let sampler = crate::telemetry::Sampler::start(&opts.telemetry, active_phases(run.clone()));
+    let sampler = crate::telemetry::Sampler::start(
+        &opts.telemetry,
+        crate::telemetry::Hooks {
+            active: active_phases(run.clone()),
+            started: run.started,
+            records: Some(timeline.sink()),
+            latest: run.telemetry.clone(),
+        },
+    );
 
     let mut store = new_store(&run, Role::Controller);
     let controller = scenario
@@ -358,6 +366,11 @@ pub async fn play(opts: PlayOptions) -> anyhow::Result<RunOutcome> {
     interrupts.abort();
     let duration = started.elapsed();
     drop(store);
+    // Before the time series closes, so the telemetry's last sample is written into it.
+    let telemetry = match sampler {
+        Some(sampler) => Some(sampler.finish().await),
+        None => None,
+    };
     let aborted = match timeline.finish().await {
         Ok(aborted) => aborted,
         Err(e) => {
@@ -379,8 +392,7 @@ pub async fn play(opts: PlayOptions) -> anyhow::Result<RunOutcome> {
 
     let (mut phases, phase_notes) = run.phases.reports(run.started);
     notes.extend(phase_notes);
-    if let Some(sampler) = sampler {
-        let mut by_phase = sampler.finish().await;
+    if let Some(mut by_phase) = telemetry {
         for p in &mut phases {
             p.telemetry = by_phase.remove(&p.name);
         }

@@ -14,7 +14,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use runner_reports::thresholds::{self, Threshold};
 use runner_reports::timeseries::{PhaseStart, Record, Sample};
 use runner_reports::{Summary, metric};
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::capabilities::{RunContext, Stop};
@@ -37,6 +37,8 @@ pub enum Progress {
 /// The running sampler; [`Timeline::finish`] takes the last samples and flushes.
 pub struct Timeline {
     stop: oneshot::Sender<()>,
+    /// Records from elsewhere (telemetry), written at the next sample.
+    extra: mpsc::UnboundedSender<Record>,
     task: JoinHandle<std::io::Result<Option<String>>>,
 }
 
@@ -52,7 +54,8 @@ impl Timeline {
     ) -> std::io::Result<Self> {
         let file = BufWriter::new(File::create(dir.join("timeseries.jsonl"))?);
         let (stop, mut stopped) = oneshot::channel();
-        let mut sampler = Sampler::new(run, file, progress, abort_on);
+        let (extra, extra_rx) = mpsc::unbounded_channel();
+        let mut sampler = Sampler::new(run, file, progress, abort_on, extra_rx);
         let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(INTERVAL);
             tick.tick().await; // the first tick is immediate
@@ -66,7 +69,13 @@ impl Timeline {
             sampler.close();
             Ok(sampler.aborted)
         });
-        Ok(Self { stop, task })
+        Ok(Self { stop, extra, task })
+    }
+
+    /// Where other parts of the run (the telemetry sampler) send records to be written into
+    /// `timeseries.jsonl`, in arrival order, at each interval.
+    pub fn sink(&self) -> mpsc::UnboundedSender<Record> {
+        self.extra.clone()
     }
 
     /// Takes the final samples, writes them and stops. Returns why the run was aborted by a
@@ -96,6 +105,7 @@ struct Sampler {
     seen: HashMap<String, Seen>,
     abort_on: Vec<Threshold>,
     aborted: Option<String>,
+    extra: mpsc::UnboundedReceiver<Record>,
 }
 
 impl Sampler {
@@ -104,10 +114,11 @@ impl Sampler {
         file: BufWriter<File>,
         progress: Progress,
         abort_on: Vec<Threshold>,
+        extra: mpsc::UnboundedReceiver<Record>,
     ) -> Self {
         let bars = (progress == Progress::Auto && std::io::stderr().is_terminal())
             .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
-        Self { run, file, progress, bars, seen: HashMap::new(), abort_on, aborted: None }
+        Self { run, file, progress, bars, seen: HashMap::new(), abort_on, aborted: None, extra }
     }
 
     /// Stops the run gracefully when a threshold already fails on what has been observed.
@@ -140,6 +151,9 @@ impl Sampler {
     }
 
     fn sample(&mut self) -> std::io::Result<()> {
+        while let Ok(record) = self.extra.try_recv() {
+            self.write(&record)?;
+        }
         let now = Instant::now();
         let t_s = now.saturating_duration_since(self.run.started).as_secs_f64();
         for (stats, shape) in self.run.phases.entries() {

@@ -16,7 +16,7 @@ fn samples(dir: &std::path::Path) -> Vec<Sample> {
         .into_iter()
         .filter_map(|r| match r {
             Record::Sample(s) => Some(s),
-            Record::Phase(_) => None,
+            _ => None,
         })
         .collect()
 }

@@ -124,6 +124,9 @@ fn phase(lines: &mut Vec<String>, p: &PhaseReport) {
     if !failed_checks.is_empty() {
         wrap(lines, "  ! checks: ", &failed_checks.join(", "));
     }
+    if let Some(t) = &p.telemetry {
+        lines.extend(crate::markdown::telemetry_console_lines(t));
+    }
     if let Some(g) = &p.goodput {
         lines.push(format!(
             "  goodput    {} of requests ({}/s) met {}",

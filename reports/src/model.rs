@@ -247,6 +247,73 @@ pub struct TelemetryReport {
     /// KV-cache use, %, highest sample.
     #[serde(default)]
     pub kv_cache_max_pct: Option<f64>,
+    /// Streaming multiprocessors active (DCGM's `DCGM_FI_PROF_SM_ACTIVE`), %, mean over samples:
+    /// a truer saturation signal than GPU utilisation, which counts any kernel running as 100 %.
+    #[serde(default)]
+    pub sm_active_avg_pct: Option<f64>,
+    /// Streaming multiprocessors active, %, highest sample.
+    #[serde(default)]
+    pub sm_active_max_pct: Option<f64>,
+    /// SM clock (mean over devices), MHz, mean over samples.
+    #[serde(default)]
+    pub sm_clock_avg_mhz: Option<f64>,
+    /// GPU memory held by processes (summed over processes and devices), MiB, highest sample.
+    #[serde(default)]
+    pub process_memory_max_mib: Option<f64>,
+    /// llama.cpp slots processing a request (its `/slots`), mean over samples.
+    #[serde(default)]
+    pub slots_busy_avg: Option<f64>,
+    /// llama.cpp slots processing a request, highest sample.
+    #[serde(default)]
+    pub slots_busy_max: Option<f64>,
+    /// llama.cpp slots in all.
+    #[serde(default)]
+    pub slots_total: Option<f64>,
+    /// Tokens decoded so far by the requests in llama.cpp's busy slots, highest sample (how far
+    /// the longest-running generations got).
+    #[serde(default)]
+    pub decoded_tokens_max: Option<f64>,
+    /// Requests the server preempted during the phase (a counter's increase over the phase).
+    #[serde(default)]
+    pub preemptions: Option<f64>,
+    /// The server's own time to first token over the phase (vLLM's histogram, as a delta).
+    #[serde(default)]
+    pub server_ttft: Option<ServerLatency>,
+    /// The server's own inter-token latency over the phase.
+    #[serde(default)]
+    pub server_itl: Option<ServerLatency>,
+    /// The server's own queue time over the phase.
+    #[serde(default)]
+    pub server_queue_time: Option<ServerLatency>,
+    /// Series kept by `--prom-keep`, by name (with labels), over the phase's samples.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub kept: BTreeMap<String, KeptSeries>,
+}
+
+/// A server-side latency histogram over one phase: the increase of its cumulative buckets between
+/// the samples that bracket the phase. Quantiles are interpolated inside buckets (as Prometheus'
+/// `histogram_quantile`), so they are only as fine as the server's bucket bounds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServerLatency {
+    /// Observations over the phase.
+    pub count: u64,
+    /// Mean, ms (exact: from the histogram's sum).
+    pub mean_ms: Option<f64>,
+    /// Median, ms.
+    pub p50_ms: Option<f64>,
+    /// 95th percentile, ms.
+    pub p95_ms: Option<f64>,
+    /// 99th percentile, ms.
+    pub p99_ms: Option<f64>,
+}
+
+/// A series kept by `--prom-keep`: its value over the phase's samples.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KeptSeries {
+    /// Mean over the samples that had it.
+    pub avg: f64,
+    /// Highest sample.
+    pub max: f64,
 }
 
 /// The requests of a phase that met every per-request service-level objective.

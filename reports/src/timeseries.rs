@@ -2,8 +2,10 @@
 //! (so a killed run keeps everything up to its last flushed second), and [`rebuild`], which turns
 //! such a file back into a [`Summary`] when the run never wrote its own.
 //!
-//! Two kinds of record, tagged by `"kind"`: a [`PhaseStart`] when a phase begins, then one
-//! [`Sample`] per phase per interval (one second by default), the last one when the phase ends.
+//! Three kinds of record, tagged by `"kind"`: a [`PhaseStart`] when a phase begins, then one
+//! [`Sample`] per phase per interval (one second by default), the last one when the phase ends;
+//! and with `--telemetry`, one [`TelemetrySample`] per source (per device for NVML) per
+//! telemetry sample.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +21,25 @@ pub enum Record {
     Phase(PhaseStart),
     /// A phase's state at the end of an interval.
     Sample(Sample),
+    /// What one telemetry source (one device of it) read at one instant.
+    Telemetry(TelemetrySample),
+}
+
+/// One telemetry reading: a source's (or one of its devices') fields at one instant. Fields the
+/// source did not give are absent from the map, never zero.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TelemetrySample {
+    /// Milliseconds since the run started (the run's clock, as the phases' `t_s`).
+    pub t_ms: u64,
+    /// The source, as given to `--telemetry` (`nvml`, `prom=URL`).
+    pub source: String,
+    /// The device's index for per-device sources (NVML); absent for a source's whole reading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// Field name to value: `gpu_util_pct`, `memory_used_mib`, `memory_total_mib`,
+    /// `temperature_c`, `power_w`, `sm_active_pct`, `sm_clock_mhz`, `process_memory_mib`,
+    /// `running`, `waiting`, `kv_cache_pct`, `preemptions_total`, and kept series by name.
+    pub fields: BTreeMap<String, f64>,
 }
 
 /// What a phase is, written once when it starts.
@@ -157,6 +178,9 @@ pub fn rebuild(mut header: Summary, records: &[Record]) -> Summary {
                 samples.entry(&s.phase).or_default().push(s);
                 last_t = last_t.max(s.t_s);
             }
+            // Per-phase telemetry aggregates live in summary.json only; a rebuilt summary goes
+            // without them rather than guess which samples fell in which phase.
+            Record::Telemetry(_) => {}
         }
     }
     let mut complete = true;
@@ -233,6 +257,22 @@ mod tests {
         let r = sample(1.0, 10, 10, false);
         let line = serde_json::to_string(&r).expect("serialises");
         assert!(line.starts_with(r#"{"kind":"sample""#), "{line}");
+        assert_eq!(parse(&format!("{line}\n")).expect("parses"), vec![r]);
+    }
+
+    #[test]
+    fn telemetry_records_round_trip() {
+        let r = Record::Telemetry(TelemetrySample {
+            t_ms: 1500,
+            source: "nvml".into(),
+            device: Some("0".into()),
+            fields: BTreeMap::from([("gpu_util_pct".to_string(), 73.0)]),
+        });
+        let line = serde_json::to_string(&r).expect("serialises");
+        assert_eq!(
+            line,
+            r#"{"kind":"telemetry","t_ms":1500,"source":"nvml","device":"0","fields":{"gpu_util_pct":73.0}}"#
+        );
         assert_eq!(parse(&format!("{line}\n")).expect("parses"), vec![r]);
     }
 

@@ -185,3 +185,33 @@ fn names_are_escaped() {
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert_eq!(html.matches("<script>").count(), 1, "only the page's own script");
 }
+
+#[test]
+fn telemetry_charts_draw_what_each_source_gave() {
+    use runner_reports::timeseries::TelemetrySample;
+    let reading = |t_ms: u64, source: &str, device: Option<&str>, fields: &[(&str, f64)]| {
+        Record::Telemetry(TelemetrySample {
+            t_ms,
+            source: source.into(),
+            device: device.map(String::from),
+            fields: fields.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        })
+    };
+    let mut records = series();
+    records.extend([
+        reading(500, "nvml", Some("0"), &[("gpu_util_pct", 70.0), ("memory_used_mib", 12000.0)]),
+        reading(500, "prom=http://h/metrics", None, &[("waiting", 3.0), ("running", 4.0)]),
+        reading(1500, "nvml", Some("0"), &[("gpu_util_pct", 90.0), ("memory_used_mib", 12500.0)]),
+        reading(1500, "prom=http://h/metrics", None, &[("running", 4.0)]),
+    ]);
+    let html = render_html(&fixture::summary(), &records);
+    let gpu = figure(&html, "data-chart=\"gpu\"");
+    assert_eq!(attr(gpu, "data-series=\"gpu_util_pct\"", "data-values"), "0.5,70;1.5,90");
+    assert_eq!(attr(gpu, "data-series=\"memory_used_mib\"", "data-values"), "0.5,12000;1.5,12500");
+    assert!(!gpu.contains("sm_active_pct"), "no source gave SM activity: no line");
+    let queue = figure(&html, "data-chart=\"queue\"");
+    assert_eq!(attr(queue, "data-series=\"waiting\"", "data-values"), "0.5,3", "absent, not drawn as 0");
+    assert_eq!(attr(queue, "data-series=\"running\"", "data-values"), "0.5,4;1.5,4");
+    // Without telemetry records there is no telemetry chart.
+    assert!(!render_html(&fixture::summary(), &series()).contains("data-chart=\"gpu\""));
+}

@@ -98,6 +98,8 @@ pub struct RunContext {
     pub drive_stats: Arc<PhaseStats>,
     /// Thresholds the scenario declared with `metrics.threshold`, judged at the end.
     pub declared_thresholds: std::sync::Mutex<Vec<runner_reports::Threshold>>,
+    /// The telemetry sampler's newest readings, for `gpu.latest()` (empty without `--telemetry`).
+    pub telemetry: crate::telemetry::Latest,
     stop: watch::Sender<Stop>,
 }
 
@@ -122,6 +124,7 @@ impl RunContext {
             phases: PhaseRegistry::default(),
             drive_stats: Arc::new(PhaseStats::new("drive", Tags::new())),
             declared_thresholds: std::sync::Mutex::new(Vec::new()),
+            telemetry: crate::telemetry::Latest::default(),
             stop: watch::Sender::new(Stop::Running),
         })
     }

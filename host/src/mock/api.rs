@@ -182,7 +182,13 @@ pub(super) async fn handle(
         ("/health", &Method::GET) => return Ok(finish(guard, text_response(StatusCode::OK, ""))),
         ("/v1/models", &Method::GET) => return Ok(finish(guard, models())),
         ("/metrics", &Method::GET) if shared.cfg.metrics => {
-            return Ok(finish(guard, super::metrics::response(&shared)));
+            return Ok(finish(guard, super::metrics::response(&shared, super::metrics::Page::Vllm)));
+        }
+        ("/metrics/dcgm", &Method::GET) if shared.cfg.metrics => {
+            return Ok(finish(guard, super::metrics::response(&shared, super::metrics::Page::Dcgm)));
+        }
+        ("/slots", &Method::GET) if shared.cfg.metrics => {
+            return Ok(finish(guard, super::metrics::response(&shared, super::metrics::Page::Slots)));
         }
         ("/v1/chat/completions", &Method::POST) => Kind::Chat,
         ("/v1/completions", &Method::POST) => Kind::Completion,

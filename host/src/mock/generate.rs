@@ -211,11 +211,19 @@ pub(super) async fn stream(
     fault: Option<Fault>,
     abort: Arc<Abort>,
 ) {
+    let arrived = Instant::now();
     let permit = tokio::select! {
         p = acquire_slot(&shared) => p,
         _ = tx.closed() => return,
     };
     let mut t0 = Instant::now();
+    // The `/metrics` histograms measure from arrival, as vLLM's do; the previous token's send time
+    // gives the inter-token gaps.
+    let observe = shared.cfg.metrics.then_some(&shared.observed);
+    let mut sent_at: Option<Instant> = None;
+    if let Some(o) = observe {
+        o.queue.observe(t0 - arrived);
+    }
     let mut schedule = Schedule::new(&shared.cfg, job.seq);
     let head = job.chunk_head();
     let max = u64::from(job.max_tokens);
@@ -262,6 +270,14 @@ pub(super) async fn stream(
         if tx.send(event).await.is_err() {
             return;
         }
+        if let Some(o) = observe {
+            let now = Instant::now();
+            match sent_at {
+                None => o.ttft.observe(now - arrived),
+                Some(previous) => o.itl.observe(now - previous),
+            }
+            sent_at = Some(now);
+        }
     }
     if job.include_usage && tx.send(job.usage_event(&head)).await.is_err() {
         return;
@@ -283,6 +299,7 @@ pub(super) async fn complete(shared: Arc<Shared>, guard: RequestGuard, job: Job)
 
 /// [`complete`] without marking the request complete, for a fault that still has to deliver the body.
 pub(super) async fn produce(shared: Arc<Shared>, job: Job) -> Bytes {
+    let arrived = Instant::now();
     let permit = acquire_slot(&shared).await;
     let t0 = Instant::now();
     let mut schedule = Schedule::new(&shared.cfg, job.seq);
@@ -291,6 +308,22 @@ pub(super) async fn produce(shared: Arc<Shared>, job: Job) -> Bytes {
         last = schedule.next_offset();
     }
     sleep_until(t0 + last).await;
+    if shared.cfg.metrics {
+        // A whole response has no token events; the histograms get the schedule it stood for,
+        // replayed (the schedule is seeded by the request's sequence number).
+        let o = &shared.observed;
+        o.queue.observe(t0 - arrived);
+        let mut replay = Schedule::new(&shared.cfg, job.seq);
+        let mut previous = None;
+        for _ in 0..job.max_tokens {
+            let at = replay.next_offset();
+            match previous {
+                None => o.ttft.observe(t0 + at - arrived),
+                Some(p) => o.itl.observe(at - p),
+            }
+            previous = Some(at);
+        }
+    }
     let body = job.full_body();
     drop(permit);
     body

@@ -53,7 +53,8 @@ pub struct MockConfig {
     /// Faults injected into generation requests, each into its own fraction of them (see [`fault`]).
     /// Their rates must add up to at most 1.
     pub faults: Vec<FaultSpec>,
-    /// Serve a vLLM-shaped Prometheus page at `/metrics` (see [`metrics`]).
+    /// Serve a vLLM-shaped Prometheus page at `/metrics` and a DCGM-shaped one at `/metrics/dcgm`
+    /// (see [`metrics`]).
     pub metrics: bool,
 }
 
@@ -170,6 +171,8 @@ struct Shared {
     counters: Arc<Counters>,
     /// Orders generation requests; seeds each request's jitter and names its response id.
     next_seq: AtomicU64,
+    /// The delays served, for the `/metrics` histograms (recorded only with `cfg.metrics`).
+    observed: metrics::Observed,
 }
 
 /// A running simulated server. Dropping it also stops the accept loop (without waiting for it).
@@ -195,6 +198,7 @@ impl MockServer {
             slots,
             counters: Arc::new(Counters::default()),
             next_seq: AtomicU64::new(0),
+            observed: metrics::Observed::default(),
         });
         let (stop, stopped) = oneshot::channel();
         let accept = tokio::spawn(accept_loop(listener, shared.clone(), stopped));

@@ -2,34 +2,47 @@
 //! sources every `--sample-interval` and folds each sample into the aggregates of the phases
 //! running at that instant. Memory stays bounded: one aggregate per phase, no list of samples.
 //!
-//! Sources live in their own modules: [`nvml`] (local NVIDIA GPUs through nvml-wrapper) and
-//! [`prom`] (a Prometheus text endpoint: vLLM, DCGM exporter, SGLang, TGI, llama.cpp).
+//! Sources live in their own modules: [`nvml`] (local NVIDIA GPUs through nvml-wrapper),
+//! [`amdgpu`] (AMD GPUs through sysfs), [`prom`] (a Prometheus text endpoint: vLLM, DCGM
+//! exporter, SGLang, TGI, llama.cpp) and [`llamacpp`] (llama.cpp's `/slots`). [`histogram`]
+//! turns server histograms into per-phase deltas; [`keep`] is `--prom-keep`.
 //! A source that is absent gives absent fields, never zeros.
 
+mod aggregate;
+pub mod amdgpu;
+pub mod histogram;
+pub mod keep;
+pub mod llamacpp;
 pub mod nvml;
 pub mod prom;
 #[cfg(test)]
 mod prom_props;
+mod sampler;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use runner_reports::model::TelemetryReport;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use runner_reports::timeseries::TelemetrySample;
+
+pub use aggregate::{Cumulatives, PhaseAggregate};
+use histogram::{Cumulative, ServerHistogram};
+pub use sampler::{ActivePhases, Hooks, RecordSink, Sampler};
 
 /// Why a `--telemetry` value or a source could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum TelemetryError {
-    #[error("unknown telemetry source {0:?}: expected `nvml` or `prom=URL`")]
+    #[error("unknown telemetry source {0:?}: expected `nvml`, `amdgpu`, `prom=URL` or `llamacpp-slots=URL`")]
     UnknownSource(String),
     #[error("prom={0:?}: not an http:// URL")]
     BadUrl(String),
     #[error("nvml unavailable: {0}")]
     Nvml(String),
+    #[error("amdgpu unavailable: {0}")]
+    Amdgpu(String),
     #[error("scrape of {url} failed: {reason}")]
     Scrape { url: String, reason: String },
 }
@@ -41,6 +54,10 @@ pub enum SourceSpec {
     Nvml,
     /// A Prometheus text-format endpoint.
     Prom(String),
+    /// AMD GPUs through sysfs.
+    Amdgpu,
+    /// llama.cpp's `/slots` endpoint.
+    LlamacppSlots(String),
 }
 
 impl FromStr for SourceSpec {
@@ -49,8 +66,12 @@ impl FromStr for SourceSpec {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.split_once('=') {
             None if s == "nvml" => Ok(SourceSpec::Nvml),
+            None if s == "amdgpu" => Ok(SourceSpec::Amdgpu),
             Some(("prom", url)) if url.starts_with("http://") => Ok(SourceSpec::Prom(url.to_string())),
-            Some(("prom", url)) => Err(TelemetryError::BadUrl(url.to_string())),
+            Some(("llamacpp-slots", url)) if url.starts_with("http://") => {
+                Ok(SourceSpec::LlamacppSlots(url.to_string()))
+            }
+            Some(("prom" | "llamacpp-slots", url)) => Err(TelemetryError::BadUrl(url.to_string())),
             _ => Err(TelemetryError::UnknownSource(s.to_string())),
         }
     }
@@ -64,10 +85,14 @@ pub struct TelemetryOptions {
     pub interval: Duration,
     /// `--nvml-lib`: a specific libnvidia-ml to load instead of the system's.
     pub nvml_lib: Option<PathBuf>,
+    /// `--prom-keep`: unknown Prometheus series to keep by name.
+    pub prom_keep: Vec<keep::KeepPattern>,
+    /// `--amdgpu-root`: where to look for `card*/device` instead of `/sys/class/drm`.
+    pub amdgpu_root: Option<PathBuf>,
 }
 
-/// One reading of every source at one instant. Each field is `None` when no source gave it.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// One reading of every source at one instant. Each field is `None` (or empty) when no source gave it.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Sample {
     /// GPU utilisation, %, averaged over the devices.
     pub gpu_util_pct: Option<f64>,
@@ -79,15 +104,61 @@ pub struct Sample {
     pub temperature_c: Option<f64>,
     /// Power drawn, W, summed over the devices.
     pub power_w: Option<f64>,
+    /// Streaming multiprocessors active, %, averaged over the devices (DCGM profiling).
+    pub sm_active_pct: Option<f64>,
+    /// SM clock, MHz, averaged over the devices.
+    pub sm_clock_mhz: Option<f64>,
+    /// GPU memory held by processes, MiB, summed over processes and devices.
+    pub process_memory_mib: Option<f64>,
     /// Requests the server is generating for.
     pub running: Option<f64>,
     /// Requests queued at the server, waiting for a slot.
     pub waiting: Option<f64>,
     /// KV-cache use, %.
     pub kv_cache_pct: Option<f64>,
+    /// llama.cpp slots processing a request.
+    pub slots_busy: Option<f64>,
+    /// llama.cpp slots in all.
+    pub slots_total: Option<f64>,
+    /// Tokens decoded so far by the requests in llama.cpp's busy slots.
+    pub decoded_tokens: Option<f64>,
+    /// The server's preemption counter (cumulative since it started).
+    pub preemptions_total: Option<f64>,
+    /// The server's latency histograms (cumulative since it started).
+    pub histograms: BTreeMap<ServerHistogram, Cumulative>,
+    /// Series kept by `--prom-keep`, by [`keep::key`].
+    pub kept: BTreeMap<String, f64>,
 }
 
 impl Sample {
+    /// The fields this sample has, by name, for the time series (kept series under their own
+    /// names; the histograms, cumulative buckets, are left to the per-phase deltas).
+    pub fn fields(&self) -> BTreeMap<String, f64> {
+        let named = [
+            ("gpu_util_pct", self.gpu_util_pct),
+            ("memory_used_mib", self.memory_used_mib),
+            ("memory_total_mib", self.memory_total_mib),
+            ("temperature_c", self.temperature_c),
+            ("power_w", self.power_w),
+            ("sm_active_pct", self.sm_active_pct),
+            ("sm_clock_mhz", self.sm_clock_mhz),
+            ("process_memory_mib", self.process_memory_mib),
+            ("running", self.running),
+            ("waiting", self.waiting),
+            ("kv_cache_pct", self.kv_cache_pct),
+            ("slots_busy", self.slots_busy),
+            ("slots_total", self.slots_total),
+            ("decoded_tokens", self.decoded_tokens),
+            ("preemptions_total", self.preemptions_total),
+        ];
+        let mut fields: BTreeMap<String, f64> =
+            named.into_iter().filter_map(|(k, v)| Some((k.to_string(), v?))).collect();
+        for (k, v) in &self.kept {
+            fields.entry(k.clone()).or_insert(*v);
+        }
+        fields
+    }
+
     /// Fills the fields this sample lacks from `other` (the first source to give a field wins).
     pub fn fill_from(&mut self, other: &Sample) {
         let pairs = [
@@ -96,196 +167,120 @@ impl Sample {
             (&mut self.memory_total_mib, other.memory_total_mib),
             (&mut self.temperature_c, other.temperature_c),
             (&mut self.power_w, other.power_w),
+            (&mut self.sm_active_pct, other.sm_active_pct),
+            (&mut self.sm_clock_mhz, other.sm_clock_mhz),
+            (&mut self.process_memory_mib, other.process_memory_mib),
             (&mut self.running, other.running),
             (&mut self.waiting, other.waiting),
             (&mut self.kv_cache_pct, other.kv_cache_pct),
+            (&mut self.slots_busy, other.slots_busy),
+            (&mut self.slots_total, other.slots_total),
+            (&mut self.decoded_tokens, other.decoded_tokens),
+            (&mut self.preemptions_total, other.preemptions_total),
         ];
         for (mine, theirs) in pairs {
             if mine.is_none() {
                 *mine = theirs;
             }
         }
-    }
-}
-
-/// Mean and max of one field over the samples that had it.
-#[derive(Debug, Clone, Copy, Default)]
-struct Agg {
-    count: u64,
-    sum: f64,
-    max: f64,
-}
-
-impl Agg {
-    fn add(&mut self, value: Option<f64>) {
-        if let Some(v) = value.filter(|v| v.is_finite()) {
-            self.max = if self.count == 0 { v } else { self.max.max(v) };
-            self.count += 1;
-            self.sum += v;
+        for (which, h) in &other.histograms {
+            self.histograms.entry(*which).or_insert_with(|| h.clone());
         }
-    }
-
-    fn avg(&self) -> Option<f64> {
-        (self.count > 0).then(|| self.sum / self.count as f64)
-    }
-
-    fn max(&self) -> Option<f64> {
-        (self.count > 0).then_some(self.max)
-    }
-}
-
-/// The running aggregate of one phase's samples.
-#[derive(Debug, Clone, Default)]
-pub struct PhaseAggregate {
-    samples: u64,
-    util: Agg,
-    memory: Agg,
-    temperature: Agg,
-    power: Agg,
-    running: Agg,
-    waiting: Agg,
-    kv_cache: Agg,
-}
-
-impl PhaseAggregate {
-    /// Folds one sample in.
-    pub fn add(&mut self, s: &Sample) {
-        self.samples += 1;
-        self.util.add(s.gpu_util_pct);
-        self.memory.add(s.memory_used_mib);
-        self.temperature.add(s.temperature_c);
-        self.power.add(s.power_w);
-        self.running.add(s.running);
-        self.waiting.add(s.waiting);
-        self.kv_cache.add(s.kv_cache_pct);
-    }
-
-    /// The phase's telemetry for the summary.
-    pub fn report(&self) -> TelemetryReport {
-        TelemetryReport {
-            samples: self.samples,
-            gpu_util_avg_pct: self.util.avg(),
-            gpu_util_max_pct: self.util.max(),
-            memory_used_max_mib: self.memory.max(),
-            temperature_max_c: self.temperature.max(),
-            power_avg_w: self.power.avg(),
-            queue_waiting_max: self.waiting.max(),
-            queue_waiting_avg: self.waiting.avg(),
-            queue_running_max: self.running.max(),
-            kv_cache_max_pct: self.kv_cache.max(),
+        for (name, v) in &other.kept {
+            self.kept.entry(name.clone()).or_insert(*v);
         }
     }
 }
 
-/// One opened source.
-enum Source {
-    Nvml(Arc<nvml::NvmlSource>),
-    Prom(Box<prom::PromSource>),
-}
-
-impl Source {
-    fn name(&self) -> String {
-        match self {
-            Source::Nvml(_) => "nvml".to_string(),
-            Source::Prom(p) => format!("prom={}", p.url()),
-        }
-    }
-
-    async fn read(&self) -> Result<Sample, TelemetryError> {
-        match self {
-            Source::Nvml(n) => {
-                // NVML calls block (milliseconds on a real driver): keep them off the runtime's workers.
-                let n = n.clone();
-                tokio::task::spawn_blocking(move || n.read())
-                    .await
-                    .map_err(|e| TelemetryError::Nvml(e.to_string()))?
-            }
-            Source::Prom(p) => p.read().await,
-        }
+/// The machine's figures from its devices': utilisation and SM clock averaged, memory, power
+/// and process memory summed, temperature the hottest. A figure no device gave stays absent.
+pub fn combine(devices: &[Sample]) -> Sample {
+    let values = |f: fn(&Sample) -> Option<f64>| devices.iter().filter_map(f).collect::<Vec<f64>>();
+    let sum = |f| {
+        let v = values(f);
+        (!v.is_empty()).then(|| v.iter().sum::<f64>())
+    };
+    let mean = |f| {
+        let v = values(f);
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    };
+    let max = |f| values(f).into_iter().reduce(f64::max);
+    Sample {
+        gpu_util_pct: mean(|s| s.gpu_util_pct),
+        memory_used_mib: sum(|s| s.memory_used_mib),
+        memory_total_mib: sum(|s| s.memory_total_mib),
+        temperature_c: max(|s| s.temperature_c),
+        power_w: sum(|s| s.power_w),
+        sm_clock_mhz: mean(|s| s.sm_clock_mhz),
+        process_memory_mib: sum(|s| s.process_memory_mib),
+        ..Sample::default()
     }
 }
 
-/// Which phases are running now, by name; the sampler asks it at every sample.
-pub type ActivePhases = Box<dyn Fn() -> Vec<String> + Send + Sync>;
+/// The newest reading of every source (every device, for per-device sources), for the guest's
+/// `gpu.latest()`. Cheap to clone: one shared map, replaced entry by entry at each sample.
+#[derive(Clone, Default)]
+pub struct Latest(Arc<Mutex<BTreeMap<Origin, TelemetrySample>>>);
 
-type Aggregates = Arc<Mutex<HashMap<String, PhaseAggregate>>>;
+/// A reading's source and device (none for a source's whole reading).
+type Origin = (String, Option<String>);
 
-/// The background sampler. [`Sampler::finish`] stops it and hands back the per-phase reports.
-pub struct Sampler {
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<()>,
-    aggregates: Aggregates,
+impl Latest {
+    /// Records the newest readings.
+    pub fn update(&self, readings: &[TelemetrySample]) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        for r in readings {
+            map.insert((r.source.clone(), r.device.clone()), r.clone());
+        }
+    }
+
+    /// The newest reading of every source and device, in source then device order.
+    pub fn snapshot(&self) -> Vec<TelemetrySample> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
+    }
 }
 
-impl Sampler {
-    /// Opens the sources (one warning line per source that cannot be used; the run goes on without
-    /// it) and starts sampling. `None` when no source could be opened.
-    pub fn start(opts: &TelemetryOptions, active: ActivePhases) -> Option<Sampler> {
-        let mut sources = Vec::new();
-        for spec in &opts.sources {
-            match spec {
-                SourceSpec::Nvml => match nvml::NvmlSource::open(opts.nvml_lib.as_deref()) {
-                    Ok(n) => sources.push(Source::Nvml(Arc::new(n))),
-                    Err(e) => eprintln!("telemetry: {e}"),
-                },
-                SourceSpec::Prom(url) => match prom::PromSource::new(url) {
-                    Ok(p) => sources.push(Source::Prom(Box::new(p))),
-                    Err(e) => eprintln!("telemetry: {e}"),
-                },
+/// Folds samples into the aggregates of the phases running at each instant, and brackets each
+/// phase's cumulative series with the sample just before it started and the one just after it
+/// ended (so nothing the server counted while the phase ran falls between two samples).
+#[derive(Default)]
+pub struct Folder {
+    phases: HashMap<String, PhaseAggregate>,
+    /// The cumulative series of the previous sample.
+    previous: Option<Cumulatives>,
+    /// The phases that were running at the previous sample.
+    was_active: HashSet<String>,
+}
+
+impl Folder {
+    /// Folds one sample taken while `active` phases ran.
+    pub fn fold(&mut self, sample: &Sample, active: Vec<String>) {
+        let now = Cumulatives::of(sample);
+        for name in self.was_active.iter().filter(|n| !active.contains(n)) {
+            if let Some(agg) = self.phases.get_mut(name) {
+                agg.close(&now);
             }
         }
-        if sources.is_empty() {
-            return None;
+        for name in &active {
+            self.phases.entry(name.clone()).or_default().add(sample, self.previous.as_ref());
         }
-        let aggregates: Aggregates = Arc::default();
-        let (stop, mut stopped) = oneshot::channel();
-        let interval = opts.interval.max(Duration::from_millis(10));
-        let task = tokio::spawn({
-            let aggregates = aggregates.clone();
-            async move {
-                let mut warned = vec![false; sources.len()];
-                let mut tick = tokio::time::interval(interval);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    tokio::select! {
-                        _ = tick.tick() => {}
-                        _ = &mut stopped => break,
-                    }
-                    let mut sample = Sample::default();
-                    for (i, source) in sources.iter().enumerate() {
-                        match source.read().await {
-                            Ok(s) => sample.fill_from(&s),
-                            Err(e) if !warned[i] => {
-                                // Once per source: a scrape failing every second must not flood stderr.
-                                warned[i] = true;
-                                eprintln!(
-                                    "telemetry: {}: {e} (further failures are not shown)",
-                                    source.name()
-                                );
-                            }
-                            Err(_) => {}
-                        }
-                    }
-                    if sample == Sample::default() {
-                        continue;
-                    }
-                    let names = active();
-                    let mut aggs = aggregates.lock().unwrap_or_else(|p| p.into_inner());
-                    for name in names {
-                        aggs.entry(name).or_default().add(&sample);
-                    }
-                }
-            }
-        });
-        Some(Sampler { stop, task, aggregates })
+        self.previous = Some(now);
+        self.was_active = active.into_iter().collect();
     }
 
-    /// Stops sampling and returns each phase's telemetry by phase name.
-    pub async fn finish(self) -> HashMap<String, TelemetryReport> {
-        let _ = self.stop.send(());
-        let _ = self.task.await;
-        let aggs = self.aggregates.lock().unwrap_or_else(|p| p.into_inner());
-        aggs.iter().map(|(name, agg)| (name.clone(), agg.report())).collect()
+    /// Closes every phase still open with a last sample (taken when the run ended).
+    pub fn close_all(&mut self, sample: &Sample) {
+        let now = Cumulatives::of(sample);
+        for name in self.was_active.drain() {
+            if let Some(agg) = self.phases.get_mut(&name) {
+                agg.close(&now);
+            }
+        }
+    }
+
+    /// Each phase's telemetry by phase name.
+    pub fn reports(&self) -> HashMap<String, TelemetryReport> {
+        self.phases.iter().map(|(name, agg)| (name.clone(), agg.report())).collect()
     }
 }
 
@@ -302,20 +297,12 @@ mod tests {
         );
         assert!(matches!("prom=h:1".parse::<SourceSpec>(), Err(TelemetryError::BadUrl(_))));
         assert!(matches!("dcgm".parse::<SourceSpec>(), Err(TelemetryError::UnknownSource(_))));
-    }
-
-    #[test]
-    fn absent_fields_stay_absent_and_present_ones_aggregate() {
-        let mut agg = PhaseAggregate::default();
-        agg.add(&Sample { waiting: Some(2.0), running: Some(4.0), ..Sample::default() });
-        agg.add(&Sample { waiting: Some(6.0), running: Some(4.0), ..Sample::default() });
-        let r = agg.report();
-        assert_eq!(r.samples, 2);
-        assert_eq!(r.queue_waiting_max, Some(6.0));
-        assert_eq!(r.queue_waiting_avg, Some(4.0));
-        assert_eq!(r.queue_running_max, Some(4.0));
-        assert_eq!(r.gpu_util_avg_pct, None, "no GPU source: absent, not zero");
-        assert_eq!(r.memory_used_max_mib, None);
+        assert_eq!("amdgpu".parse::<SourceSpec>().ok(), Some(SourceSpec::Amdgpu));
+        assert_eq!(
+            "llamacpp-slots=http://h:8080/slots".parse::<SourceSpec>().ok(),
+            Some(SourceSpec::LlamacppSlots("http://h:8080/slots".into()))
+        );
+        assert!(matches!("llamacpp-slots=h".parse::<SourceSpec>(), Err(TelemetryError::BadUrl(_))));
     }
 
     #[test]
@@ -323,5 +310,49 @@ mod tests {
         let mut s = Sample { gpu_util_pct: Some(10.0), ..Sample::default() };
         s.fill_from(&Sample { gpu_util_pct: Some(99.0), waiting: Some(3.0), ..Sample::default() });
         assert_eq!((s.gpu_util_pct, s.waiting), (Some(10.0), Some(3.0)));
+    }
+
+    #[test]
+    fn phases_get_the_samples_of_their_window_and_bracketing_counters() {
+        let at = |preemptions: f64, util: f64| Sample {
+            gpu_util_pct: Some(util),
+            preemptions_total: Some(preemptions),
+            ..Sample::default()
+        };
+        let mut f = Folder::default();
+        f.fold(&at(1.0, 10.0), vec![]);
+        f.fold(&at(2.0, 20.0), vec!["a".into()]);
+        f.fold(&at(4.0, 30.0), vec!["a".into(), "b".into()]);
+        f.fold(&at(7.0, 40.0), vec!["b".into()]);
+        f.close_all(&at(11.0, 50.0));
+        let r = f.reports();
+        let (a, b) = (&r["a"], &r["b"]);
+        assert_eq!((a.samples, a.gpu_util_avg_pct), (2, Some(25.0)));
+        assert_eq!((b.samples, b.gpu_util_max_pct), (2, Some(40.0)));
+        assert_eq!(a.preemptions, Some(6.0), "from the sample before a (1) to the one after it (7)");
+        assert_eq!(b.preemptions, Some(9.0), "from 2 to the run's last sample, 11");
+    }
+
+    #[test]
+    fn devices_combine_into_the_machine() {
+        let a = Sample {
+            gpu_util_pct: Some(80.0),
+            memory_used_mib: Some(100.0),
+            temperature_c: Some(60.0),
+            ..Sample::default()
+        };
+        let b = Sample {
+            gpu_util_pct: Some(40.0),
+            memory_used_mib: Some(50.0),
+            power_w: Some(200.0),
+            ..Sample::default()
+        };
+        let m = combine(&[a, b]);
+        assert_eq!(
+            (m.gpu_util_pct, m.memory_used_mib, m.temperature_c),
+            (Some(60.0), Some(150.0), Some(60.0))
+        );
+        assert_eq!(m.power_w, Some(200.0), "the device that gave it");
+        assert_eq!(m.sm_clock_mhz, None, "no device gave it: absent");
     }
 }

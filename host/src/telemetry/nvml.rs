@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use nvml_wrapper::Nvml;
-use nvml_wrapper::enum_wrappers::device::TemperatureSensor;
+use nvml_wrapper::enum_wrappers::device::{Clock, TemperatureSensor};
+use nvml_wrapper::enums::device::UsedGpuMemory;
 
 use super::{Sample, TelemetryError};
 
@@ -37,33 +38,40 @@ impl NvmlSource {
         self.devices
     }
 
-    /// Reads every device once: utilisation averaged, memory and power summed, temperature max.
-    /// Utilisation and memory are required; temperature and power are skipped where unsupported.
-    pub fn read(&self) -> Result<Sample, TelemetryError> {
+    /// Reads every device once; each device's sample, by index. Utilisation and memory are
+    /// required; temperature, power, SM clock and the compute processes' memory are left absent
+    /// where the driver does not support them (or the library does not export the function:
+    /// nvml-wrapper then answers with an error, not a crash).
+    pub fn read_devices(&self) -> Result<Vec<Sample>, TelemetryError> {
         let fail = |e: nvml_wrapper::error::NvmlError| TelemetryError::Nvml(e.to_string());
-        let (mut util, mut used, mut total) = (0.0, 0.0, 0.0);
-        let (mut temperature, mut power): (Option<f64>, Option<f64>) = (None, None);
+        let mut devices = Vec::with_capacity(self.devices as usize);
         for index in 0..self.devices {
             let device = self.nvml.device_by_index(index).map_err(fail)?;
-            util += f64::from(device.utilization_rates().map_err(fail)?.gpu);
             let memory = device.memory_info().map_err(fail)?;
-            used += memory.used as f64 / MIB;
-            total += memory.total as f64 / MIB;
-            if let Ok(t) = device.temperature(TemperatureSensor::Gpu) {
-                temperature = Some(temperature.map_or(f64::from(t), |m: f64| m.max(f64::from(t))));
-            }
-            if let Ok(milliwatts) = device.power_usage() {
-                power = Some(power.unwrap_or(0.0) + f64::from(milliwatts) / 1000.0);
-            }
+            let process_memory = device.running_compute_processes().ok().map(|processes| {
+                // A process whose memory the driver cannot tell (WDDM) adds nothing; the figure
+                // is the sum of what could be told.
+                let bytes: u64 = processes
+                    .iter()
+                    .map(|p| match p.used_gpu_memory {
+                        UsedGpuMemory::Used(b) => b,
+                        UsedGpuMemory::Unavailable => 0,
+                    })
+                    .sum();
+                bytes as f64 / MIB
+            });
+            devices.push(Sample {
+                gpu_util_pct: Some(f64::from(device.utilization_rates().map_err(fail)?.gpu)),
+                memory_used_mib: Some(memory.used as f64 / MIB),
+                memory_total_mib: Some(memory.total as f64 / MIB),
+                temperature_c: device.temperature(TemperatureSensor::Gpu).ok().map(f64::from),
+                power_w: device.power_usage().ok().map(|mw| f64::from(mw) / 1000.0),
+                sm_clock_mhz: device.clock_info(Clock::SM).ok().map(f64::from),
+                process_memory_mib: process_memory,
+                ..Sample::default()
+            });
         }
-        Ok(Sample {
-            gpu_util_pct: Some(util / f64::from(self.devices)),
-            memory_used_mib: Some(used),
-            memory_total_mib: Some(total),
-            temperature_c: temperature,
-            power_w: power,
-            ..Sample::default()
-        })
+        Ok(devices)
     }
 }
 

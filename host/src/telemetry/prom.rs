@@ -14,12 +14,14 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use super::histogram::ServerHistogram;
+use super::keep::{self, KeepPattern, MAX_KEPT_SERIES};
 use super::{Sample, TelemetryError};
 
 /// A scrape that takes longer than this counts as failed (the next interval tries again).
 const SCRAPE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// One series' value: its name, its labels (unused by the mapping today, kept for `--prom-keep`).
+/// One series' value: its name, its labels (histogram bounds, and the names of `--prom-keep` rows).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     pub name: String,
@@ -115,17 +117,38 @@ fn mapping(name: &str) -> Option<(Field, Combine, f64)> {
         "DCGM_FI_DEV_FB_USED" => (|s| &mut s.memory_used_mib, Combine::Sum, 1.0),
         "DCGM_FI_DEV_GPU_TEMP" => (|s| &mut s.temperature_c, Combine::Max, 1.0),
         "DCGM_FI_DEV_POWER_USAGE" => (|s| &mut s.power_w, Combine::Sum, 1.0),
+        // A ratio, 0…1, per GPU.
+        "DCGM_FI_PROF_SM_ACTIVE" => (|s| &mut s.sm_active_pct, Combine::Mean, 100.0),
+        "DCGM_FI_DEV_SM_CLOCK" => (|s| &mut s.sm_clock_mhz, Combine::Mean, 1.0),
+        // A counter; prometheus_client (vLLM's Python exporter) adds the `_total` suffix.
+        "vllm:num_preemptions_total" | "vllm:num_preemptions" => {
+            (|s| &mut s.preemptions_total, Combine::Sum, 1.0)
+        }
         _ => return None,
     })
 }
 
-/// Maps parsed series onto a sample; fields no series fed stay `None`.
-pub fn to_sample(series: &[Series]) -> Sample {
+/// Maps parsed series onto a sample; fields no series fed stay `None`. Series whose names match
+/// a `keep` pattern are also kept by name (at most [`MAX_KEPT_SERIES`]; the second value says
+/// whether some were left out).
+pub fn to_sample(series: &[Series], keep: &[KeepPattern]) -> (Sample, bool) {
     let mut sample = Sample::default();
+    let mut overflow = false;
     // (field's sum, count, max) per known name, so several names feeding one field keep the first.
     let mut seen: Vec<(&str, f64, u32, f64)> = Vec::new();
-    for s in series.iter().filter(|s| s.value.is_finite()) {
-        if mapping(&s.name).is_none() {
+    let mut bases: Vec<(ServerHistogram, &str)> = Vec::new();
+    for s in series {
+        if !keep.is_empty() && s.value.is_finite() && keep::kept(keep, &s.name) {
+            if sample.kept.len() < MAX_KEPT_SERIES {
+                sample.kept.insert(keep::key(&s.name, &s.labels), s.value);
+            } else {
+                overflow = true;
+            }
+        }
+        if add_histogram_part(&mut sample, s, &mut bases)
+            || !s.value.is_finite()
+            || mapping(&s.name).is_none()
+        {
             continue;
         }
         match seen.iter_mut().find(|(n, ..)| *n == s.name) {
@@ -149,25 +172,62 @@ pub fn to_sample(series: &[Series]) -> Sample {
             *slot = Some(value * factor);
         }
     }
-    sample
+    (sample, overflow)
 }
 
-/// A scraped endpoint.
-pub struct PromSource {
+/// Adds a `_bucket`/`_sum`/`_count` series of a known server histogram to the sample; false when
+/// the series is not one. `bases` remembers which name feeds each histogram: during vLLM's
+/// deprecation windows both names of the ITL histogram are served, holding the same observations,
+/// so only the first name seen counts.
+fn add_histogram_part<'a>(
+    sample: &mut Sample,
+    s: &'a Series,
+    bases: &mut Vec<(ServerHistogram, &'a str)>,
+) -> bool {
+    let part = ["_bucket", "_sum", "_count"]
+        .into_iter()
+        .find_map(|suffix| Some((s.name.strip_suffix(suffix)?, suffix)));
+    let Some((base, suffix)) = part else { return false };
+    let Some(which) = ServerHistogram::from_base(base) else { return false };
+    match bases.iter().find(|(w, _)| *w == which) {
+        Some((_, first)) if *first != base => return true,
+        Some(_) => {}
+        None => bases.push((which, base)),
+    }
+    let h = sample.histograms.entry(which).or_default();
+    match suffix {
+        "_bucket" => {
+            let le = s.labels.iter().find(|(k, _)| k == "le").and_then(|(_, v)| match v.as_str() {
+                "+Inf" | "Inf" | "inf" => Some(f64::INFINITY),
+                v => v.parse::<f64>().ok(),
+            });
+            if let Some(le) = le.filter(|le| !le.is_nan()) {
+                h.add_bucket(le, s.value);
+            }
+        }
+        "_sum" => h.sum += s.value,
+        _ => h.count += s.value,
+    }
+    true
+}
+
+/// A plain-HTTP endpoint fetched once per sample, with a timeout (shared by the `prom=` and
+/// `llamacpp-slots=` sources).
+pub struct HttpGet {
     url: String,
     uri: hyper::Uri,
     client: Client<HttpConnector, Empty<Bytes>>,
 }
 
-impl PromSource {
-    /// Checks the URL; nothing is sent until the first sample.
-    pub fn new(url: &str) -> Result<PromSource, TelemetryError> {
+impl HttpGet {
+    /// Checks the URL (`http://` only); nothing is sent until the first [`HttpGet::fetch`].
+    pub fn new(url: &str) -> Result<HttpGet, TelemetryError> {
         let uri: hyper::Uri = url.parse().map_err(|_| TelemetryError::BadUrl(url.to_string()))?;
         if uri.scheme_str() != Some("http") || uri.host().is_none() {
             return Err(TelemetryError::BadUrl(url.to_string()));
         }
         let client = Client::builder(TokioExecutor::new()).build_http();
-        Ok(PromSource { url: url.to_string(), uri, client })
+        Ok(HttpGet { url: url.to_string(), uri, client })
     }
 
     /// The endpoint's URL.
@@ -175,8 +235,8 @@ impl PromSource {
         &self.url
     }
 
-    /// Scrapes once.
-    pub async fn read(&self) -> Result<Sample, TelemetryError> {
+    /// Fetches the body once; a non-2xx status or no answer within [`SCRAPE_TIMEOUT`] fails.
+    pub async fn fetch(&self) -> Result<Bytes, TelemetryError> {
         let fail = |reason: String| TelemetryError::Scrape { url: self.url.clone(), reason };
         let scrape = async {
             let response = self.client.get(self.uri.clone()).await.map_err(|e| fail(e.to_string()))?;
@@ -186,11 +246,47 @@ impl PromSource {
             let body = response.into_body().collect().await.map_err(|e| fail(e.to_string()))?;
             Ok(body.to_bytes())
         };
-        let body = tokio::time::timeout(SCRAPE_TIMEOUT, scrape)
+        tokio::time::timeout(SCRAPE_TIMEOUT, scrape)
             .await
-            .map_err(|_| fail(format!("no answer within {SCRAPE_TIMEOUT:?}")))??;
+            .map_err(|_| fail(format!("no answer within {SCRAPE_TIMEOUT:?}")))?
+    }
+}
+
+/// A scraped endpoint.
+pub struct PromSource {
+    get: HttpGet,
+    keep: Vec<KeepPattern>,
+    /// Whether the "too many kept series" line was shown.
+    warned_overflow: std::sync::atomic::AtomicBool,
+}
+
+impl PromSource {
+    /// Checks the URL; nothing is sent until the first sample.
+    pub fn new(url: &str, keep: Vec<KeepPattern>) -> Result<PromSource, TelemetryError> {
+        Ok(PromSource {
+            get: HttpGet::new(url)?,
+            keep,
+            warned_overflow: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// The endpoint's URL.
+    pub fn url(&self) -> &str {
+        self.get.url()
+    }
+
+    /// Scrapes once.
+    pub async fn read(&self) -> Result<Sample, TelemetryError> {
+        let body = self.get.fetch().await?;
         let text = String::from_utf8_lossy(&body);
-        Ok(to_sample(&parse(&text)))
+        let (sample, overflow) = to_sample(&parse(&text), &self.keep);
+        if overflow && !self.warned_overflow.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            eprintln!(
+                "telemetry: prom={}: --prom-keep matches more than {MAX_KEPT_SERIES} series; the rest are not kept",
+                self.url()
+            );
+        }
+        Ok(sample)
     }
 }
 
@@ -225,7 +321,7 @@ weird line without a value
 
     #[test]
     fn maps_vllm_queue_and_kv_cache() {
-        let s = to_sample(&parse(VLLM));
+        let s = to_sample(&parse(VLLM), &[]).0;
         assert_eq!(s.running, Some(8.0));
         assert_eq!(s.waiting, Some(5.0), "summed over engines");
         assert!(s.kv_cache_pct.is_some_and(|k| (k - 42.0).abs() < 1e-9));
@@ -238,7 +334,7 @@ weird line without a value
                     DCGM_FI_DEV_FB_USED{gpu=\"0\"} 1000\nDCGM_FI_DEV_FB_USED{gpu=\"1\"} 500\n\
                     DCGM_FI_DEV_GPU_TEMP{gpu=\"0\"} 61\nDCGM_FI_DEV_GPU_TEMP{gpu=\"1\"} 70\n\
                     DCGM_FI_DEV_POWER_USAGE{gpu=\"0\"} 300.5\n";
-        let s = to_sample(&parse(text));
+        let s = to_sample(&parse(text), &[]).0;
         assert_eq!(s.gpu_util_pct, Some(70.0));
         assert_eq!(s.memory_used_mib, Some(1500.0));
         assert_eq!(s.temperature_c, Some(70.0));
@@ -248,8 +344,55 @@ weird line without a value
 
     #[test]
     fn rejects_non_http_urls() {
-        assert!(PromSource::new("https://x/metrics").is_err());
-        assert!(PromSource::new("not a url").is_err());
-        assert!(PromSource::new("http://127.0.0.1:9/metrics").is_ok());
+        assert!(PromSource::new("https://x/metrics", vec![]).is_err());
+        assert!(PromSource::new("not a url", vec![]).is_err());
+        assert!(PromSource::new("http://127.0.0.1:9/metrics", vec![]).is_ok());
+    }
+
+    #[test]
+    fn maps_vllm_histograms_preemptions_and_dcgm_profiling() {
+        let text = r#"vllm:time_to_first_token_seconds_bucket{engine="0",le="0.04"} 1.0
+vllm:time_to_first_token_seconds_bucket{engine="0",le="0.06"} 9.0
+vllm:time_to_first_token_seconds_bucket{engine="0",le="+Inf"} 10.0
+vllm:time_to_first_token_seconds_bucket{engine="1",le="0.06"} 1.0
+vllm:time_to_first_token_seconds_bucket{engine="1",le="+Inf"} 2.0
+vllm:time_to_first_token_seconds_sum{engine="0"} 0.5
+vllm:time_to_first_token_seconds_count{engine="0"} 10.0
+vllm:time_to_first_token_seconds_count{engine="1"} 2.0
+vllm:inter_token_latency_seconds_bucket{le="0.025"} 100.0
+vllm:inter_token_latency_seconds_bucket{le="+Inf"} 100.0
+vllm:inter_token_latency_seconds_count 100.0
+vllm:time_per_output_token_seconds_bucket{le="0.025"} 100.0
+vllm:time_per_output_token_seconds_bucket{le="+Inf"} 100.0
+vllm:time_per_output_token_seconds_count 100.0
+vllm:num_preemptions_total{engine="0"} 3.0
+vllm:num_preemptions_total{engine="1"} 1.0
+DCGM_FI_PROF_SM_ACTIVE{gpu="0"} 0.5
+DCGM_FI_PROF_SM_ACTIVE{gpu="1"} 0.7
+DCGM_FI_DEV_SM_CLOCK{gpu="0"} 1410
+"#;
+        let (s, _) = to_sample(&parse(text), &[]);
+        let ttft = &s.histograms[&ServerHistogram::Ttft];
+        assert_eq!(
+            ttft.buckets,
+            vec![(0.04, 1.0), (0.06, 10.0), (f64::INFINITY, 12.0)],
+            "engines summed by le"
+        );
+        assert_eq!(ttft.count, 12.0);
+        assert_eq!(s.histograms[&ServerHistogram::Itl].count, 100.0, "the older ITL name is not added twice");
+        assert_eq!(s.preemptions_total, Some(4.0));
+        assert!(s.sm_active_pct.is_some_and(|v| (v - 60.0).abs() < 1e-9), "{:?}", s.sm_active_pct);
+        assert_eq!(s.sm_clock_mhz, Some(1410.0));
+    }
+
+    #[test]
+    fn kept_series_are_named_with_their_labels() {
+        let keep: Vec<KeepPattern> = vec!["DCGM_FI_DEV_MEM_.*".parse().unwrap_or_else(|e| panic!("{e}"))];
+        let text = "DCGM_FI_DEV_MEM_CLOCK{gpu=\"0\"} 1593\nDCGM_FI_DEV_MEM_COPY_UTIL 12\nother 1\n";
+        let (s, overflow) = to_sample(&parse(text), &keep);
+        assert!(!overflow);
+        assert_eq!(s.kept.len(), 2);
+        assert_eq!(s.kept.get("DCGM_FI_DEV_MEM_CLOCK{gpu=\"0\"}"), Some(&1593.0));
+        assert_eq!(s.kept.get("DCGM_FI_DEV_MEM_COPY_UTIL"), Some(&12.0));
     }
 }

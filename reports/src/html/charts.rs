@@ -1,9 +1,9 @@
 //! The charts of `report.html`, built from the summary and the time series: latency and
 //! throughput over time per phase, TTFT/ITL percentiles per phase, and concurrency sweep curves.
 //!
-//! GPU telemetry hook: the summary and the time series carry no GPU samples yet. When they do,
-//! add a `gpu_over_time` chart here (utilisation %, memory MiB vs t_s) beside [`over_time`],
-//! and draw absent sources as absent, never as zero.
+//! With `--telemetry`, [`telemetry_over_time`] adds the GPU (utilisation, memory) and the server
+//! queue (waiting, running, KV cache) over the run, from the time series' telemetry records; a
+//! field a source did not give has no points (absent, never drawn as zero).
 
 use std::fmt::Write as _;
 
@@ -11,7 +11,7 @@ use super::svg::{Axis, BarChart, LineChart, Series, bar_chart, line_chart};
 use crate::format::{self, Stat};
 use crate::markdown::{sweep_groups, sweep_level};
 use crate::model::{Distribution, PhaseReport, Summary, metric};
-use crate::timeseries::{Record, Sample};
+use crate::timeseries::{Record, Sample, TelemetrySample};
 
 /// One series of interval values taken from the samples, points where `value` has one.
 fn from_samples(
@@ -40,7 +40,7 @@ pub(super) fn over_time(summary: &Summary, records: &[Record]) -> String {
         .iter()
         .filter_map(|r| match r {
             Record::Sample(s) => Some(s),
-            Record::Phase(_) => None,
+            _ => None,
         })
         .collect();
     let mut out = String::from("<h3>Over time</h3>\n");
@@ -101,6 +101,99 @@ pub(super) fn over_time(summary: &Summary, records: &[Record]) -> String {
         out.push_str("</div>\n");
     }
     out
+}
+
+/// One line per source (and device) that gave `field`, over the run.
+fn telemetry_series(records: &[&TelemetrySample], field: &str, label: &str, axis: Axis) -> Vec<Series> {
+    let mut origins: Vec<(&str, Option<&str>)> = Vec::new();
+    for r in records.iter().filter(|r| r.fields.contains_key(field)) {
+        let origin = (r.source.as_str(), r.device.as_deref());
+        if !origins.contains(&origin) {
+            origins.push(origin);
+        }
+    }
+    let many = origins.len() > 1;
+    origins
+        .into_iter()
+        .enumerate()
+        .map(|(i, (source, device))| {
+            let mut label = label.to_string();
+            if many {
+                let _ = match device {
+                    Some(d) => write!(label, " ({source} #{d})"),
+                    None => write!(label, " ({source})"),
+                };
+            }
+            Series {
+                key: if many { format!("{field}_{i}") } else { field.to_string() },
+                label,
+                points: records
+                    .iter()
+                    .filter(|r| r.source == source && r.device.as_deref() == device)
+                    .filter_map(|r| Some((r.t_ms as f64 / 1000.0, *r.fields.get(field)?)))
+                    .collect(),
+                axis,
+            }
+        })
+        .collect()
+}
+
+/// The GPU and the server queue over the whole run, when telemetry was recorded.
+pub(super) fn telemetry_over_time(records: &[Record]) -> String {
+    let samples: Vec<&TelemetrySample> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Telemetry(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    if samples.is_empty() {
+        return String::new();
+    }
+    let mut charts = String::new();
+    let gpu: Vec<Series> = <[Vec<Series>; 3]>::into_iter([
+        telemetry_series(&samples, "gpu_util_pct", "GPU util %", Axis::Left),
+        telemetry_series(&samples, "sm_active_pct", "SM active %", Axis::Left),
+        telemetry_series(&samples, "memory_used_mib", "memory used", Axis::Right),
+    ])
+    .flatten()
+    .collect();
+    if !gpu.is_empty() {
+        charts.push_str(&line_chart(&LineChart {
+            kind: "gpu",
+            title: "GPU over time".into(),
+            x_label: "time since run start (s)".into(),
+            y_label: "utilisation (%)".into(),
+            y2_label: "memory (MiB)".into(),
+            series: gpu,
+            attrs: Vec::new(),
+        }));
+    }
+    let queue: Vec<Series> = <[Vec<Series>; 3]>::into_iter([
+        telemetry_series(&samples, "waiting", "waiting", Axis::Left),
+        telemetry_series(&samples, "running", "running", Axis::Left),
+        telemetry_series(&samples, "kv_cache_pct", "KV cache %", Axis::Right),
+    ])
+    .flatten()
+    .collect();
+    if !queue.is_empty() {
+        charts.push_str(&line_chart(&LineChart {
+            kind: "queue",
+            title: "Server queue over time".into(),
+            x_label: "time since run start (s)".into(),
+            y_label: "requests".into(),
+            y2_label: "KV cache (%)".into(),
+            series: queue,
+            attrs: Vec::new(),
+        }));
+    }
+    if charts.is_empty() {
+        return charts;
+    }
+    format!(
+        "<h3>Telemetry over time</h3>\n<p>One point per telemetry sample (<code>--sample-interval</code>), \
+         on the run's clock.</p>\n<div class=\"row\">\n{charts}</div>\n"
+    )
 }
 
 /// The statistics drawn as bars, in order.

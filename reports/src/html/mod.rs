@@ -4,7 +4,8 @@
 //! The tables are those of `report.md`: the page is built from [`crate::render_markdown`]'s
 //! output, section by section, so both reports always show the same numbers formatted the same
 //! way. The charts go right after the phases table: latency and throughput over time per phase
-//! (from `timeseries.jsonl` records), TTFT/ITL percentiles per phase, and concurrency sweeps.
+//! (from `timeseries.jsonl` records), GPU and server queue over time (its telemetry records),
+//! TTFT/ITL percentiles per phase, and concurrency sweeps.
 
 mod charts;
 pub(crate) mod markdown;
@@ -30,9 +31,13 @@ pub fn render_html(summary: &Summary, series: &[Record]) -> String {
     let (head, rest) = all.split_first().map_or((None, &all[..]), |(h, r)| (Some(h), r));
     let split = rest.iter().rposition(|s| BEFORE_CHARTS.contains(&s.title)).map_or(0, |i| i + 1);
 
-    let charts =
-        [charts::over_time(summary, series), charts::distributions(summary), charts::sweeps(summary)]
-            .concat();
+    let charts = [
+        charts::over_time(summary, series),
+        charts::telemetry_over_time(series),
+        charts::distributions(summary),
+        charts::sweeps(summary),
+    ]
+    .concat();
 
     let mut out = String::new();
     let sc = &summary.scenario;

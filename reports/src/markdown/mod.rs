@@ -1,7 +1,8 @@
 //! `report.md`: the tables users built by hand from k6 output, probe scripts and spreadsheets
 //! (see the seed reports), rendered from a [`Summary`].
 //!
-//! Sections, in order: header, thresholds, phases, latency per phase, one sweep table per group of phases, streaming UX,
+//! Sections, in order: header, thresholds, phases, latency per phase, one sweep table per group of phases,
+//! telemetry (GPU, server queue, server-side latency, kept series), streaming UX,
 //! end-to-end latency statistics, open-loop schedule, errors, checks, counters, custom trends,
 //! per-tag metrics, token accounting, notes. A section with nothing to say is left out.
 
@@ -13,9 +14,11 @@ use crate::model::{Distribution, PhaseReport, Summary, metric};
 
 mod details;
 mod soak;
+mod telemetry;
 mod thresholds;
 
 use details::{by_tags, checks, counters, custom_trends, errors, goodput, notes, token_accounting};
+pub(crate) use telemetry::console_lines as telemetry_console_lines;
 use thresholds::thresholds;
 
 /// Renders the whole `report.md`.
@@ -26,6 +29,7 @@ pub fn render_markdown(summary: &Summary) -> String {
     phases(&mut out, summary);
     latency_per_phase(&mut out, summary);
     sweeps(&mut out, summary);
+    telemetry::telemetry(&mut out, summary);
     streaming_ux(&mut out, summary);
     latency_stats(&mut out, summary);
     schedule(&mut out, summary);

@@ -2,8 +2,13 @@
 //! through nvml-wrapper and answers them with values scripted by environment variables.
 //!
 //! - `FAKE_NVML_FAIL_INIT=1`: `nvmlInit_v2` returns `NVML_ERROR_DRIVER_NOT_LOADED`.
-//! - `FAKE_NVML_SCRIPT="count=1,util=73,mem_util=41,mem_used_mib=12345,mem_total_mib=81920,temp=66,power_w=250,sm_mhz=1410"`:
-//!   any subset; every device reports the same values. Defaults: one device, all zero but total memory.
+//! - `FAKE_NVML_SCRIPT="count=1,util=73,mem_util=41,mem_used_mib=12345,mem_total_mib=81920,temp=66,power_w=250,sm_mhz=1410,procs=2,proc_mem_mib=3000"`:
+//!   any subset; every device reports the same values (`procs` compute processes holding
+//!   `proc_mem_mib` each). Defaults: one device, all zero but total memory.
+//!
+//! Features `clocks` (`nvmlDeviceGetClockInfo`) and `processes`
+//! (`nvmlDeviceGetComputeRunningProcesses_v3`) are on by default; without them the symbols are
+//! simply not exported, as with a driver that lacks them.
 //!
 //! Device handles are the device index plus one, cast to a pointer: NVML treats them as opaque.
 
@@ -14,6 +19,7 @@ use std::ffi::{c_char, c_uint, c_ulonglong, c_void};
 type Ret = c_uint;
 const SUCCESS: Ret = 0;
 const INVALID_ARGUMENT: Ret = 2;
+#[cfg_attr(not(feature = "clocks"), allow(dead_code))]
 const NOT_SUPPORTED: Ret = 3;
 const DRIVER_NOT_LOADED: Ret = 9;
 const INSUFFICIENT_SIZE: Ret = 7;
@@ -29,6 +35,8 @@ struct Script {
     temp: u32,
     power_w: u32,
     sm_mhz: u32,
+    procs: u32,
+    proc_mem_mib: u64,
 }
 
 fn script() -> Script {
@@ -41,6 +49,8 @@ fn script() -> Script {
         temp: 0,
         power_w: 0,
         sm_mhz: 0,
+        procs: 0,
+        proc_mem_mib: 0,
     };
     let text = std::env::var("FAKE_NVML_SCRIPT").unwrap_or_default();
     for item in text.split(',').filter(|i| !i.trim().is_empty()) {
@@ -56,6 +66,8 @@ fn script() -> Script {
             "temp" => s.temp = small,
             "power_w" => s.power_w = small,
             "sm_mhz" => s.sm_mhz = small,
+            "procs" => s.procs = small,
+            "proc_mem_mib" => s.proc_mem_mib = v,
             _ => {}
         }
     }
@@ -217,6 +229,7 @@ pub unsafe extern "C" fn nvmlDeviceGetPowerUsage(device: *mut c_void, milliwatts
     SUCCESS
 }
 
+#[cfg(feature = "clocks")]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nvmlDeviceGetClockInfo(device: *mut c_void, clock: c_uint, mhz: *mut c_uint) -> Ret {
     if !valid(device) || mhz.is_null() {
@@ -227,5 +240,47 @@ pub unsafe extern "C" fn nvmlDeviceGetClockInfo(device: *mut c_void, clock: c_ui
         return NOT_SUPPORTED;
     }
     unsafe { *mhz = script().sm_mhz };
+    SUCCESS
+}
+
+/// `nvmlProcessInfo_v2_t`.
+#[cfg(feature = "processes")]
+#[repr(C)]
+pub struct ProcessInfo {
+    pid: c_uint,
+    used_gpu_memory: c_ulonglong,
+    gpu_instance_id: c_uint,
+    compute_instance_id: c_uint,
+}
+
+/// As NVML: with too small a buffer (or none), the count is written and `INSUFFICIENT_SIZE`
+/// returned; otherwise the processes are written and the count set to how many.
+#[cfg(feature = "processes")]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nvmlDeviceGetComputeRunningProcesses_v3(
+    device: *mut c_void,
+    count: *mut c_uint,
+    infos: *mut ProcessInfo,
+) -> Ret {
+    if !valid(device) || count.is_null() {
+        return INVALID_ARGUMENT;
+    }
+    let s = script();
+    unsafe {
+        if infos.is_null() || *count < s.procs {
+            *count = s.procs;
+            return if s.procs == 0 { SUCCESS } else { INSUFFICIENT_SIZE };
+        }
+        for i in 0..s.procs {
+            *infos.add(i as usize) = ProcessInfo {
+                pid: 1000 + i,
+                used_gpu_memory: s.proc_mem_mib * MIB,
+                // NVML's "no value": not a MIG instance.
+                gpu_instance_id: u32::MAX,
+                compute_instance_id: u32::MAX,
+            };
+        }
+        *count = s.procs;
+    }
     SUCCESS
 }
