@@ -3,6 +3,8 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 # Scenarios shipped in scenarios/, each built to scenarios/<name>.wasm.
 scenarios := "ttft-probe stress-sweep mixed burst ramp rate http-get concurrency-test soak readiness breaking-point"
+# Python scenarios (scenarios/<name>/app.py), built by guests/python/build.sh to scenarios/<name>.wasm.
+py_scenarios := "ttft-probe-py stress-sweep-py"
 # Guests that only the tests use (host/tests/guests/), built to target/test-guests/<name>.wasm.
 test_guests := "misbehaving wrong-version older-version"
 
@@ -20,6 +22,7 @@ scenarios:
     mkdir -p target/test-guests
     for s in {{ scenarios }}; do cp "target/wasm32-wasip2/scenario/${s//-/_}.wasm" "scenarios/$s.wasm"; done
     for s in {{ test_guests }}; do cp "target/wasm32-wasip2/scenario/${s//-/_}.wasm" "target/test-guests/$s.wasm"; done
+    for s in {{ py_scenarios }}; do guests/python/build.sh "scenarios/$s" "scenarios/$s.wasm"; done
 
 # Build everything and play the TTFT probe against the built-in simulated server.
 demo: build scenarios
@@ -28,6 +31,7 @@ demo: build scenarios
 # Every test: the host (with real components against the simulated server), reports, the SDK.
 test: scenarios
     cargo test --release -p runner -p runner-reports -p runner-sdk
+    guests/python/test.sh
 
 # Formatting and lints, as CI would want them.
 lint:
