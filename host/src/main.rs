@@ -67,17 +67,19 @@ enum Command {
         fail_on: Option<f64>,
     },
     /// Write a new scenario project that builds with one command (`cargo build --release
-    /// --target wasm32-wasip2`) and plays against the simulated server as it is.
+    /// --target wasm32-wasip2`, or `./build.sh` for Python) and plays against the simulated
+    /// server as it is.
     New {
         /// The scenario's name (letters, digits, '-', '_').
         name: String,
-        /// The guest language (rust; js and python are still to come).
+        /// The guest language (rust or python; js is still to come).
         #[arg(long, default_value = "rust")]
         lang: String,
         /// The folder to create (default: ./NAME).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// The Rust SDK (a runner checkout's guests/rust); found next to this build by default.
+        /// The SDK (a runner checkout's guests/rust or guests/python); found next to this build
+        /// by default.
         #[arg(long)]
         sdk: Option<PathBuf>,
     },
@@ -444,20 +446,16 @@ fn new_project(
     out: Option<PathBuf>,
     sdk: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
-    let sdk = match sdk.or_else(runner::new::default_sdk) {
+    let sdk = match sdk.or_else(|| runner::new::default_sdk(&lang)) {
         Some(sdk) => sdk,
         None => return Err(runner::new::NewError::NoSdk.into()),
     };
     let dir = out.unwrap_or_else(|| PathBuf::from(&name));
-    let project = runner::new::NewProject { name, lang, dir: dir.clone(), sdk };
+    let project = runner::new::NewProject { name, lang, dir, sdk };
     for file in runner::new::create(&project)? {
         println!("wrote {}", file.display());
     }
-    let wasm = format!("target/wasm32-wasip2/release/{}.wasm", project.name.replace('-', "_"));
-    println!(
-        "\nnext:\n  cd {}\n  cargo build --release --target wasm32-wasip2\n  runner play {wasm}",
-        dir.display()
-    );
+    println!("\nnext:\n{}", runner::new::next_steps(&project));
     Ok(ExitCode::SUCCESS)
 }
 
