@@ -2,7 +2,7 @@
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
 # Scenarios shipped in scenarios/, each built to scenarios/<name>.wasm.
-scenarios := "ttft-probe stress-sweep mixed burst ramp rate http-get concurrency-test soak readiness breaking-point"
+scenarios := "ttft-probe stress-sweep mixed burst ramp rate http-get concurrency-test soak readiness breaking-point replay"
 # Python scenarios (scenarios/<name>/app.py), built by guests/python/build.sh to scenarios/<name>.wasm.
 py_scenarios := "ttft-probe-py stress-sweep-py"
 # Guests that only the tests use (host/tests/guests/), built to target/test-guests/<name>.wasm.

@@ -5,10 +5,11 @@
 //!
 //! - [`engine`]: wasmtime set-up, loading and caching components, the WIT version check.
 //! - [`capabilities`]: one module per WIT interface (`clock`, `log`, `params`, `metrics`, `http`,
-//!   `llm`, `load`), each implementing what the guest imports.
+//!   `llm`, `load`, `gpu`, `data`), each implementing what the guest imports.
 //! - [`load`]: the executors that run phases natively on many virtual users (VUs).
 //! - [`stats`]: HdrHistogram-backed recording of every measurement, per phase and tag set.
 //! - [`client`]: outbound HTTP with host-side timings, the SSE parser and OpenAI-compatible calls.
+//! - [`data`]: datasets (`--data`), synthetic prompts and token counts (`--tokenizer`).
 //! - [`mock`]: the built-in simulated OpenAI-compatible server.
 //! - [`telemetry`]: GPU (NVML) and server (Prometheus) samples aggregated per phase.
 //! - [`timeline`]: the run as it goes: `timeseries.jsonl` and live progress, once a second.
@@ -16,6 +17,7 @@
 
 pub mod capabilities;
 pub mod client;
+pub mod data;
 pub mod engine;
 pub mod load;
 pub mod mock;

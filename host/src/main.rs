@@ -166,6 +166,14 @@ struct PlayArgs {
     /// The NVML library to load for `--telemetry nvml` (default: the system's libnvidia-ml.so).
     #[arg(long, value_name = "PATH")]
     nvml_lib: Option<PathBuf>,
+    /// A dataset the scenario reads by name (repeatable): a JSONL file of prompts or a
+    /// ShareGPT-style JSON file. See docs/SCENARIOS.md.
+    #[arg(long = "data", value_name = "NAME=PATH")]
+    data: Vec<String>,
+    /// A Hugging Face tokenizer.json: exact token counts, and synthetic prompts of exactly the
+    /// requested length (without it, about one token a word).
+    #[arg(long, value_name = "PATH")]
+    tokenizer: Option<PathBuf>,
 }
 
 #[derive(Args, Clone)]
@@ -407,6 +415,8 @@ async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
         tls: run::TlsOptions { ca_cert: args.ca_cert, insecure: args.insecure },
         thresholds: args.thresholds,
         abort_on_fail: args.abort_on_fail,
+        data: args.data,
+        tokenizer: args.tokenizer,
         telemetry: runner::telemetry::TelemetryOptions {
             sources: args.telemetry,
             interval: args.sample_interval,
@@ -512,6 +522,9 @@ async fn inspect(path: PathBuf) -> anyhow::Result<ExitCode> {
     let info = run::describe(&scenario).await?;
     println!("{} {}", info.name, info.version);
     println!("{}", info.description);
+    if !info.author.is_empty() {
+        println!("author: {}", info.author);
+    }
     println!(
         "built for: {}@{} (this runner: {}@{})",
         engine::WIT_PACKAGE,
@@ -523,6 +536,11 @@ async fn inspect(path: PathBuf) -> anyhow::Result<ExitCode> {
     let imports: Vec<String> = ty.imports(&scenario.engine).map(|(n, _)| n.to_string()).collect();
     println!("imports: {}", imports.join(", "));
     print_params(&info);
+    if info.thresholds.is_empty() {
+        println!("thresholds: none declared in describe (drive may still declare some)");
+    } else {
+        println!("thresholds: {}", info.thresholds.join(", "));
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -535,7 +553,8 @@ fn print_params(info: &runner::engine::bindings::exports::runner::scenario::gues
     println!("parameters (--param NAME=VALUE):");
     let width = info.params.iter().map(|p| p.name.len()).max().unwrap_or(0);
     for p in &info.params {
-        println!("  {:width$}  {:<12}  {}", p.name, format!("[{}]", p.default), p.help);
+        let kind = run::kind_name(p.kind);
+        println!("  {:width$}  {kind:<12}  {:<12}  {}", p.name, format!("[{}]", p.default), p.help);
     }
 }
 

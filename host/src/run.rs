@@ -13,7 +13,7 @@ use runner_reports::{ScenarioInfo, Summary};
 
 use crate::capabilities::{Role, RunContext, RunSettings, Stop};
 use crate::client::http::{ClientConfig, HttpClient, load_pem_certs};
-use crate::engine::bindings::exports::runner::scenario::guest::Info;
+use crate::engine::bindings::exports::runner::scenario::guest::{Info, ParamKind};
 use crate::engine::{self, EngineOptions, LoadedScenario};
 use crate::load::vu::new_store;
 use crate::mock::{MockConfig, MockServer};
@@ -52,6 +52,10 @@ pub struct PlayOptions {
     pub abort_on_fail: bool,
     /// `--telemetry` sources sampled on the run's clock; none by default.
     pub telemetry: crate::telemetry::TelemetryOptions,
+    /// `--data NAME=PATH`, in command-line order.
+    pub data: Vec<String>,
+    /// `--tokenizer`: a Hugging Face tokenizer.json.
+    pub tokenizer: Option<PathBuf>,
 }
 
 /// How the client trusts HTTPS targets.
@@ -149,22 +153,67 @@ pub async fn describe(scenario: &Arc<LoadedScenario>) -> anyhow::Result<Info> {
 }
 
 /// The scenario's declared defaults overlaid with the command line's values. An undeclared
-/// name is an error before any traffic is sent.
+/// name, or a value that is not of the parameter's kind, is an error before any traffic is sent.
 pub fn merge_params(info: &Info, given: &[(String, String)]) -> anyhow::Result<BTreeMap<String, String>> {
     let mut params: BTreeMap<String, String> =
         info.params.iter().map(|p| (p.name.clone(), p.default.clone())).collect();
     for (name, value) in given {
-        if !params.contains_key(name) {
+        let Some(declared) = info.params.iter().find(|p| &p.name == name) else {
             let known: Vec<&str> = info.params.iter().map(|p| p.name.as_str()).collect();
             bail!(
                 "unknown --param {name:?}: scenario {} takes {}",
                 info.name,
                 if known.is_empty() { "no parameters".to_string() } else { known.join(", ") }
             );
+        };
+        if let Err(reason) = check_kind(declared.kind, value) {
+            bail!("--param {name}={value:?}: {reason} (expected {})", kind_name(declared.kind));
         }
         params.insert(name.clone(), value.clone());
     }
     Ok(params)
+}
+
+/// The thresholds `describe` declares, parsed; a bad one is the scenario's bug, named before
+/// any traffic is sent.
+pub fn declared_thresholds(info: &Info) -> anyhow::Result<Vec<runner_reports::Threshold>> {
+    info.thresholds
+        .iter()
+        .map(|t| {
+            runner_reports::thresholds::parse(t).map_err(|e| {
+                anyhow::anyhow!("scenario {} declares an invalid threshold {t:?}: {e}", info.name)
+            })
+        })
+        .collect()
+}
+
+/// Whether `value` parses as `kind`, with the SDK's parsers (what the guest will use).
+fn check_kind(kind: ParamKind, value: &str) -> Result<(), String> {
+    use runner_sdk::params::{parse_duration, parse_flag, parse_list, parse_value};
+    let reason = |e: runner_sdk::params::ParamError| match e {
+        runner_sdk::params::ParamError::Invalid { reason, .. } => reason,
+        other => other.to_string(),
+    };
+    match kind {
+        ParamKind::Text => Ok(()),
+        ParamKind::Integer => parse_value::<i64>("", value).map(drop).map_err(reason),
+        ParamKind::Number => parse_value::<f64>("", value).map(drop).map_err(reason),
+        ParamKind::Boolean => parse_flag(value).map(drop).ok_or_else(|| "not true or false".to_string()),
+        ParamKind::Duration => parse_duration(value).map(drop),
+        ParamKind::IntegerList => parse_list::<i64>("", value).map(drop).map_err(reason),
+    }
+}
+
+/// The kind's WIT name, as `inspect` prints it.
+pub fn kind_name(kind: ParamKind) -> &'static str {
+    match kind {
+        ParamKind::Text => "text",
+        ParamKind::Integer => "integer",
+        ParamKind::Number => "number",
+        ParamKind::Boolean => "boolean",
+        ParamKind::Duration => "duration",
+        ParamKind::IntegerList => "integer-list",
+    }
 }
 
 /// Fails fast, with one line, when nothing listens at the target.
@@ -190,6 +239,12 @@ pub async fn play(opts: PlayOptions) -> anyhow::Result<RunOutcome> {
     let scenario = load_scenario(&opts.scenario, &opts.engine).await?;
     let info = describe(&scenario).await?;
     let params = merge_params(&info, &opts.params)?;
+    let declared = declared_thresholds(&info)?;
+    let tokens = match &opts.tokenizer {
+        Some(path) => crate::data::TokenCounter::from_file(path)?,
+        None => crate::data::TokenCounter::Estimate,
+    };
+    let datasets = crate::data::Datasets::load(&opts.data, &tokens)?;
 
     let mock = match &opts.target {
         Some(_) => None,
@@ -231,8 +286,11 @@ pub async fn play(opts: PlayOptions) -> anyhow::Result<RunOutcome> {
         guest_memory: opts.guest_memory,
         allowed_hosts: opts.allowed_hosts.clone(),
         slo: opts.slo.clone(),
+        datasets,
+        tokens: Arc::new(tokens),
     };
     let run = RunContext::new(settings, scenario.clone(), client(opts.request_timeout, &opts.tls)?);
+    run.declared_thresholds.lock().unwrap_or_else(|p| p.into_inner()).extend(declared.iter().cloned());
     let started = Instant::now();
     // The run's header goes to disk before any traffic, so even a killed run can be rebuilt.
     let header = Summary {
@@ -241,6 +299,7 @@ pub async fn play(opts: PlayOptions) -> anyhow::Result<RunOutcome> {
         scenario: ScenarioInfo {
             name: info.name.clone(),
             version: info.version.clone(),
+            author: info.author.clone(),
             description: info.description.clone(),
             wit_version: scenario.wit_version.clone(),
             path: opts.scenario.display().to_string(),
@@ -256,7 +315,11 @@ pub async fn play(opts: PlayOptions) -> anyhow::Result<RunOutcome> {
     std::fs::create_dir_all(&out_dir)
         .with_context(|| format!("creating the run folder {}", out_dir.display()))?;
     write_file(&out_dir, RUN_HEADER, header.to_json())?;
-    let abort_on = if opts.abort_on_fail { opts.thresholds.clone() } else { Vec::new() };
+    let abort_on = if opts.abort_on_fail {
+        opts.thresholds.iter().chain(&declared).cloned().collect()
+    } else {
+        Vec::new()
+    };
     let timeline = Timeline::start(run.clone(), &out_dir, opts.progress, abort_on)
         .with_context(|| format!("creating {}/timeseries.jsonl", out_dir.display()))?;
 

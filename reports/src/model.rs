@@ -141,6 +141,9 @@ pub struct ScenarioInfo {
     pub name: String,
     /// The scenario's own version.
     pub version: String,
+    /// Who wrote it (from `describe`); empty when it does not say.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub author: String,
     /// One-line description.
     pub description: String,
     /// The version of the WIT package `runner:scenario` the component was built against.

@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::bindings::runner::scenario::http as raw;
 use crate::millis;
 
-pub use raw::{ErrorClass, Response, Timings};
+pub use raw::{ErrorClass, Response, ResponseContent, Timings};
 
 /// A failed request (no response at all; an HTTP error status is a [`Response`]).
 pub type HttpError = raw::Error;
@@ -42,6 +42,7 @@ pub fn request(method: &str, url: impl Into<String>) -> Request {
         body: Vec::new(),
         timeout_ms: None,
         tags: Vec::new(),
+        response_content: ResponseContent::Full,
     })
 }
 
@@ -71,6 +72,13 @@ impl Request {
     /// A per-request timeout instead of the run's default.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.0.timeout_ms = Some(millis(timeout));
+        self
+    }
+
+    /// Leaves the response's headers and body on the host: the guest gets the status, the body's
+    /// size and the timings. Cheapest for load that does not read the answer.
+    pub fn status_only(mut self) -> Self {
+        self.0.response_content = ResponseContent::StatusOnly;
         self
     }
 
@@ -109,5 +117,7 @@ mod tests {
         assert_eq!(String::from(e), "http invalid-request: bad url");
         let g = get("http://127.0.0.1:1/").into_raw();
         assert_eq!((g.method.as_str(), g.body.len(), g.timeout_ms), ("GET", 0, None));
+        assert_eq!(g.response_content, ResponseContent::Full);
+        assert_eq!(get("/").status_only().into_raw().response_content, ResponseContent::StatusOnly);
     }
 }

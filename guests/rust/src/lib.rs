@@ -47,6 +47,8 @@ pub mod bindings {
 }
 
 pub mod clock;
+pub mod data;
+pub mod gpu;
 pub mod http;
 pub mod llm;
 pub mod load;
@@ -57,7 +59,7 @@ pub mod prompt;
 mod scenario;
 
 pub use load::{Handle, Phase, PhaseSummary, sweep};
-pub use scenario::{Context, Info, Scenario};
+pub use scenario::{Context, Info, Param, ParamKind, Scenario};
 
 // Compiles the README's example as a doctest so it cannot rot.
 #[cfg(doctest)]

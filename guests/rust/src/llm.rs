@@ -6,7 +6,8 @@ use std::time::Duration;
 use crate::bindings::runner::scenario::llm as raw;
 use crate::{Tags, millis, params};
 
-pub use raw::{Api, Completion, ErrorClass, Message, TokenSource};
+pub use crate::bindings::runner::scenario::types::Message;
+pub use raw::{Api, Completion, DatasetRow, ErrorClass, PromptSource, SyntheticPrompt, TokenSource};
 
 /// A failed call: its class, the HTTP status when one came back, and a message.
 pub type LlmError = raw::Error;
@@ -44,6 +45,7 @@ pub struct Request {
     system: Option<String>,
     messages: Vec<Message>,
     prompt: String,
+    prompt_source: PromptSource,
     max_tokens: Option<u32>,
     stream: bool,
     extra_body: Option<String>,
@@ -56,6 +58,19 @@ pub fn chat(content: impl Into<String>) -> Request {
     let mut req = Request::new(Api::Chat);
     req.messages.push(Message { role: "user".into(), content: content.into() });
     req
+}
+
+/// A chat request whose conversation the host takes from row `index` (modulo its length) of
+/// dataset `name` (`runner play --data name=path`); the row's answer length is the default
+/// `max_tokens`. The prompt never crosses into the guest.
+pub fn chat_from_dataset(name: &str, index: u64) -> Request {
+    Request::new(Api::Chat).dataset_row(name, index)
+}
+
+/// A chat request with a synthetic prompt of `tokens` tokens built by the host (exact with
+/// `--tokenizer`), the same for the same `seed`.
+pub fn chat_synthetic(tokens: u32, seed: u64) -> Request {
+    Request::new(Api::Chat).synthetic_prompt(tokens, seed)
 }
 
 /// A text completion request (`/v1/completions`).
@@ -73,6 +88,7 @@ impl Request {
             system: None,
             messages: Vec::new(),
             prompt: String::new(),
+            prompt_source: PromptSource::Inline,
             max_tokens: None,
             stream: true,
             extra_body: None,
@@ -84,6 +100,18 @@ impl Request {
     /// The model name; by default the `model` parameter, or none when that is empty.
     pub fn model(mut self, model: impl Into<String>) -> Self {
         self.model = Some(model.into());
+        self
+    }
+
+    /// Takes the prompt from row `index` of dataset `name`, on the host (see [`chat_from_dataset`]).
+    pub fn dataset_row(mut self, name: &str, index: u64) -> Self {
+        self.prompt_source = PromptSource::Dataset(DatasetRow { name: name.to_owned(), index });
+        self
+    }
+
+    /// Uses a synthetic prompt of `tokens` tokens built on the host (see [`chat_synthetic`]).
+    pub fn synthetic_prompt(mut self, tokens: u32, seed: u64) -> Self {
+        self.prompt_source = PromptSource::Synthetic(SyntheticPrompt { tokens, seed });
         self
     }
 
@@ -152,6 +180,7 @@ impl Request {
             model,
             messages,
             prompt: self.prompt,
+            prompt_source: self.prompt_source,
             max_tokens: self.max_tokens,
             stream: self.stream,
             extra_body: self.extra_body,
@@ -198,6 +227,21 @@ mod tests {
         assert!(raw.messages.is_empty());
         assert_eq!(raw.extra_body.as_deref(), Some(r#"{"ignore_eos":true}"#));
         assert_eq!(raw.model.as_deref(), Some("m"));
+    }
+
+    #[test]
+    fn prompts_from_the_host_are_referenced_not_copied() {
+        let raw = chat_from_dataset("sharegpt", 7).system("s").into_raw_with_model(None);
+        assert!(
+            matches!(&raw.prompt_source, PromptSource::Dataset(r) if r.name == "sharegpt" && r.index == 7)
+        );
+        assert_eq!(raw.messages.len(), 1, "only the system message travels");
+        let raw = completion("").synthetic_prompt(64, 3).into_raw_with_model(None);
+        assert!(matches!(
+            raw.prompt_source,
+            PromptSource::Synthetic(SyntheticPrompt { tokens: 64, seed: 3 })
+        ));
+        assert!(matches!(chat("x").into_raw_with_model(None).prompt_source, PromptSource::Inline));
     }
 
     #[test]

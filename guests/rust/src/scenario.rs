@@ -28,10 +28,54 @@ pub struct Info {
     pub name: String,
     /// The scenario's own version (not the WIT contract's).
     pub version: String,
+    /// Who wrote it and how to reach them; empty when unsaid.
+    pub author: String,
     /// One or two sentences on what the scenario measures.
     pub description: String,
-    /// `(name, default, help)` for every parameter, in declaration order.
-    pub params: Vec<(String, String, String)>,
+    /// Every parameter, in declaration order.
+    pub params: Vec<Param>,
+    /// Pass/fail criteria in the syntax of `--threshold`, whatever the parameters.
+    pub thresholds: Vec<String>,
+}
+
+/// One declared parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Param {
+    /// The name given to `--param`.
+    pub name: String,
+    /// What values it takes; `runner play` refuses others before sending anything.
+    pub kind: ParamKind,
+    /// The value used when `--param` does not set it.
+    pub default: String,
+    /// One line for `runner inspect` and `runner play x.wasm --help`.
+    pub help: String,
+}
+
+pub use raw::ParamKind;
+
+impl ParamKind {
+    /// The kind a default value suggests: `true`/`false` → boolean, `64` → integer, `0.5` →
+    /// number, `10s` → duration, `1,2,4` → integer list, anything else (and `""`) → text.
+    pub fn of_default(default: &str) -> Self {
+        use crate::params::{parse_duration, parse_flag};
+        let d = default.trim();
+        if d.is_empty() {
+            ParamKind::Text
+        } else if d.eq_ignore_ascii_case("true") || d.eq_ignore_ascii_case("false") {
+            debug_assert!(parse_flag(d).is_some());
+            ParamKind::Boolean
+        } else if d.parse::<i64>().is_ok() {
+            ParamKind::Integer
+        } else if d.parse::<f64>().is_ok() {
+            ParamKind::Number
+        } else if d.contains(',') && d.split(',').all(|i| i.trim().parse::<i64>().is_ok()) {
+            ParamKind::IntegerList
+        } else if d.starts_with(|c: char| c.is_ascii_digit()) && parse_duration(d).is_ok() {
+            ParamKind::Duration
+        } else {
+            ParamKind::Text
+        }
+    }
 }
 
 impl Info {
@@ -40,26 +84,60 @@ impl Info {
         Self {
             name: name.to_owned(),
             version: version.to_owned(),
+            author: String::new(),
             description: description.to_owned(),
             params: Vec::new(),
+            thresholds: Vec::new(),
         }
     }
 
-    /// Declares a parameter with its default value (given when `--param` does not set it).
-    pub fn param(mut self, name: &str, default: &str, help: &str) -> Self {
-        self.params.push((name.to_owned(), default.to_owned(), help.to_owned()));
+    /// Says who wrote the scenario, e.g. `Inference team <infra@example.com>`.
+    pub fn author(mut self, author: &str) -> Self {
+        self.author = author.to_owned();
+        self
+    }
+
+    /// Declares a parameter whose kind follows from its default (see [`ParamKind::of_default`]);
+    /// use [`Info::typed_param`] when the default would mislead (a text parameter whose default
+    /// happens to be `42`).
+    pub fn param(self, name: &str, default: &str, help: &str) -> Self {
+        self.typed_param(name, ParamKind::of_default(default), default, help)
+    }
+
+    /// Declares a parameter of an explicit kind.
+    pub fn typed_param(mut self, name: &str, kind: ParamKind, default: &str, help: &str) -> Self {
+        self.params.push(Param {
+            name: name.to_owned(),
+            kind,
+            default: default.to_owned(),
+            help: help.to_owned(),
+        });
+        self
+    }
+
+    /// Declares a pass/fail criterion in the syntax of `--threshold` (e.g. `errors:rate<0.01`),
+    /// shown by `runner inspect` and judged at the end of every run. Criteria that depend on
+    /// parameters are declared from `drive` with [`crate::metrics::threshold`].
+    pub fn threshold(mut self, expression: &str) -> Self {
+        self.thresholds.push(expression.to_owned());
         self
     }
 
     /// Declares the parameters every LLM scenario shares: `model`, `stream` and `extra_body`.
     pub fn llm_params(self) -> Self {
-        self.param("model", "", "Model name sent to the server; empty leaves the field out.")
-            .param("stream", "true", "Stream the answer (server-sent events); needed for TTFT and ITL.")
-            .param(
-                "extra_body",
-                "",
-                "JSON object merged into every request body, e.g. {\"ignore_eos\":true}.",
-            )
+        self.typed_param(
+            "model",
+            ParamKind::Text,
+            "",
+            "Model name sent to the server; empty leaves the field out.",
+        )
+        .param("stream", "true", "Stream the answer (server-sent events); needed for TTFT and ITL.")
+        .typed_param(
+            "extra_body",
+            ParamKind::Text,
+            "",
+            "JSON object merged into every request body, e.g. {\"ignore_eos\":true}.",
+        )
     }
 }
 
@@ -68,12 +146,14 @@ impl From<Info> for raw::Info {
         raw::Info {
             name: info.name,
             version: info.version,
+            author: info.author,
             description: info.description,
             params: info
                 .params
                 .into_iter()
-                .map(|(name, default, help)| raw::Param { name, default, help })
+                .map(|p| raw::Param { name: p.name, kind: p.kind, default: p.default, help: p.help })
                 .collect(),
+            thresholds: info.thresholds,
         }
     }
 }
@@ -152,6 +232,28 @@ mod tests {
         let names: Vec<_> = info.params.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["a", "model", "stream", "extra_body"]);
         assert_eq!(info.params[2].default, "true");
+        assert_eq!(info.params[2].kind, ParamKind::Boolean);
+        assert_eq!(info.params[0].kind, ParamKind::Integer);
+    }
+
+    #[test]
+    fn kinds_follow_defaults() {
+        let k = ParamKind::of_default;
+        assert_eq!(
+            [k("64"), k("-1"), k("0.5"), k("10s"), k("1m30s"), k("1,2,4")],
+            [
+                ParamKind::Integer,
+                ParamKind::Integer,
+                ParamKind::Number,
+                ParamKind::Duration,
+                ParamKind::Duration,
+                ParamKind::IntegerList
+            ]
+        );
+        assert_eq!(
+            [k(""), k("llama"), k("TRUE"), k("5 apples")],
+            [ParamKind::Text, ParamKind::Text, ParamKind::Boolean, ParamKind::Text]
+        );
     }
 
     #[test]

@@ -16,7 +16,9 @@ use crate::client::http::{
     ErrorClass as ClientErrorClass, HttpClient, HttpError, OwnConnection, Request as ClientRequest,
     Response as ClientResponse,
 };
-use crate::engine::bindings::runner::scenario::http::{Error, ErrorClass, Host, Request, Response, Timings};
+use crate::engine::bindings::runner::scenario::http::{
+    Error, ErrorClass, Host, Request, Response, ResponseContent, Timings,
+};
 
 /// Joins a path (starting with `/`) to the target; absolute URLs pass through.
 pub fn resolve(target: &str, url: &str) -> String {
@@ -94,6 +96,7 @@ fn route(
 impl Host for HostState {
     async fn send(&mut self, req: Request) -> wasmtime::Result<Result<Response, Error>> {
         let extra = tags(req.tags);
+        let content = req.response_content;
         let settings = &self.run.settings;
         let timeout = req.timeout_ms.map(Duration::from_millis).unwrap_or(settings.request_timeout);
         let own = self.plain_http.own(&settings.target);
@@ -122,11 +125,19 @@ impl Host for HostState {
             Ok(resp) => {
                 let t = resp.timings;
                 self.stats().record_http(&extra, t.connect, t.ttfb, t.total);
+                let body_bytes = resp.body.len() as u64;
+                // Lifting headers and body into the guest is most of a small request's cost on
+                // the host side; a guest that only wants the status skips it.
+                let (headers, body) = match content {
+                    // Zero-copy when the body arrived in one chunk (the common case).
+                    ResponseContent::Full => (resp.headers, Vec::from(resp.body)),
+                    ResponseContent::StatusOnly => (Vec::new(), Vec::new()),
+                };
                 Ok(Ok(Response {
                     status: resp.status,
-                    headers: resp.headers,
-                    // Zero-copy when the body arrived in one chunk (the common case).
-                    body: Vec::from(resp.body),
+                    headers,
+                    body,
+                    body_bytes,
                     timings: Timings {
                         connect_ms: t.connect.map(ms),
                         ttfb_ms: ms(t.ttfb),

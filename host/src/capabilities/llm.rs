@@ -8,8 +8,9 @@ use crate::client::openai::{
     self, Api as ClientApi, LlmErrorClass, LlmRequest, TokenSource as ClientTokenSource,
 };
 use crate::engine::bindings::runner::scenario::llm::{
-    Api, Completion, Error, ErrorClass, Host, Request, TokenSource,
+    Api, Completion, Error, ErrorClass, Host, PromptSource, Request, TokenSource,
 };
+use crate::engine::bindings::runner::scenario::types::Message;
 
 fn class(c: LlmErrorClass) -> ErrorClass {
     match c {
@@ -24,11 +25,46 @@ fn class(c: LlmErrorClass) -> ErrorClass {
 }
 
 impl HostState {
-    /// The request as the client takes it: the model falls back to the `model` parameter.
-    fn llm_request(&self, req: Request) -> LlmRequest {
-        let model =
-            req.model.or_else(|| self.run.settings.params.get("model").filter(|m| !m.is_empty()).cloned());
-        LlmRequest {
+    /// The request as the client takes it: the model falls back to the `model` parameter, and
+    /// a prompt from a dataset row or a synthetic one is filled in here, on the host.
+    fn llm_request(&self, mut req: Request) -> Result<LlmRequest, Error> {
+        let settings = &self.run.settings;
+        let model = req.model.or_else(|| settings.params.get("model").filter(|m| !m.is_empty()).cloned());
+        match req.prompt_source {
+            PromptSource::Inline => {}
+            PromptSource::Dataset(at) => {
+                let dataset = settings.datasets.get(&at.name).map_err(|e| Error {
+                    class: ErrorClass::InvalidRequest,
+                    status: None,
+                    message: e.to_string(),
+                })?;
+                let row = dataset.row(at.index);
+                req.max_tokens = req.max_tokens.or(row.output_tokens);
+                match req.api {
+                    Api::Chat => {
+                        req.messages.retain(|m| m.role == "system");
+                        req.messages.extend(
+                            row.messages.iter().map(|(role, content)| Message {
+                                role: role.clone(),
+                                content: content.clone(),
+                            }),
+                        )
+                    }
+                    Api::Completions => req.prompt = row.prompt.clone(),
+                }
+            }
+            PromptSource::Synthetic(spec) => {
+                let text = settings.tokens.synthetic(spec.tokens, spec.seed);
+                match req.api {
+                    Api::Chat => {
+                        req.messages.retain(|m| m.role == "system");
+                        req.messages.push(Message { role: "user".into(), content: text });
+                    }
+                    Api::Completions => req.prompt = text,
+                }
+            }
+        }
+        Ok(LlmRequest {
             api: match req.api {
                 Api::Chat => ClientApi::Chat,
                 Api::Completions => ClientApi::Completions,
@@ -42,14 +78,20 @@ impl HostState {
             timeout: Some(
                 req.timeout_ms.map(Duration::from_millis).unwrap_or(self.run.settings.request_timeout),
             ),
-        }
+        })
     }
 }
 
 impl Host for HostState {
     async fn call(&mut self, req: Request) -> wasmtime::Result<Result<Completion, Error>> {
         let extra = tags(req.tags.clone());
-        let request = self.llm_request(req);
+        let request = match self.llm_request(req) {
+            Ok(request) => request,
+            Err(error) => {
+                self.stats().record_error(&extra, "invalid-request");
+                return Ok(Err(error));
+            }
+        };
         match openai::call(&self.run.http, &self.run.settings.target, &request).await {
             Ok(c) => {
                 self.stats().record_completion(&extra, &c);

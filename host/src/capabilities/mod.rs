@@ -6,6 +6,8 @@
 //! reads the instance's [`Role`] to know which phase its measurements belong to.
 
 pub mod clock;
+pub mod data;
+pub mod gpu;
 pub mod http;
 pub mod llm;
 pub mod load;
@@ -23,6 +25,7 @@ use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
 use crate::client::http::HttpClient;
+use crate::data::{Datasets, TokenCounter};
 use crate::engine::LoadedScenario;
 use crate::load::PhaseRegistry;
 use crate::stats::{PhaseStats, Slo, Tags};
@@ -48,6 +51,10 @@ pub struct RunSettings {
     pub allowed_hosts: Vec<String>,
     /// Per-request objectives for goodput (`--goodput`).
     pub slo: Option<Slo>,
+    /// Datasets given with `--data`, read by index through `data` and `llm`.
+    pub datasets: Datasets,
+    /// Counts tokens and builds synthetic prompts: exact with `--tokenizer`.
+    pub tokens: Arc<TokenCounter>,
 }
 
 /// Default for [`RunSettings::guest_memory`]: 64 MiB.
@@ -65,6 +72,8 @@ impl Default for RunSettings {
             guest_memory: DEFAULT_GUEST_MEMORY,
             allowed_hosts: Vec::new(),
             slo: None,
+            datasets: Datasets::default(),
+            tokens: Arc::new(TokenCounter::Estimate),
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Test fixture `older-version`: a component built against `runner:scenario@0.1.0`, the
-//! previous compatible release of the contract, so the test can show it still runs.
+//! Test fixture `older-version`: a component built against `runner:scenario@0.1.0`, a release
+//! of the contract before the breaking 0.2.0, so the test can show it is refused cleanly.
 //! It imports only `log`, from an inline copy of the WIT rather than `wit/`.
 
 wit_bindgen::generate!({

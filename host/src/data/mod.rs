@@ -1,0 +1,275 @@
+//! Prompts from outside the scenario: datasets handed to a run with `--data name=path`, parsed
+//! once and held by the host for every instance to read by index, and the run's
+//! [`TokenCounter`] (exact with `--tokenizer`, estimated without).
+//!
+//! Two file shapes are read. A JSON array, or JSON Lines, of objects that are either
+//! ShareGPT-style conversations (`{"conversations": [{"from": "human", "value": …}, …]}`) or
+//! prompts (`{"prompt": …}`, `{"text": …}` or `{"messages": [{"role", "content"}]}`, with an
+//! optional answer length in `max_tokens`, `output_tokens` or `output_len`).
+
+pub mod prompt;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+pub use prompt::TokenCounter;
+
+/// Why a dataset could not be loaded or read.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("--data {name}: cannot read {path}: {source}")]
+    Read { name: String, path: PathBuf, source: std::io::Error },
+    #[error("--data {name}: {path}{where_}: {message}")]
+    Parse { name: String, path: PathBuf, where_: String, message: String },
+    #[error("--data {name}: {path} holds no usable row (a prompt, or a conversation with a user turn)")]
+    Empty { name: String, path: PathBuf },
+    #[error("--data {0:?}: give it as NAME=PATH")]
+    Spec(String),
+    #[error("--data {0}: given twice")]
+    Duplicate(String),
+    #[error("no dataset {name:?} in this run ({known})")]
+    Unknown { name: String, known: String },
+}
+
+/// One row: what a request built from it sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// The first user turn, or the row's prompt.
+    pub prompt: String,
+    /// `(role, content)` up to and including the first user turn.
+    pub messages: Vec<(String, String)>,
+    /// The answer length the row asks for or holds, in tokens, when known.
+    pub output_tokens: Option<u32>,
+}
+
+/// A dataset, parsed once and shared read-only by every instance of the run.
+#[derive(Debug)]
+pub struct Dataset {
+    /// The name the scenario reads it by.
+    pub name: String,
+    /// The file it came from.
+    pub path: PathBuf,
+    rows: Vec<Row>,
+    /// Entries that had no user turn (ShareGPT conversations that open with the model, say).
+    pub skipped: usize,
+}
+
+impl Dataset {
+    /// The number of rows (never zero).
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Never true: an empty file is refused when loading.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Row `index`, wrapping around so a scenario can read past the end of a short file.
+    pub fn row(&self, index: u64) -> &Row {
+        // `len` is never 0, and the remainder fits a usize because it is below `len`.
+        &self.rows[(index % self.rows.len() as u64) as usize]
+    }
+
+    /// Reads and parses `path`; answers held in conversations are measured with `counter`.
+    pub fn load(name: &str, path: &Path, counter: &TokenCounter) -> Result<Self, DataError> {
+        let text = std::fs::read_to_string(path).map_err(|source| DataError::Read {
+            name: name.into(),
+            path: path.into(),
+            source,
+        })?;
+        let parse_error = |where_: String, e: serde_json::Error| DataError::Parse {
+            name: name.into(),
+            path: path.into(),
+            where_,
+            message: e.to_string(),
+        };
+        let entries: Vec<Entry> = if text.trim_start().starts_with('[') {
+            serde_json::from_str(&text).map_err(|e| parse_error(String::new(), e))?
+        } else {
+            let mut entries = Vec::new();
+            for (i, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                entries.push(serde_json::from_str(line).map_err(|e| parse_error(format!(":{}", i + 1), e))?);
+            }
+            entries
+        };
+        let total = entries.len();
+        let rows: Vec<Row> = entries.into_iter().filter_map(|e| e.into_row(counter)).collect();
+        if rows.is_empty() {
+            return Err(DataError::Empty { name: name.into(), path: path.into() });
+        }
+        Ok(Self { name: name.into(), path: path.into(), skipped: total - rows.len(), rows })
+    }
+}
+
+/// The datasets of one run, by name.
+#[derive(Debug, Default, Clone)]
+pub struct Datasets(BTreeMap<String, Arc<Dataset>>);
+
+impl Datasets {
+    /// Loads every `NAME=PATH` of the command line.
+    pub fn load(specs: &[String], counter: &TokenCounter) -> Result<Self, DataError> {
+        let mut sets = BTreeMap::new();
+        for spec in specs {
+            let (name, path) = spec
+                .split_once('=')
+                .filter(|(n, p)| !n.is_empty() && !p.is_empty())
+                .ok_or_else(|| DataError::Spec(spec.clone()))?;
+            if sets.contains_key(name) {
+                return Err(DataError::Duplicate(name.into()));
+            }
+            sets.insert(name.to_string(), Arc::new(Dataset::load(name, Path::new(path), counter)?));
+        }
+        Ok(Self(sets))
+    }
+
+    /// The dataset called `name`; the error lists the ones the run has.
+    pub fn get(&self, name: &str) -> Result<&Arc<Dataset>, DataError> {
+        self.0.get(name).ok_or_else(|| DataError::Unknown {
+            name: name.into(),
+            known: if self.0.is_empty() {
+                "it was given no --data".into()
+            } else {
+                format!("it has {}", self.0.keys().cloned().collect::<Vec<_>>().join(", "))
+            },
+        })
+    }
+
+    /// Every dataset, by name.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Dataset>> {
+        self.0.values()
+    }
+}
+
+/// One entry of a file, in any of the shapes read; unknown fields are ignored.
+#[derive(Deserialize)]
+struct Entry {
+    conversations: Option<Vec<Turn>>,
+    messages: Option<Vec<Message>>,
+    prompt: Option<String>,
+    text: Option<String>,
+    #[serde(alias = "output_tokens", alias = "output_len")]
+    max_tokens: Option<u32>,
+}
+
+/// A ShareGPT turn.
+#[derive(Deserialize)]
+struct Turn {
+    from: String,
+    value: String,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    role: String,
+    content: String,
+}
+
+impl Entry {
+    fn into_row(self, counter: &TokenCounter) -> Option<Row> {
+        if let Some(turns) = self.conversations {
+            let mut messages = Vec::new();
+            let mut turns = turns.into_iter();
+            for turn in turns.by_ref() {
+                let role = sharegpt_role(&turn.from);
+                messages.push((role.to_string(), turn.value));
+                if role == "user" {
+                    break;
+                }
+            }
+            let prompt = messages.last().filter(|(role, _)| role == "user")?.1.clone();
+            // The recorded answer's length is what vLLM's ShareGPT benchmark asks the server for.
+            let answer = turns.next().map(|t| counter.count(&t.value));
+            return Some(Row { prompt, messages, output_tokens: self.max_tokens.or(answer) });
+        }
+        if let Some(list) = self.messages {
+            let mut messages: Vec<(String, String)> = list.into_iter().map(|m| (m.role, m.content)).collect();
+            let last_user = messages.iter().rposition(|(role, _)| role == "user")?;
+            messages.truncate(last_user + 1);
+            let prompt = messages[last_user].1.clone();
+            return Some(Row { prompt, messages, output_tokens: self.max_tokens });
+        }
+        let prompt = self.prompt.or(self.text)?;
+        Some(Row { messages: vec![("user".into(), prompt.clone())], prompt, output_tokens: self.max_tokens })
+    }
+}
+
+/// OpenAI's role for a ShareGPT speaker.
+fn sharegpt_role(from: &str) -> &'static str {
+    match from.to_ascii_lowercase().as_str() {
+        "human" | "user" => "user",
+        "system" => "system",
+        _ => "assistant",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(body: &str) -> Result<Dataset, DataError> {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("d.json");
+        std::fs::write(&path, body).expect("writing the dataset");
+        Dataset::load("d", &path, &TokenCounter::Estimate)
+    }
+
+    #[test]
+    fn jsonl_prompts_in_every_shape() {
+        let d = load(
+            "{\"prompt\": \"a b\", \"max_tokens\": 7}\n\n{\"text\": \"c\"}\n\
+             {\"messages\": [{\"role\": \"system\", \"content\": \"s\"}, {\"role\": \"user\", \"content\": \"u\"}, \
+             {\"role\": \"assistant\", \"content\": \"x\"}], \"output_len\": 3}\n",
+        )
+        .expect("loads");
+        assert_eq!(d.len(), 3);
+        assert_eq!(d.row(0).prompt, "a b");
+        assert_eq!(d.row(0).output_tokens, Some(7));
+        assert_eq!(d.row(1).messages, vec![("user".to_string(), "c".to_string())]);
+        assert_eq!(d.row(2).prompt, "u");
+        assert_eq!(d.row(2).messages.len(), 2, "the answer after the last user turn is dropped");
+        assert_eq!(d.row(2).output_tokens, Some(3));
+        assert_eq!(d.row(4).prompt, d.row(1).prompt, "indexes wrap around");
+    }
+
+    #[test]
+    fn sharegpt_conversations_take_the_first_user_turn_and_the_answer_length() {
+        let d = load(
+            r#"[{"id": "1", "conversations": [{"from": "system", "value": "be brief"},
+                 {"from": "human", "value": "hello there"}, {"from": "gpt", "value": "one two three four"},
+                 {"from": "human", "value": "again"}]},
+                {"id": "2", "conversations": [{"from": "gpt", "value": "no question"}]}]"#,
+        )
+        .expect("loads");
+        assert_eq!((d.len(), d.skipped), (1, 1));
+        let row = d.row(0);
+        assert_eq!(row.prompt, "hello there");
+        assert_eq!(row.messages[0], ("system".to_string(), "be brief".to_string()));
+        assert_eq!(row.output_tokens, Some(4));
+    }
+
+    #[test]
+    fn bad_files_name_the_dataset_the_file_and_the_line() {
+        let err = load("{\"prompt\": \"ok\"}\n{not json}\n").expect_err("line 2 is broken").to_string();
+        assert!(err.starts_with("--data d: ") && err.contains("d.json:2: "), "{err}");
+        let err = load("{\"other\": 1}\n").expect_err("no prompt").to_string();
+        assert!(err.contains("holds no usable row"), "{err}");
+        let err = Datasets::load(&["x".into()], &TokenCounter::Estimate).expect_err("no =").to_string();
+        assert_eq!(err, "--data \"x\": give it as NAME=PATH");
+        let err = Datasets::load(&["x=/nonexistent/f".into()], &TokenCounter::Estimate)
+            .expect_err("missing file")
+            .to_string();
+        assert!(err.starts_with("--data x: cannot read /nonexistent/f: "), "{err}");
+        let none = Datasets::default();
+        assert_eq!(
+            none.get("p").expect_err("empty").to_string(),
+            "no dataset \"p\" in this run (it was given no --data)"
+        );
+    }
+}

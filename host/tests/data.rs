@@ -1,0 +1,150 @@
+//! Prompts from outside the scenario, end to end: `--data` datasets replayed by
+//! `scenarios/replay.wasm` against the simulated server (which counts prompt words and generates
+//! exactly `max_tokens`, so the summary's token totals show which rows were sent), `--tokenizer`
+//! making synthetic prompts exact, and typed parameters checked before any traffic.
+
+mod common;
+
+use std::path::Path;
+
+use common::{play, repo_root, runner, scenario};
+
+fn write(dir: &Path, name: &str, body: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, body).expect("writing a dataset");
+    path.to_str().expect("utf-8 path").to_string()
+}
+
+#[test]
+fn a_jsonl_dataset_is_replayed_row_by_row_and_wraps_around() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    // 2, 3 and 5 prompt words; 4, 6 and 8 output tokens.
+    let file = write(
+        dir.path(),
+        "prompts.jsonl",
+        "{\"prompt\": \"one two\", \"max_tokens\": 4}\n\
+         {\"prompt\": \"one two three\", \"max_tokens\": 6}\n\
+         {\"messages\": [{\"role\": \"user\", \"content\": \"a b c d e\"}], \"output_tokens\": 8}\n",
+    );
+    let data = format!("prompts={file}");
+    let p = play(
+        &scenario("replay"),
+        &["--quiet", "--mock", "ttft=1ms,itl=1ms", "--data", &data, "-p", "requests=6", "-p", "vus=1"],
+    );
+    p.assert_success();
+    let phase = p.phase("replay");
+    assert_eq!((phase.requests, phase.errors), (6, 0));
+    assert_eq!(phase.input_tokens, 2 * (2 + 3 + 5), "each row sent twice, in order");
+    assert_eq!(phase.output_tokens, 2 * (4 + 6 + 8), "each row's answer length is its max_tokens");
+    assert_eq!(phase.tags.get("dataset").map(String::as_str), Some("prompts"));
+}
+
+#[test]
+fn a_sharegpt_file_sends_the_first_user_turn_and_asks_for_the_recorded_answer_length() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = write(
+        dir.path(),
+        "sharegpt.json",
+        r#"[{"id": "a", "conversations": [{"from": "human", "value": "how are you today"},
+                                          {"from": "gpt", "value": "fine thanks and you"}]},
+            {"id": "b", "conversations": [{"from": "gpt", "value": "skipped: no question"}]},
+            {"id": "c", "conversations": [{"from": "human", "value": "hi"},
+                                          {"from": "gpt", "value": "hello there friend"}]}]"#,
+    );
+    let data = format!("chats={file}");
+    let p = play(
+        &scenario("replay"),
+        &["--quiet", "--mock", "ttft=1ms,itl=1ms", "--data", &data, "-p", "dataset=chats"],
+    );
+    p.assert_success();
+    let phase = p.phase("replay");
+    assert_eq!(phase.requests, 2, "requests=0 sends every usable row once");
+    assert_eq!(phase.input_tokens, 4 + 1);
+    assert_eq!(phase.output_tokens, 4 + 3);
+}
+
+#[test]
+fn a_missing_dataset_fails_drive_with_the_names_the_run_has() {
+    let p = play(&scenario("replay"), &["--quiet", "--mock", "ttft=1ms,itl=1ms"]);
+    assert_eq!(p.output.status.code(), Some(3), "{}", p.stderr);
+    assert!(p.stderr.contains("no dataset \"prompts\" in this run (it was given no --data)"), "{}", p.stderr);
+}
+
+#[test]
+fn a_broken_dataset_is_one_line_before_any_traffic() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = write(dir.path(), "bad.jsonl", "{\"prompt\": \"ok\"}\n{\"prompt\": \n");
+    let out = runner()
+        .arg("play")
+        .arg(scenario("replay"))
+        .args(["--data", &format!("prompts={file}"), "--out"])
+        .arg(dir.path().join("run"))
+        .output()
+        .expect("running runner");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let error: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(error.len(), 1, "{stderr}");
+    assert!(error[0].contains("--data prompts: ") && error[0].contains("bad.jsonl:2: "), "{stderr}");
+    assert!(!dir.path().join("run").join("summary.json").exists(), "nothing ran");
+}
+
+/// Prompt words the simulated server counted per request.
+fn words_per_request(args: &[&str]) -> f64 {
+    let mut all = vec!["--quiet", "--mock", "ttft=1ms,itl=1ms", "-p", "requests=3", "-p", "prompt_tokens=40"];
+    all.extend_from_slice(args);
+    let p = play(&scenario("ttft-probe"), &all);
+    p.assert_success();
+    let phase = p.phase("ttft-probe");
+    phase.input_tokens as f64 / phase.requests as f64
+}
+
+#[test]
+fn a_tokenizer_makes_synthetic_prompts_exact_in_its_tokens() {
+    // Without a tokenizer a 40-token prompt is 40 words. The fixture tokenizer splits most words
+    // into several tokens, so 40 of its tokens are far fewer words.
+    assert_eq!(words_per_request(&[]), 40.0);
+    let tokenizer = repo_root().join("host/tests/data/tokenizer.json");
+    let with = words_per_request(&["--tokenizer", tokenizer.to_str().expect("utf-8 path")]);
+    assert!(with < 25.0, "40 fixture tokens are ~10–20 words, got {with}");
+    let out = runner()
+        .args(["play", "scenarios/ttft-probe.wasm", "--tokenizer", "/nonexistent/tokenizer.json"])
+        .output()
+        .expect("running runner");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error: --tokenizer /nonexistent/tokenizer.json: "), "{stderr}");
+}
+
+#[test]
+fn a_param_of_the_wrong_kind_is_refused_before_any_traffic_and_inspect_shows_kinds() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for (param, expected) in [
+        ("requests=five", "expected integer"),
+        ("rate=fast", "expected number"),
+        ("stream=maybe", "expected boolean"),
+    ] {
+        let out = runner()
+            .arg("play")
+            .arg(scenario("replay"))
+            .args(["-p", param, "--out"])
+            .arg(dir.path().join("run"))
+            .output()
+            .expect("running runner");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{param}: {stderr}");
+        assert!(
+            stderr.contains(&format!("--param {}", param.split('=').next().unwrap_or_default())),
+            "{stderr}"
+        );
+        assert!(stderr.contains(expected), "{param}: {stderr}");
+        assert!(!dir.path().join("run").exists(), "{param}: nothing ran");
+    }
+    let out = runner().arg("inspect").arg(scenario("replay")).output().expect("running runner");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("author: runner authors"), "{stdout}");
+    assert!(stdout.contains("thresholds: errors:rate<0.01"), "{stdout}");
+    let rate = stdout.lines().find(|l| l.trim_start().starts_with("rate ")).unwrap_or_default();
+    assert!(rate.contains("number"), "{stdout}");
+    assert!(stdout.contains("runner:scenario/data@0.2.0"), "{stdout}");
+}
