@@ -3,10 +3,12 @@
 import unittest
 
 from componentize_py_types import Err
+from wit_world.imports import http as raw_http
 from wit_world.imports import llm as raw_llm
 from wit_world.imports import load as raw_load
 
-from runner_sdk import Context, Info, Phase, Scenario, export, llm, params, prompt
+from runner_sdk import Context, Info, ParamKind, Phase, Scenario, export, http, llm, prompt
+from runner_sdk.scenario import kind_of_default
 from runner_sdk.params import ParamError, parse_duration, parse_flag, parse_list, parse_value
 
 
@@ -58,13 +60,9 @@ class Prompts(unittest.TestCase):
         # SplitMix64's published first output for state 0, which the Rust SDK's `mix` also gives.
         self.assertEqual(prompt.mix(0), 0xE220A8397B1DCDAF)
 
-    def test_exact_word_count_deterministic_prefix(self):
-        for n in [0, 1, 32, 64, 256]:
-            self.assertEqual(len(prompt.synthetic(n, 42).split()), n)
-        self.assertEqual(prompt.synthetic(64, 7), prompt.synthetic(64, 7))
-        self.assertNotEqual(prompt.synthetic(64, 7), prompt.synthetic(64, 8))
-        self.assertTrue(prompt.synthetic(256, 7).startswith(prompt.synthetic(64, 7)))
-        self.assertTrue(all(w in prompt.WORDS for w in prompt.synthetic(500, 3).split()))
+    def test_mix_spreads_nearby_seeds(self):
+        self.assertGreater(bin(prompt.mix(1) ^ prompt.mix(2)).count("1"), 16)
+        self.assertLess(prompt.mix(2**64 - 1), 2**64, "stays a u64")
 
 
 class Builders(unittest.TestCase):
@@ -105,9 +103,45 @@ class Builders(unittest.TestCase):
         self.assertEqual(str(e), "llm http-status (HTTP 503): busy")
 
     def test_info_converts_with_params_in_order(self):
-        info = Info("n", "1.0.0", "d").param("a", 1, "h").llm_params().as_raw()
-        self.assertEqual([p.name for p in info.params], ["a", "model", "stream", "extra_body"])
-        self.assertEqual((info.params[0].default, info.params[2].default), ("1", "true"))
+        info = Info("n", "1.0.0", "d").author("me").param("a", 1, "h").llm_params().threshold("errors:rate==0")
+        raw = info.as_raw()
+        self.assertEqual([p.name for p in raw.params], ["a", "model", "stream", "extra_body"])
+        self.assertEqual((raw.params[0].default, raw.params[2].default), ("1", "true"))
+        self.assertEqual([p.kind for p in raw.params], [ParamKind.INTEGER, ParamKind.TEXT, ParamKind.BOOLEAN, ParamKind.TEXT])
+        self.assertEqual((raw.author, raw.thresholds), ("me", ["errors:rate==0"]))
+        self.assertEqual(Info("n", "1", "d").param("n", "42", "h", ParamKind.TEXT).as_raw().params[0].kind, ParamKind.TEXT)
+
+    def test_kinds_follow_defaults_as_in_the_rust_sdk(self):
+        cases = {
+            "64": ParamKind.INTEGER,
+            "-1": ParamKind.INTEGER,
+            "0.5": ParamKind.NUMBER,
+            "10s": ParamKind.DURATION,
+            "1m30s": ParamKind.DURATION,
+            "1,2,4": ParamKind.INTEGER_LIST,
+            "": ParamKind.TEXT,
+            "llama": ParamKind.TEXT,
+            "TRUE": ParamKind.BOOLEAN,
+            "5 apples": ParamKind.TEXT,
+        }
+        for default, kind in cases.items():
+            self.assertEqual(kind_of_default(default), kind, default)
+
+    def test_prompts_from_the_host_are_referenced_not_copied(self):
+        raw = llm.chat_from_dataset("sharegpt", 7).system("s").as_raw(model="m")
+        self.assertEqual(raw.prompt_source, raw_llm.PromptSource_Dataset(raw_llm.DatasetRow("sharegpt", 7)))
+        self.assertEqual(len(raw.messages), 1, "only the system message travels")
+        raw = llm.completion("").synthetic_prompt(64, 3).as_raw(model="m")
+        self.assertEqual(raw.prompt_source, raw_llm.PromptSource_Synthetic(raw_llm.SyntheticPrompt(64, 3)))
+        self.assertIsInstance(llm.chat("x").as_raw(model="m").prompt_source, raw_llm.PromptSource_Inline)
+
+    def test_http_builders(self):
+        r = http.post("/v1/echo", "abc").header("content-type", "text/plain").timeout(1.5).tag("route", "echo")
+        raw = r.as_raw()
+        self.assertEqual((raw.method, raw.url, raw.body, raw.timeout_ms), ("POST", "/v1/echo", b"abc", 1500))
+        self.assertEqual((raw.headers, raw.tags), ([("content-type", "text/plain")], [("route", "echo")]))
+        self.assertEqual(raw.response_content, raw_http.ResponseContent.FULL)
+        self.assertEqual(http.get("/").status_only().as_raw().response_content, raw_http.ResponseContent.STATUS_ONLY)
 
 
 class ContextAndExport(unittest.TestCase):

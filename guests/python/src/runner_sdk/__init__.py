@@ -23,18 +23,21 @@ Errors are exceptions: anything raised from `drive` or `iteration` becomes the W
 error string (a failed iteration, or a failed run), never a trap.
 """
 
-from . import clock, http, llm, load, log, metrics, params, prompt
+from . import clock, data, gpu, http, llm, load, log, metrics, params, prompt
 from .load import Handle, Phase, sweep
-from .scenario import Context, Info, Scenario, export
+from .scenario import Context, Info, ParamKind, Scenario, export
 
 __all__ = [
     "Context",
     "Handle",
     "Info",
+    "ParamKind",
     "Phase",
     "Scenario",
     "clock",
+    "data",
     "export",
+    "gpu",
     "http",
     "llm",
     "load",

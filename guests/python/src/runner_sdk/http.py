@@ -7,6 +7,7 @@ from .tags import tag_list
 
 ErrorClass = _raw.ErrorClass
 Response = _raw.Response
+ResponseContent = _raw.ResponseContent
 Timings = _raw.Timings
 
 
@@ -31,7 +32,15 @@ class Request:
     """An HTTP request being built; send it with `send()`."""
 
     def __init__(self, method: str, url: str):
-        self._raw = _raw.Request(method=method, url=url, headers=[], body=b"", timeout_ms=None, tags=[])
+        self._raw = _raw.Request(
+            method=method,
+            url=url,
+            headers=[],
+            body=b"",
+            timeout_ms=None,
+            tags=[],
+            response_content=ResponseContent.FULL,
+        )
 
     def header(self, name: str, value: str) -> "Request":
         """Adds a header."""
@@ -51,6 +60,12 @@ class Request:
     def tag(self, key: str, value) -> "Request":
         """Adds a tag to this request's metrics (on top of the phase's tags)."""
         self._raw.tags.extend(tag_list([(key, value)]))
+        return self
+
+    def status_only(self) -> "Request":
+        """Leaves the response's headers and body on the host: the guest gets the status, the
+        body's size and the timings. Cheapest for load that does not read the answer."""
+        self._raw.response_content = ResponseContent.STATUS_ONLY
         return self
 
     def as_raw(self):

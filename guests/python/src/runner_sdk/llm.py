@@ -3,12 +3,14 @@ TTFT, ITL, TPOT, E2E and token counts; this module only builds what to send."""
 
 from componentize_py_types import Err
 from wit_world.imports import llm as _raw
+from wit_world.imports import types as _types
 
 from . import params
 from .tags import tag_list
 
 Api = _raw.Api
 Completion = _raw.Completion
+Message = _types.Message
 ErrorClass = _raw.ErrorClass
 TokenSource = _raw.TokenSource
 
@@ -44,6 +46,7 @@ class Request:
         self._extra_body = None
         self._timeout_ms = None
         self._tags = []
+        self._prompt_source = _raw.PromptSource_Inline()
 
     def model(self, model: str) -> "Request":
         """The model name; by default the `model` parameter, or none when that is empty."""
@@ -67,12 +70,22 @@ class Request:
 
     def message(self, role: str, content: str) -> "Request":
         """Appends a message to the conversation (chat only), for multi-turn requests."""
-        self._messages.append(_raw.Message(role, content))
+        self._messages.append(Message(role, content))
         return self
 
     def extra(self, json: str) -> "Request":
         """A JSON object merged into the request body, e.g. `{"temperature":0}`; empty means none."""
         self._extra_body = json if json and json.strip() else None
+        return self
+
+    def dataset_row(self, name: str, index: int) -> "Request":
+        """Takes the prompt from row `index` of dataset `name` on the host (see `chat_from_dataset`)."""
+        self._prompt_source = _raw.PromptSource_Dataset(_raw.DatasetRow(name, index))
+        return self
+
+    def synthetic_prompt(self, tokens: int, seed: int) -> "Request":
+        """Uses a synthetic prompt of `tokens` tokens built on the host (see `chat_synthetic`)."""
+        self._prompt_source = _raw.PromptSource_Synthetic(_raw.SyntheticPrompt(tokens, seed))
         return self
 
     def llm_params(self) -> "Request":
@@ -99,7 +112,7 @@ class Request:
             model = from_param if from_param and from_param.strip() else None
         messages = list(self._messages)
         if self._system is not None:
-            messages.insert(0, _raw.Message("system", self._system))
+            messages.insert(0, Message("system", self._system))
         return _raw.Request(
             api=self._api,
             model=model,
@@ -110,6 +123,7 @@ class Request:
             extra_body=self._extra_body,
             timeout_ms=self._timeout_ms,
             tags=list(self._tags),
+            prompt_source=self._prompt_source,
         )
 
     def send(self) -> "Completion":
@@ -123,6 +137,18 @@ class Request:
 def chat(content: str) -> Request:
     """A chat request (`/v1/chat/completions`) with one user message."""
     return Request(Api.CHAT).message("user", content)
+
+
+def chat_from_dataset(name: str, index: int) -> Request:
+    """A chat request whose conversation the host takes from row `index` (modulo its length) of
+    dataset `name` (`runner play --data name=path`); the prompt never crosses into the guest."""
+    return Request(Api.CHAT).dataset_row(name, index)
+
+
+def chat_synthetic(tokens: int, seed: int) -> Request:
+    """A chat request with a synthetic prompt of `tokens` tokens built by the host (exact with
+    `--tokenizer`), the same for the same `seed`."""
+    return Request(Api.CHAT).synthetic_prompt(tokens, seed)
 
 
 def completion(prompt: str) -> Request:

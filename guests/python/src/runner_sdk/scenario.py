@@ -5,7 +5,37 @@ per-iteration `Context`, and `export`, which turns a Scenario class into the com
 from componentize_py_types import Err
 from wit_world.exports import guest as _raw
 
+from . import params as _params
 from . import prompt
+
+ParamKind = _raw.ParamKind
+
+
+def kind_of_default(default: str) -> "ParamKind":
+    """The kind a default value suggests, as the Rust SDK decides it: `true`/`false` -> boolean,
+    `64` -> integer, `0.5` -> number, `10s` -> duration, `1,2,4` -> integer list, else text."""
+    d = default.strip()
+
+    def parses(kind, text):
+        try:
+            kind(text)
+            return True
+        except ValueError:
+            return False
+
+    if not d:
+        return ParamKind.TEXT
+    if d.lower() in ("true", "false"):
+        return ParamKind.BOOLEAN
+    if parses(int, d):
+        return ParamKind.INTEGER
+    if parses(float, d) and d.lower().lstrip("+-") not in ("inf", "infinity", "nan"):
+        return ParamKind.NUMBER
+    if "," in d and all(parses(int, item.strip()) for item in d.split(",")):
+        return ParamKind.INTEGER_LIST
+    if d[0].isdigit() and parses(_params.parse_duration, d):
+        return ParamKind.DURATION
+    return ParamKind.TEXT
 
 
 class Scenario:
@@ -33,25 +63,53 @@ class Info:
 
     def __init__(self, name: str, version: str, description: str):
         self.name, self.version, self.description = name, version, description
+        self._author = ""
         self.params = []
+        self.thresholds = []
 
-    def param(self, name: str, default, help: str) -> "Info":
-        """Declares a parameter with its default value (given when `--param` does not set it)."""
-        self.params.append((name, str(default), help))
+    def author(self, author: str) -> "Info":
+        """Says who wrote the scenario, e.g. `Inference team <infra@example.com>`."""
+        self._author = author
+        return self
+
+    def param(self, name: str, default, help: str, kind=None) -> "Info":
+        """Declares a parameter with its default value (given when `--param` does not set it).
+        Its kind (a ParamKind) follows from the default unless given: `runner play` refuses
+        values of another kind before sending anything."""
+        default = str(default)
+        self.params.append((name, kind if kind is not None else kind_of_default(default), default, help))
+        return self
+
+    def threshold(self, expression: str) -> "Info":
+        """Declares a pass/fail criterion in `--threshold` syntax (`errors:rate<0.01`), shown by
+        `runner inspect` and judged at the end of every run."""
+        self.thresholds.append(expression)
         return self
 
     def llm_params(self) -> "Info":
         """Declares the parameters every LLM scenario shares: `model`, `stream` and `extra_body`."""
         return (
-            self.param("model", "", "Model name sent to the server; empty leaves the field out.")
+            self.param("model", "", "Model name sent to the server; empty leaves the field out.", ParamKind.TEXT)
             .param("stream", "true", "Stream the answer (server-sent events); needed for TTFT and ITL.")
-            .param("extra_body", "", 'JSON object merged into every request body, e.g. {"ignore_eos":true}.')
+            .param(
+                "extra_body",
+                "",
+                'JSON object merged into every request body, e.g. {"ignore_eos":true}.',
+                ParamKind.TEXT,
+            )
         )
 
     def as_raw(self):
         """The WIT record the host receives."""
-        params = [_raw.Param(name=n, default=d, help=h) for n, d, h in self.params]
-        return _raw.Info(name=self.name, version=self.version, description=self.description, params=params)
+        params = [_raw.Param(name=n, kind=k, default=d, help=h) for n, k, d, h in self.params]
+        return _raw.Info(
+            name=self.name,
+            version=self.version,
+            author=self._author,
+            description=self.description,
+            params=params,
+            thresholds=list(self.thresholds),
+        )
 
 
 class Context:
