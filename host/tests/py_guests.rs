@@ -42,8 +42,8 @@ fn play_twins(name: &str, args: &[&str]) -> (Summary, Summary) {
     (rust.summary().clone(), py.summary().clone())
 }
 
-/// The parameter names `runner inspect` lists, in order.
-fn param_names(wasm: &std::path::Path) -> Vec<String> {
+/// The parameters `runner inspect` lists, as "name kind", in order.
+fn params_of(wasm: &std::path::Path) -> Vec<String> {
     let out = runner().arg("inspect").arg(wasm).output().expect("running runner inspect");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -52,16 +52,17 @@ fn param_names(wasm: &std::path::Path) -> Vec<String> {
         .lines()
         .skip_while(|l| !l.starts_with("parameters"))
         .skip(1)
-        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
         .collect()
 }
 
 #[test]
-fn python_twins_declare_the_same_parameters() {
+fn python_twins_declare_the_same_parameters_and_kinds() {
     let _turn = one_at_a_time();
     for name in ["ttft-probe", "stress-sweep"] {
-        let rust = param_names(&scenario(name));
-        let py = param_names(&scenario(&format!("{name}-py")));
+        let rust = params_of(&scenario(name));
+        let py = params_of(&scenario(&format!("{name}-py")));
         assert!(rust.len() >= 5, "{name}: {rust:?}");
         assert_eq!(py, rust, "{name}");
     }
