@@ -5,6 +5,8 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 scenarios := "ttft-probe stress-sweep mixed burst ramp rate http-get concurrency-test soak readiness breaking-point replay"
 # Python scenarios (scenarios/<name>/app.py), built by guests/python/build.sh to scenarios/<name>.wasm.
 py_scenarios := "ttft-probe-py stress-sweep-py"
+# JavaScript scenarios (scenarios/<name>/scenario.js, guests/js SDK), built to scenarios/<name>.wasm.
+js_scenarios := "ttft-probe-js stress-sweep-js"
 # Guests that only the tests use (host/tests/guests/), built to target/test-guests/<name>.wasm.
 test_guests := "misbehaving wrong-version older-version"
 
@@ -23,6 +25,14 @@ scenarios:
     for s in {{ scenarios }}; do cp "target/wasm32-wasip2/scenario/${s//-/_}.wasm" "scenarios/$s.wasm"; done
     for s in {{ test_guests }}; do cp "target/wasm32-wasip2/scenario/${s//-/_}.wasm" "target/test-guests/$s.wasm"; done
     for s in {{ py_scenarios }}; do guests/python/build.sh "scenarios/$s" "scenarios/$s.wasm"; done
+    # The locked versions (not `npm ci`: see .ci/run).
+    [[ -d guests/js/node_modules ]] || (cd guests/js && npm install --no-save --no-audit --no-fund)
+    for s in {{ js_scenarios }}; do \
+        if [[ -z $(find "scenarios/$s.wasm" -newer "scenarios/$s/scenario.js" 2>/dev/null) ]] || \
+            [[ -n $(find guests/js/src guests/js/build.mjs guests/js/package-lock.json wit -newer "scenarios/$s.wasm" 2>/dev/null | head -1) ]]; then \
+            node guests/js/build.mjs "scenarios/$s/scenario.js" -o "scenarios/$s.wasm"; \
+        fi; \
+    done
 
 # Build everything and play the TTFT probe against the built-in simulated server.
 demo: build scenarios
@@ -32,6 +42,7 @@ demo: build scenarios
 test: scenarios
     cargo test --release -p runner -p runner-reports -p runner-sdk
     guests/python/test.sh
+    cd guests/js && npm test
 
 # Formatting and lints, as CI would want them.
 lint:
@@ -44,6 +55,6 @@ bench: build scenarios
     scripts/bench.sh
 
 # Memory soak (docs/RELIABILITY.md): `runner play` for SECS s at RATE req/s against the built-in
-# server, RSS sampled every second; fails if it grows 5 % or more after a 10 s warm-up. Bounded.
-soak-self SECS="180" RATE="1000": build scenarios
+# server, RSS sampled every second; fails if it grows 5 % or more after a 30 s warm-up. Bounded.
+soak-self SECS="600" RATE="1000": build scenarios
     RUNNER_SOAK_S={{ SECS }} RUNNER_SOAK_RATE={{ RATE }} cargo test --release -p runner --test soak -- --nocapture

@@ -138,13 +138,14 @@ pub fn engine_config(options: &EngineOptions) -> Config {
     if n > 0 {
         let mut pool = PoolingAllocationConfig::new();
         // A Rust wasip2 component instantiates 3 core modules (the program and the canonical-ABI
-        // shims), a componentize-py (Python) one 14 (CPython, its libraries, the WASI adapter,
-        // shims): room for 16 per instance. The pool only counts core instances (no memory is
-        // reserved per slot), so the headroom is free. Two memories and tables cover both.
+        // shims); a QuickJS one 8 to 11 with up to 3 memories and tables
+        // (docs/bench-results/guest-js.md); a componentize-py (Python) one 14 with 1 memory and
+        // 2 tables (docs/bench-results/guest-python.md): 16 core instances and 4 memories and
+        // tables each. The pool only counts core instances, so that headroom is free.
         pool.total_component_instances(n)
             .total_core_instances(n.saturating_mul(16))
-            .total_memories(n.saturating_mul(2))
-            .total_tables(n.saturating_mul(2))
+            .total_memories(n.saturating_mul(4))
+            .total_tables(n.saturating_mul(4))
             .total_stacks(n)
             .max_memory_size(options.guest_memory);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));

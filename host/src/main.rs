@@ -67,19 +67,18 @@ enum Command {
         fail_on: Option<f64>,
     },
     /// Write a new scenario project that builds with one command (`cargo build --release
-    /// --target wasm32-wasip2`, or `./build.sh` for Python) and plays against the simulated
-    /// server as it is.
+    /// --target wasm32-wasip2`) and plays against the simulated server as it is.
     New {
         /// The scenario's name (letters, digits, '-', '_').
         name: String,
-        /// The guest language (rust or python; js is still to come).
+        /// The guest language: rust, js or python.
         #[arg(long, default_value = "rust")]
         lang: String,
         /// The folder to create (default: ./NAME).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// The SDK (a runner checkout's guests/rust or guests/python); found next to this build
-        /// by default.
+        /// The SDK (a runner checkout's guests/rust, or guests/js or guests/python with --lang);
+        /// found next to this build by default.
         #[arg(long)]
         sdk: Option<PathBuf>,
     },
@@ -318,6 +317,7 @@ fn scenario_help_request() -> Option<PathBuf> {
 
 fn main() -> ExitCode {
     if let Some(scenario) = scenario_help_request() {
+        die_quietly_on_closed_stdout();
         let mut play = <Cli as clap::CommandFactory>::command();
         if let Some(cmd) = play.find_subcommand_mut("play") {
             println!("{}", cmd.render_help());
@@ -342,6 +342,9 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
+    if !matches!(cli.command, Command::Play(_) | Command::Mock { .. }) {
+        die_quietly_on_closed_stdout();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("RUNNER_LOG").unwrap_or_else(|_| "info".into()),
@@ -362,6 +365,17 @@ fn main() -> ExitCode {
             eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
             ExitCode::from(exit::ERROR)
         }
+    }
+}
+
+/// `runner inspect x.wasm | head -1`: like any Unix tool, end silently when the reader goes away
+/// instead of panicking in `println!`. Not for `play` (its results must reach the run folder
+/// whatever happens to stdout) nor `mock`.
+fn die_quietly_on_closed_stdout() {
+    // SAFETY: restoring the default disposition of SIGPIPE, before any thread is started.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
@@ -456,16 +470,28 @@ fn new_project(
     out: Option<PathBuf>,
     sdk: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
-    let sdk = match sdk.or_else(|| runner::new::default_sdk(&lang)) {
+    let sdk = match sdk.or_else(runner::new::default_sdk) {
         Some(sdk) => sdk,
         None => return Err(runner::new::NewError::NoSdk.into()),
     };
     let dir = out.unwrap_or_else(|| PathBuf::from(&name));
-    let project = runner::new::NewProject { name, lang, dir, sdk };
+    let project = runner::new::NewProject { name, lang, dir: dir.clone(), sdk };
     for file in runner::new::create(&project)? {
         println!("wrote {}", file.display());
     }
-    println!("\nnext:\n{}", runner::new::next_steps(&project));
+    if project.lang == "js" {
+        println!("{}", runner::new::js::next_steps(&project));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if project.lang == "python" {
+        println!("{}", runner::new::python::next_steps(&project));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let wasm = format!("target/wasm32-wasip2/release/{}.wasm", project.name.replace('-', "_"));
+    println!(
+        "\nnext:\n  cd {}\n  cargo build --release --target wasm32-wasip2\n  runner play {wasm}",
+        dir.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

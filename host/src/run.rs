@@ -157,6 +157,18 @@ pub async fn describe(scenario: &Arc<LoadedScenario>) -> anyhow::Result<Info> {
 pub fn merge_params(info: &Info, given: &[(String, String)]) -> anyhow::Result<BTreeMap<String, String>> {
     let mut params: BTreeMap<String, String> =
         info.params.iter().map(|p| (p.name.clone(), p.default.clone())).collect();
+    // An empty default means "not set", whatever the kind.
+    for p in info.params.iter().filter(|p| !p.default.is_empty()) {
+        if let Err(reason) = check_kind(p.kind, &p.default) {
+            bail!(
+                "scenario {} declares parameter {} as {} but its default {:?} is not one: {reason}",
+                info.name,
+                p.name,
+                kind_name(p.kind),
+                p.default
+            );
+        }
+    }
     for (name, value) in given {
         let Some(declared) = info.params.iter().find(|p| &p.name == name) else {
             let known: Vec<&str> = info.params.iter().map(|p| p.name.as_str()).collect();

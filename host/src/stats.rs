@@ -33,9 +33,24 @@ pub const MAX_METRIC_NAMES: usize = 1_000;
 /// Custom trends are kept with this many decimals.
 const CUSTOM_SCALE: f64 = 1000.0;
 
+/// Latencies (µs) up to this fit a phase-level histogram from its creation: one hour.
+pub const PRESIZED_MAX_US: u64 = 3_600_000_000;
+
 fn new_histogram() -> Histogram<u64> {
     // Three significant digits, auto-resizing: bounded memory for any range of values.
     Histogram::new(3).expect("3 significant digits is a valid histogram precision")
+}
+
+/// A histogram that holds latencies up to [`PRESIZED_MAX_US`] without resizing (184 KiB of
+/// counts), and still auto-resizes beyond. An auto-resizing one starts tiny and grows each time a
+/// latency passes a power of two: every growth reallocates its counts (amortised doubling) and
+/// leaves the old block behind in the allocator, so on a long run each new latency maximum (a
+/// stall on a busy machine widens every latency metric at once) stepped RSS up by ~1 MiB. A
+/// histogram that ends a long run at an hour's range holds the same 184 KiB anyway.
+fn presized_histogram() -> Histogram<u64> {
+    let mut h = Histogram::new_with_max(PRESIZED_MAX_US, 3).expect("valid histogram bounds");
+    h.auto(true);
+    h
 }
 
 /// Per-request service-level objectives (`--goodput`): a request is *good* when it succeeded
@@ -74,14 +89,23 @@ struct Series {
     metrics: BTreeMap<String, Histogram<u64>>,
     requests: u64,
     errors: u64,
+    /// Latency histograms start at [`PRESIZED_MAX_US`]: set for the phase's own series (one
+    /// each), not for tag sets, which a guest can multiply up to [`MAX_TAG_SETS`].
+    presized: bool,
 }
 
 impl Series {
+    fn presized() -> Self {
+        Series { presized: true, ..Series::default() }
+    }
+
     fn record(&mut self, name: &str, micros: u64) {
         // Look up before inserting: `entry` would allocate the key on every sample (several per
         // request on the hot path), though the histogram almost always exists already.
         if !self.metrics.contains_key(name) {
-            self.metrics.insert(name.to_string(), new_histogram());
+            let h =
+                if self.presized && metric::is_millis(name) { presized_histogram() } else { new_histogram() };
+            self.metrics.insert(name.to_string(), h);
         }
         let Some(h) = self.metrics.get_mut(name) else { return };
         // `record` grows an auto-resizing histogram; `saturating_record` alone would clamp to
@@ -92,7 +116,6 @@ impl Series {
     }
 }
 
-#[derive(Default)]
 struct Recorded {
     all: Series,
     by_tags: BTreeMap<Tags, Series>,
@@ -108,6 +131,25 @@ struct Recorded {
     recovery: Recovery,
     /// The headline latencies since the last [`PhaseStats::take_interval`], for the time series.
     interval: Series,
+}
+
+impl Default for Recorded {
+    fn default() -> Self {
+        Recorded {
+            all: Series::presized(),
+            by_tags: BTreeMap::new(),
+            tag_sets_overflowed: 0,
+            metric_names_overflowed: 0,
+            custom_trend_names: 0,
+            errors_by_class: BTreeMap::new(),
+            counters: BTreeMap::new(),
+            checks: BTreeMap::new(),
+            tokens: TokenAccounting::default(),
+            failure_samples: Vec::new(),
+            recovery: Recovery::default(),
+            interval: Series::presized(),
+        }
+    }
 }
 
 /// How many distinct iteration-failure messages a phase keeps for its report.
@@ -449,8 +491,19 @@ impl PhaseStats {
     /// The distributions of TTFT, ITL, E2E and plain-HTTP total time since the previous call, which starts a new
     /// interval. Metrics without samples in the interval are left out.
     pub fn take_interval(&self) -> BTreeMap<String, Distribution> {
-        let series = std::mem::take(&mut self.lock().interval);
-        series.metrics.iter().map(|(k, h)| (k.clone(), distribution(h))).collect()
+        let mut r = self.lock();
+        // Reset in place rather than start new histograms: each keeps the range it has grown to,
+        // so a long run does not allocate (and resize, and free) a fresh set every second.
+        r.interval
+            .metrics
+            .iter_mut()
+            .filter(|(_, h)| !h.is_empty())
+            .map(|(k, h)| {
+                let d = distribution(h);
+                h.reset();
+                (k.clone(), d)
+            })
+            .collect()
     }
 
     /// Whether nothing at all was recorded: no request, trend, counter or check.
@@ -615,6 +668,53 @@ mod tests {
         assert!((d.p50 - 50.0).abs() < 0.1, "{d:?}");
         assert!((d.p99 - 99.0).abs() < 0.1, "{d:?}");
         assert!((d.mean - 50.5).abs() < 0.1, "{d:?}");
+    }
+
+    #[test]
+    fn phase_latency_histograms_never_resize_below_an_hour() {
+        let stats = PhaseStats::new("p", Tags::new());
+        stats.record_iteration(Duration::from_micros(5));
+        let r = stats.lock();
+        let h = &r.all.metrics[metric::ITERATION];
+        assert!(h.high() >= PRESIZED_MAX_US, "range {}", h.high());
+        let counts = h.distinct_values();
+        drop(r);
+        stats.record_iteration(Duration::from_secs(3_000));
+        stats.record_iteration(Duration::from_secs(4 * 3_600)); // beyond: still recorded
+        let r = stats.lock();
+        let h = &r.all.metrics[metric::ITERATION];
+        assert_eq!(h.len(), 3);
+        assert!(h.distinct_values() > counts, "auto-resize still on beyond an hour");
+    }
+
+    #[test]
+    fn interval_histograms_are_reset_in_place_and_empty_ones_left_out() {
+        let stats = PhaseStats::new("p", Tags::new());
+        let c = |ms: u64| Completion {
+            status: 200,
+            text: String::new(),
+            finish_reason: None,
+            ttft: Some(Duration::from_millis(ms)),
+            ttst: None,
+            e2e: Duration::from_millis(2 * ms),
+            tpot: None,
+            chunk_gaps: vec![],
+            itl: vec![],
+            chunks: 1,
+            input_tokens: None,
+            output_tokens: 1,
+            output_tokens_source: TokenSource::Counted,
+            usage_output_tokens: None,
+            counted_output_tokens: 1,
+        };
+        stats.record_completion(&Tags::new(), &c(10));
+        let first = stats.take_interval();
+        assert_eq!(first.keys().collect::<Vec<_>>(), [metric::E2E, metric::TTFT]);
+        assert_eq!(first[metric::TTFT].count, 1);
+        assert!(stats.take_interval().is_empty(), "nothing recorded since");
+        stats.record_completion(&Tags::new(), &c(30));
+        let third = stats.take_interval();
+        assert_eq!((third[metric::TTFT].count, third[metric::TTFT].min), (1, 30.0));
     }
 
     #[test]

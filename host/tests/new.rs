@@ -36,11 +36,43 @@ fn a_new_rust_scenario_builds_and_plays() {
 }
 
 #[test]
+fn a_new_js_scenario_builds_and_plays() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let project = dir.path().join("hello-js");
+    let out = runner()
+        .args(["new", "hello-js", "--lang", "js", "--out"])
+        .arg(&project)
+        .output()
+        .expect("running runner new");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("npm run build"));
+
+    // The one command the README gives (the SDK's build tools come from `npm install` in guests/js).
+    let build = std::process::Command::new("npm")
+        .args(["run", "build"])
+        .current_dir(&project)
+        .output()
+        .expect("running npm (Node.js and npm must be installed)");
+    assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
+
+    let run = play(
+        &project.join("hello-js.wasm"),
+        &["-p", "vus=2", "-p", "duration=1s", "-p", "max_tokens=4", "--mock", "ttft=5ms,itl=1ms"],
+    );
+    run.assert_success();
+    let p = run.phase("chat");
+    assert!(p.requests > 10 && p.errors == 0, "{} requests, {} errors", p.requests, p.errors);
+    assert_eq!(p.checks["got every token"].passes, p.requests);
+    assert!(run.summary().thresholds.iter().all(|t| t.passed), "the template declares errors:rate==0");
+    assert!(!run.summary().thresholds.is_empty());
+}
+
+#[test]
 fn bad_names_languages_and_existing_folders_are_one_line_errors() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     for (args, needle) in [
         (vec!["new", "2fast"], "not a valid scenario name"),
-        (vec!["new", "ok", "--lang", "js"], "not supported yet"),
+        (vec!["new", "ok", "--lang", "cobol"], "not supported yet"),
     ] {
         let out =
             runner().args(&args).arg("--out").arg(dir.path().join("x")).output().expect("running runner new");

@@ -2,7 +2,14 @@
 //!
 //! Bytes arrive in arbitrary network chunks; [`SseParser::push`] accepts each chunk as it comes
 //! and returns the events it completed, so callers can timestamp events at the chunk that
-//! finished them. The buffered size is bounded so a hostile server cannot exhaust memory.
+//! finished them. The buffered size is bounded so a hostile server cannot exhaust memory: a line or
+//! event that would pass the limit fails before it is buffered, so a stream of any length never
+//! holds more than the limit (plus one network chunk being scanned).
+//!
+//! The specification makes a line whose field name is unknown something to ignore. An
+//! OpenAI-compatible stream never has such lines, so a strict parser ([`SseParser::strict`])
+//! rejects them instead: a JSON payload sent without its `data:` prefix is then an error, not a
+//! silently dropped token.
 
 use thiserror::Error;
 
@@ -33,12 +40,27 @@ pub enum SseError {
         /// The 1-based line number in the stream.
         line: u64,
     },
+    /// A strict parser met a line that is not a comment, not blank and not one of the four fields.
+    #[error(
+        "server-sent event line {line} is not a comment or a `data`, `event`, `id` or `retry` field: {excerpt}"
+    )]
+    UnknownField {
+        /// The 1-based line number in the stream.
+        line: u64,
+        /// The start of the line.
+        excerpt: String,
+    },
 }
+
+/// How much of an unknown line [`SseError::UnknownField`] quotes.
+const EXCERPT_CHARS: usize = 60;
 
 /// An incremental parser. After it returns an error the stream is unusable: drop the parser.
 #[derive(Debug)]
 pub struct SseParser {
     max_buffered: usize,
+    /// Reject lines with an unknown field name instead of ignoring them.
+    strict: bool,
     /// Bytes of the line being received (no terminator yet).
     line: Vec<u8>,
     /// The previous chunk ended in `\r`: a leading `\n` in the next chunk belongs to it.
@@ -69,6 +91,7 @@ impl SseParser {
     pub fn with_max_buffered(max_buffered: usize) -> Self {
         SseParser {
             max_buffered,
+            strict: false,
             line: Vec::new(),
             after_cr: false,
             at_start: true,
@@ -77,6 +100,13 @@ impl SseParser {
             event: None,
             lines_seen: 0,
         }
+    }
+
+    /// Rejects a line that is not blank, not a comment and not a `data`, `event`, `id` or
+    /// `retry` field with [`SseError::UnknownField`], where the specification would ignore it.
+    pub fn strict(mut self) -> Self {
+        self.strict = true;
+        self
     }
 
     /// Feeds one chunk and returns the events it completed, in order.
@@ -93,13 +123,13 @@ impl SseParser {
         while !rest.is_empty() {
             match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
                 None => {
+                    self.check_size(rest.len())?;
                     self.line.extend_from_slice(rest);
-                    self.check_size()?;
                     break;
                 }
                 Some(i) => {
+                    self.check_size(i)?;
                     self.line.extend_from_slice(&rest[..i]);
-                    self.check_size()?;
                     let terminator = rest[i];
                     rest = &rest[i + 1..];
                     if terminator == b'\r' {
@@ -139,8 +169,10 @@ impl SseParser {
         !self.line.is_empty() || self.has_data || self.event.is_some()
     }
 
-    fn check_size(&self) -> Result<(), SseError> {
-        if self.line.len() + self.data.len() > self.max_buffered {
+    /// Fails when `more` bytes added to what is buffered would pass the limit; checked before
+    /// buffering them, so the buffers never grow past it.
+    fn check_size(&self, more: usize) -> Result<(), SseError> {
+        if self.line.len().saturating_add(self.data.len()).saturating_add(more) > self.max_buffered {
             return Err(SseError::TooLarge { limit: self.max_buffered });
         }
         Ok(())
@@ -168,14 +200,24 @@ impl SseParser {
         };
         match field {
             "data" => {
+                // `self.line` is empty here: the line being processed was taken out of it.
+                self.check_size(value.len() + 1)?;
                 self.data.push_str(value);
                 self.data.push('\n');
                 self.has_data = true;
-                self.check_size()?;
             }
             "event" => self.event = Some(value.to_owned()),
-            // `id` and `retry` matter only to reconnecting clients; unknown fields are ignored
-            // as the specification requires.
+            // `id` and `retry` matter only to reconnecting clients.
+            "id" | "retry" => {}
+            _ if self.strict => {
+                let excerpt: String = line.chars().take(EXCERPT_CHARS).collect();
+                let more = if excerpt.len() < line.len() { "…" } else { "" };
+                return Err(SseError::UnknownField {
+                    line: self.lines_seen,
+                    excerpt: format!("{excerpt}{more}"),
+                });
+            }
+            // Unknown fields are ignored, as the specification requires.
             _ => {}
         }
         Ok(None)
@@ -353,6 +395,52 @@ mod tests {
             }
         }
         assert_eq!(result, Err(SseError::TooLarge { limit: 64 }));
+    }
+
+    #[test]
+    fn strict_parser_accepts_the_four_fields_and_comments() {
+        // SAMPLE minus its `foo: bar` line, which is the one unknown field in it.
+        let known = SAMPLE.replace("foo: bar\n", "");
+        let mut p = SseParser::new().strict();
+        let mut got = p.push(known.as_bytes()).expect("only known fields");
+        got.extend(p.finish().expect("ok"));
+        assert_eq!(got, sample_expected());
+    }
+
+    #[test]
+    fn strict_parser_rejects_a_payload_without_its_data_prefix() {
+        let mut p = SseParser::new().strict();
+        assert_eq!(p.push(b"data: {\"a\":1}\n\n").expect("ok"), vec![ev("{\"a\":1}")]);
+        let err = p.push(b"{\"id\":\"x\",\"choices\":[]}\n\n").expect_err("no data: prefix");
+        assert_eq!(err, SseError::UnknownField { line: 3, excerpt: "{\"id\":\"x\",\"choices\":[]}".into() });
+        // The lenient parser ignores the same line, as the specification says.
+        assert_eq!(parse_all(&[b"{\"id\":\"x\"}\n\ndata: b\n\n"]), vec![ev("b")]);
+    }
+
+    #[test]
+    fn strict_parser_rejects_an_unknown_line_left_at_the_end_and_quotes_only_its_start() {
+        let mut p = SseParser::new().strict();
+        let long = "x".repeat(500);
+        assert_eq!(p.push(long.as_bytes()).expect("not a whole line yet"), vec![]);
+        match p.finish() {
+            Err(SseError::UnknownField { line: 1, excerpt }) => {
+                assert_eq!(excerpt, format!("{}…", "x".repeat(EXCERPT_CHARS)));
+            }
+            other => panic!("expected UnknownField, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_limit_is_checked_before_buffering() {
+        // A line over the limit fails without growing the buffer past it: a 300 MB line costs
+        // no more than the limit.
+        let mut p = SseParser::with_max_buffered(64);
+        assert!(p.push(&[b'a'; 64]).is_ok());
+        assert_eq!(p.push(b"b"), Err(SseError::TooLarge { limit: 64 }));
+        assert!(p.line.capacity() <= 64, "capacity {}", p.line.capacity());
+        let mut p = SseParser::with_max_buffered(64);
+        assert_eq!(p.push(&[b'a'; 1000]), Err(SseError::TooLarge { limit: 64 }));
+        assert_eq!(p.line.capacity(), 0, "nothing of an oversized chunk is buffered");
     }
 
     #[test]

@@ -10,7 +10,15 @@ use super::sse::{SseError, SseEvent, SseParser};
 /// Everything a parser made of a stream: its events, or the first error (events already returned
 /// before an error depend on where the chunks broke, so they are not part of the outcome).
 fn outcome(chunks: &[&[u8]], max_buffered: usize) -> Result<Vec<SseEvent>, SseError> {
-    let mut parser = SseParser::with_max_buffered(max_buffered);
+    outcome_of(SseParser::with_max_buffered(max_buffered), chunks)
+}
+
+/// The same with a strict parser (unknown field lines are errors).
+fn strict_outcome(chunks: &[&[u8]]) -> Result<Vec<SseEvent>, SseError> {
+    outcome_of(SseParser::new().strict(), chunks)
+}
+
+fn outcome_of(mut parser: SseParser, chunks: &[&[u8]]) -> Result<Vec<SseEvent>, SseError> {
     let mut events = Vec::new();
     for chunk in chunks {
         events.extend(parser.push(chunk)?);
@@ -124,6 +132,7 @@ proptest! {
             },
             Err(SseError::TooLarge { limit: reported }) => prop_assert_eq!(reported, limit),
             Err(SseError::InvalidUtf8 { line }) => prop_assert!(line >= 1),
+            Err(other) => prop_assert!(false, "a lenient parser failed with {other:?}"),
         }
     }
 
@@ -133,6 +142,21 @@ proptest! {
         cuts in prop::collection::vec(any::<usize>(), 0..8),
     ) {
         let got = outcome(&split_at(&built.bytes, &cuts), usize::MAX);
-        prop_assert_eq!(got, Ok(built.events));
+        prop_assert_eq!(&got, &Ok(built.events.clone()));
+        prop_assert_eq!(strict_outcome(&split_at(&built.bytes, &cuts)), Ok(built.events));
+    }
+
+    #[test]
+    fn a_strict_parser_agrees_with_the_lenient_one_or_names_the_unknown_line(
+        bytes in stream_bytes(),
+        cuts in prop::collection::vec(any::<usize>(), 0..8),
+    ) {
+        let strict = strict_outcome(&split_at(&bytes, &cuts));
+        prop_assert_eq!(&strict, &strict_outcome(&[&bytes]), "strict parsing depends on the chunking");
+        let lenient = outcome(&[&bytes], usize::MAX);
+        match strict {
+            Err(SseError::UnknownField { line, .. }) => prop_assert!(line >= 1),
+            strict => prop_assert_eq!(strict, lenient),
+        }
     }
 }

@@ -1,6 +1,9 @@
 //! `runner new NAME`: writes a scenario project from a template that builds with one command and
-//! plays against the simulated server out of the box. Rust, and Python (python/); the JS SDK
-//! comes with its guest (issue #5).
+//! plays against the simulated server out of the box. Rust here; JavaScript in [`js`]; Python in
+//! [`python`] (issue #5).
+
+pub mod js;
+pub mod python;
 
 use std::path::{Path, PathBuf};
 
@@ -8,22 +11,30 @@ const CARGO_TOML: &str = include_str!("Cargo.toml.tmpl");
 const LIB_RS: &str = include_str!("lib.rs.tmpl");
 const README_MD: &str = include_str!("README.md.tmpl");
 
-mod python;
-
 /// Why a project could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum NewError {
     #[error("{0:?} is not a valid scenario name: use letters, digits, '-' and '_', starting with a letter")]
     BadName(String),
-    #[error("--lang {0} is not supported yet: rust or python (the JS SDK is still to come)")]
+    #[error("--lang {0} is not supported yet: only rust, js and python")]
     Language(String),
     #[error("{0} already exists: choose another name or --out")]
     Exists(PathBuf),
     #[error(
-        "cannot find the SDK (guests/rust, guests/python) next to this runner build: pass --sdk \
-         PATH to the runner checkout's guests/<lang>"
+        "cannot find the Rust SDK (guests/rust) next to this runner build: pass --sdk PATH to the \
+         runner checkout's guests/rust"
     )]
     NoSdk,
+    #[error(
+        "cannot find the JavaScript SDK (guests/js) next to this runner build: pass --sdk PATH to the \
+         runner checkout's guests/js"
+    )]
+    NoJsSdk,
+    #[error(
+        "cannot find the Python SDK (guests/python) next to this runner build: pass --sdk PATH to \
+         the runner checkout's guests/python"
+    )]
+    NoPySdk,
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
 }
@@ -35,29 +46,16 @@ pub struct NewProject {
     pub lang: String,
     /// The folder to create (default: `./NAME`).
     pub dir: PathBuf,
-    /// The SDK of `lang` (`guests/rust` or `guests/python` of a runner checkout).
+    /// The Rust SDK crate (`guests/rust` of a runner checkout).
     pub sdk: PathBuf,
 }
 
-/// The SDK for `lang` of the checkout this binary was built in (`target/<profile>/runner` →
-/// `guests/rust`, `guests/python`), when there is one.
-pub fn default_sdk(lang: &str) -> Option<PathBuf> {
-    let (dir, marker) = match lang {
-        "python" => (python::SDK_DIR, python::SDK_MARKER),
-        _ => ("rust", "Cargo.toml"),
-    };
+/// The SDK of the checkout this binary was built in (`target/<profile>/runner` →
+/// `guests/rust`), when there is one.
+pub fn default_sdk() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
-    let sdk = exe.parent()?.parent()?.parent()?.join("guests").join(dir);
-    sdk.join(marker).exists().then(|| sdk.canonicalize().unwrap_or(sdk))
-}
-
-/// What to type after `runner new`, one command a line.
-pub fn next_steps(p: &NewProject) -> String {
-    if p.lang == "python" {
-        return python::next_steps(p);
-    }
-    let wasm = format!("target/wasm32-wasip2/release/{}.wasm", p.name.replace('-', "_"));
-    format!("  cd {}\n  cargo build --release --target wasm32-wasip2\n  runner play {wasm}", p.dir.display())
+    let sdk = exe.parent()?.parent()?.parent()?.join("guests").join("rust");
+    sdk.join("Cargo.toml").exists().then(|| sdk.canonicalize().unwrap_or(sdk))
 }
 
 fn valid_name(name: &str) -> bool {
@@ -76,7 +74,7 @@ fn type_name(name: &str) -> String {
         .collect()
 }
 
-pub(crate) fn render(template: &str, p: &NewProject) -> String {
+fn render(template: &str, p: &NewProject) -> String {
     template
         .replace("{{name}}", &p.name)
         .replace("{{crate}}", &p.name.replace('-', "_"))
@@ -89,39 +87,34 @@ pub fn create(p: &NewProject) -> Result<Vec<PathBuf>, NewError> {
     if !valid_name(&p.name) {
         return Err(NewError::BadName(p.name.clone()));
     }
-    let files: &[(&str, &str, bool)] = match p.lang.as_str() {
-        "rust" => &[
-            ("Cargo.toml", CARGO_TOML, false),
-            ("src/lib.rs", LIB_RS, false),
-            ("README.md", README_MD, false),
-        ],
-        "python" => &python::FILES,
-        _ => return Err(NewError::Language(p.lang.clone())),
-    };
+    if !["rust", "js", "python"].contains(&p.lang.as_str()) {
+        return Err(NewError::Language(p.lang.clone()));
+    }
     if p.dir.exists() {
         return Err(NewError::Exists(p.dir.clone()));
     }
+    if p.lang == "js" {
+        return js::create(p);
+    }
+    if p.lang == "python" {
+        return python::create(p);
+    }
+    let files = [("Cargo.toml", CARGO_TOML), ("src/lib.rs", LIB_RS), ("README.md", README_MD)];
     let mut written = Vec::new();
-    for &(file, template, executable) in files {
+    for (file, template) in files {
         let path = p.dir.join(file);
-        write(&path, &render(template, p), executable)?;
+        write(&path, &render(template, p))?;
         written.push(path);
     }
     Ok(written)
 }
 
-fn write(path: &Path, text: &str, executable: bool) -> Result<(), NewError> {
+fn write(path: &Path, text: &str) -> Result<(), NewError> {
     let fail = |source| NewError::Write { path: path.to_path_buf(), source };
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(fail)?;
     }
-    std::fs::write(path, text).map_err(fail)?;
-    #[cfg(unix)]
-    if executable {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(fail)?;
-    }
-    Ok(())
+    std::fs::write(path, text).map_err(fail)
 }
 
 #[cfg(test)]

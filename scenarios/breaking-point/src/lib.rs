@@ -6,7 +6,9 @@
 //! read from the summary `load::run` returns. `drive` then records the counter
 //! `sustainable_concurrency` and the check `found a breaking point` (the report's `drive` row).
 
-use runner_sdk::{Context, Info, Phase, PhaseSummary, Scenario, llm, load, log, metrics, params, prompt};
+use runner_sdk::{
+    Context, Info, ParamKind, Phase, PhaseSummary, Scenario, llm, load, log, metrics, params, prompt,
+};
 
 struct BreakingPoint;
 
@@ -22,7 +24,12 @@ impl Scenario for BreakingPoint {
         )
         .llm_params()
         .param("start", "4", "First concurrency level (VUs).")
-        .param("factor", "2", "Each level is the previous one times this (> 1), until an SLO breaks.")
+        .typed_param(
+            "factor",
+            ParamKind::Number,
+            "2",
+            "Each level is the previous one times this (> 1), until an SLO breaks.",
+        )
         .param("max_level", "1024", "Highest level tried; reaching it unbroken ends the search.")
         .param("step", "10s", "How long each level runs.")
         .param("bisect_steps", "3", "Levels tried between the last good and the first bad level.")

@@ -6,7 +6,7 @@
 //! table is the seed's table. Each request checks it got all `max_tokens` tokens and records its
 //! per-token step latency as the custom trend `tpot_ms`.
 
-use runner_sdk::{Context, Info, Phase, Scenario, llm, load, log, metrics, params, prompt};
+use runner_sdk::{Context, Info, ParamKind, Phase, Scenario, llm, load, log, metrics, params, prompt};
 
 struct ConcurrencyTest;
 
@@ -32,8 +32,9 @@ impl Scenario for ConcurrencyTest {
         .param("max_duration", "2h", "Stops the phase after this long even if requests remain.")
         .param("tpot_p95", "50ms", "Success criterion: p95 time per output token below this.")
         .param("tpot_p99", "100ms", "Success criterion: p99 time per output token below this.")
-        .param(
+        .typed_param(
             "max_error_rate",
+            ParamKind::Number,
             "0",
             "Success criterion: share of failed requests at most this (0…1).",
         )

@@ -1,7 +1,7 @@
 //! `mixed`: short and long requests side by side: short ones arrive at a fixed rate (open loop)
 //! while long ones keep a fixed number of VUs busy (closed loop), both for the same duration.
 
-use runner_sdk::{Context, Info, Phase, Scenario, llm, load, params, prompt};
+use runner_sdk::{Context, Info, ParamKind, Phase, Scenario, llm, load, params, prompt};
 
 struct Mixed;
 
@@ -15,7 +15,7 @@ impl Scenario for Mixed {
         )
         .llm_params()
         .param("duration", "30s", "How long both phases run.")
-        .param("short_rate", "5", "Short requests started per second (open loop).")
+        .typed_param("short_rate", ParamKind::Number, "5", "Short requests started per second (open loop).")
         .param("short_tokens", "64", "max_tokens of a short request.")
         .param("max_vus", "100", "VU cap of the short phase; arrivals finding none free are dropped.")
         .param("long_vus", "4", "VUs sending long requests back to back (closed loop).")

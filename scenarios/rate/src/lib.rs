@@ -1,7 +1,7 @@
 //! `rate`: one open-loop phase at a constant arrival rate. Arrivals follow the plan, not the
 //! server, so late and dropped starts are counted instead of hidden (no coordinated omission).
 
-use runner_sdk::{Context, Info, Phase, Scenario, llm, load, params, prompt};
+use runner_sdk::{Context, Info, ParamKind, Phase, Scenario, llm, load, params, prompt};
 
 struct Rate;
 
@@ -14,7 +14,7 @@ impl Scenario for Rate {
             `rate` requests started per second for `duration`, on at most `max_vus` VUs.",
         )
         .llm_params()
-        .param("rate", "10", "Requests started per second.")
+        .typed_param("rate", ParamKind::Number, "10", "Requests started per second.")
         .param("duration", "10s", "How long the phase runs.")
         .param("max_vus", "100", "VU cap; an arrival finding no free VU is dropped and counted.")
         .param("arrival", "uniform", "Spacing of arrivals: uniform or poisson.")

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use runner_sdk::{
-    Context, Info, Phase, PhaseSummary, Scenario, clock, llm, load, log, metrics, params, prompt,
+    Context, Info, ParamKind, Phase, PhaseSummary, Scenario, clock, llm, load, log, metrics, params, prompt,
 };
 
 struct Soak;
@@ -34,7 +34,12 @@ impl Scenario for Soak {
         .param("idle_min", "5m", "Shortest idle period (each one's length is drawn from the seed).")
         .param("idle_max", "10m", "Longest idle period.")
         .param("window", "5m", "Length of the reporting windows (the seed samples every 5 minutes).")
-        .param("time_scale", "1", "Multiplies every time above: 0.01 turns 48 h into about 29 min.")
+        .typed_param(
+            "time_scale",
+            ParamKind::Number,
+            "1",
+            "Multiplies every time above: 0.01 turns 48 h into about 29 min.",
+        )
         .param("max_tokens", "256", "Tokens to generate per request.")
         .param("prompt_tokens", "32", "Length of the synthetic prompt, in tokens (≈ words).")
     }

@@ -20,6 +20,12 @@ const BODY_EXCERPT: usize = 200;
 const ERROR_BODY_LIMIT: usize = 4096;
 /// The largest non-streaming body accepted, matching the SSE parser's per-event cap.
 const MAX_BODY: usize = super::sse::DEFAULT_MAX_BUFFERED;
+/// The most generated text a streamed answer may carry, across all its events. Each event is
+/// capped by the parser; this bounds a stream of endless small events too.
+const MAX_TEXT: usize = MAX_BODY;
+/// The most content chunks a streamed answer may carry (a timestamp of 16 bytes each is kept,
+/// 16 MiB at the cap): more than any model's context holds tokens.
+const MAX_CONTENT_CHUNKS: usize = 1 << 20;
 
 /// Which endpoint to call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -257,7 +263,9 @@ pub async fn call(client: &HttpClient, base_url: &str, req: &LlmRequest) -> Resu
     let mut acc = Accumulator::default();
     let mut last_byte = resp.sent_at + resp.ttfb;
     if req.stream {
-        let mut parser = SseParser::new();
+        // Strict: an OpenAI-compatible stream has only `data:` lines (and comments); a payload
+        // without its prefix would otherwise be dropped in silence.
+        let mut parser = SseParser::new().strict();
         while let Some((bytes, at)) = resp.next_chunk().await.map_err(|e| LlmError::from_http(e, status))? {
             last_byte = at;
             let events = parser.push(&bytes).map_err(|e| malformed(status, e))?;
@@ -268,6 +276,9 @@ pub async fn call(client: &HttpClient, base_url: &str, req: &LlmRequest) -> Resu
         // A final event without its blank line is accepted: some servers end with `data: [DONE]\n`.
         if let Some(event) = parser.finish().map_err(|e| malformed(status, e))? {
             acc.on_event(&event, last_byte).map_err(|m| malformed(status, m))?;
+        }
+        if acc.events == 0 {
+            return Err(malformed(status, "the stream ended without a single `data:` event"));
         }
         if !acc.done && acc.server_error.is_none() {
             return Err(malformed(status, "the stream ended without `data: [DONE]`"));
@@ -358,7 +369,13 @@ impl Accumulator {
             self.text.push_str(text);
         }
         if is_content {
+            if self.content_times.len() >= MAX_CONTENT_CHUNKS {
+                return Err(format!("the stream carried more than {MAX_CONTENT_CHUNKS} content chunks"));
+            }
             self.content_times.push(at);
+        }
+        if self.text.len() > MAX_TEXT {
+            return Err(format!("the generated text is larger than {MAX_TEXT} bytes"));
         }
         self.read_finish(choice);
         Ok(())

@@ -248,6 +248,60 @@ async fn malformed_streams_are_classified() {
     }
 }
 
+/// Lines an OpenAI-compatible stream never has: the SSE specification would have them ignored,
+/// which hides a dropped token (or a whole answer) as a success.
+#[tokio::test]
+async fn streams_with_unrecognised_lines_or_no_data_event_are_malformed() {
+    let json = json!({"choices": [{"index": 0, "delta": {"content": "b"}, "finish_reason": null}]});
+    let cases: Vec<(Vec<Step>, &str)> = vec![
+        // One token event without its `data: ` prefix, between well-formed ones.
+        (
+            vec![
+                sse_head(),
+                chunk(&content("a")),
+                chunk(&format!("{json}\n\n")),
+                chunk("data: [DONE]\n\n"),
+                end(),
+            ],
+            "line 3 is not a comment",
+        ),
+        // Every line unrecognised.
+        (vec![sse_head(), chunk(&format!("{json}\n\n{json}\n\n")), end()], "line 1 is not a comment"),
+        // A 200 stream with no byte at all, and one with only comments: no `data:` event.
+        (vec![sse_head(), end()], "without a single `data:` event"),
+        (vec![sse_head(), chunk(": keep-alive\n\n: again\n\n"), end()], "without a single `data:` event"),
+    ];
+    for (i, (script, why)) in cases.into_iter().enumerate() {
+        let e = expect_error(script, &chat(true)).await;
+        assert_eq!(
+            (e.class, e.status),
+            (LlmErrorClass::MalformedStream, Some(200)),
+            "case {i}: {}",
+            e.message
+        );
+        assert!(e.message.contains(why), "case {i}: {}", e.message);
+    }
+}
+
+#[test]
+fn an_endless_stream_of_content_chunks_stops_at_the_cap() {
+    // What `call` does with each event, without sending a million events over a socket: the
+    // accumulator starts one chunk short of the cap.
+    let at = Instant::now();
+    let mut acc = Accumulator { content_times: vec![at; MAX_CONTENT_CHUNKS - 1], ..Accumulator::default() };
+    let event = SseEvent { data: content("x").trim_start_matches("data: ").trim().to_string(), event: None };
+    acc.on_event(&event, at).expect("the last chunk under the cap");
+    let e = acc.on_event(&event, at).expect_err("over the cap");
+    assert!(e.contains("more than 1048576 content chunks"), "{e}");
+
+    let mut acc = Accumulator::default();
+    let big = "y".repeat(MAX_TEXT / 2 + 1);
+    let event = SseEvent { data: content(&big).trim_start_matches("data: ").trim().to_string(), event: None };
+    acc.on_event(&event, at).expect("half the cap");
+    let e = acc.on_event(&event, at).expect_err("over the text cap");
+    assert!(e.contains("generated text is larger than"), "{e}");
+}
+
 #[tokio::test]
 async fn server_error_object_is_other() {
     let err = format!("data: {}\n\n", json!({"error": {"message": "out of memory"}}));

@@ -1,0 +1,167 @@
+// OpenAI-compatible completion calls. The host sends the request, parses the stream and records
+// TTFT, ITL, TPOT, E2E and token counts; this module only builds what to send (the Rust SDK's `llm`).
+
+import * as raw from "runner-sdk:raw";
+import * as params from "./params.js";
+import { ScenarioError, payloadOf, toMs, toTags } from "./util.js";
+
+/** A failed call: `cls` ("timeout", "http-status", …), the HTTP `status` when one came back. */
+export class LlmError extends ScenarioError {
+  constructor(e) {
+    const status = e.status ?? undefined;
+    super(
+      status === undefined
+        ? `llm ${e.class}: ${e.message}`
+        : `llm ${e.class} (HTTP ${status}): ${e.message}`,
+    );
+    this.cls = e.class;
+    this.status = status;
+  }
+}
+
+/** A completion request being built; send it with `.send()`. */
+export class Request {
+  constructor(api) {
+    this.api = api;
+    this._model = undefined;
+    this._system = undefined;
+    this.messages = [];
+    this.prompt = "";
+    this.promptSource = { tag: "inline" };
+    this._maxTokens = undefined;
+    this._stream = true;
+    this._extra = undefined;
+    this._timeoutMs = undefined;
+    this.tags = [];
+  }
+
+  /** The model name; by default the `model` parameter, or none when that is empty. */
+  model(name) {
+    this._model = String(name);
+    return this;
+  }
+
+  /** Takes the prompt from row `index` of dataset `name`, on the host (see `chatFromDataset`). */
+  datasetRow(name, index) {
+    this.promptSource = { tag: "dataset", val: { name: String(name), index } };
+    return this;
+  }
+
+  /** Uses a synthetic prompt of `tokens` tokens built on the host (see `chatSynthetic`). */
+  syntheticPrompt(tokens, seed) {
+    this.promptSource = { tag: "synthetic", val: { tokens, seed } };
+    return this;
+  }
+
+  /** The most tokens to generate. */
+  maxTokens(n) {
+    this._maxTokens = n;
+    return this;
+  }
+
+  /** Streams the answer (the default): needed for TTFT and ITL. */
+  stream(on) {
+    this._stream = Boolean(on);
+    return this;
+  }
+
+  /** A system message placed before the conversation (chat only). */
+  system(content) {
+    this._system = String(content);
+    return this;
+  }
+
+  /** Appends a message to the conversation (chat only), for multi-turn requests. */
+  message(role, content) {
+    this.messages.push({ role: String(role), content: String(content) });
+    return this;
+  }
+
+  /** A JSON object merged into the request body (text or an object); empty means none. */
+  extra(json) {
+    const text = typeof json === "string" ? json : JSON.stringify(json);
+    this._extra = text.trim() === "" ? undefined : text;
+    return this;
+  }
+
+  /** Applies the parameters `info().llmParams()` declares: `stream` and `extra_body`. */
+  llmParams() {
+    return this.stream(params.flag("stream")).extra(params.getOr("extra_body", ""));
+  }
+
+  /** A per-request timeout instead of the run's default. */
+  timeout(duration) {
+    this._timeoutMs = toMs(duration);
+    return this;
+  }
+
+  /** Adds a tag to this request's metrics (on top of the phase's tags). */
+  tag(key, value) {
+    this.tags.push(...toTags([[key, value]]));
+    return this;
+  }
+
+  /** The WIT record; `model` is resolved from the parameter when unset. */
+  toRaw() {
+    let model = this._model;
+    if (model === undefined) {
+      const m = params.get("model");
+      model = m !== undefined && m.trim() !== "" ? m : undefined;
+    }
+    const messages = this._system === undefined ? this.messages : [{ role: "system", content: this._system }, ...this.messages];
+    const opt = (v, f = (x) => x) => (v === undefined ? raw.none : f(v));
+    const src = this.promptSource;
+    let promptSource = src;
+    if (src.tag === "dataset") promptSource = { tag: "dataset", val: { name: src.val.name, index: raw.u64(src.val.index) } };
+    if (src.tag === "synthetic") promptSource = { tag: "synthetic", val: { tokens: src.val.tokens, seed: raw.seed(src.val.seed) } };
+    return {
+      api: this.api,
+      model: opt(model),
+      messages,
+      prompt: this.prompt,
+      promptSource,
+      maxTokens: opt(this._maxTokens),
+      stream: this._stream,
+      extraBody: opt(this._extra),
+      timeoutMs: opt(this._timeoutMs, raw.u64),
+      tags: this.tags,
+    };
+  }
+
+  /** Sends the request and waits for the whole answer; throws an `LlmError` on failure. */
+  send() {
+    let done;
+    try {
+      done = raw.llm.call(this.toRaw());
+    } catch (e) {
+      throw new LlmError(payloadOf(e));
+    }
+    return done;
+  }
+}
+
+/** A chat request (`/v1/chat/completions`) with one user message. */
+export function chat(content) {
+  return new Request("chat").message("user", content);
+}
+
+/**
+ * A chat request whose conversation the host takes from row `index` (modulo its length) of
+ * dataset `name` (`runner play --data name=path`); the row's answer length is the default
+ * `maxTokens`. The prompt never crosses into the guest.
+ */
+export function chatFromDataset(name, index) {
+  return new Request("chat").datasetRow(name, index);
+}
+
+/** A chat request with a synthetic prompt of `tokens` tokens built by the host. */
+export function chatSynthetic(tokens, seed) {
+  return new Request("chat").syntheticPrompt(tokens, seed);
+}
+
+/** A text completion request (`/v1/completions`). */
+export function completion(prompt) {
+  const r = new Request("completions");
+  r.prompt = String(prompt);
+  return r;
+}
