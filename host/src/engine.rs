@@ -129,7 +129,8 @@ pub fn engine_config(options: &EngineOptions) -> Config {
     // guest language); turning it off makes each host call cheaper.
     config.concurrency_support(false);
     // Python guests start from a snapshot of an initialised interpreter (~11 MiB of data):
-    // mapped copy-on-write, an instance costs ~1 ms; copied in, 8 ms and 11 MiB. Wasmtime only
+    // mapped copy-on-write, the DESIGN prototype measured ~1 ms an instance; copied in, 8 ms and
+    // 11 MiB. Wasmtime only
     // builds a CoW image for sparse data up to this size, so make it the largest memory a guest
     // may have. The value changes the compiled code, hence its place in `cache_key`.
     config.memory_init_cow(true);
