@@ -3,6 +3,8 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 # Scenarios shipped in scenarios/, each built to scenarios/<name>.wasm.
 scenarios := "ttft-probe stress-sweep mixed burst ramp rate http-get concurrency-test soak readiness breaking-point replay"
+# Python scenarios (scenarios/<name>/app.py), built by guests/python/build.sh to scenarios/<name>.wasm.
+py_scenarios := "ttft-probe-py stress-sweep-py"
 # JavaScript scenarios (scenarios/<name>/scenario.js, guests/js SDK), built to scenarios/<name>.wasm.
 js_scenarios := "ttft-probe-js stress-sweep-js"
 # Guests that only the tests use (host/tests/guests/), built to target/test-guests/<name>.wasm.
@@ -22,6 +24,7 @@ scenarios:
     mkdir -p target/test-guests
     for s in {{ scenarios }}; do cp "target/wasm32-wasip2/scenario/${s//-/_}.wasm" "scenarios/$s.wasm"; done
     for s in {{ test_guests }}; do cp "target/wasm32-wasip2/scenario/${s//-/_}.wasm" "target/test-guests/$s.wasm"; done
+    for s in {{ py_scenarios }}; do guests/python/build.sh "scenarios/$s" "scenarios/$s.wasm"; done
     # The locked versions (not `npm ci`: see .ci/run).
     [[ -d guests/js/node_modules ]] || (cd guests/js && npm install --no-save --no-audit --no-fund)
     for s in {{ js_scenarios }}; do \
@@ -38,6 +41,7 @@ demo: build scenarios
 # Every test: the host (with real components against the simulated server), reports, the SDK.
 test: scenarios
     cargo test --release -p runner -p runner-reports -p runner-sdk
+    guests/python/test.sh
     cd guests/js && npm test
 
 # Formatting and lints, as CI would want them.

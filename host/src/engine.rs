@@ -128,12 +128,21 @@ pub fn engine_config(options: &EngineOptions) -> Config {
     // Component-model async is not used by the WIT (its functions are synchronous for every
     // guest language); turning it off makes each host call cheaper.
     config.concurrency_support(false);
+    // Python guests start from a snapshot of an initialised interpreter (~11 MiB of data):
+    // mapped copy-on-write, the DESIGN prototype measured ~1 ms an instance; copied in, 8 ms and
+    // 11 MiB. Wasmtime only
+    // builds a CoW image for sparse data up to this size, so make it the largest memory a guest
+    // may have. The value changes the compiled code, hence its place in `cache_key`.
+    config.memory_init_cow(true);
+    config.memory_guaranteed_dense_image_size(options.guest_memory as u64);
     let n = options.max_instances;
     if n > 0 {
         let mut pool = PoolingAllocationConfig::new();
-        // A Rust wasip2 component instantiates a handful of core modules (the program and the
-        // canonical-ABI shims); a QuickJS one 8 to 11 with up to 3 memories and tables
-        // (docs/bench-results/guest-js.md): 16 core instances and 4 memories and tables each.
+        // A Rust wasip2 component instantiates 3 core modules (the program and the canonical-ABI
+        // shims); a QuickJS one 8 to 11 with up to 3 memories and tables
+        // (docs/bench-results/guest-js.md); a componentize-py (Python) one 14 with 1 memory and
+        // 2 tables (docs/bench-results/guest-python.md): 16 core instances and 4 memories and
+        // tables each. The pool only counts core instances, so that headroom is free.
         pool.total_component_instances(n)
             .total_core_instances(n.saturating_mul(16))
             .total_memories(n.saturating_mul(4))
@@ -229,6 +238,8 @@ fn compile(
 fn cache_key(engine: &Engine, bytes: &[u8]) -> String {
     let mut hasher = std::hash::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
+    // Not covered by wasmtime's hash, but decides whether the memory image is built.
+    engine.get_memory_guaranteed_dense_image_size().hash(&mut hasher);
     let digest = Sha256::digest(bytes);
     let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
     format!("{hex}-{:016x}.cwasm", hasher.finish())

@@ -71,14 +71,14 @@ enum Command {
     New {
         /// The scenario's name (letters, digits, '-', '_').
         name: String,
-        /// The guest language: rust or js (python is still to come).
+        /// The guest language: rust, js or python.
         #[arg(long, default_value = "rust")]
         lang: String,
         /// The folder to create (default: ./NAME).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// The SDK (a runner checkout's guests/rust, or guests/js with --lang js); found next to
-        /// this build by default.
+        /// The SDK (a runner checkout's guests/rust, or guests/js or guests/python with --lang);
+        /// found next to this build by default.
         #[arg(long)]
         sdk: Option<PathBuf>,
     },
@@ -493,6 +493,10 @@ fn new_project(
     }
     if project.lang == "js" {
         println!("{}", runner::new::js::next_steps(&project));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if project.lang == "python" {
+        println!("{}", runner::new::python::next_steps(&project));
         return Ok(ExitCode::SUCCESS);
     }
     let wasm = format!("target/wasm32-wasip2/release/{}.wasm", project.name.replace('-', "_"));

@@ -1,8 +1,9 @@
 //! `runner new NAME`: writes a scenario project from a template that builds with one command and
-//! plays against the simulated server out of the box. Rust here; JavaScript in [`js`]; Python is
-//! still to come (issue #5).
+//! plays against the simulated server out of the box. Rust here; JavaScript in [`js`]; Python in
+//! [`python`] (issue #5).
 
 pub mod js;
+pub mod python;
 
 use std::path::{Path, PathBuf};
 
@@ -15,7 +16,7 @@ const README_MD: &str = include_str!("README.md.tmpl");
 pub enum NewError {
     #[error("{0:?} is not a valid scenario name: use letters, digits, '-' and '_', starting with a letter")]
     BadName(String),
-    #[error("--lang {0} is not supported yet: only rust and js (the Python SDK is still to come)")]
+    #[error("--lang {0} is not supported yet: only rust, js and python")]
     Language(String),
     #[error("{0} already exists: choose another name or --out")]
     Exists(PathBuf),
@@ -29,6 +30,11 @@ pub enum NewError {
          runner checkout's guests/js"
     )]
     NoJsSdk,
+    #[error(
+        "cannot find the Python SDK (guests/python) next to this runner build: pass --sdk PATH to \
+         the runner checkout's guests/python"
+    )]
+    NoPySdk,
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
 }
@@ -81,7 +87,7 @@ pub fn create(p: &NewProject) -> Result<Vec<PathBuf>, NewError> {
     if !valid_name(&p.name) {
         return Err(NewError::BadName(p.name.clone()));
     }
-    if p.lang != "rust" && p.lang != "js" {
+    if !["rust", "js", "python"].contains(&p.lang.as_str()) {
         return Err(NewError::Language(p.lang.clone()));
     }
     if p.dir.exists() {
@@ -89,6 +95,9 @@ pub fn create(p: &NewProject) -> Result<Vec<PathBuf>, NewError> {
     }
     if p.lang == "js" {
         return js::create(p);
+    }
+    if p.lang == "python" {
+        return python::create(p);
     }
     let files = [("Cargo.toml", CARGO_TOML), ("src/lib.rs", LIB_RS), ("README.md", README_MD)];
     let mut written = Vec::new();

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Builds a Python scenario into a Wasm component of world runner:scenario/scenario.
+#
+#   guests/python/build.sh SCENARIO_DIR OUT.wasm
+#
+# SCENARIO_DIR holds `app.py` (the module that assigns `Guest = export(MyScenario)`) and any
+# modules it imports. The first run creates guests/python/.venv and installs the pinned
+# componentize-py (requirements.txt) into it. A component newer than all of its inputs
+# (the scenario, the SDK, wit/, requirements.txt) is left as it is; FORCE=1 rebuilds anyway.
+set -euo pipefail
+
+if [[ $# -ne 2 ]]; then
+    echo "usage: $0 SCENARIO_DIR OUT.wasm" >&2
+    exit 2
+fi
+sdk=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+wit="$sdk/../../wit"
+src=$1
+out=$2
+[[ -f $src/app.py ]] || { echo "$src/app.py not found: a scenario is an app.py module" >&2; exit 1; }
+
+venv="$sdk/.venv"
+stamp="$venv/.requirements"
+if ! cmp -s "$sdk/requirements.txt" "$stamp" 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$sdk/requirements.txt"
+    cp "$sdk/requirements.txt" "$stamp"
+fi
+
+if [[ -z ${FORCE:-} && -f $out ]] &&
+    [[ -z $(find "$src" "$sdk/src" "$wit" "$sdk/requirements.txt" -newer "$out" -type f \
+        ! -name '*.pyc' ! -name '*.wasm' -print -quit) ]]; then
+    echo "$out is up to date" >&2
+    exit 0
+fi
+
+# componentize-py adds $VIRTUAL_ENV's site-packages to the guest's path: keep the build's own
+# tools out of the component.
+unset VIRTUAL_ENV
+tmp="$out.tmp$$"
+trap 'rm -f "$tmp"' EXIT
+"$venv/bin/componentize-py" -q -d "$wit" -w scenario componentize \
+    -p "$sdk/src" -p "$src" app -o "$tmp"
+mv "$tmp" "$out"
+echo "built $out ($(du -h "$out" | cut -f1))" >&2

@@ -1,0 +1,158 @@
+"""OpenAI-compatible completion calls. The host sends the request, parses the stream and records
+TTFT, ITL, TPOT, E2E and token counts; this module only builds what to send."""
+
+from componentize_py_types import Err
+from wit_world.imports import llm as _raw
+from wit_world.imports import types as _types
+
+from . import params
+from .tags import tag_list
+
+Api = _raw.Api
+Completion = _raw.Completion
+Message = _types.Message
+ErrorClass = _raw.ErrorClass
+TokenSource = _raw.TokenSource
+
+
+def class_name(cls: "ErrorClass") -> str:
+    """The WIT name of an error class (`http-status`), for messages and tags."""
+    return cls.name.lower().replace("_", "-")
+
+
+class LlmError(Exception):
+    """A failed call: `cls` (an ErrorClass), the HTTP `status` when one came back, a `message`."""
+
+    def __init__(self, cls: "ErrorClass", status, message: str):
+        self.cls, self.status, self.message = cls, status, message
+        if status is None:
+            text = f"llm {class_name(cls)}: {message}"
+        else:
+            text = f"llm {class_name(cls)} (HTTP {status}): {message}"
+        super().__init__(text)
+
+
+class Request:
+    """A completion request being built; send it with `send()`."""
+
+    def __init__(self, api: "Api"):
+        self._api = api
+        self._model = None
+        self._system = None
+        self._messages = []
+        self._prompt = ""
+        self._max_tokens = None
+        self._stream = True
+        self._extra_body = None
+        self._timeout_ms = None
+        self._tags = []
+        self._prompt_source = _raw.PromptSource_Inline()
+
+    def model(self, model: str) -> "Request":
+        """The model name; by default the `model` parameter, or none when that is empty."""
+        self._model = model
+        return self
+
+    def max_tokens(self, n: int) -> "Request":
+        """The most tokens to generate."""
+        self._max_tokens = n
+        return self
+
+    def stream(self, stream: bool = True) -> "Request":
+        """Streams the answer (the default): needed for TTFT and ITL."""
+        self._stream = bool(stream)
+        return self
+
+    def system(self, content: str) -> "Request":
+        """A system message placed before the conversation (chat only)."""
+        self._system = content
+        return self
+
+    def message(self, role: str, content: str) -> "Request":
+        """Appends a message to the conversation (chat only), for multi-turn requests."""
+        self._messages.append(Message(role, content))
+        return self
+
+    def extra(self, json: str) -> "Request":
+        """A JSON object merged into the request body, e.g. `{"temperature":0}`; empty means none."""
+        self._extra_body = json if json and json.strip() else None
+        return self
+
+    def dataset_row(self, name: str, index: int) -> "Request":
+        """Takes the prompt from row `index` of dataset `name` on the host (see `chat_from_dataset`)."""
+        self._prompt_source = _raw.PromptSource_Dataset(_raw.DatasetRow(name, index))
+        return self
+
+    def synthetic_prompt(self, tokens: int, seed: int) -> "Request":
+        """Uses a synthetic prompt of `tokens` tokens built on the host (see `chat_synthetic`)."""
+        self._prompt_source = _raw.PromptSource_Synthetic(_raw.SyntheticPrompt(tokens, seed))
+        return self
+
+    def llm_params(self) -> "Request":
+        """Applies the parameters `Info.llm_params` declares: `stream` and `extra_body` (`model`
+        is always taken from its parameter when not set on the request)."""
+        return self.stream(params.flag("stream")).extra(params.get_or("extra_body", ""))
+
+    def timeout(self, seconds: float) -> "Request":
+        """A per-request timeout instead of the run's default."""
+        self._timeout_ms = max(0, round(seconds * 1000.0))
+        return self
+
+    def tag(self, key: str, value) -> "Request":
+        """Adds a tag to this request's metrics (on top of the phase's tags)."""
+        self._tags.extend(tag_list([(key, value)]))
+        return self
+
+    def as_raw(self, model=None):
+        """The WIT record this request becomes; `model` is resolved from the parameter when unset."""
+        if model is None:
+            model = self._model
+        if model is None:
+            from_param = params.get("model")
+            model = from_param if from_param and from_param.strip() else None
+        messages = list(self._messages)
+        if self._system is not None:
+            messages.insert(0, Message("system", self._system))
+        return _raw.Request(
+            api=self._api,
+            model=model,
+            messages=messages,
+            prompt=self._prompt,
+            max_tokens=self._max_tokens,
+            stream=self._stream,
+            extra_body=self._extra_body,
+            timeout_ms=self._timeout_ms,
+            tags=list(self._tags),
+            prompt_source=self._prompt_source,
+        )
+
+    def send(self) -> "Completion":
+        """Sends the request and waits for the whole answer; raises LlmError on failure."""
+        try:
+            return _raw.call(self.as_raw())
+        except Err as e:
+            raise LlmError(e.value.class_, e.value.status, e.value.message) from None
+
+
+def chat(content: str) -> Request:
+    """A chat request (`/v1/chat/completions`) with one user message."""
+    return Request(Api.CHAT).message("user", content)
+
+
+def chat_from_dataset(name: str, index: int) -> Request:
+    """A chat request whose conversation the host takes from row `index` (modulo its length) of
+    dataset `name` (`runner play --data name=path`); the prompt never crosses into the guest."""
+    return Request(Api.CHAT).dataset_row(name, index)
+
+
+def chat_synthetic(tokens: int, seed: int) -> Request:
+    """A chat request with a synthetic prompt of `tokens` tokens built by the host (exact with
+    `--tokenizer`), the same for the same `seed`."""
+    return Request(Api.CHAT).synthetic_prompt(tokens, seed)
+
+
+def completion(prompt: str) -> Request:
+    """A text completion request (`/v1/completions`)."""
+    req = Request(Api.COMPLETIONS)
+    req._prompt = prompt
+    return req

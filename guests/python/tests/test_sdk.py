@@ -1,0 +1,188 @@
+"""Unit tests of the SDK's pure parts, against the stub bindings (see test.sh)."""
+
+import unittest
+
+from componentize_py_types import Err
+from wit_world.imports import http as raw_http
+from wit_world.imports import llm as raw_llm
+from wit_world.imports import load as raw_load
+
+from runner_sdk import Context, Info, ParamKind, Phase, Scenario, export, http, llm, prompt
+from runner_sdk.scenario import kind_of_default
+from runner_sdk.params import ParamError, parse_duration, parse_flag, parse_list, parse_value
+
+
+class Params(unittest.TestCase):
+    def test_durations_in_every_unit(self):
+        cases = {"500ms": 0.5, "10s": 10, " 2m ": 120, "1h": 3600, "1m30s": 90, "1.5s": 1.5, "0": 0}
+        for text, seconds in cases.items():
+            self.assertAlmostEqual(parse_duration(text), seconds, msg=text)
+
+    def test_bad_durations_say_why(self):
+        for text, reason in [
+            ("10", "missing unit"),
+            ("10d", 'unknown unit "d"'),
+            ("s", "expected a number"),
+            ("", "empty duration"),
+            ("1..2s", "bad number"),
+        ]:
+            with self.assertRaises(ValueError) as e:
+                parse_duration(text)
+            self.assertIn(reason, str(e.exception), text)
+
+    def test_lists_parse_each_item(self):
+        self.assertEqual(parse_list("levels", "20, 24,32 ,48,64"), [20, 24, 32, 48, 64])
+        self.assertEqual(parse_list("levels", "  "), [])
+        self.assertEqual(parse_list("l", "a,b", str), ["a", "b"])
+
+    def test_list_errors_name_param_value_and_item(self):
+        with self.assertRaises(ParamError) as e:
+            parse_list("levels", "20,x,32")
+        msg = str(e.exception)
+        self.assertTrue("`levels`" in msg and '"20,x,32"' in msg and 'item "x"' in msg, msg)
+        with self.assertRaises(ParamError) as e:
+            parse_list("levels", "20,,32")
+        self.assertIn("empty item", str(e.exception))
+
+    def test_values_parse_or_name_the_param(self):
+        self.assertEqual(parse_value("rate", " 2.5 ", float), 2.5)
+        with self.assertRaises(ParamError) as e:
+            parse_value("vus", "-1")
+        self.assertTrue(str(e.exception).startswith('parameter `vus`: invalid value "-1"'), str(e.exception))
+        self.assertIs(parse_value("stream", "on", bool), True)
+
+    def test_flags(self):
+        self.assertEqual((parse_flag("TRUE"), parse_flag("off"), parse_flag("maybe")), (True, False, None))
+
+
+class Prompts(unittest.TestCase):
+    def test_mix_is_splitmix64(self):
+        # SplitMix64's published first output for state 0, which the Rust SDK's `mix` also gives.
+        self.assertEqual(prompt.mix(0), 0xE220A8397B1DCDAF)
+
+    def test_mix_spreads_nearby_seeds(self):
+        self.assertGreater(bin(prompt.mix(1) ^ prompt.mix(2)).count("1"), 16)
+        self.assertLess(prompt.mix(2**64 - 1), 2**64, "stays a u64")
+
+
+class Builders(unittest.TestCase):
+    def test_rate_modifiers_apply_to_open_loop_only(self):
+        p = Phase.rate("r", 200, 5).max_vus(7).poisson().as_raw()
+        self.assertIsInstance(p.executor, raw_load.Executor_ConstantArrivalRate)
+        e = p.executor.value
+        self.assertEqual((e.rate, e.duration_ms, e.max_vus, e.arrival), (200.0, 5000, 7, raw_load.Arrival.POISSON))
+        b = Phase.burst("b", 5).max_vus(9).poisson().as_raw()
+        self.assertEqual(b.executor, raw_load.Executor_Burst(raw_load.Burst(5)))
+
+    def test_closed_loop_builders(self):
+        e = Phase.iterations("i", 2, 10).max_duration(60).as_raw().executor.value
+        self.assertEqual((e.vus, e.iterations_per_vu, e.duration_ms), (2, 10, 60_000))
+        r = Phase.ramp("r", 1, [(10, 32), (0.5, 0)]).as_raw().executor.value
+        self.assertEqual((r.start_vus, [(s.duration_ms, s.target) for s in r.stages]), (1, [(10_000, 32), (500, 0)]))
+        c = Phase.constant_vus("c", 4, 1.5).as_raw().executor.value
+        self.assertEqual((c.vus, c.duration_ms, c.iterations_per_vu), (4, 1500, None))
+
+    def test_tags_and_graceful_stop(self):
+        p = Phase.pause("gap", 5).tag("concurrency", 20).tag("kind", "short").graceful_stop(2).as_raw()
+        self.assertEqual(p.executor, raw_load.Executor_Pause(5000))
+        self.assertEqual(p.tags, [("concurrency", "20"), ("kind", "short")])
+        self.assertEqual(p.graceful_stop_ms, 2000)
+
+    def test_chat_defaults_and_system_first(self):
+        r = llm.chat("hi").system("be brief").max_tokens(64).extra("  ").tag("kind", "short").timeout(2)
+        raw = r.as_raw(model="m")
+        self.assertEqual((raw.api, raw.stream, raw.model), (raw_llm.Api.CHAT, True, "m"))
+        self.assertEqual([(m.role, m.content) for m in raw.messages], [("system", "be brief"), ("user", "hi")])
+        self.assertEqual((raw.max_tokens, raw.extra_body, raw.timeout_ms), (64, None, 2000))
+        self.assertEqual(raw.tags, [("kind", "short")])
+
+    def test_completion_and_error_text(self):
+        raw = llm.completion("once upon").stream(False).extra('{"ignore_eos":true}').as_raw(model="m")
+        self.assertEqual((raw.api, raw.prompt, raw.stream, raw.messages), (raw_llm.Api.COMPLETIONS, "once upon", False, []))
+        e = llm.LlmError(raw_llm.ErrorClass.HTTP_STATUS, 503, "busy")
+        self.assertEqual(str(e), "llm http-status (HTTP 503): busy")
+
+    def test_info_converts_with_params_in_order(self):
+        info = Info("n", "1.0.0", "d").author("me").param("a", 1, "h").llm_params().threshold("errors:rate==0")
+        raw = info.as_raw()
+        self.assertEqual([p.name for p in raw.params], ["a", "model", "stream", "extra_body"])
+        self.assertEqual((raw.params[0].default, raw.params[2].default), ("1", "true"))
+        self.assertEqual([p.kind for p in raw.params], [ParamKind.INTEGER, ParamKind.TEXT, ParamKind.BOOLEAN, ParamKind.TEXT])
+        self.assertEqual((raw.author, raw.thresholds), ("me", ["errors:rate==0"]))
+        self.assertEqual(Info("n", "1", "d").param("n", "42", "h", ParamKind.TEXT).as_raw().params[0].kind, ParamKind.TEXT)
+
+    def test_kinds_follow_defaults_as_in_the_rust_sdk(self):
+        cases = {
+            "64": ParamKind.INTEGER,
+            "-1": ParamKind.INTEGER,
+            "0.5": ParamKind.NUMBER,
+            "10s": ParamKind.DURATION,
+            "1m30s": ParamKind.DURATION,
+            "1,2,4": ParamKind.INTEGER_LIST,
+            "": ParamKind.TEXT,
+            "llama": ParamKind.TEXT,
+            "TRUE": ParamKind.BOOLEAN,
+            "5 apples": ParamKind.TEXT,
+        }
+        for default, kind in cases.items():
+            self.assertEqual(kind_of_default(default), kind, default)
+
+    def test_prompts_from_the_host_are_referenced_not_copied(self):
+        raw = llm.chat_from_dataset("sharegpt", 7).system("s").as_raw(model="m")
+        self.assertEqual(raw.prompt_source, raw_llm.PromptSource_Dataset(raw_llm.DatasetRow("sharegpt", 7)))
+        self.assertEqual(len(raw.messages), 1, "only the system message travels")
+        raw = llm.completion("").synthetic_prompt(64, 3).as_raw(model="m")
+        self.assertEqual(raw.prompt_source, raw_llm.PromptSource_Synthetic(raw_llm.SyntheticPrompt(64, 3)))
+        self.assertIsInstance(llm.chat("x").as_raw(model="m").prompt_source, raw_llm.PromptSource_Inline)
+
+    def test_http_builders(self):
+        r = http.post("/v1/echo", "abc").header("content-type", "text/plain").timeout(1.5).tag("route", "echo")
+        raw = r.as_raw()
+        self.assertEqual((raw.method, raw.url, raw.body, raw.timeout_ms), ("POST", "/v1/echo", b"abc", 1500))
+        self.assertEqual((raw.headers, raw.tags), ([("content-type", "text/plain")], [("route", "echo")]))
+        self.assertEqual(raw.response_content, raw_http.ResponseContent.FULL)
+        self.assertEqual(http.get("/").status_only().as_raw().response_content, raw_http.ResponseContent.STATUS_ONLY)
+
+
+class ContextAndExport(unittest.TestCase):
+    def test_tags_are_found_and_parsed(self):
+        c = Context("p", {"max_tokens": "256", "kind": "long"}, 3, 7)
+        self.assertEqual((c.tag("kind"), c.tag("absent"), c.tag_parse("max_tokens")), ("long", None, 256))
+        with self.assertRaises(ValueError) as e:
+            Context("p", {"max_tokens": "lots"}, 0, 0).tag_parse("max_tokens")
+        self.assertIn("max_tokens", str(e.exception))
+        with self.assertRaises(ValueError) as e:
+            c.tag_parse("nope")
+        self.assertIn("no tag `nope`", str(e.exception))
+
+    def test_iteration_seeds_match_the_rust_derivation(self):
+        c = Context("p", {}, 3, 7)
+        self.assertEqual(c.seed(1), prompt.mix(1 ^ (3 << 40) ^ 7))
+        self.assertNotEqual(c.seed(1), Context("p", {}, 3, 8).seed(1))
+        self.assertNotEqual(c.seed(1), Context("p", {}, 4, 7).seed(1))
+
+    def test_exceptions_become_wit_errors(self):
+        class Failing(Scenario):
+            def describe(self):
+                return Info("f", "0.1.0", "fails")
+
+            def drive(self):
+                raise ValueError("no phases today")
+
+            def iteration(self, ctx):
+                raise RuntimeError(f"vu {ctx.vu} of {ctx.phase} with {ctx.tags['k']}")
+
+        from wit_world.exports import guest as raw_guest
+
+        guest = export(Failing)()
+        self.assertEqual(guest.describe().name, "f")
+        with self.assertRaises(Err) as e:
+            guest.drive()
+        self.assertEqual(e.exception.value, "no phases today")
+        with self.assertRaises(Err) as e:
+            guest.iteration(raw_guest.IterationContext("ph", [("k", "v")], 2, 0))
+        self.assertEqual(e.exception.value, "vu 2 of ph with v")
+
+
+if __name__ == "__main__":
+    unittest.main()
