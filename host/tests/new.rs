@@ -72,7 +72,7 @@ fn bad_names_languages_and_existing_folders_are_one_line_errors() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     for (args, needle) in [
         (vec!["new", "2fast"], "not a valid scenario name"),
-        (vec!["new", "ok", "--lang", "cobol"], "not supported yet"),
+        (vec!["new", "ok", "--lang", "cobol"], "--lang cobol is not supported: rust, js or python"),
     ] {
         let out =
             runner().args(&args).arg("--out").arg(dir.path().join("x")).output().expect("running runner new");

@@ -16,7 +16,7 @@ const README_MD: &str = include_str!("README.md.tmpl");
 pub enum NewError {
     #[error("{0:?} is not a valid scenario name: use letters, digits, '-' and '_', starting with a letter")]
     BadName(String),
-    #[error("--lang {0} is not supported yet: only rust, js and python")]
+    #[error("--lang {0} is not supported: rust, js or python")]
     Language(String),
     #[error("{0} already exists: choose another name or --out")]
     Exists(PathBuf),
