@@ -21,7 +21,11 @@ RUNNER=target/release/runner
 work=$(mktemp -d)
 mock_pid=
 cleanup() {
-    [[ -n $mock_pid ]] && kill "$mock_pid" 2>/dev/null && wait "$mock_pid" 2>/dev/null
+    # `wait` reports the mock's SIGTERM as 143: under `set -e` that must not become the script's status.
+    if [[ -n $mock_pid ]]; then
+        kill "$mock_pid" 2>/dev/null || true
+        wait "$mock_pid" 2>/dev/null || true
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
