@@ -16,7 +16,11 @@ impl Scenario for GpuBound {
         )
         .param("levels", "1,2,3", "VUs of each step, in order.")
         .param("step", "300ms", "How long each step runs.")
-        .param("bound_mib", "10000", "Stop the ramp once a device uses more memory than this, in MiB.")
+        .param(
+            "bound_mib",
+            "10000",
+            "Stop the ramp once a device uses more memory than this, in MiB.",
+        )
     }
 
     fn drive() -> Result<(), String> {
@@ -32,7 +36,9 @@ impl Scenario for GpuBound {
                     }
                 }
                 if let Some(used) = gpu::max_memory_used_mib().filter(|m| *m > bound) {
-                    log::warn(&format!("GPU memory {used} MiB passed {bound} MiB: ramp stopped before {vus} VUs"));
+                    log::warn(&format!(
+                        "GPU memory {used} MiB passed {bound} MiB: ramp stopped before {vus} VUs"
+                    ));
                     metrics::count("ramp_stopped", 1);
                     break;
                 }
