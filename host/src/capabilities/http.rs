@@ -108,10 +108,7 @@ impl Host for HostState {
             }
             (Ok(Route::Own(path)), Some(own)) => {
                 let body = req.body.into();
-                match own.start(req.method, path, &req.headers, body, timeout).await {
-                    Ok(streaming) => streaming.finish().await,
-                    Err(e) => Err(e),
-                }
+                own.send(req.method, path, &req.headers, body, timeout).await
             }
             (Ok(Route::Own(path)), None) => {
                 let url = resolve(&settings.target, path.as_str());

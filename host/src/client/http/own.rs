@@ -1,6 +1,6 @@
 //! A connection of one's own: one HTTP/1.1 keep-alive connection to a plain `http://` origin,
 //! held by one virtual user and reopened when the server closes it — what oha does per
-//! connection. It skips the pooled client's per-request work (checkout under a mutex, hashing
+//! connection — and driven by that user's own task. It skips the pooled client's per-request work (checkout under a mutex, hashing
 //! the pool key, absolute-to-origin URI rewriting) on the path a load test repeats most.
 //!
 //! Timings and error classes are the pooled client's: `connect` is reported by the request that
@@ -39,6 +39,9 @@ pub struct OwnConnection {
     /// The `Host` header every request gets unless it brings its own.
     host_header: HeaderValue,
     sender: Option<SendRequest<Full<Bytes>>>,
+    /// The connection's I/O, driven by the VU's own task while a request is in flight (see
+    /// [`drive`]) rather than by a task of its own: no hop between tasks per request.
+    driver: Option<Driver>,
     /// Bounds the wait for response headers (see [`Deadline`]).
     deadline: Deadline,
 }
@@ -75,6 +78,7 @@ impl OwnConnection {
             prefix,
             host_header,
             sender: None,
+            driver: None,
             deadline: Deadline::new(),
         })
     }
@@ -104,40 +108,49 @@ impl OwnConnection {
         self.sender.as_ref().is_some_and(|s| !s.is_closed())
     }
 
-    /// Sends `method path` and returns once the response headers arrive, like
-    /// [`super::HttpClient::start`]; `timeout` covers everything up to the last byte.
-    pub async fn start(
+    /// Sends `method path` and reads the whole response, like [`super::HttpClient::send`];
+    /// `timeout` covers everything up to the last byte.
+    pub async fn send(
         &mut self,
         method: String,
         path: PathAndQuery,
         headers: &[(String, String)],
         body: Bytes,
         timeout: Duration,
-    ) -> Result<Streaming, HttpError> {
+    ) -> Result<super::Response, HttpError> {
         let url = Url::OnOrigin { origin: self.origin.clone(), path: path.clone() };
         let request = self.build(&method, &url, path, headers, body)?;
         let sent_at = Instant::now();
         let deadline = sent_at + timeout;
-        let exchange = dispatch(&mut self.sender, &self.addr, request);
-        match self.deadline.run(deadline, exchange).await {
-            Some(Ok((response, connect))) => {
-                Ok(Streaming::new(response, sent_at, deadline, connect, method, url))
-            }
+        let exchange = dispatch(&mut self.sender, &mut self.driver, &self.addr, request);
+        let (response, connect) = match self.deadline.run(deadline, exchange).await {
+            Some(Ok(answer)) => answer,
             Some(Err(e)) => {
-                self.sender = None;
-                Err(HttpError::new(classify(&*e), &method, &url, chain(&*e)))
+                self.close();
+                return Err(HttpError::new(classify(&*e), &method, &url, chain(&*e)));
             }
             None => {
                 // The abandoned exchange would hold the connection: start the next one afresh.
-                self.sender = None;
-                Err(HttpError::new(
+                self.close();
+                return Err(HttpError::new(
                     ErrorClass::Timeout,
                     &method,
                     &url,
                     format_args!("no response headers within {timeout:?}"),
-                ))
+                ));
             }
+        };
+        let streaming = Streaming::new(response, sent_at, deadline, connect, method, url);
+        let result = drive(&mut self.driver, streaming.finish()).await;
+        if result.is_err() {
+            self.close();
         }
+        result
+    }
+
+    fn close(&mut self) {
+        self.sender = None;
+        self.driver = None;
     }
 
     fn build(
@@ -167,17 +180,36 @@ impl OwnConnection {
     }
 }
 
+/// hyper's HTTP/1.1 connection state machine over a TCP stream.
+type Driver = Pin<Box<http1::Connection<TokioIo<TcpStream>, Full<Bytes>>>>;
+
+/// Runs `fut` while driving the connection's I/O in the same task; once the connection ends
+/// (closed or failed), `fut` learns it from hyper and is run alone.
+async fn drive<F: Future>(driver: &mut Option<Driver>, fut: F) -> F::Output {
+    let mut fut = pin!(fut);
+    loop {
+        let Some(conn) = driver.as_mut() else { return fut.await };
+        tokio::select! {
+            biased;
+            out = &mut fut => return out,
+            // Its error reaches the pending request through hyper; nothing to add here.
+            _ = conn.as_mut() => *driver = None,
+        }
+    }
+}
+
 /// Sends on the open connection, or opens one first; the duration is the connect time of a
 /// connection opened for this request.
 async fn dispatch(
     slot: &mut Option<SendRequest<Full<Bytes>>>,
+    driver: &mut Option<Driver>,
     addr: &str,
     mut request: hyper::Request<Full<Bytes>>,
 ) -> Result<(hyper::Response<Incoming>, Option<Duration>), BoxError> {
     if let Some(sender) = slot.as_mut() {
         // An error here means the server closed the idle connection: reconnect.
-        if sender.ready().await.is_ok() {
-            match sender.try_send_request(request).await {
+        if drive(driver, sender.ready()).await.is_ok() {
+            match drive(driver, sender.try_send_request(request)).await {
                 Ok(response) => return Ok((response, None)),
                 // Not written at all (closed in between): safe to send again on a new one.
                 Err(mut e) => match e.take_message() {
@@ -187,6 +219,7 @@ async fn dispatch(
             }
         }
         *slot = None;
+        *driver = None;
     }
     let started = Instant::now();
     let tcp = TcpStream::connect(addr).await?;
@@ -194,11 +227,8 @@ async fn dispatch(
     tcp.set_nodelay(true)?;
     let connect = started.elapsed();
     let (mut sender, connection) = http1::handshake(TokioIo::new(tcp)).await?;
-    tokio::spawn(async move {
-        // Its errors reach the pending request (or the next `ready`); nothing to add here.
-        let _ = connection.await;
-    });
-    let response = sender.send_request(request).await?;
+    *driver = Some(Box::pin(connection));
+    let response = drive(driver, sender.send_request(request)).await?;
     *slot = Some(sender);
     Ok((response, Some(connect)))
 }

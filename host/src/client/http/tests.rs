@@ -407,7 +407,7 @@ async fn own_get(
     timeout: Duration,
 ) -> Result<Response, HttpError> {
     let path = PathAndQuery::from_static(path);
-    own.start("GET".into(), path, &[], Bytes::new(), timeout).await?.finish().await
+    own.send("GET".into(), path, &[], Bytes::new(), timeout).await
 }
 
 #[tokio::test]
