@@ -18,24 +18,8 @@ PORT=${PORT:-18282}
 RUNNER=target/release/runner
 [[ -x $RUNNER && -e scenarios/stress-sweep.wasm ]] || { echo "run \`just build scenarios\` first" >&2; exit 1; }
 
-work=$(mktemp -d)
-mock_pid=
-cleanup() {
-    # `wait` reports the mock's SIGTERM as 143: under `set -e` that must not become the script's status.
-    if [[ -n $mock_pid ]]; then
-        kill "$mock_pid" 2>/dev/null || true
-        wait "$mock_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-"$RUNNER" mock --addr "127.0.0.1:${PORT}" --ttft-ms 4000 --itl-ms 1 >"$work/mock.log" 2>&1 &
-mock_pid=$!
-for _ in $(seq 50); do
-    (exec 3<>"/dev/tcp/127.0.0.1/${PORT}") 2>/dev/null && break
-    sleep 0.1
-done
+source scripts/mock.sh
+start_mock "$PORT" "$RUNNER" mock --addr "127.0.0.1:${PORT}" --ttft-ms 4000 --itl-ms 1
 
 # component ENGINE: the stress-sweep component for that engine (built here for the JS engines).
 declare -A wasm build_s

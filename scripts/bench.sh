@@ -36,25 +36,8 @@ if [[ $PIN == 1 ]] && command -v taskset >/dev/null && (($(nproc) >= 2)); then
     target_pin=(taskset -c 0) gen_pin=(taskset -c 1) gen_threads=1
 fi
 
-work=$(mktemp -d)
-mock_pid=
-cleanup() {
-    # `wait` reports the mock's SIGTERM as 143: under `set -e` that must not become the script's status.
-    if [[ -n $mock_pid ]]; then
-        kill "$mock_pid" 2>/dev/null || true
-        wait "$mock_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-"${target_pin[@]}" "$RUNNER" mock --addr "127.0.0.1:${PORT}" >"$work/mock.log" 2>&1 &
-mock_pid=$!
-for _ in $(seq 50); do
-    (exec 3<>"/dev/tcp/127.0.0.1/${PORT}") 2>/dev/null && break
-    sleep 0.1
-done
-(exec 3<>"/dev/tcp/127.0.0.1/${PORT}") 2>/dev/null || { echo "runner mock did not start on port ${PORT}" >&2; exit 1; }
+source scripts/mock.sh
+start_mock "$PORT" "${target_pin[@]}" "$RUNNER" mock --addr "127.0.0.1:${PORT}"
 
 hz=$(getconf CLK_TCK)
 # CPU-seconds (user+sys) a process has used so far.
