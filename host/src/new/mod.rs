@@ -87,26 +87,37 @@ pub fn create(p: &NewProject) -> Result<Vec<PathBuf>, NewError> {
     if !valid_name(&p.name) {
         return Err(NewError::BadName(p.name.clone()));
     }
-    if !["rust", "js", "python"].contains(&p.lang.as_str()) {
-        return Err(NewError::Language(p.lang.clone()));
-    }
+    let create_in: fn(&NewProject) -> Result<Vec<PathBuf>, NewError> = match p.lang.as_str() {
+        "rust" => create_rust,
+        "js" => js::create,
+        "python" => python::create,
+        _ => return Err(NewError::Language(p.lang.clone())),
+    };
     if p.dir.exists() {
         return Err(NewError::Exists(p.dir.clone()));
     }
-    if p.lang == "js" {
-        return js::create(p);
-    }
-    if p.lang == "python" {
-        return python::create(p);
-    }
-    let files = [("Cargo.toml", CARGO_TOML), ("src/lib.rs", LIB_RS), ("README.md", README_MD)];
-    let mut written = Vec::new();
-    for (file, template) in files {
-        let path = p.dir.join(file);
-        write(&path, &render(template, p))?;
-        written.push(path);
-    }
-    Ok(written)
+    create_in(p)
+}
+
+fn create_rust(p: &NewProject) -> Result<Vec<PathBuf>, NewError> {
+    write_all(&p.dir, [("Cargo.toml", CARGO_TOML), ("src/lib.rs", LIB_RS), ("README.md", README_MD)], |t| {
+        render(t, p)
+    })
+}
+
+/// Writes each `(file, template)` under `dir`, rendered, and returns the paths written.
+fn write_all<const N: usize>(
+    dir: &Path,
+    files: [(&str, &str); N],
+    render: impl Fn(&str) -> String,
+) -> Result<Vec<PathBuf>, NewError> {
+    files
+        .into_iter()
+        .map(|(file, template)| {
+            let path = dir.join(file);
+            write(&path, &render(template)).map(|()| path)
+        })
+        .collect()
 }
 
 fn write(path: &Path, text: &str) -> Result<(), NewError> {

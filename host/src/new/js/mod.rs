@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{NewError, NewProject, write};
+use super::{NewError, NewProject, write_all};
 
 const SCENARIO_JS: &str = include_str!("scenario.js.tmpl");
 const PACKAGE_JSON: &str = include_str!("package.json.tmpl");
@@ -19,26 +19,17 @@ pub fn sdk_dir(sdk: &Path) -> Result<PathBuf, NewError> {
 }
 
 fn render(template: &str, p: &NewProject, sdk: &Path) -> String {
-    let sdk = sdk.display().to_string();
-    // The path sits inside a JSON string in package.json.
-    let sdk_json = serde_json::to_string(&sdk).unwrap_or_default();
-    template
-        .replace("{{name}}", &p.name)
-        .replace("{{sdk_json}}", sdk_json.trim_matches('"'))
-        .replace("{{sdk}}", &sdk)
+    // The path also sits inside a JSON string in package.json.
+    let sdk_json = serde_json::to_string(&sdk.display().to_string()).unwrap_or_default();
+    let template = template.replace("{{sdk_json}}", sdk_json.trim_matches('"'));
+    super::render(&template, &NewProject { sdk: sdk.to_path_buf(), ..p.clone() })
 }
 
 /// Writes the project and returns the files it wrote.
 pub fn create(p: &NewProject) -> Result<Vec<PathBuf>, NewError> {
     let sdk = sdk_dir(&p.sdk)?;
     let files = [("scenario.js", SCENARIO_JS), ("package.json", PACKAGE_JSON), ("README.md", README_MD)];
-    let mut written = Vec::new();
-    for (file, template) in files {
-        let path = p.dir.join(file);
-        write(&path, &render(template, p, &sdk))?;
-        written.push(path);
-    }
-    Ok(written)
+    write_all(&p.dir, files, |t| render(t, p, &sdk))
 }
 
 /// What to type next, printed after the files.

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{NewError, NewProject, write};
+use super::{NewError, NewProject, write_all};
 
 const APP_PY: &str = include_str!("app.py.tmpl");
 const BUILD_SH: &str = include_str!("build.sh.tmpl");
@@ -26,12 +26,7 @@ fn render(template: &str, p: &NewProject, sdk: &Path) -> String {
 pub fn create(p: &NewProject) -> Result<Vec<PathBuf>, NewError> {
     let sdk = sdk_dir(&p.sdk)?;
     let files = [("app.py", APP_PY), ("build.sh", BUILD_SH), ("README.md", README_MD)];
-    let mut written = Vec::new();
-    for (file, template) in files {
-        let path = p.dir.join(file);
-        write(&path, &render(template, p, &sdk))?;
-        written.push(path);
-    }
+    let written = write_all(&p.dir, files, |t| render(t, p, &sdk))?;
     let build = p.dir.join("build.sh");
     make_executable(&build).map_err(|source| NewError::Write { path: build, source })?;
     Ok(written)
