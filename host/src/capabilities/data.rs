@@ -5,6 +5,11 @@ use super::HostState;
 use crate::engine::bindings::runner::scenario::data::{Host, Row};
 use crate::engine::bindings::runner::scenario::types::Message;
 
+/// A dataset row's conversation as the WIT carries it (for `data.get` and `llm` prompt sources).
+pub(super) fn messages(row: &crate::data::Row) -> impl Iterator<Item = Message> + '_ {
+    row.messages.iter().map(|(role, content)| Message { role: role.clone(), content: content.clone() })
+}
+
 impl Host for HostState {
     async fn len(&mut self, name: String) -> wasmtime::Result<Result<u64, String>> {
         Ok(self.run.settings.datasets.get(&name).map(|d| d.len() as u64).map_err(|e| e.to_string()))
@@ -15,11 +20,7 @@ impl Host for HostState {
             let row = d.row(index);
             Row {
                 prompt: row.prompt.clone(),
-                messages: row
-                    .messages
-                    .iter()
-                    .map(|(role, content)| Message { role: role.clone(), content: content.clone() })
-                    .collect(),
+                messages: messages(row).collect(),
                 output_tokens: row.output_tokens,
             }
         }))

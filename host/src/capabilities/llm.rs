@@ -43,12 +43,7 @@ impl HostState {
                 match req.api {
                     Api::Chat => {
                         req.messages.retain(|m| m.role == "system");
-                        req.messages.extend(
-                            row.messages.iter().map(|(role, content)| Message {
-                                role: role.clone(),
-                                content: content.clone(),
-                            }),
-                        )
+                        req.messages.extend(super::data::messages(row))
                     }
                     Api::Completions => req.prompt = row.prompt.clone(),
                 }

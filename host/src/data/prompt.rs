@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+use runner_sdk::prompt::mix;
 use tokenizers::Tokenizer;
 
 /// Common short English words: nearly every one is a single token in GPT-, Llama- and
@@ -32,14 +33,6 @@ const WORDS: &[&str] = &[
     "cross", "since", "hard", "start", "might", "story", "saw", "far", "sea", "draw", "left", "late", "run",
     "while", "press", "close", "night", "real", "life", "few", "stop",
 ];
-
-/// SplitMix64's finaliser: a cheap, well-mixed 64-bit hash, so nearby seeds give unrelated streams.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
 
 /// Counts tokens: exactly with a tokenizer, else by estimate.
 #[derive(Debug, Default)]
