@@ -3,11 +3,12 @@
 
 mod common;
 
+use common::MockProcess;
+
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
 
 use runner_reports::Summary;
 use runner_reports::model::TelemetryReport;
@@ -221,42 +222,6 @@ fn a_failing_nvml_init_is_one_warning_and_the_run_goes_on() {
     assert!(p.requests > 0, "the run went on");
     assert_eq!(p.telemetry, None, "absent, not zero");
     assert!(run.report_md.contains("| n/a | n/a |"), "{}", run.report_md);
-}
-
-/// `runner mock` in its own process; killed when dropped.
-struct MockProcess {
-    child: Child,
-    url: String,
-}
-
-impl MockProcess {
-    fn start(args: &[&str]) -> MockProcess {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let addr = format!("127.0.0.1:{port}");
-        let child = common::runner()
-            .args(["mock", "--addr", &addr])
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting runner mock");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(&addr).is_err() {
-            assert!(Instant::now() < deadline, "runner mock did not listen on {addr}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        MockProcess { child, url: format!("http://{addr}") }
-    }
-}
-
-impl Drop for MockProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[test]

@@ -3,9 +3,11 @@
 
 #![allow(dead_code)]
 
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use runner_reports::{PhaseReport, Summary};
 
@@ -136,4 +138,42 @@ pub fn wait_for_first_phase(out: &Path) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     panic!("no phase started within 60 s in {}", out.display());
+}
+
+/// `runner mock` in its own process; killed when dropped.
+pub struct MockProcess {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl MockProcess {
+    /// Starts `runner mock --addr 127.0.0.1:<free port> <args…>` and waits until it listens.
+    pub fn start(args: &[&str]) -> MockProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let addr = format!("127.0.0.1:{port}");
+        let child = runner()
+            .args(["mock", "--addr", &addr])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting runner mock");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(&addr).is_err() {
+            assert!(Instant::now() < deadline, "runner mock did not listen on {addr}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        MockProcess { child, url: format!("http://{addr}") }
+    }
+}
+
+impl Drop for MockProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
