@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Played, play, scenario};
+use common::{MockProcess, Played, play, scenario};
 
 /// No faulted run may take longer than this, whatever the fault.
 const BOUND: Duration = Duration::from_secs(30);
@@ -104,15 +104,17 @@ fn a_huge_body_stops_at_the_clients_limit_as_malformed_stream() {
     assert_all_failed_as("huge-body=300MB", "malformed-stream", &[]);
 }
 
-/// Peak resident memory (`VmHWM`, KiB) of a `runner play` of ttft-probe with `fault`, polled until
-/// it exits (the high-water mark only rises, so any read after the peak sees it).
+/// Peak resident memory (`VmHWM`, KiB) of a `runner play` of ttft-probe against a `runner mock`
+/// with `fault` in its own process, so the figure is the client's alone (an in-process mock's
+/// buffers for the 300 MB body would be counted too), polled until it exits (the high-water mark
+/// only rises, so any read after the peak sees it).
 fn peak_rss_kib(fault: &str, extra: &[&str]) -> u64 {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let mock = format!("ttft=5ms,itl=2ms,fault={fault}");
+    let mock = MockProcess::start(&["--ttft-ms", "5", "--itl-ms", "2", "--fault", fault]);
     let mut child = common::runner()
         .arg("play")
         .arg(scenario("ttft-probe"))
-        .args(["--quiet", "--mock", &mock, "-p", "requests=3", "-p", "max_tokens=8", "--timeout", "5s"])
+        .args(["--quiet", "--target", &mock.url, "-p", "requests=3", "-p", "max_tokens=8", "--timeout", "5s"])
         .args(extra)
         .arg("--out")
         .arg(dir.path().join("run"))
