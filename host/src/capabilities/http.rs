@@ -14,7 +14,7 @@ use hyper::http::uri::PathAndQuery;
 use super::{HostState, RunSettings, ms, tags};
 use crate::client::http::{
     ErrorClass as ClientErrorClass, HttpClient, HttpError, OwnConnection, Request as ClientRequest,
-    Response as ClientResponse,
+    Response as ClientResponse, header_pairs,
 };
 use crate::engine::bindings::runner::scenario::http::{
     Error, ErrorClass, Host, Request, Response, ResponseContent, Timings,
@@ -108,7 +108,8 @@ impl Host for HostState {
             }
             (Ok(Route::Own(path)), Some(own)) => {
                 let body = req.body.into();
-                own.send(req.method, path, &req.headers, body, timeout).await
+                let want_headers = content == ResponseContent::Full;
+                own.send(req.method, path, &req.headers, body, timeout, want_headers).await
             }
             (Ok(Route::Own(path)), None) => {
                 let url = resolve(&settings.target, path.as_str());
@@ -127,7 +128,7 @@ impl Host for HostState {
                 // the host side; a guest that only wants the status skips it.
                 let (headers, body) = match content {
                     // Zero-copy when the body arrived in one chunk (the common case).
-                    ResponseContent::Full => (resp.headers, Vec::from(resp.body)),
+                    ResponseContent::Full => (header_pairs(&resp.headers), Vec::from(resp.body)),
                     ResponseContent::StatusOnly => (Vec::new(), Vec::new()),
                 };
                 Ok(Ok(Response {
@@ -150,6 +151,8 @@ impl Host for HostState {
     }
 }
 
+/// Sends through the pooled client. Boxed: the pooled client's future is large and most runs
+/// never take this path, so it must not grow the future of every request on an own connection.
 async fn send_pooled(
     client: &HttpClient,
     method: String,
@@ -158,7 +161,8 @@ async fn send_pooled(
     body: Vec<u8>,
     timeout: Duration,
 ) -> Result<ClientResponse, HttpError> {
-    client.send(ClientRequest { method, url, headers, body: body.into(), timeout: Some(timeout) }).await
+    let request = ClientRequest { method, url, headers, body: body.into(), timeout: Some(timeout) };
+    Box::pin(client.send(request)).await
 }
 
 #[cfg(test)]

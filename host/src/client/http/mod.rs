@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full};
+use hyper::HeaderMap;
 use hyper::Uri;
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue};
@@ -34,6 +35,7 @@ use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use thiserror::Error;
 
+mod h1;
 mod own;
 mod tls;
 
@@ -102,8 +104,8 @@ pub struct Timings {
 pub struct Response {
     /// The HTTP status code.
     pub status: u16,
-    /// Header names and values as received (non-UTF-8 values are converted lossily).
-    pub headers: Vec<(String, String)>,
+    /// The headers as received; [`header_pairs`] turns them into names and values.
+    pub headers: HeaderMap,
     /// The whole body.
     pub body: Bytes,
     /// When the answer arrived.
@@ -177,8 +179,8 @@ impl fmt::Debug for HttpClient {
 pub struct Streaming {
     /// The HTTP status code.
     pub status: u16,
-    /// Header names and values as received.
-    pub headers: Vec<(String, String)>,
+    /// The headers as received; [`header_pairs`] turns them into names and values.
+    pub headers: HeaderMap,
     /// The instant just before the request was handed to hyper: the origin of every timing.
     pub sent_at: Instant,
     /// Time to the response headers.
@@ -232,23 +234,12 @@ impl Streaming {
         url: Url,
     ) -> Streaming {
         let ttfb = sent_at.elapsed();
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect();
-        Streaming {
-            status,
-            headers,
-            sent_at,
-            ttfb,
-            connect,
-            deadline,
-            body: response.into_body(),
-            method,
-            url,
-        }
+        // Moved, not copied: most callers never look at the headers, and converting them to
+        // strings was a tenth of the host's own work per small request.
+        let (parts, body) = response.into_parts();
+        let status = parts.status.as_u16();
+        let headers = parts.headers;
+        Streaming { status, headers, sent_at, ttfb, connect, deadline, body, method, url }
     }
 
     /// Reads the whole body before the deadline, stamping the total time at the last byte.
@@ -385,6 +376,14 @@ impl HttpClient {
             .and_then(|info| (!info.taken.swap(true, Ordering::AcqRel)).then_some(info.duration));
         Ok(Streaming::new(response, sent_at, deadline, connect, method, Url::Full(url)))
     }
+}
+
+/// Header names and values in the order received; non-UTF-8 values are converted lossily.
+pub fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect()
 }
 
 fn build_request(req: &Request) -> Result<hyper::Request<Full<Bytes>>, HttpError> {

@@ -1,31 +1,39 @@
 //! A connection of one's own: one HTTP/1.1 keep-alive connection to a plain `http://` origin,
-//! held by one virtual user and reopened when the server closes it — what oha does per
-//! connection — and driven by that user's own task. It skips the pooled client's per-request work (checkout under a mutex, hashing
-//! the pool key, absolute-to-origin URI rewriting) on the path a load test repeats most.
+//! held by one virtual user, driven by that user's task and reopened when the server closes it
+//! (what oha and wrk do per connection). This is the path a load test repeats most, so it is
+//! lean: the request is written from one reused buffer with one `write`, and the response is
+//! framed by [`super::h1`] straight from the read buffer — no pool checkout, no channels between
+//! a request and a connection task, no header map unless the caller wants the headers. hyper's
+//! client costs more per request than everything else the host does for a plain GET together
+//! (docs/BENCHMARKS.md); TLS, HTTP/2 and other hosts stay with the pooled hyper client.
 //!
 //! Timings and error classes are the pooled client's: `connect` is reported by the request that
-//! opened the connection (TCP connect, after which hyper's handshake does no I/O), and a request
-//! that fails or times out drops the connection so the next one starts clean rather than waiting
-//! behind an abandoned exchange.
+//! opened the connection, `ttfb` when the response head is complete, `total` at the last body
+//! byte; a request that fails or times out drops the connection so the next one starts clean.
+//! A request whose reused connection turns out closed by the server before any byte of the
+//! answer is sent again once on a new connection when its method is idempotent (RFC 9110
+//! §9.2.2), as hyper does for requests it had not written.
 
 use std::fmt;
 use std::future::Future;
+use std::io;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::Full;
+use bytes::{Bytes, BytesMut};
 use hyper::Uri;
-use hyper::body::Incoming;
-use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{HOST, HeaderName, HeaderValue};
+use hyper::header::{HeaderName, HeaderValue};
 use hyper::http::uri::{Authority, InvalidUri, PathAndQuery};
-use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Sleep;
 
-use super::{BoxError, ErrorClass, HttpError, Streaming, Url, chain, classify};
+use super::h1::{self, Chunked, Framing};
+use super::{ErrorClass, HttpError, Response, Timings, Url, chain};
+
+/// Bytes asked of the socket per read.
+const READ_CHUNK: usize = 16 * 1024;
 
 /// One VU's own HTTP/1.1 connection to a plain `http://` origin (see the module docs).
 pub struct OwnConnection {
@@ -36,23 +44,77 @@ pub struct OwnConnection {
     addr: String,
     /// The base URL's path without its trailing `/` (usually empty), put before request paths.
     prefix: String,
-    /// The `Host` header every request gets unless it brings its own.
-    host_header: HeaderValue,
-    sender: Option<SendRequest<Full<Bytes>>>,
-    /// The connection's I/O, driven by the VU's own task while a request is in flight (see
-    /// [`drive`]) rather than by a task of its own: no hop between tasks per request.
-    driver: Option<Driver>,
-    /// Bounds the wait for response headers (see [`Deadline`]).
+    /// The `host` header every request gets unless it brings its own.
+    host: String,
+    /// The open connection, if any.
+    conn: Option<Conn>,
+    /// The request being written, kept for its allocation.
+    request: Vec<u8>,
+    /// Bounds each exchange (see [`Deadline`]).
     deadline: Deadline,
+}
+
+/// An open connection and the bytes read from it but not yet consumed.
+struct Conn {
+    stream: TcpStream,
+    read: BytesMut,
 }
 
 impl fmt::Debug for OwnConnection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OwnConnection")
             .field("origin", &self.origin)
-            .field("open", &self.sender.is_some())
+            .field("open", &self.conn.is_some())
             .finish_non_exhaustive()
     }
+}
+
+/// How an exchange failed, before it becomes an [`HttpError`] naming the request.
+enum Failure {
+    Connect(io::Error),
+    Io(io::Error),
+    /// The server closed the connection before the response was complete.
+    Closed,
+    Parse(h1::ParseError),
+}
+
+impl Failure {
+    fn class(&self) -> ErrorClass {
+        match self {
+            Failure::Connect(_) => ErrorClass::Connect,
+            Failure::Io(e) if e.kind() == io::ErrorKind::TimedOut => ErrorClass::Timeout,
+            Failure::Io(_) | Failure::Closed => ErrorClass::Reset,
+            Failure::Parse(_) => ErrorClass::Other,
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Failure::Connect(e) => format!("tcp connect error: {}", chain(e)),
+            Failure::Io(e) => chain(e),
+            Failure::Closed => "connection closed before the response was complete".to_string(),
+            Failure::Parse(e) => e.to_string(),
+        }
+    }
+
+    /// Whether nothing of an answer arrived because the (reused) connection was already gone.
+    fn is_stale_connection(&self) -> bool {
+        match self {
+            Failure::Closed => true,
+            Failure::Io(e) => matches!(
+                e.kind(),
+                io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionAborted
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// What [`OwnConnection::exchange`] learned, also when it failed or was cut by the deadline.
+#[derive(Default)]
+struct Progress {
+    connect: Option<Duration>,
+    head_at: Option<Instant>,
 }
 
 impl OwnConnection {
@@ -67,7 +129,7 @@ impl OwnConnection {
         if authority.host().is_empty() {
             return None;
         }
-        let host_header = HeaderValue::from_str(authority.as_str()).ok()?;
+        let host = authority.as_str().to_string();
         let addr = format!("{}:{}", authority.host(), authority.port_u16().unwrap_or(80));
         let origin = Arc::from(format!("http://{authority}"));
         let prefix = uri.path().trim_end_matches('/').to_string();
@@ -76,9 +138,9 @@ impl OwnConnection {
             authority,
             addr,
             prefix,
-            host_header,
-            sender: None,
-            driver: None,
+            host,
+            conn: None,
+            request: Vec::new(),
             deadline: Deadline::new(),
         })
     }
@@ -105,11 +167,12 @@ impl OwnConnection {
 
     /// Whether a connection is open now (it may still turn out closed on the next request).
     pub fn is_open(&self) -> bool {
-        self.sender.as_ref().is_some_and(|s| !s.is_closed())
+        self.conn.is_some()
     }
 
     /// Sends `method path` and reads the whole response, like [`super::HttpClient::send`];
-    /// `timeout` covers everything up to the last byte.
+    /// `timeout` covers everything up to the last byte. The response's headers are filled only
+    /// when `want_headers` is set.
     pub async fn send(
         &mut self,
         method: String,
@@ -117,120 +180,190 @@ impl OwnConnection {
         headers: &[(String, String)],
         body: Bytes,
         timeout: Duration,
-    ) -> Result<super::Response, HttpError> {
-        let url = Url::OnOrigin { origin: self.origin.clone(), path: path.clone() };
-        let request = self.build(&method, &url, path, headers, body)?;
-        let sent_at = Instant::now();
-        let deadline = sent_at + timeout;
-        let exchange = dispatch(&mut self.sender, &mut self.driver, &self.addr, request);
-        let (response, connect) = match self.deadline.run(deadline, exchange).await {
-            Some(Ok(answer)) => answer,
-            Some(Err(e)) => {
-                self.close();
-                return Err(HttpError::new(classify(&*e), &method, &url, chain(&*e)));
-            }
-            None => {
-                // The abandoned exchange would hold the connection: start the next one afresh.
-                self.close();
-                return Err(HttpError::new(
-                    ErrorClass::Timeout,
-                    &method,
-                    &url,
-                    format_args!("no response headers within {timeout:?}"),
-                ));
-            }
+        want_headers: bool,
+    ) -> Result<Response, HttpError> {
+        let error = |class, cause: &dyn fmt::Display| {
+            let url = Url::OnOrigin { origin: self.origin.clone(), path: path.clone() };
+            HttpError::new(class, &method, &url, cause)
         };
-        let streaming = Streaming::new(response, sent_at, deadline, connect, method, url);
-        let result = drive(&mut self.driver, streaming.finish()).await;
+        if let Err(cause) = validate(&method, headers) {
+            return Err(error(ErrorClass::InvalidRequest, &cause));
+        }
+        h1::encode_request(&mut self.request, &method, path.as_str(), &self.host, headers, &body);
+        let head_request = method == "HEAD";
+        let idempotent = matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE");
+        let sent_at = Instant::now();
+        let mut progress = Progress::default();
+        let exchange = exchange(
+            &mut self.conn,
+            &self.addr,
+            &self.request,
+            head_request,
+            want_headers,
+            idempotent,
+            &mut progress,
+        );
+        let outcome = self.deadline.run(sent_at + timeout, exchange).await;
+        let result = match outcome {
+            Some(Ok((head, body, last))) => Ok(Response {
+                status: head.status,
+                headers: head.headers,
+                body,
+                timings: Timings {
+                    connect: progress.connect,
+                    ttfb: progress.head_at.map_or(Duration::ZERO, |at| at - sent_at),
+                    total: last.saturating_duration_since(sent_at),
+                },
+            }),
+            Some(Err(failure)) => Err(error(failure.class(), &failure.message())),
+            None if progress.head_at.is_some() => {
+                Err(error(ErrorClass::Timeout, &format_args!("no complete response within {timeout:?}")))
+            }
+            None => Err(error(ErrorClass::Timeout, &format_args!("no response headers within {timeout:?}"))),
+        };
         if result.is_err() {
-            self.close();
+            // An abandoned or broken exchange would leave the connection mid-response.
+            self.conn = None;
         }
         result
     }
-
-    fn close(&mut self) {
-        self.sender = None;
-        self.driver = None;
-    }
-
-    fn build(
-        &self,
-        method: &str,
-        url: &Url,
-        path: PathAndQuery,
-        headers: &[(String, String)],
-        body: Bytes,
-    ) -> Result<hyper::Request<Full<Bytes>>, HttpError> {
-        let invalid = |cause: String| HttpError::new(ErrorClass::InvalidRequest, method, url, cause);
-        let method = hyper::Method::from_bytes(method.as_bytes())
-            .map_err(|_| invalid(format!("invalid method {method:?}")))?;
-        let mut request = hyper::Request::new(Full::new(body));
-        *request.method_mut() = method;
-        *request.uri_mut() = Uri::from(path);
-        let map = request.headers_mut();
-        for (name, value) in headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| invalid(format!("invalid header name {name:?}")))?;
-            let value = HeaderValue::from_str(value)
-                .map_err(|_| invalid(format!("invalid value for header {name}")))?;
-            map.append(name, value);
-        }
-        map.entry(HOST).or_insert_with(|| self.host_header.clone());
-        Ok(request)
-    }
 }
 
-/// hyper's HTTP/1.1 connection state machine over a TCP stream.
-type Driver = Pin<Box<http1::Connection<TokioIo<TcpStream>, Full<Bytes>>>>;
-
-/// Runs `fut` while driving the connection's I/O in the same task; once the connection ends
-/// (closed or failed), `fut` learns it from hyper and is run alone.
-async fn drive<F: Future>(driver: &mut Option<Driver>, fut: F) -> F::Output {
-    let mut fut = pin!(fut);
-    loop {
-        let Some(conn) = driver.as_mut() else { return fut.await };
-        tokio::select! {
-            biased;
-            out = &mut fut => return out,
-            // Its error reaches the pending request through hyper; nothing to add here.
-            _ = conn.as_mut() => *driver = None,
-        }
+/// The request's method and headers as hyper would accept them.
+fn validate(method: &str, headers: &[(String, String)]) -> Result<(), String> {
+    if hyper::Method::from_bytes(method.as_bytes()).is_err() {
+        return Err(format!("invalid method {method:?}"));
     }
+    for (name, value) in headers {
+        let name =
+            HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("invalid header name {name:?}"))?;
+        HeaderValue::from_str(value).map_err(|_| format!("invalid value for header {name}"))?;
+    }
+    Ok(())
 }
 
-/// Sends on the open connection, or opens one first; the duration is the connect time of a
-/// connection opened for this request.
-async fn dispatch(
-    slot: &mut Option<SendRequest<Full<Bytes>>>,
-    driver: &mut Option<Driver>,
+/// Writes `request` on the open connection (or a new one) and reads the answer: its head, its
+/// body and the instant of the last byte. A reused connection found closed before any byte of
+/// the answer is replaced once when the request may be repeated.
+async fn exchange(
+    slot: &mut Option<Conn>,
     addr: &str,
-    mut request: hyper::Request<Full<Bytes>>,
-) -> Result<(hyper::Response<Incoming>, Option<Duration>), BoxError> {
-    if let Some(sender) = slot.as_mut() {
-        // An error here means the server closed the idle connection: reconnect.
-        if drive(driver, sender.ready()).await.is_ok() {
-            match drive(driver, sender.try_send_request(request)).await {
-                Ok(response) => return Ok((response, None)),
-                // Not written at all (closed in between): safe to send again on a new one.
-                Err(mut e) => match e.take_message() {
-                    Some(unsent) => request = unsent,
-                    None => return Err(e.into_error().into()),
-                },
+    request: &[u8],
+    head_request: bool,
+    want_headers: bool,
+    idempotent: bool,
+    progress: &mut Progress,
+) -> Result<(h1::Head, Bytes, Instant), Failure> {
+    let mut retried = false;
+    loop {
+        let reused = slot.is_some();
+        let conn = match slot {
+            Some(conn) => conn,
+            None => {
+                let started = Instant::now();
+                // Boxed: connecting is a large future needed once per connection.
+                let stream = Box::pin(connect(addr)).await.map_err(Failure::Connect)?;
+                progress.connect = Some(started.elapsed());
+                slot.insert(Conn { stream, read: BytesMut::with_capacity(READ_CHUNK) })
+            }
+        };
+        match conn.round_trip(request, head_request, want_headers, progress).await {
+            Ok((head, body, last, keep_alive)) => {
+                if !keep_alive || !conn.read.is_empty() {
+                    // Closing, or bytes past the response that no request asked for.
+                    *slot = None;
+                }
+                return Ok((head, body, last));
+            }
+            Err(failure) => {
+                *slot = None;
+                if reused
+                    && !retried
+                    && idempotent
+                    && progress.head_at.is_none()
+                    && failure.is_stale_connection()
+                {
+                    retried = true;
+                    continue;
+                }
+                return Err(failure);
             }
         }
-        *slot = None;
-        *driver = None;
     }
-    let started = Instant::now();
-    let tcp = TcpStream::connect(addr).await?;
+}
+
+async fn connect(addr: &str) -> io::Result<TcpStream> {
+    let stream = TcpStream::connect(addr).await?;
     // Small requests and responses: Nagle would only add latency.
-    tcp.set_nodelay(true)?;
-    let connect = started.elapsed();
-    let (mut sender, connection) = http1::handshake(TokioIo::new(tcp)).await?;
-    *driver = Some(Box::pin(connection));
-    let response = drive(driver, sender.send_request(request)).await?;
-    *slot = Some(sender);
-    Ok((response, Some(connect)))
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
+impl Conn {
+    /// Reads more into the buffer; the instant it arrived, or `Closed` at the end of the stream.
+    async fn fill(&mut self) -> Result<Instant, Failure> {
+        self.read.reserve(READ_CHUNK);
+        let n = self.stream.read_buf(&mut self.read).await.map_err(Failure::Io)?;
+        if n == 0 {
+            return Err(Failure::Closed);
+        }
+        Ok(Instant::now())
+    }
+
+    /// One request and its whole answer; the last value says whether the connection stays open.
+    async fn round_trip(
+        &mut self,
+        request: &[u8],
+        head_request: bool,
+        want_headers: bool,
+        progress: &mut Progress,
+    ) -> Result<(h1::Head, Bytes, Instant, bool), Failure> {
+        self.stream.write_all(request).await.map_err(Failure::Io)?;
+        let (head, mut last) = loop {
+            if let Some(head) =
+                h1::parse_head(&mut self.read, head_request, want_headers).map_err(Failure::Parse)?
+            {
+                let at = Instant::now();
+                progress.head_at = Some(at);
+                break (head, at);
+            }
+            self.fill().await?;
+        };
+        let mut keep_alive = head.keep_alive;
+        let body = match head.framing {
+            Framing::Empty => Bytes::new(),
+            Framing::Length(n) => {
+                let n = usize::try_from(n).map_err(|_| Failure::Parse(h1::ParseError::ContentLength))?;
+                while self.read.len() < n {
+                    // Grown as the bytes come, not by what the head claims.
+                    self.read.reserve((n - self.read.len()).min(1 << 20));
+                    last = self.fill().await?;
+                }
+                // Most bodies arrive with their head: handed out without a copy.
+                self.read.split_to(n).freeze()
+            }
+            Framing::Chunked => {
+                let mut decoder = Chunked::default();
+                let mut body = BytesMut::new();
+                while !decoder.decode(&mut self.read, &mut body).map_err(Failure::Parse)? {
+                    last = self.fill().await?;
+                }
+                body.freeze()
+            }
+            Framing::UntilClose => {
+                loop {
+                    match self.fill().await {
+                        Ok(at) => last = at,
+                        Err(Failure::Closed) => break,
+                        Err(e) => return Err(e),
+                    }
+                }
+                keep_alive = false;
+                self.read.split().freeze()
+            }
+        };
+        Ok((head, body, last, keep_alive))
+    }
 }
 
 /// A timer for a stream of deadlines that only move forward (one request or iteration after

@@ -37,7 +37,7 @@ async fn error_status_is_a_response() {
     let (addr, _) = script_server(vec![full_response(503, "text/plain", "busy")]).await;
     let r = client().send(get(format!("http://{addr}/"))).await.expect("response");
     assert_eq!((r.status, &r.body[..]), (503, &b"busy"[..]));
-    assert!(r.headers.iter().any(|(k, v)| k == "content-type" && v == "text/plain"));
+    assert!(header_pairs(&r.headers).iter().any(|(k, v)| k == "content-type" && v == "text/plain"));
 }
 
 #[tokio::test]
@@ -407,7 +407,7 @@ async fn own_get(
     timeout: Duration,
 ) -> Result<Response, HttpError> {
     let path = PathAndQuery::from_static(path);
-    own.send("GET".into(), path, &[], Bytes::new(), timeout).await
+    own.send("GET".into(), path, &[], Bytes::new(), timeout, true).await
 }
 
 #[tokio::test]
@@ -454,6 +454,84 @@ async fn own_connection_classifies_refusal_and_timeout() {
     assert_eq!(e.class, ErrorClass::Timeout, "{}", e.message);
     assert!(t.elapsed() >= Duration::from_millis(100) && t.elapsed() < Duration::from_secs(2));
     assert!(!own.is_open(), "a timed-out exchange must not hold the connection");
+}
+
+#[tokio::test]
+async fn own_connection_sends_a_get_again_when_the_server_closed_the_idle_connection() {
+    // Keep-alive by the response's word, but the script server hangs up after each answer: the
+    // next GET finds the connection gone before any byte of its answer, and is sent again once
+    // on a new connection instead of failing.
+    let (addr, mut requests) =
+        script_server(vec![Step::Write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok".to_vec())]).await;
+    let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
+    for i in 0..3 {
+        let r = own_get(&mut own, "/", Duration::from_secs(5)).await.expect("answered");
+        assert_eq!((r.status, &r.body[..]), (200, &b"ok"[..]), "request {i}");
+        assert!(r.timings.connect.is_some(), "request {i} opened a connection");
+        // Give the server's close time to arrive, so the next request meets a dead connection.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut seen = 0;
+    while requests.try_recv().is_ok() {
+        seen += 1;
+    }
+    assert_eq!(seen, 3, "each request reached the server once");
+}
+
+#[tokio::test]
+async fn own_connection_reads_chunked_and_close_delimited_bodies() {
+    let script = vec![sse_head(), chunk("hel"), Step::Sleep(Duration::from_millis(30)), chunk("lo"), end()];
+    let (addr, _) = script_server(script).await;
+    let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
+    let r = own_get(&mut own, "/", Duration::from_secs(5)).await.expect("chunked");
+    assert_eq!(&r.body[..], b"hello");
+    assert!(r.timings.total >= r.timings.ttfb + Duration::from_millis(25), "{:?}", r.timings);
+    assert!(!own.is_open(), "the response said connection: close");
+
+    let (addr, _) = script_server(vec![Step::Write(b"HTTP/1.1 200 OK\r\n\r\nuntil close".to_vec())]).await;
+    let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
+    let r = own_get(&mut own, "/", Duration::from_secs(5)).await.expect("close-delimited");
+    assert_eq!(&r.body[..], b"until close");
+}
+
+#[tokio::test]
+async fn own_connection_gives_headers_only_when_asked() {
+    let (addr, _) = hyper_server().await;
+    let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
+    let path = PathAndQuery::from_static("/h");
+    let bare = own.send("GET".into(), path.clone(), &[], Bytes::new(), Duration::from_secs(5), false).await;
+    assert!(bare.expect("answered").headers.is_empty());
+    let full = own.send("GET".into(), path, &[], Bytes::new(), Duration::from_secs(5), true).await;
+    let full = full.expect("answered");
+    assert_eq!(full.headers.get("content-length").map(|v| v.as_bytes()), Some(&b"8"[..]));
+}
+
+#[tokio::test]
+async fn own_connection_classifies_resets_and_malformed_answers() {
+    let head = b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc".to_vec();
+    let (addr, _) = script_server(vec![Step::Write(head), Step::Reset]).await;
+    let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
+    let e = own_get(&mut own, "/", Duration::from_secs(5)).await.expect_err("reset mid-body");
+    assert_eq!(e.class, ErrorClass::Reset, "{}", e.message);
+    assert!(!own.is_open());
+
+    let (addr, _) = script_server(vec![Step::Write(b"not http at all\r\n\r\n".to_vec())]).await;
+    let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
+    let e = own_get(&mut own, "/x", Duration::from_secs(5)).await.expect_err("malformed");
+    assert_eq!(e.class, ErrorClass::Other, "{}", e.message);
+    assert!(
+        e.message.starts_with(&format!("GET http://{addr}/x: invalid HTTP response head")),
+        "{}",
+        e.message
+    );
+
+    // A stall after the head: the deadline says the response, not its head, was late.
+    let head = b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc".to_vec();
+    let (addr, _) = script_server(vec![Step::Write(head), Step::Sleep(Duration::from_secs(3))]).await;
+    let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
+    let e = own_get(&mut own, "/", Duration::from_millis(100)).await.expect_err("stall mid-body");
+    assert_eq!(e.class, ErrorClass::Timeout);
+    assert!(e.message.contains("no complete response within"), "{}", e.message);
 }
 
 #[test]
