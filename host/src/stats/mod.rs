@@ -41,6 +41,14 @@ fn new_histogram() -> Histogram<u64> {
     Histogram::new(3).expect("3 significant digits is a valid histogram precision")
 }
 
+/// Adds a sample: `record` grows an auto-resizing histogram; `saturating_record` alone would
+/// clamp to its initial (tiny) range.
+fn record(h: &mut Histogram<u64>, micros: u64) {
+    if h.record(micros).is_err() {
+        h.saturating_record(micros);
+    }
+}
+
 /// A histogram that holds latencies up to [`PRESIZED_MAX_US`] without resizing (184 KiB of
 /// counts), and still auto-resizes beyond. An auto-resizing one starts tiny and grows each time a
 /// latency passes a power of two: every growth reallocates its counts (amortised doubling) and
@@ -102,17 +110,14 @@ impl Series {
     fn record(&mut self, name: &str, micros: u64) {
         // Look up before inserting: `entry` would allocate the key on every sample (several per
         // request on the hot path), though the histogram almost always exists already.
-        if !self.metrics.contains_key(name) {
-            let h =
-                if self.presized && metric::is_millis(name) { presized_histogram() } else { new_histogram() };
-            self.metrics.insert(name.to_string(), h);
+        if let Some(h) = self.metrics.get_mut(name) {
+            record(h, micros);
+            return;
         }
-        let Some(h) = self.metrics.get_mut(name) else { return };
-        // `record` grows an auto-resizing histogram; `saturating_record` alone would clamp to
-        // its initial (tiny) range.
-        if h.record(micros).is_err() {
-            h.saturating_record(micros);
-        }
+        let mut h =
+            if self.presized && metric::is_millis(name) { presized_histogram() } else { new_histogram() };
+        record(&mut h, micros);
+        self.metrics.insert(name.to_string(), h);
     }
 }
 
@@ -277,7 +282,7 @@ impl PhaseStats {
             self.input_tokens.fetch_add(u64::from(input), Ordering::Relaxed);
         }
         let mut r = self.lock();
-        r.recovery.on_success(Instant::now());
+        r.recovery.on_success(Instant::now);
         match c.output_tokens_source {
             TokenSource::Usage => r.tokens.from_usage += 1,
             TokenSource::Counted => r.tokens.counted += 1,
@@ -341,7 +346,7 @@ impl PhaseStats {
     pub fn record_http(&self, extra: &Tags, connect: Option<Duration>, ttfb: Duration, total: Duration) {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let mut r = self.lock();
-        r.recovery.on_success(Instant::now());
+        r.recovery.on_success(Instant::now);
         r.interval.record(metric::HTTP_TOTAL, micros(total));
         r.each_series(extra, |s| {
             s.requests += 1;
@@ -587,9 +592,10 @@ impl Recovery {
         self.failing_since.get_or_insert(at);
     }
 
-    fn on_success(&mut self, at: Instant) {
+    /// `now` is read only when a failure streak ends: the clock is not read per success.
+    fn on_success(&mut self, now: impl FnOnce() -> Instant) {
         if let Some(since) = self.failing_since.take() {
-            let took = at.saturating_duration_since(since);
+            let took = now().saturating_duration_since(since);
             self.recovered += 1;
             self.longest = self.longest.max(took);
             self.total += took;

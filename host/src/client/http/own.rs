@@ -319,15 +319,17 @@ impl Conn {
         progress: &mut Progress,
     ) -> Result<(h1::Head, Bytes, Instant, bool), Failure> {
         self.stream.write_all(request).await.map_err(Failure::Io)?;
+        // When the bytes that completed the head arrived (read once per read, not again here).
+        let mut arrived = None;
         let (head, mut last) = loop {
             if let Some(head) =
                 h1::parse_head(&mut self.read, head_request, want_headers).map_err(Failure::Parse)?
             {
-                let at = Instant::now();
+                let at = arrived.unwrap_or_else(Instant::now);
                 progress.head_at = Some(at);
                 break (head, at);
             }
-            self.fill().await?;
+            arrived = Some(self.fill().await?);
         };
         let mut keep_alive = head.keep_alive;
         let body = match head.framing {
