@@ -170,7 +170,9 @@ async fn closed_loop(
                 if Instant::now() >= end || run.stop_level() >= Stop::Graceful {
                     break;
                 }
-                if vu.id >= *active.borrow_and_update() {
+                // A phase that does not ramp has all its VUs active throughout: no need to read
+                // the shared curve (a lock) per iteration.
+                if ramping && vu.id >= *active.borrow_and_update() {
                     tokio::select! {
                         changed = active.changed() => if changed.is_err() { break } else { continue },
                         _ = tokio::time::sleep_until(end.into()) => break,
@@ -187,10 +189,11 @@ async fn closed_loop(
                     break;
                 }
                 mine += 1;
-                let outcome = vu.iterate(n, timeout).await;
-                match keep_or_replace(&run, &stats, vu, &outcome).await {
-                    Some(next) => vu = next,
-                    None => break,
+                if let Outcome::Broken(_) = vu.iterate(n, timeout).await {
+                    match new_vu(&run, &stats, vu.id).await {
+                        Ok(fresh) => vu = fresh,
+                        Err(_) => break,
+                    }
                 }
             }
         });
