@@ -93,8 +93,9 @@ impl Request {
         self.0
     }
 
-    /// Sends the request and waits for the whole response.
-    pub fn send(self) -> Result<Response, HttpError> {
+    /// Sends the request and waits for the whole response. The request is only borrowed: one
+    /// built once (per VU, say) can be sent again and again without being rebuilt.
+    pub fn send(&self) -> Result<Response, HttpError> {
         raw::send(&self.0)
     }
 }

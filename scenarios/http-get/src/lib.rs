@@ -7,8 +7,8 @@ use runner_sdk::{Context, Info, Phase, Scenario, http, load, params};
 
 struct HttpGet;
 
-/// The path, read once per VU instance instead of once per request.
-static PATH: OnceLock<String> = OnceLock::new();
+/// The request, built once per VU instance (from the `path` parameter) and sent every iteration.
+static REQUEST: OnceLock<http::Request> = OnceLock::new();
 
 impl Scenario for HttpGet {
     fn describe() -> Info {
@@ -30,10 +30,10 @@ impl Scenario for HttpGet {
     }
 
     fn iteration(_ctx: &Context) -> Result<(), String> {
-        let path = PATH.get_or_init(|| params::get_or("path", "/"));
         // The body and headers stay on the host: this scenario only judges the status, the way
         // oha and wrk never hand a response to a script.
-        let response = http::get(path.as_str()).status_only().send()?;
+        let request = REQUEST.get_or_init(|| http::get(params::get_or("path", "/")).status_only());
+        let response = request.send()?;
         if response.status >= 400 {
             return Err(format!("HTTP {}", response.status));
         }
