@@ -10,9 +10,10 @@
 //! Timings and error classes are the pooled client's: `connect` is reported by the request that
 //! opened the connection, `ttfb` when the response head is complete, `total` at the last body
 //! byte; a request that fails or times out drops the connection so the next one starts clean.
-//! A request whose reused connection turns out closed by the server before any byte of the
-//! answer is sent again once on a new connection when its method is idempotent (RFC 9110
-//! §9.2.2), as hyper does for requests it had not written.
+//! A connection the server closed while idle is noticed before the next request is written (at
+//! no cost when nothing arrived) and replaced; one that closes in the instant between that check
+//! and the write costs an idempotent request (RFC 9110 §9.2.2) one more try on a new connection,
+//! and any other request a `reset` error.
 
 use std::fmt;
 use std::future::Future;
@@ -34,6 +35,9 @@ use super::{ErrorClass, HttpError, Response, Timings, Url, chain};
 
 /// Bytes asked of the socket per read.
 const READ_CHUNK: usize = 16 * 1024;
+
+/// An open connection unused for longer than this is checked before a request is written on it.
+const IDLE_CHECK_AFTER: Duration = Duration::from_millis(10);
 
 /// One VU's own HTTP/1.1 connection to a plain `http://` origin (see the module docs).
 pub struct OwnConnection {
@@ -58,6 +62,8 @@ pub struct OwnConnection {
 struct Conn {
     stream: TcpStream,
     read: BytesMut,
+    /// When its last response ended (or it was opened).
+    idle_since: Instant,
 }
 
 impl fmt::Debug for OwnConnection {
@@ -190,6 +196,10 @@ impl OwnConnection {
             return Err(error(ErrorClass::InvalidRequest, &cause));
         }
         h1::encode_request(&mut self.request, &method, path.as_str(), &self.host, headers, &body);
+        let close_after = headers.iter().any(|(name, value)| {
+            name.eq_ignore_ascii_case("connection")
+                && value.split(',').any(|t| t.trim().eq_ignore_ascii_case("close"))
+        });
         let head_request = method == "HEAD";
         let idempotent = matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE");
         let sent_at = Instant::now();
@@ -201,6 +211,7 @@ impl OwnConnection {
             head_request,
             want_headers,
             idempotent,
+            sent_at,
             &mut progress,
         );
         let outcome = self.deadline.run(sent_at + timeout, exchange).await;
@@ -221,8 +232,9 @@ impl OwnConnection {
             }
             None => Err(error(ErrorClass::Timeout, &format_args!("no response headers within {timeout:?}"))),
         };
-        if result.is_err() {
-            // An abandoned or broken exchange would leave the connection mid-response.
+        if result.is_err() || close_after {
+            // An abandoned or broken exchange would leave the connection mid-response; and a
+            // caller that asked for `connection: close` gets it even if the server did not say so.
             self.conn = None;
         }
         result
@@ -252,9 +264,20 @@ async fn exchange(
     head_request: bool,
     want_headers: bool,
     idempotent: bool,
+    now: Instant,
     progress: &mut Progress,
 ) -> Result<(h1::Head, Bytes, Instant), Failure> {
     let mut retried = false;
+    // A connection the server closed while it sat idle (its keep-alive timeout, a restart) is
+    // replaced before the request is written, so that no request is lost to it — not even one
+    // that may not be sent twice. Only after a pause: back-to-back requests are not slowed by the
+    // check (it can cost a system call), and a server does not drop a connection it used a few
+    // milliseconds ago except by failing, which the retry below covers for idempotent requests.
+    if slot.as_mut().is_some_and(|conn| {
+        now.saturating_duration_since(conn.idle_since) > IDLE_CHECK_AFTER && !conn.is_idle_and_open()
+    }) {
+        *slot = None;
+    }
     loop {
         let reused = slot.is_some();
         let conn = match slot {
@@ -264,11 +287,16 @@ async fn exchange(
                 // Boxed: connecting is a large future needed once per connection.
                 let stream = Box::pin(connect(addr)).await.map_err(Failure::Connect)?;
                 progress.connect = Some(started.elapsed());
-                slot.insert(Conn { stream, read: BytesMut::with_capacity(READ_CHUNK) })
+                slot.insert(Conn {
+                    stream,
+                    read: BytesMut::with_capacity(READ_CHUNK),
+                    idle_since: Instant::now(),
+                })
             }
         };
         match conn.round_trip(request, head_request, want_headers, progress).await {
             Ok((head, body, last, keep_alive)) => {
+                conn.idle_since = last;
                 if !keep_alive || !conn.read.is_empty() {
                     // Closing, or bytes past the response that no request asked for.
                     *slot = None;
@@ -300,6 +328,14 @@ async fn connect(addr: &str) -> io::Result<TcpStream> {
 }
 
 impl Conn {
+    /// Whether the connection, between requests, has neither been closed by the server nor
+    /// received bytes no request asked for. Without a system call when tokio knows the socket
+    /// is not readable; otherwise one `recv`.
+    fn is_idle_and_open(&mut self) -> bool {
+        let mut byte = [0u8; 1];
+        matches!(self.stream.try_read(&mut byte), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+
     /// Reads more into the buffer; the instant it arrived, or `Closed` at the end of the stream.
     async fn fill(&mut self) -> Result<Instant, Failure> {
         self.read.reserve(READ_CHUNK);

@@ -459,8 +459,7 @@ async fn own_connection_classifies_refusal_and_timeout() {
 #[tokio::test]
 async fn own_connection_sends_a_get_again_when_the_server_closed_the_idle_connection() {
     // Keep-alive by the response's word, but the script server hangs up after each answer: the
-    // next GET finds the connection gone before any byte of its answer, and is sent again once
-    // on a new connection instead of failing.
+    // next GET goes out on a new connection instead of failing.
     let (addr, mut requests) =
         script_server(vec![Step::Write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok".to_vec())]).await;
     let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
@@ -476,6 +475,43 @@ async fn own_connection_sends_a_get_again_when_the_server_closed_the_idle_connec
         seen += 1;
     }
     assert_eq!(seen, 3, "each request reached the server once");
+}
+
+#[tokio::test]
+async fn own_connection_replaces_a_connection_closed_while_idle_before_writing() {
+    // A POST may not be sent twice, so it must not be written on a connection the server has
+    // already closed: a connection idle for a while is checked before a request goes out on it.
+    let (addr, mut bodies) =
+        script_server(vec![Step::Write(b"HTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n".to_vec())]).await;
+    let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
+    for i in 0..3 {
+        let body = Bytes::from(format!("n={i}"));
+        let path = PathAndQuery::from_static("/items");
+        let r = own.send("POST".into(), path, &[], body, Duration::from_secs(5), false).await;
+        let r = r.unwrap_or_else(|e| panic!("POST {i}: {e}"));
+        assert_eq!(r.status, 201);
+        assert!(r.timings.connect.is_some(), "POST {i} opened a connection");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut seen = Vec::new();
+    while let Ok(body) = bodies.try_recv() {
+        seen.push(String::from_utf8(body).expect("utf-8"));
+    }
+    assert_eq!(seen, ["n=0", "n=1", "n=2"], "each POST reached the server exactly once");
+}
+
+#[tokio::test]
+async fn own_connection_closes_when_the_caller_asks() {
+    let (addr, conns) = hyper_server().await;
+    let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
+    let close = [("Connection".to_string(), "close".to_string())];
+    for _ in 0..2 {
+        let path = PathAndQuery::from_static("/c");
+        let r = own.send("GET".into(), path, &close, Bytes::new(), Duration::from_secs(5), false).await;
+        assert_eq!(r.expect("answered").status, 200);
+        assert!(!own.is_open());
+    }
+    assert_eq!(load(&conns), 2);
 }
 
 #[tokio::test]
