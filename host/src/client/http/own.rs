@@ -116,7 +116,19 @@ impl Failure {
     }
 }
 
-/// What [`OwnConnection::exchange`] learned, also when it failed or was cut by the deadline.
+/// A request as written, and what reading its answer depends on.
+struct Outgoing<'a> {
+    /// The encoded request.
+    bytes: &'a [u8],
+    /// A HEAD request's answer has no body, whatever its head says.
+    head_request: bool,
+    want_headers: bool,
+    /// May be sent a second time (RFC 9110 §9.2.2).
+    idempotent: bool,
+    sent_at: Instant,
+}
+
+/// What [`exchange`] learned, also when it failed or was cut by the deadline.
 #[derive(Default)]
 struct Progress {
     connect: Option<Duration>,
@@ -200,20 +212,16 @@ impl OwnConnection {
             name.eq_ignore_ascii_case("connection")
                 && value.split(',').any(|t| t.trim().eq_ignore_ascii_case("close"))
         });
-        let head_request = method == "HEAD";
-        let idempotent = matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE");
         let sent_at = Instant::now();
-        let mut progress = Progress::default();
-        let exchange = exchange(
-            &mut self.conn,
-            &self.addr,
-            &self.request,
-            head_request,
+        let outgoing = Outgoing {
+            bytes: &self.request,
+            head_request: method == "HEAD",
             want_headers,
-            idempotent,
+            idempotent: matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE"),
             sent_at,
-            &mut progress,
-        );
+        };
+        let mut progress = Progress::default();
+        let exchange = exchange(&mut self.conn, &self.addr, &outgoing, &mut progress);
         let outcome = self.deadline.run(sent_at + timeout, exchange).await;
         let result = match outcome {
             Some(Ok((head, body, last))) => Ok(Response {
@@ -260,11 +268,7 @@ fn validate(method: &str, headers: &[(String, String)]) -> Result<(), String> {
 async fn exchange(
     slot: &mut Option<Conn>,
     addr: &str,
-    request: &[u8],
-    head_request: bool,
-    want_headers: bool,
-    idempotent: bool,
-    now: Instant,
+    outgoing: &Outgoing<'_>,
     progress: &mut Progress,
 ) -> Result<(h1::Head, Bytes, Instant), Failure> {
     let mut retried = false;
@@ -274,7 +278,8 @@ async fn exchange(
     // check (it can cost a system call), and a server does not drop a connection it used a few
     // milliseconds ago except by failing, which the retry below covers for idempotent requests.
     if slot.as_mut().is_some_and(|conn| {
-        now.saturating_duration_since(conn.idle_since) > IDLE_CHECK_AFTER && !conn.is_idle_and_open()
+        outgoing.sent_at.saturating_duration_since(conn.idle_since) > IDLE_CHECK_AFTER
+            && !conn.is_idle_and_open()
     }) {
         *slot = None;
     }
@@ -294,7 +299,7 @@ async fn exchange(
                 })
             }
         };
-        match conn.round_trip(request, head_request, want_headers, progress).await {
+        match conn.round_trip(outgoing, progress).await {
             Ok((head, body, last, keep_alive)) => {
                 conn.idle_since = last;
                 if !keep_alive || !conn.read.is_empty() {
@@ -307,7 +312,7 @@ async fn exchange(
                 *slot = None;
                 if reused
                     && !retried
-                    && idempotent
+                    && outgoing.idempotent
                     && progress.head_at.is_none()
                     && failure.is_stale_connection()
                 {
@@ -349,17 +354,15 @@ impl Conn {
     /// One request and its whole answer; the last value says whether the connection stays open.
     async fn round_trip(
         &mut self,
-        request: &[u8],
-        head_request: bool,
-        want_headers: bool,
+        outgoing: &Outgoing<'_>,
         progress: &mut Progress,
     ) -> Result<(h1::Head, Bytes, Instant, bool), Failure> {
-        self.stream.write_all(request).await.map_err(Failure::Io)?;
+        self.stream.write_all(outgoing.bytes).await.map_err(Failure::Io)?;
         // When the bytes that completed the head arrived (read once per read, not again here).
         let mut arrived = None;
         let (head, mut last) = loop {
-            if let Some(head) =
-                h1::parse_head(&mut self.read, head_request, want_headers).map_err(Failure::Parse)?
+            if let Some(head) = h1::parse_head(&mut self.read, outgoing.head_request, outgoing.want_headers)
+                .map_err(Failure::Parse)?
             {
                 let at = arrived.unwrap_or_else(Instant::now);
                 progress.head_at = Some(at);
