@@ -61,7 +61,7 @@ enum Route {
 /// Only a path or an absolute URL is parsed, once, and never the target.
 fn route(
     settings: &RunSettings,
-    own: Option<&OwnConnection>,
+    mut own: Option<&mut OwnConnection>,
     method: &str,
     url: String,
 ) -> Result<Route, Error> {
@@ -76,7 +76,7 @@ fn route(
     }
     // An unparsable URL goes to the pooled client, which reports it with its usual message.
     let Ok(uri) = url.parse::<Uri>() else { return Ok(Route::Pooled(url)) };
-    if let Some(own) = own
+    if let Some(own) = own.as_deref_mut()
         && own.serves(&uri)
     {
         let path = uri.path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"));
@@ -99,8 +99,8 @@ impl Host for HostState {
         let content = req.response_content;
         let settings = &self.run.settings;
         let timeout = req.timeout_ms.map(Duration::from_millis).unwrap_or(settings.request_timeout);
-        let own = self.plain_http.own(&settings.target);
-        let result = match (route(settings, own.as_deref(), &req.method, req.url), own) {
+        let mut own = self.plain_http.own(&settings.target);
+        let result = match (route(settings, own.as_deref_mut(), &req.method, req.url), own) {
             (Err(error), _) => {
                 let class = if error.class == ErrorClass::Denied { "denied" } else { "invalid-request" };
                 self.stats().record_error(&extra, class);
@@ -187,35 +187,34 @@ mod tests {
     #[test]
     fn requests_on_a_plain_http_target_take_the_own_connection() {
         let s = settings("http://h:1");
-        let own = OwnConnection::new(&s.target);
-        let own = own.as_ref();
+        let mut own = OwnConnection::new(&s.target);
         let path = |p: &'static str| Some(Route::Own(PathAndQuery::from_static(p)));
         let pooled = |u: &str| Some(Route::Pooled(u.to_string()));
-        assert_eq!(route(&s, own, "GET", "/a?b=1".into()).ok(), path("/a?b=1"));
-        assert_eq!(route(&s, own, "GET", "http://h:1/x".into()).ok(), path("/x"));
-        assert_eq!(route(&s, own, "GET", "http://h:1".into()).ok(), path("/"));
+        assert_eq!(route(&s, own.as_mut(), "GET", "/a?b=1".into()).ok(), path("/a?b=1"));
+        assert_eq!(route(&s, own.as_mut(), "GET", "http://h:1/x".into()).ok(), path("/x"));
+        assert_eq!(route(&s, own.as_mut(), "GET", "http://h:1".into()).ok(), path("/"));
         // Same host, another port or scheme: the pooled client, still allowed.
-        assert_eq!(route(&s, own, "GET", "http://h:2/x".into()).ok(), pooled("http://h:2/x"));
-        assert_eq!(route(&s, own, "GET", "https://h:1/x".into()).ok(), pooled("https://h:1/x"));
+        assert_eq!(route(&s, own.as_mut(), "GET", "http://h:2/x".into()).ok(), pooled("http://h:2/x"));
+        assert_eq!(route(&s, own.as_mut(), "GET", "https://h:1/x".into()).ok(), pooled("https://h:1/x"));
         let allowed = "http://other.example/y";
-        assert_eq!(route(&s, own, "GET", allowed.into()).ok(), pooled(allowed));
+        assert_eq!(route(&s, own.as_mut(), "GET", allowed.into()).ok(), pooled(allowed));
     }
 
     #[test]
     fn a_target_with_a_path_prefixes_request_paths() {
         let s = settings("http://h:1/v1/");
-        let own = OwnConnection::new(&s.target);
-        let got = route(&s, own.as_ref(), "GET", "/models".into()).ok();
+        let mut own = OwnConnection::new(&s.target);
+        let got = route(&s, own.as_mut(), "GET", "/models".into()).ok();
         assert_eq!(got, Some(Route::Own(PathAndQuery::from_static("/v1/models"))));
     }
 
     #[test]
     fn other_hosts_are_denied_and_bad_paths_are_invalid() {
         let s = settings("http://h:1");
-        let own = OwnConnection::new(&s.target);
-        let denied = route(&s, own.as_ref(), "GET", "http://evil:1/x".into()).map_err(|e| e.class);
+        let mut own = OwnConnection::new(&s.target);
+        let denied = route(&s, own.as_mut(), "GET", "http://evil:1/x".into()).map_err(|e| e.class);
         assert_eq!(denied, Err(ErrorClass::Denied));
-        let bad = route(&s, own.as_ref(), "GET", "/a b".into());
+        let bad = route(&s, own.as_mut(), "GET", "/a b".into());
         assert!(
             matches!(&bad, Err(Error { class: ErrorClass::InvalidRequest, message }) if message.starts_with("GET http://h:1/a b: invalid URL")),
             "{bad:?}"

@@ -50,6 +50,8 @@ pub struct OwnConnection {
     prefix: String,
     /// The `host` header every request gets unless it brings its own.
     host: String,
+    /// The last request target [`OwnConnection::join`] made.
+    last_path: Option<PathAndQuery>,
     /// The open connection, if any.
     conn: Option<Conn>,
     /// The request being written, kept for its allocation.
@@ -157,6 +159,7 @@ impl OwnConnection {
             addr,
             prefix,
             host,
+            last_path: None,
             conn: None,
             request: Vec::new(),
             deadline: Deadline::new(),
@@ -165,12 +168,21 @@ impl OwnConnection {
 
     /// The request target for `path` (starting with `/`) on the base URL, as
     /// [`crate::capabilities::http::resolve`] joins them.
-    pub fn join(&self, path: &str) -> Result<PathAndQuery, InvalidUri> {
-        if self.prefix.is_empty() {
-            PathAndQuery::try_from(path)
-        } else {
-            PathAndQuery::try_from(format!("{}{path}", self.prefix))
+    pub fn join(&mut self, path: &str) -> Result<PathAndQuery, InvalidUri> {
+        // A VU mostly asks for the same path again: the last one is reused (a reference count)
+        // instead of being validated and copied anew.
+        if let Some(last) = &self.last_path
+            && last.as_str().strip_prefix(self.prefix.as_str()) == Some(path)
+        {
+            return Ok(last.clone());
         }
+        let joined = if self.prefix.is_empty() {
+            PathAndQuery::try_from(path)?
+        } else {
+            PathAndQuery::try_from(format!("{}{path}", self.prefix))?
+        };
+        self.last_path = Some(joined.clone());
+        Ok(joined)
     }
 
     /// The origin's host, as the allow-list compares it.

@@ -574,9 +574,15 @@ async fn own_connection_classifies_resets_and_malformed_answers() {
 fn own_connection_is_only_for_plain_http_origins() {
     assert!(OwnConnection::new("https://127.0.0.1:1").is_none());
     assert!(OwnConnection::new("not a url").is_none());
-    let own = OwnConnection::new("http://h:8/base/").expect("plain http");
+    let mut own = OwnConnection::new("http://h:8/base/").expect("plain http");
     assert_eq!(own.host(), "h");
     assert_eq!(own.join("/x?y=1").expect("valid").as_str(), "/base/x?y=1");
+    // The last target is reused only for the same path.
+    assert_eq!(own.join("/x?y=1").expect("valid").as_str(), "/base/x?y=1");
+    assert_eq!(own.join("/x?y=2").expect("valid").as_str(), "/base/x?y=2");
+    assert_eq!(own.join("/x").expect("valid").as_str(), "/base/x");
+    assert!(own.join("/a b").is_err(), "an invalid path is not hidden by the cache");
+    assert_eq!(own.join("/x").expect("valid").as_str(), "/base/x");
     assert!(own.serves(&"http://h:8/z".parse().expect("uri")));
     assert!(!own.serves(&"http://h:9/z".parse().expect("uri")));
     assert!(!own.serves(&"https://h:8/z".parse().expect("uri")));
