@@ -10,10 +10,10 @@
 //! Timings and error classes are the pooled client's: `connect` is reported by the request that
 //! opened the connection, `ttfb` when the response head is complete, `total` at the last body
 //! byte; a request that fails or times out drops the connection so the next one starts clean.
-//! A connection the server closed while idle is noticed before the next request is written (at
-//! no cost when nothing arrived) and replaced; one that closes in the instant between that check
-//! and the write costs an idempotent request (RFC 9110 §9.2.2) one more try on a new connection,
-//! and any other request a `reset` error.
+//! A connection left idle for more than [`IDLE_CHECK_AFTER`] is checked before the next request
+//! is written on it (at most one `recv`) and replaced if the server closed it. One that closes in
+//! the instant after that check, or between back-to-back requests, costs an idempotent request
+//! (RFC 9110 §9.2.2) one more try on a new connection, and any other request a `reset` error.
 
 use std::fmt;
 use std::future::Future;
