@@ -2,7 +2,7 @@
 //!
 //! It owns the listener, the accept loop, the slot semaphore that models a GPU's batch capacity, and the
 //! live counters. It is the ground truth for the runner's tests and benchmarks, so its timing is an
-//! absolute schedule (see [`generate`]) rather than a chain of relative sleeps: what a test asserts the
+//! absolute schedule (see the `generate` module) rather than a chain of relative sleeps: what a test asserts the
 //! runner measures is exactly what this server did.
 //!
 //! The module only refers to itself (`self::`/`super::`), so it also compiles standalone.
@@ -54,7 +54,7 @@ pub struct MockConfig {
     /// Their rates must add up to at most 1.
     pub faults: Vec<FaultSpec>,
     /// Serve a vLLM-shaped Prometheus page at `/metrics` and a DCGM-shaped one at `/metrics/dcgm`
-    /// (see [`metrics`]).
+    /// (see the `metrics` module).
     pub metrics: bool,
 }
 

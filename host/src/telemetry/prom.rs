@@ -235,7 +235,7 @@ impl HttpGet {
         &self.url
     }
 
-    /// Fetches the body once; a non-2xx status or no answer within [`SCRAPE_TIMEOUT`] fails.
+    /// Fetches the body once; a non-2xx status or no answer within `SCRAPE_TIMEOUT` (2 s) fails.
     pub async fn fetch(&self) -> Result<Bytes, TelemetryError> {
         let fail = |reason: String| TelemetryError::Scrape { url: self.url.clone(), reason };
         let scrape = async {
