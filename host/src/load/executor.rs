@@ -53,16 +53,23 @@ async fn new_vu(run: &Arc<RunContext>, stats: &Arc<PhaseStats>, id: u32) -> Resu
     })
 }
 
-/// A VU after an iteration: the same one, or a fresh instance when the last one broke.
-async fn keep_or_replace(
+/// Keeps a VU usable after an iteration: replaced in place by a fresh instance when the
+/// iteration broke it. `false` when no fresh one could be made (the VU is then unusable).
+async fn replace_if_broken(
     run: &Arc<RunContext>,
     stats: &Arc<PhaseStats>,
-    vu: Vu,
+    vu: &mut Vu,
     outcome: &Outcome,
-) -> Option<Vu> {
-    match outcome {
-        Outcome::Broken(_) => new_vu(run, stats, vu.id).await.ok(),
-        _ => Some(vu),
+) -> bool {
+    if !matches!(outcome, Outcome::Broken(_)) {
+        return true;
+    }
+    match new_vu(run, stats, vu.id).await {
+        Ok(fresh) => {
+            *vu = fresh;
+            true
+        }
+        Err(_) => false,
     }
 }
 
@@ -118,7 +125,7 @@ async fn open_loop(
             let mut vu = vu;
             let outcome = vu.iterate(n, timeout).await;
             stats.record_schedule(lag, intended.elapsed());
-            if let Some(vu) = keep_or_replace(&run, &stats, vu, &outcome).await {
+            if replace_if_broken(&run, &stats, &mut vu, &outcome).await {
                 let _ = idle_tx.send(vu);
             }
         });
@@ -189,11 +196,9 @@ async fn closed_loop(
                     break;
                 }
                 mine += 1;
-                if let Outcome::Broken(_) = vu.iterate(n, timeout).await {
-                    match new_vu(&run, &stats, vu.id).await {
-                        Ok(fresh) => vu = fresh,
-                        Err(_) => break,
-                    }
+                let outcome = vu.iterate(n, timeout).await;
+                if !replace_if_broken(&run, &stats, &mut vu, &outcome).await {
+                    break;
                 }
             }
         });
