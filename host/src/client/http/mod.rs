@@ -390,8 +390,7 @@ fn build_request(req: &Request) -> Result<hyper::Request<Full<Bytes>>, HttpError
     let invalid = |cause: String| {
         HttpError::new(ErrorClass::InvalidRequest, &req.method, &req.url as &dyn fmt::Display, cause)
     };
-    let method = hyper::Method::from_bytes(req.method.as_bytes())
-        .map_err(|_| invalid(format!("invalid method {:?}", req.method)))?;
+    let method = parse_method(&req.method).map_err(invalid)?;
     let uri: Uri = req.url.parse().map_err(|e| invalid(format!("invalid URL: {e}")))?;
     match uri.scheme_str() {
         Some("http" | "https") => {}
@@ -407,13 +406,23 @@ fn build_request(req: &Request) -> Result<hyper::Request<Full<Bytes>>, HttpError
     }
     let mut builder = hyper::Request::builder().method(method).uri(uri);
     for (name, value) in &req.headers {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| invalid(format!("invalid header name {name:?}")))?;
-        let value =
-            HeaderValue::from_str(value).map_err(|_| invalid(format!("invalid value for header {name}")))?;
+        let (name, value) = parse_header(name, value).map_err(invalid)?;
         builder = builder.header(name, value);
     }
     builder.body(Full::new(req.body.clone())).map_err(|e| invalid(e.to_string()))
+}
+
+/// A request method as hyper takes it, or why not (for an `invalid-request` message).
+fn parse_method(method: &str) -> Result<hyper::Method, String> {
+    hyper::Method::from_bytes(method.as_bytes()).map_err(|_| format!("invalid method {method:?}"))
+}
+
+/// A header field as hyper takes it, or why not (for an `invalid-request` message).
+fn parse_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
+    let name =
+        HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("invalid header name {name:?}"))?;
+    let value = HeaderValue::from_str(value).map_err(|_| format!("invalid value for header {name}"))?;
+    Ok((name, value))
 }
 
 /// Classifies a failure by walking its source chain, outermost first.

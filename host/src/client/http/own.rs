@@ -24,14 +24,13 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use hyper::Uri;
-use hyper::header::{HeaderName, HeaderValue};
 use hyper::http::uri::{Authority, InvalidUri, PathAndQuery};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Sleep;
 
 use super::h1::{self, Chunked, Framing};
-use super::{ErrorClass, HttpError, Response, Timings, Url, chain};
+use super::{ErrorClass, HttpError, Response, Timings, Url, chain, parse_header, parse_method};
 
 /// Bytes asked of the socket per read.
 const READ_CHUNK: usize = 16 * 1024;
@@ -261,15 +260,11 @@ impl OwnConnection {
     }
 }
 
-/// The request's method and headers as hyper would accept them.
+/// Checks the request's method and headers the way the pooled client builds them.
 fn validate(method: &str, headers: &[(String, String)]) -> Result<(), String> {
-    if hyper::Method::from_bytes(method.as_bytes()).is_err() {
-        return Err(format!("invalid method {method:?}"));
-    }
+    parse_method(method)?;
     for (name, value) in headers {
-        let name =
-            HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("invalid header name {name:?}"))?;
-        HeaderValue::from_str(value).map_err(|_| format!("invalid value for header {name}"))?;
+        parse_header(name, value)?;
     }
     Ok(())
 }
@@ -312,9 +307,9 @@ async fn exchange(
             }
         };
         match conn.round_trip(outgoing, progress).await {
-            Ok((head, body, last, keep_alive)) => {
+            Ok((head, body, last)) => {
                 conn.idle_since = last;
-                if !keep_alive || !conn.read.is_empty() {
+                if !head.keep_alive || !conn.read.is_empty() {
                     // Closing, or bytes past the response that no request asked for.
                     *slot = None;
                 }
@@ -363,12 +358,13 @@ impl Conn {
         Ok(Instant::now())
     }
 
-    /// One request and its whole answer; the last value says whether the connection stays open.
+    /// One request and its whole answer (whether the connection stays open is the head's
+    /// [`h1::Head::keep_alive`]: an answer read until close never leaves it open).
     async fn round_trip(
         &mut self,
         outgoing: &Outgoing<'_>,
         progress: &mut Progress,
-    ) -> Result<(h1::Head, Bytes, Instant, bool), Failure> {
+    ) -> Result<(h1::Head, Bytes, Instant), Failure> {
         self.stream.write_all(outgoing.bytes).await.map_err(Failure::Io)?;
         // When the bytes that completed the head arrived (read once per read, not again here).
         let mut arrived = None;
@@ -382,7 +378,6 @@ impl Conn {
             }
             arrived = Some(self.fill().await?);
         };
-        let mut keep_alive = head.keep_alive;
         let body = match head.framing {
             Framing::Empty => Bytes::new(),
             Framing::Length(n) => {
@@ -411,11 +406,10 @@ impl Conn {
                         Err(e) => return Err(e),
                     }
                 }
-                keep_alive = false;
                 self.read.split().freeze()
             }
         };
-        Ok((head, body, last, keep_alive))
+        Ok((head, body, last))
     }
 }
 
