@@ -20,10 +20,12 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use runner::capabilities::{HostState, Role, RunContext, RunSettings};
+use runner::bindings::{Scenario, ScenarioPre};
+use runner::capabilities::{HostState, Role};
 use runner::client::http::{ClientConfig, HttpClient};
-use runner::engine::{EngineOptions, Scenario, ScenarioPre, engine_config};
-use runner::load::vu::Vu;
+use runner::engine::vu::{WasmVu, WasmVus};
+use runner::engine::{EngineOptions, engine_config};
+use runner::run::{RunContext, RunSettings};
 use runner::stats::{PhaseStats, Tags};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store};
@@ -136,7 +138,7 @@ fn link(engine: &Engine, path: &std::path::Path) -> Result<ScenarioPre<HostState
     ScenarioPre::new(pre).map_err(|e| wasm_err("not a scenario", e))
 }
 
-/// What one VU holds when instantiated outside `Vu::new` (a store and its instance).
+/// What one VU holds when instantiated outside `WasmVus::vu` (a store and its instance).
 type RawVu = (Store<HostState>, Scenario);
 
 async fn raw_vu(
@@ -146,7 +148,7 @@ async fn raw_vu(
     phase: &Arc<PhaseStats>,
     id: u32,
 ) -> Result<RawVu, BenchError> {
-    // The same store set-up as `runner::load::vu::new_store`, on this benchmark's own engine.
+    // The same store set-up as `runner::engine::vu::WasmVus::store`, on this benchmark's own engine.
     let mut store =
         Store::new(engine, HostState::new(run.clone(), Role::Vu { phase: phase.clone(), vu: id }));
     store.set_epoch_deadline(1);
@@ -168,7 +170,8 @@ async fn child(scenario: PathBuf, allocator: String, vus: u32) -> Result<Measure
         ..RunSettings::default()
     };
     let http = HttpClient::new(ClientConfig::default()).map_err(|e| wasm_err("HTTP client", e))?;
-    let run = RunContext::new(settings, loaded, http);
+    let run = RunContext::new(settings, http);
+    let factory = WasmVus::new(run.clone(), loaded);
     let phase = Arc::new(PhaseStats::new("idle", Tags::new()));
     let mut setup = setup_began.elapsed();
 
@@ -191,11 +194,11 @@ async fn child(scenario: PathBuf, allocator: String, vus: u32) -> Result<Measure
 
     // One VU first, so lazily initialised state (code pages, the module's image, the first
     // stack) counts as the module's cost, not the VUs'.
-    let mut runner_vus: Vec<Vu> = Vec::new();
+    let mut runner_vus: Vec<WasmVu> = Vec::new();
     let mut raw_vus: Vec<RawVu> = Vec::new();
     let mut add = async |id: u32| -> Result<(), BenchError> {
         match &own {
-            None => runner_vus.push(Vu::new(&run, &phase, id).await.map_err(|e| wasm_err("Vu::new", e))?),
+            None => runner_vus.push(factory.vu(&phase, id).await.map_err(|e| wasm_err("WasmVus::vu", e))?),
             Some((engine, pre)) => raw_vus.push(raw_vu(engine, pre, &run, &phase, id).await?),
         }
         Ok(())

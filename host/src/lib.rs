@@ -3,18 +3,22 @@
 //! A scenario is a Wasm component (see `wit/`) that scripts traffic; this crate is the native host
 //! that runs it. The modules mirror the architecture:
 //!
-//! - [`engine`]: wasmtime set-up, loading and caching components, the WIT version check.
+//! - [`bindings`]: the Rust side of the WIT contract, generated from `wit/`.
+//! - [`engine`]: wasmtime set-up, loading and caching components, the WIT version check, and
+//!   scenario instances as VUs.
 //! - [`capabilities`]: one module per WIT interface (`clock`, `log`, `params`, `metrics`, `http`,
 //!   `llm`, `load`, `gpu`, `data`), each implementing what the guest imports.
-//! - [`load`]: the executors that run phases natively on many virtual users (VUs).
+//! - [`load`]: the scheduler that runs phases natively on many virtual users (VUs), knowing
+//!   nothing of Wasm: it takes a VU factory.
 //! - [`stats`]: HdrHistogram-backed recording of every measurement, per phase and tag set.
 //! - [`client`]: outbound HTTP with host-side timings, the SSE parser and OpenAI-compatible calls.
 //! - [`data`]: datasets (`--data`), synthetic prompts and token counts (`--tokenizer`).
 //! - [`mock`]: the built-in simulated OpenAI-compatible server.
 //! - [`telemetry`]: GPU (NVML) and server (Prometheus) samples aggregated per phase.
 //! - [`timeline`]: the run as it goes: `timeseries.jsonl` and live progress, once a second.
-//! - [`run`]: one `runner play`: from a `.wasm` file to a run folder with the reports.
+//! - [`run`]: one `runner play`, in stages: from a `.wasm` file to a run folder with the reports.
 
+pub mod bindings;
 pub mod capabilities;
 pub mod client;
 pub mod data;

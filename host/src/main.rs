@@ -48,8 +48,8 @@ enum Command {
         /// The scenario component (.wasm).
         scenario: PathBuf,
     },
-    /// (Re)write summary.json and report.md of a run folder; rebuilds a killed run's summary from
-    /// its time series.
+    /// (Re)write summary.json, report.md and report.html of a run folder; rebuilds a killed
+    /// run's summary from its time series.
     Report {
         /// The run folder.
         dir: PathBuf,
@@ -508,7 +508,7 @@ fn new_project(
 }
 
 fn report(dir: PathBuf) -> anyhow::Result<ExitCode> {
-    let summary = run::rebuild_run_folder(&dir)?;
+    let summary = run::folder::rebuild(&dir)?;
     print!("{}", runner_reports::render_console(&summary));
     println!("\nrun folder: {}", dir.display());
     Ok(ExitCode::SUCCESS)
@@ -583,7 +583,7 @@ async fn inspect(path: PathBuf) -> anyhow::Result<ExitCode> {
 }
 
 /// The scenario's parameters with their defaults, for `inspect` and `play x.wasm --help`.
-fn print_params(info: &runner::engine::bindings::exports::runner::scenario::guest::Info) {
+fn print_params(info: &runner::bindings::exports::runner::scenario::guest::Info) {
     if info.params.is_empty() {
         println!("parameters: none");
         return;

@@ -1,5 +1,6 @@
-//! The seed scenarios of issue #3 (concurrency-test, soak, readiness, breaking-point) play
-//! against the simulated server, scaled down, and produce what the seeds' reports need.
+//! The scenarios that reproduce today's hand-made benchmark reports (concurrency-test, soak,
+//! readiness, breaking-point) play against the simulated server, scaled down, and produce every
+//! table those reports hold.
 
 mod common;
 
@@ -108,7 +109,7 @@ fn soak_alternates_seeded_bursts_with_idle_periods_and_stays_bounded() {
     let total: u64 = s.phases.iter().map(|p| p.requests).sum();
     let errors: u64 = s.phases.iter().map(|p| p.errors).sum();
     assert_eq!((errors, total), (0, bursts.iter().map(|p| p.requests).sum()));
-    // The report judges the seed's soak criteria on the windows.
+    // The report judges the soak criteria on the windows.
     let md = run.report_md.as_deref().expect("report.md");
     assert!(md.contains("## Soak windows") && md.contains("## Soak criteria"), "{md}");
     assert!(md.contains("| Errors: none | 0 | ✅ pass |"), "{md}");

@@ -1,4 +1,4 @@
-//! Telemetry end to end (issue 4), without a GPU: the real nvml-wrapper path against a fake
+//! Telemetry end to end, without a GPU: the real nvml-wrapper path against a fake
 //! libnvidia-ml built from host/tests/fake-nvml, and Prometheus scrapes of `runner mock --metrics`.
 
 mod common;

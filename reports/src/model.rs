@@ -430,6 +430,12 @@ pub struct TaggedMetrics {
     /// Distributions by metric name, as in [`PhaseReport::metrics`].
     #[serde(default)]
     pub metrics: BTreeMap<String, Distribution>,
+    /// Custom counters updated with these tags.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub counters: BTreeMap<String, u64>,
+    /// Checks recorded with these tags.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub checks: BTreeMap<String, CheckCount>,
 }
 
 impl Summary {

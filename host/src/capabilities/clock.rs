@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::{HostState, ms};
-use crate::engine::bindings::runner::scenario::clock::Host;
+use crate::bindings::runner::scenario::clock::Host;
 
 impl Host for HostState {
     async fn now_ms(&mut self) -> wasmtime::Result<f64> {

@@ -2,8 +2,8 @@
 //! the host ([`crate::data`]) and read by the guest by index.
 
 use super::HostState;
-use crate::engine::bindings::runner::scenario::data::{Host, Row};
-use crate::engine::bindings::runner::scenario::types::Message;
+use crate::bindings::runner::scenario::data::{Host, Row};
+use crate::bindings::runner::scenario::types::Message;
 
 /// A dataset row's conversation as the WIT carries it (for `data.get` and `llm` prompt sources).
 pub(super) fn messages(row: &crate::data::Row) -> impl Iterator<Item = Message> + '_ {

@@ -5,7 +5,7 @@
 use runner_reports::timeseries::TelemetrySample;
 
 use super::HostState;
-use crate::engine::bindings::runner::scenario::gpu::{GpuSample, Host};
+use crate::bindings::runner::scenario::gpu::{GpuSample, Host};
 
 /// A store reading as the guest sees it. A source's whole reading (a Prometheus scrape, which
 /// has no device of its own) is device `all`.

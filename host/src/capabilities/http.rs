@@ -11,14 +11,16 @@ use std::time::Duration;
 use hyper::Uri;
 use hyper::http::uri::PathAndQuery;
 
-use super::{HostState, RunSettings, ms, tags};
+use super::{HostState, ms, tags};
+use crate::bindings::runner::scenario::http::{
+    Error, ErrorClass, Host, Request, Response, ResponseContent, Timings,
+};
 use crate::client::http::{
     ErrorClass as ClientErrorClass, HttpClient, HttpError, OwnConnection, Request as ClientRequest,
     Response as ClientResponse, header_pairs,
 };
-use crate::engine::bindings::runner::scenario::http::{
-    Error, ErrorClass, Host, Request, Response, ResponseContent, Timings,
-};
+use crate::run::RunSettings;
+use crate::stats::HttpSample;
 
 /// Joins a path (starting with `/`) to the target; absolute URLs pass through.
 pub fn resolve(target: &str, url: &str) -> String {
@@ -122,7 +124,8 @@ impl Host for HostState {
         match result {
             Ok(resp) => {
                 let t = resp.timings;
-                self.stats().record_http(&extra, t.connect, t.ttfb, t.total);
+                self.stats()
+                    .record_http(&extra, HttpSample { connect: t.connect, ttfb: t.ttfb, total: t.total });
                 let body_bytes = resp.body.len() as u64;
                 // Lifting headers and body into the guest is most of a small request's cost on
                 // the host side; a guest that only wants the status skips it.

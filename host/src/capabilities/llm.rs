@@ -4,13 +4,14 @@
 use std::time::Duration;
 
 use super::{HostState, ms, tags};
+use crate::bindings::runner::scenario::llm::{
+    Api, Completion, Error, ErrorClass, Host, PromptSource, Request, TokenSource,
+};
+use crate::bindings::runner::scenario::types::Message;
 use crate::client::openai::{
     self, Api as ClientApi, LlmErrorClass, LlmRequest, TokenSource as ClientTokenSource,
 };
-use crate::engine::bindings::runner::scenario::llm::{
-    Api, Completion, Error, ErrorClass, Host, PromptSource, Request, TokenSource,
-};
-use crate::engine::bindings::runner::scenario::types::Message;
+use crate::stats::LlmSample;
 
 fn class(c: LlmErrorClass) -> ErrorClass {
     match c {
@@ -21,6 +22,23 @@ fn class(c: LlmErrorClass) -> ErrorClass {
         LlmErrorClass::MalformedStream => ErrorClass::MalformedStream,
         LlmErrorClass::InvalidRequest => ErrorClass::InvalidRequest,
         LlmErrorClass::Other => ErrorClass::Other,
+    }
+}
+
+/// What the recorder keeps of a completion.
+fn sample(c: &openai::Completion) -> LlmSample<'_> {
+    LlmSample {
+        e2e: c.e2e,
+        ttft: c.ttft,
+        ttst: c.ttst,
+        tpot: c.tpot,
+        itl: &c.itl,
+        chunk_gaps: &c.chunk_gaps,
+        input_tokens: c.input_tokens,
+        output_tokens: c.output_tokens,
+        output_tokens_from_usage: c.output_tokens_source == ClientTokenSource::Usage,
+        usage_output_tokens: c.usage_output_tokens,
+        counted_output_tokens: c.counted_output_tokens,
     }
 }
 
@@ -89,7 +107,7 @@ impl Host for HostState {
         };
         match openai::call(&self.run.http, &self.run.settings.target, &request).await {
             Ok(c) => {
-                self.stats().record_completion(&extra, &c);
+                self.stats().record_llm(&extra, &sample(&c));
                 Ok(Ok(Completion {
                     status: c.status,
                     finish_reason: c.finish_reason,

@@ -2,16 +2,15 @@
 //! through the run's [`PhaseRegistry`](crate::load::PhaseRegistry) and answers with summaries.
 
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 use std::time::Duration;
 
 use runner_reports::metric;
 
 use super::{HostState, Role, ms, tags};
-use crate::engine::bindings::runner::scenario::load::{
-    Arrival, Executor, Host, Latency, Phase, PhaseSummary,
-};
-use crate::load::PhaseSpec;
+use crate::bindings::runner::scenario::load::{Arrival, Executor, Host, Latency, Phase, PhaseSummary};
 use crate::load::plan::{Arrivals, Budget, Plan, RateProfile, VuCurve};
+use crate::load::{PhaseSpec, VuFactory};
 use crate::stats::PhaseStats;
 
 /// Default for `graceful-stop-ms`.
@@ -139,15 +138,14 @@ fn latency(stats: &PhaseStats, name: &str) -> Latency {
 
 /// The guest's view of a phase's results (live or final).
 pub fn summary(stats: &PhaseStats) -> PhaseSummary {
-    use std::sync::atomic::Ordering::Relaxed;
-    let elapsed = stats.elapsed();
+    let counts = stats.iterations.counts();
     PhaseSummary {
         name: stats.name.clone(),
-        elapsed_ms: ms(elapsed),
-        iterations: stats.iterations.load(Relaxed),
-        failed_iterations: stats.failed_iterations.load(Relaxed),
-        dropped_iterations: stats.dropped_iterations.load(Relaxed),
-        in_flight: stats.in_flight.load(Relaxed).max(0) as u32,
+        elapsed_ms: ms(stats.elapsed()),
+        iterations: counts.completed,
+        failed_iterations: counts.failed,
+        dropped_iterations: counts.dropped,
+        in_flight: u32::try_from(stats.iterations.in_flight()).unwrap_or(u32::MAX),
         requests: stats.requests(),
         errors: stats.errors(),
         requests_per_second: stats.requests_per_s(),
@@ -159,17 +157,18 @@ pub fn summary(stats: &PhaseStats) -> PhaseSummary {
 }
 
 impl HostState {
-    fn controller_only(&self, what: &str) -> Result<(), String> {
-        match self.role {
-            Role::Controller => Ok(()),
+    /// The controller's VU factory; phases are started and waited for only from `drive`.
+    fn controller_only(&self, what: &str) -> Result<&Arc<dyn VuFactory>, String> {
+        match &self.role {
+            Role::Controller { vus } => Ok(vus),
             Role::Vu { .. } => Err(format!("load.{what} is only available in drive(), not in an iteration")),
         }
     }
 
     fn start_phase(&self, phase: Phase) -> Result<u32, String> {
-        self.controller_only("start")?;
+        let vus = self.controller_only("start")?.clone();
         let spec = to_spec(phase, self.run.settings.seed)?;
-        self.run.phases.start(&self.run, spec)
+        self.run.phases.start(spec, vus)
     }
 }
 

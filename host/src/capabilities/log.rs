@@ -3,11 +3,10 @@
 //! logging in a tight loop cannot flood the host's output or slow it down. Lines over the cap
 //! are dropped and counted on the phase's [`crate::stats::PhaseStats`]; the report says so.
 
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::HostState;
-use crate::engine::bindings::runner::scenario::log::{Host, Level};
+use crate::bindings::runner::scenario::log::{Host, Level};
 
 /// Lines per second one instance may log, sustained.
 pub const LOG_LINES_PER_S: f64 = 100.0;
@@ -48,7 +47,7 @@ impl Host for HostState {
     async fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
         let origin = self.origin();
         if !self.log_limit.admit(Instant::now()) {
-            let before = self.stats().suppressed_log_lines.fetch_add(1, Ordering::Relaxed);
+            let before = self.stats().drop_log_line();
             if before == 0 {
                 tracing::warn!(
                     "[{origin}] logs faster than {LOG_LINES_PER_S} lines/s: lines over the cap are dropped \

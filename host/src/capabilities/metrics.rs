@@ -2,7 +2,7 @@
 //! instance's phase.
 
 use super::{HostState, tags};
-use crate::engine::bindings::runner::scenario::metrics::Host;
+use crate::bindings::runner::scenario::metrics::Host;
 
 impl Host for HostState {
     async fn trend(
@@ -19,9 +19,9 @@ impl Host for HostState {
         &mut self,
         name: String,
         delta: u64,
-        _extra: Vec<(String, String)>,
+        extra: Vec<(String, String)>,
     ) -> wasmtime::Result<()> {
-        self.stats().count(&name, delta);
+        self.stats().count(&name, delta, &tags(extra));
         Ok(())
     }
 
@@ -29,19 +29,14 @@ impl Host for HostState {
         &mut self,
         name: String,
         ok: bool,
-        _extra: Vec<(String, String)>,
+        extra: Vec<(String, String)>,
     ) -> wasmtime::Result<bool> {
-        self.stats().check(&name, ok);
+        self.stats().check(&name, ok, &tags(extra));
         Ok(ok)
     }
 
     async fn threshold(&mut self, expression: String) -> wasmtime::Result<Result<(), String>> {
-        Ok(runner_reports::thresholds::parse(&expression).map_err(|e| e.to_string()).map(|t| {
-            let mut declared = self.run.declared_thresholds.lock().unwrap_or_else(|p| p.into_inner());
-            // Declaring the same expression twice (e.g. from each of several drives) judges it once.
-            if !declared.iter().any(|d| d.expression == t.expression) {
-                declared.push(t);
-            }
-        }))
+        let threshold = runner_reports::thresholds::parse(&expression).map_err(|e| e.to_string());
+        Ok(threshold.map(|t| self.run.declare_thresholds([t])))
     }
 }

@@ -1,7 +1,7 @@
 //! `runner:scenario/params`: the run's inputs (`--param`, `--target`, `--seed`).
 
 use super::HostState;
-use crate::engine::bindings::runner::scenario::params::Host;
+use crate::bindings::runner::scenario::params::Host;
 
 impl Host for HostState {
     async fn get(&mut self, name: String) -> wasmtime::Result<Option<String>> {

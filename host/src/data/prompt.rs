@@ -1,4 +1,4 @@
-//! Synthetic prompts of a requested token length, for payloads such as the seed's 64- and
+//! Synthetic prompts of a requested token length, for payloads such as the usual 64- and
 //! 256-token requests, and the run's token counter: exact through a Hugging Face
 //! `tokenizer.json` (`--tokenizer`), estimated without one.
 //!

@@ -1,6 +1,6 @@
 //! `runner new NAME`: writes a scenario project from a template that builds with one command and
 //! plays against the simulated server out of the box. Rust here; JavaScript in [`js`]; Python in
-//! [`python`] (issue #5).
+//! [`python`].
 
 pub mod js;
 pub mod python;

@@ -18,14 +18,14 @@ fn histograms_report_milliseconds_with_three_digits() {
 #[test]
 fn phase_latency_histograms_never_resize_below_an_hour() {
     let stats = PhaseStats::new("p", Tags::new());
-    stats.record_iteration(Duration::from_micros(5));
+    stats.record_iteration(Duration::from_micros(5), None);
     let r = stats.lock();
     let h = &r.all.metrics[metric::ITERATION];
     assert!(h.high() >= PRESIZED_MAX_US, "range {}", h.high());
     let counts = h.distinct_values();
     drop(r);
-    stats.record_iteration(Duration::from_secs(3_000));
-    stats.record_iteration(Duration::from_secs(4 * 3_600)); // beyond: still recorded
+    stats.record_iteration(Duration::from_secs(3_000), None);
+    stats.record_iteration(Duration::from_secs(4 * 3_600), None); // beyond: still recorded
     let r = stats.lock();
     let h = &r.all.metrics[metric::ITERATION];
     assert_eq!(h.len(), 3);
@@ -35,29 +35,19 @@ fn phase_latency_histograms_never_resize_below_an_hour() {
 #[test]
 fn interval_histograms_are_reset_in_place_and_empty_ones_left_out() {
     let stats = PhaseStats::new("p", Tags::new());
-    let c = |ms: u64| Completion {
-        status: 200,
-        text: String::new(),
-        finish_reason: None,
+    let c = |ms: u64| LlmSample {
         ttft: Some(Duration::from_millis(ms)),
-        ttst: None,
         e2e: Duration::from_millis(2 * ms),
-        tpot: None,
-        chunk_gaps: vec![],
-        itl: vec![],
-        chunks: 1,
-        input_tokens: None,
         output_tokens: 1,
-        output_tokens_source: TokenSource::Counted,
-        usage_output_tokens: None,
         counted_output_tokens: 1,
+        ..LlmSample::default()
     };
-    stats.record_completion(&Tags::new(), &c(10));
+    stats.record_llm(&Tags::new(), &c(10));
     let first = stats.take_interval();
     assert_eq!(first.keys().collect::<Vec<_>>(), [metric::E2E, metric::TTFT]);
     assert_eq!(first[metric::TTFT].count, 1);
     assert!(stats.take_interval().is_empty(), "nothing recorded since");
-    stats.record_completion(&Tags::new(), &c(30));
+    stats.record_llm(&Tags::new(), &c(30));
     let third = stats.take_interval();
     assert_eq!((third[metric::TTFT].count, third[metric::TTFT].min), (1, 30.0));
 }
@@ -69,6 +59,23 @@ fn request_tag_sets_are_capped() {
         let tags = Tags::from([("id".to_string(), i.to_string())]);
         stats.record_error(&tags, "timeout");
     }
-    assert_eq!(stats.tag_sets_overflowed(), 10);
+    assert_eq!(stats.lock().tag_sets_overflowed, 10);
     assert_eq!(stats.errors(), (MAX_TAG_SETS + 10) as u64);
+}
+
+#[test]
+fn custom_counters_and_checks_keep_their_tags() {
+    let stats = PhaseStats::new("p", Tags::new());
+    let tagged = Tags::from([("prompt".to_string(), "long".to_string())]);
+    stats.count("retries", 2, &Tags::new());
+    stats.count("retries", 3, &tagged);
+    stats.check("status is 200", true, &tagged);
+    stats.check("status is 200", false, &Tags::new());
+    let report = stats.report(&PhaseShape::default(), Instant::now());
+    assert_eq!(report.counters["retries"], 5, "the phase's totals hold every update");
+    assert_eq!((report.checks["status is 200"].passes, report.checks["status is 200"].fails), (1, 1));
+    let by_tag = &report.by_tags[0];
+    assert_eq!(by_tag.tags, tagged);
+    assert_eq!(by_tag.counters["retries"], 3);
+    assert_eq!((by_tag.checks["status is 200"].passes, by_tag.checks["status is 200"].fails), (1, 0));
 }

@@ -1,4 +1,4 @@
-//! Telemetry on the run's clock (issue 4): a background sampler that reads GPU and server
+//! Telemetry on the run's clock: a background sampler that reads GPU and server
 //! sources every `--sample-interval` and folds each sample into the aggregates of the phases
 //! running at that instant. Memory stays bounded: one aggregate per phase, no list of samples.
 //!

@@ -1,4 +1,4 @@
-//! `breaking-point`: the seed's "determine the breaking point" (000), found adaptively: raise
+//! `breaking-point`: the highest concurrency a server sustains within its SLOs, found adaptively: raise
 //! closed-loop concurrency geometrically until a phase breaks an SLO, then bisect between the
 //! last good and the first bad level.
 //!

@@ -1,9 +1,9 @@
-//! `concurrency-test`: the seed's concurrency load test (001 §4): a thread pool of `vus` clients
+//! `concurrency-test`: a concurrency load test: a pool of `vus` clients
 //! working through `requests` generations of `max_tokens` tokens, for the latency distribution
 //! (mean, median, std dev, p50/p95/p99) and aggregate tokens/s under that concurrency.
 //!
 //! One phase, `concurrency-test`, tagged `concurrency=<vus>`: the report's end-to-end latency
-//! table is the seed's table. Each request checks it got all `max_tokens` tokens and records its
+//! table is the test's result table. Each request checks it got all `max_tokens` tokens and records its
 //! per-token step latency as the custom trend `tpot_ms`.
 
 use runner_sdk::{Context, Info, ParamKind, Phase, Scenario, llm, load, log, metrics, params, prompt};
@@ -17,7 +17,7 @@ impl Scenario for ConcurrencyTest {
             env!("CARGO_PKG_VERSION"),
             "A pool of `vus` clients shares `requests` generations of `max_tokens` tokens (one phase, \
             closed loop): E2E mean, median, std dev, p50/p95/p99 and aggregate tokens/s. \
-            Declares the seed's success criteria as thresholds (exit 99 when one fails): \
+            Declares its success criteria as thresholds (exit 99 when one fails): \
             tpot p95 < `tpot_p95`, tpot p99 < `tpot_p99`, error rate <= `max_error_rate`.",
         )
         .llm_params()
@@ -62,7 +62,7 @@ impl Scenario for ConcurrencyTest {
         let prompt = prompt::synthetic(params::parse("prompt_tokens")?, ctx.seed(params::seed()));
         let done = llm::chat(prompt).max_tokens(max_tokens).llm_params()?.send()?;
         metrics::check("output_tokens == max_tokens", done.output_tokens == max_tokens);
-        // The seed's "per token" latency: time per output token after the first.
+        // The "per token" latency: time per output token after the first.
         if let Some(tpot) = done.tpot_ms {
             metrics::trend("tpot_ms", tpot);
         }

@@ -1,4 +1,5 @@
-//! `readiness`: the error-handling rows of the seed's production readiness checklist (001 §6).
+//! `readiness`: the error-handling rows of a production readiness checklist: how the server answers
+//! requests that must fail.
 //!
 //! One probe per row, each a single request in its own phase named after the row: a timeout, an
 //! absurd `max_tokens`, a huge context, a malformed body and an unreachable host. Each records

@@ -1,4 +1,4 @@
-//! `soak`: the seed's long-running stability test (001 §5): light, bursty load for hours, with
+//! `soak`: a long-running stability test: light, bursty load for hours, with
 //! idle periods, so slow degradation (latency creep, leaks, errors) shows up window by window.
 //!
 //! Busy stretches of `busy` send a burst of `burst_min`..`burst_max` requests every
@@ -33,7 +33,11 @@ impl Scenario for Soak {
         .param("busy", "5m", "Length of a busy stretch of bursts, between two idle periods.")
         .param("idle_min", "5m", "Shortest idle period (each one's length is drawn from the seed).")
         .param("idle_max", "10m", "Longest idle period.")
-        .param("window", "5m", "Length of the reporting windows (the seed samples every 5 minutes).")
+        .param(
+            "window",
+            "5m",
+            "Length of the reporting windows (5 minutes: enough requests per window for a stable mean).",
+        )
         .typed_param(
             "time_scale",
             ParamKind::Number,

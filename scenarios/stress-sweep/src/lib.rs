@@ -1,4 +1,4 @@
-//! `stress-sweep`: the seed's breaking-point sweeps: for each output length, closed-loop
+//! `stress-sweep`: breaking-point sweeps: for each output length, closed-loop
 //! constant-VU phases at each concurrency level, one report row per phase.
 //!
 //! Phases are named `len<max_tokens>-c<concurrency>` (e.g. `len64-c20`, `len256-c64`) and tagged

@@ -12,20 +12,10 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
+use crate::bindings::{Scenario, ScenarioPre};
 use crate::capabilities::HostState;
 
-/// Host bindings generated from `wit/`. Every import is async (the host implements them on
-/// tokio) and trappable (a host failure becomes a trap, not a panic).
-pub mod bindings {
-    wasmtime::component::bindgen!({
-        path: "../wit",
-        world: "scenario",
-        imports: { default: async | trappable },
-        exports: { default: async },
-    });
-}
-
-pub use bindings::{Scenario, ScenarioPre};
+pub mod vu;
 
 /// The WIT package this host implements. Components built against a semver-compatible version
 /// run; others are refused before instantiation with a message naming both versions.
@@ -93,6 +83,9 @@ pub struct EngineOptions {
     pub guest_memory: usize,
 }
 
+/// Default for [`EngineOptions::guest_memory`]: 64 MiB.
+pub const DEFAULT_GUEST_MEMORY: usize = 64 << 20;
+
 /// Default for [`EngineOptions::max_instances`]: 1,000 VUs and some headroom.
 pub const DEFAULT_MAX_INSTANCES: u32 = 1_024;
 
@@ -101,7 +94,7 @@ impl Default for EngineOptions {
         Self {
             cache_dir: default_cache_dir(),
             max_instances: DEFAULT_MAX_INSTANCES,
-            guest_memory: crate::capabilities::DEFAULT_GUEST_MEMORY,
+            guest_memory: DEFAULT_GUEST_MEMORY,
         }
     }
 }
@@ -316,7 +309,7 @@ mod tests {
 
     #[test]
     fn wit_version_matches_the_wit_files() {
-        let world = include_str!("../../wit/world.wit");
+        let world = include_str!("../../../wit/world.wit");
         assert!(world.contains(&format!("package {WIT_PACKAGE}@{WIT_VERSION};")));
     }
 

@@ -1,0 +1,78 @@
+//! A phase as `drive` asked for it, validated ([`PhaseSpec`]), and how it was planned in the
+//! words of its report ([`PhaseSpec::shape`]).
+
+use std::time::Duration;
+
+use super::plan::{Arrivals, Budget, Plan};
+use crate::stats::{PhaseShape, Tags};
+
+/// A phase as `drive` asked for it, validated.
+#[derive(Debug, Clone)]
+pub struct PhaseSpec {
+    pub name: String,
+    pub tags: Tags,
+    /// The WIT executor's name (`constant-vus`, ...), for reports.
+    pub executor: &'static str,
+    pub plan: Plan,
+    /// How long in-flight iterations may finish after the phase's time is up.
+    pub graceful_stop: Duration,
+}
+
+fn secs(d: Duration) -> String {
+    humantime::format_duration(Duration::from_millis(d.as_millis() as u64)).to_string()
+}
+
+/// A rate without pointless decimals: 200 → "200", 12.5 → "12.5", 1/3 → "0.3333".
+fn rate(r: f64) -> String {
+    let text = format!("{r:.4}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+impl PhaseSpec {
+    /// How the phase was planned, in the words of its report.
+    pub fn shape(&self, lag_bound: Duration) -> PhaseShape {
+        let mut shape = PhaseShape {
+            executor: self.executor.to_string(),
+            lag_bound_ms: lag_bound.as_secs_f64() * 1000.0,
+            ..PhaseShape::default()
+        };
+        match &self.plan {
+            Plan::Pause(d) => {
+                shape.plan = format!("pause {}", secs(*d));
+                shape.planned = Some(*d);
+            }
+            Plan::Open { arrivals: Arrivals::AllAtOnce(n), .. } => {
+                shape.plan = format!("{n} at once");
+                shape.concurrency = Some(*n);
+                shape.open_loop = true;
+            }
+            Plan::Open { arrivals: Arrivals::Rate { profile, poisson_seed }, max_vus, duration } => {
+                let kind = if poisson_seed.is_some() { "poisson" } else { "uniform" };
+                shape.plan = format!(
+                    "up to {} req/s for {} ({kind}), max {max_vus} VUs, {:.0} arrivals planned",
+                    rate(profile.max_rate()),
+                    secs(*duration),
+                    profile.expected_arrivals()
+                );
+                shape.target_rate = Some(profile.max_rate());
+                shape.open_loop = true;
+                shape.planned = Some(*duration);
+            }
+            Plan::Closed { vus, budget, duration } => {
+                let count = if vus.stages.is_empty() {
+                    format!("{} VUs", vus.max())
+                } else {
+                    format!("{} → {} VUs", vus.start, vus.stages.last().map(|s| s.1).unwrap_or(vus.start))
+                };
+                shape.plan = match budget {
+                    Budget::Unlimited => format!("{count} for {}", secs(*duration)),
+                    Budget::PerVu(k) => format!("{count} × {k} iterations (max {})", secs(*duration)),
+                    Budget::Shared(k) => format!("{count} sharing {k} iterations (max {})", secs(*duration)),
+                };
+                shape.concurrency = Some(vus.max());
+                shape.planned = matches!(budget, Budget::Unlimited).then_some(*duration);
+            }
+        }
+        shape
+    }
+}

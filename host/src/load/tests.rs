@@ -1,0 +1,196 @@
+//! The scheduler on its own: plain Rust VUs with known behaviour, no Wasm. Counts are exact;
+//! times are only bounded loosely (the machines are shared).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use super::executor::{PhaseEnv, run_phase};
+use super::plan::{Arrivals, Budget, Plan, RateProfile, VuCurve};
+use super::*;
+use crate::stats::{PhaseStats, Tags};
+
+/// What every iteration of a [`FakeVu`] does.
+#[derive(Clone, Copy)]
+enum Behaviour {
+    /// Completes after this long.
+    Sleep(Duration),
+    /// Fails (the VU stays usable).
+    Fail,
+    /// Breaks the VU (it must be replaced).
+    Break,
+}
+
+struct FakeVu(Behaviour);
+
+impl Vu for FakeVu {
+    fn iterate(&mut self, _iteration: u64) -> BoxFuture<'_, Outcome> {
+        let behaviour = self.0;
+        Box::pin(async move {
+            match behaviour {
+                Behaviour::Sleep(d) => {
+                    tokio::time::sleep(d).await;
+                    Outcome::Completed
+                }
+                Behaviour::Fail => Outcome::Failed("told to fail".into()),
+                Behaviour::Break => Outcome::Broken("told to break".into()),
+            }
+        })
+    }
+}
+
+/// Makes [`FakeVu`]s and counts how many it made.
+struct FakeVus {
+    behaviour: Behaviour,
+    created: AtomicU32,
+}
+
+impl VuFactory for FakeVus {
+    fn create<'a>(
+        &'a self,
+        _phase: &'a Arc<PhaseStats>,
+        _id: u32,
+    ) -> BoxFuture<'a, Result<Box<dyn Vu>, String>> {
+        self.created.fetch_add(1, Ordering::Relaxed);
+        let vu: Box<dyn Vu> = Box::new(FakeVu(self.behaviour));
+        Box::pin(async move { Ok(vu) })
+    }
+}
+
+fn env(behaviour: Behaviour, iteration_timeout: Duration) -> (PhaseEnv, Arc<FakeVus>) {
+    let vus = Arc::new(FakeVus { behaviour, created: AtomicU32::new(0) });
+    let env = PhaseEnv { vus: vus.clone(), stop: StopSignal::default(), iteration_timeout };
+    (env, vus)
+}
+
+fn spec(plan: Plan) -> PhaseSpec {
+    PhaseSpec {
+        name: "p".into(),
+        tags: Tags::new(),
+        executor: "test",
+        plan,
+        graceful_stop: Duration::from_secs(5),
+    }
+}
+
+async fn run(env: PhaseEnv, plan: Plan) -> Arc<PhaseStats> {
+    let stats = Arc::new(PhaseStats::new("p", Tags::new()));
+    run_phase(env, spec(plan), stats.clone()).await.expect("the phase runs");
+    stats
+}
+
+#[tokio::test]
+async fn a_closed_loop_runs_each_vus_budget_exactly() {
+    let (env, vus) = env(Behaviour::Sleep(Duration::from_millis(1)), Duration::from_secs(10));
+    let plan = Plan::Closed {
+        vus: VuCurve::constant(3),
+        budget: Budget::PerVu(4),
+        duration: Duration::from_secs(60),
+    };
+    let stats = run(env, plan).await;
+    let counts = stats.iterations.counts();
+    assert_eq!((counts.completed, counts.failed, counts.dropped, counts.interrupted), (12, 0, 0, 0));
+    assert_eq!(vus.created.load(Ordering::Relaxed), 3);
+    assert_eq!(stats.iterations.in_flight(), 0);
+}
+
+#[tokio::test]
+async fn shared_iterations_are_split_among_vus_without_overshoot() {
+    let (env, _) = env(Behaviour::Fail, Duration::from_secs(10));
+    let plan = Plan::Closed {
+        vus: VuCurve::constant(4),
+        budget: Budget::Shared(10),
+        duration: Duration::from_secs(60),
+    };
+    let stats = run(env, plan).await;
+    let counts = stats.iterations.counts();
+    assert_eq!((counts.completed, counts.failed), (0, 10));
+    assert_eq!(stats.notes(), ["phase p: iteration failed: told to fail"]);
+}
+
+#[tokio::test]
+async fn a_broken_vu_is_replaced_by_a_fresh_one() {
+    let (env, vus) = env(Behaviour::Break, Duration::from_secs(10));
+    let plan = Plan::Closed {
+        vus: VuCurve::constant(2),
+        budget: Budget::PerVu(3),
+        duration: Duration::from_secs(60),
+    };
+    let stats = run(env, plan).await;
+    assert_eq!(stats.iterations.counts().failed, 6);
+    // Two to start with, and one fresh VU after each of the six broken iterations.
+    assert_eq!(vus.created.load(Ordering::Relaxed), 2 + 6);
+}
+
+#[tokio::test]
+async fn an_iteration_past_the_timeout_is_cut_and_counted_as_failed() {
+    let (env, vus) = env(Behaviour::Sleep(Duration::from_secs(30)), Duration::from_millis(50));
+    let plan = Plan::Closed {
+        vus: VuCurve::constant(1),
+        budget: Budget::PerVu(2),
+        duration: Duration::from_secs(60),
+    };
+    let began = Instant::now();
+    let stats = run(env, plan).await;
+    assert!(began.elapsed() < Duration::from_secs(20), "the timeout cut both iterations");
+    assert_eq!(stats.iterations.counts().failed, 2);
+    assert_eq!(vus.created.load(Ordering::Relaxed), 1 + 2);
+    assert!(stats.notes()[0].contains("iteration timeout"), "{:?}", stats.notes());
+}
+
+#[tokio::test]
+async fn an_open_loop_drops_arrivals_it_has_no_vu_for_and_counts_them() {
+    // 20 arrivals over 200 ms, each iteration busy for 10 s, at most 2 VUs: 2 start, 18 are
+    // dropped, and the 2 in flight are cut when the (short) graceful stop ends.
+    let (env, vus) = env(Behaviour::Sleep(Duration::from_secs(10)), Duration::from_secs(60));
+    let duration = Duration::from_millis(200);
+    let arrivals = Arrivals::Rate { profile: RateProfile::constant(100.0, duration), poisson_seed: None };
+    let stats = Arc::new(PhaseStats::new("p", Tags::new()));
+    let spec = PhaseSpec {
+        graceful_stop: Duration::from_millis(50),
+        ..spec(Plan::Open { arrivals, max_vus: 2, duration })
+    };
+    run_phase(env, spec, stats.clone()).await.expect("the phase runs");
+    let counts = stats.iterations.counts();
+    assert_eq!((counts.completed, counts.dropped, counts.interrupted), (0, 18, 2));
+    assert_eq!(vus.created.load(Ordering::Relaxed), 2);
+    assert_eq!(stats.iterations.in_flight(), 0);
+}
+
+#[tokio::test]
+async fn a_graceful_stop_ends_a_closed_loop_early() {
+    let (env, _) = env(Behaviour::Sleep(Duration::from_millis(5)), Duration::from_secs(10));
+    let stop = env.stop.clone();
+    let plan = Plan::Closed {
+        vus: VuCurve::constant(2),
+        budget: Budget::Unlimited,
+        duration: Duration::from_secs(60),
+    };
+    let phase = tokio::spawn(run(env, plan));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stop.request(Stop::Graceful);
+    let stats =
+        tokio::time::timeout(Duration::from_secs(20), phase).await.expect("stopped").expect("no panic");
+    let counts = stats.iterations.counts();
+    assert!(counts.completed > 0, "{counts:?}");
+    assert_eq!(counts.interrupted, 0, "in-flight iterations finished within the graceful stop");
+}
+
+#[tokio::test]
+async fn the_registry_refuses_a_second_phase_of_the_same_name_and_new_phases_once_stopping() {
+    let stop = StopSignal::default();
+    let limits = PhaseLimits {
+        iteration_timeout: Duration::from_secs(1),
+        lag_bound: Duration::from_millis(10),
+        slo: None,
+    };
+    let registry = PhaseRegistry::new(stop.clone(), limits);
+    let (env, _) = env(Behaviour::Sleep(Duration::ZERO), Duration::from_secs(1));
+    let pause = || spec(Plan::Pause(Duration::from_millis(1)));
+    let handle = registry.start(pause(), env.vus.clone()).expect("first");
+    assert!(registry.start(pause(), env.vus.clone()).unwrap_err().contains("already exists"));
+    registry.wait(handle).await.expect("the pause ends");
+    stop.request(Stop::Graceful);
+    let late = PhaseSpec { name: "q".into(), ..pause() };
+    assert!(registry.start(late, env.vus).unwrap_err().contains("stopping"));
+}

@@ -1,0 +1,135 @@
+//! The state one run shares with every instance: the settings from the command line, the HTTP
+//! client, the phases, what `drive` records itself, declared thresholds, the newest telemetry
+//! and the stop request. Set up once per run (by [`super::start`]), read by the capabilities.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::client::http::HttpClient;
+use crate::data::{Datasets, TokenCounter};
+use crate::engine::DEFAULT_GUEST_MEMORY;
+use crate::load::{PhaseLimits, PhaseRegistry, Stop, StopSignal};
+use crate::stats::{PhaseStats, Slo, Tags};
+
+/// Run-wide settings a user gives on the command line.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    /// Base URL of the server under test.
+    pub target: String,
+    /// `--param` values merged over the scenario's declared defaults.
+    pub params: BTreeMap<String, String>,
+    pub seed: u64,
+    /// Default per-request timeout.
+    pub request_timeout: Duration,
+    /// How long one iteration may run before it is interrupted and counted.
+    pub iteration_timeout: Duration,
+    /// Dispatch-lag p99 above which an open-loop phase is flagged as behind schedule.
+    pub lag_bound: Duration,
+    /// The most linear memory one instance may grow to; beyond it the iteration fails and the
+    /// instance is replaced.
+    pub guest_memory: usize,
+    /// Hosts plain `http` requests may reach besides the target's (`--allow-host`).
+    pub allowed_hosts: Vec<String>,
+    /// Per-request objectives for goodput (`--goodput`).
+    pub slo: Option<Slo>,
+    /// Datasets given with `--data`, read by index through `data` and `llm`.
+    pub datasets: Datasets,
+    /// Counts tokens and builds synthetic prompts: exact with `--tokenizer`.
+    pub tokens: Arc<TokenCounter>,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        Self {
+            target: String::new(),
+            params: BTreeMap::new(),
+            seed: 0,
+            request_timeout: Duration::from_secs(60),
+            iteration_timeout: Duration::from_secs(600),
+            lag_bound: Duration::from_millis(10),
+            guest_memory: DEFAULT_GUEST_MEMORY,
+            allowed_hosts: Vec::new(),
+            slo: None,
+            datasets: Datasets::default(),
+            tokens: Arc::new(TokenCounter::Estimate),
+        }
+    }
+}
+
+impl RunSettings {
+    /// Whether plain HTTP may go to `host`: the target's host, or one given with `--allow-host`.
+    pub fn allows_host(&self, host: &str) -> bool {
+        let target_host = self.target.parse::<hyper::Uri>().ok().and_then(|u| u.host().map(str::to_string));
+        target_host.as_deref() == Some(host)
+            || self.allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
+    }
+
+    /// What every phase of the run runs within.
+    pub fn phase_limits(&self) -> PhaseLimits {
+        PhaseLimits {
+            iteration_timeout: self.iteration_timeout,
+            lag_bound: self.lag_bound,
+            slo: self.slo.clone(),
+        }
+    }
+}
+
+/// State shared by every instance of one run.
+pub struct RunContext {
+    pub settings: RunSettings,
+    /// The run's clock starts here: every offset in the time series and the report counts from it.
+    pub started: Instant,
+    pub http: HttpClient,
+    pub phases: PhaseRegistry,
+    /// Measurements made by `drive` itself, outside any phase.
+    pub drive_stats: Arc<PhaseStats>,
+    /// Thresholds the scenario declared with `metrics.threshold`, judged at the end.
+    declared_thresholds: Mutex<Vec<runner_reports::Threshold>>,
+    /// The telemetry sampler's newest readings, for `gpu.latest()` (empty without `--telemetry`).
+    pub telemetry: crate::telemetry::Latest,
+    /// How far the run has been asked to stop (Ctrl-C, SIGTERM, `--abort-on-fail`).
+    pub stop: StopSignal,
+}
+
+impl RunContext {
+    pub fn new(settings: RunSettings, http: HttpClient) -> Arc<Self> {
+        let stop = StopSignal::default();
+        Arc::new(Self {
+            phases: PhaseRegistry::new(stop.clone(), settings.phase_limits()),
+            settings,
+            started: Instant::now(),
+            http,
+            drive_stats: Arc::new(PhaseStats::new("drive", Tags::new())),
+            declared_thresholds: Mutex::new(Vec::new()),
+            telemetry: crate::telemetry::Latest::default(),
+            stop,
+        })
+    }
+
+    /// Asks the run to stop at `level` (never lowers an earlier request).
+    pub fn request_stop(&self, level: Stop) {
+        self.stop.request(level);
+    }
+
+    /// How far the run has been asked to stop.
+    pub fn stop_level(&self) -> Stop {
+        self.stop.level()
+    }
+
+    /// Declares thresholds to judge at the end; an expression declared twice (e.g. from each of
+    /// several drives) is judged once.
+    pub fn declare_thresholds(&self, thresholds: impl IntoIterator<Item = runner_reports::Threshold>) {
+        let mut declared = self.declared_thresholds.lock().unwrap_or_else(|p| p.into_inner());
+        for t in thresholds {
+            if !declared.iter().any(|d| d.expression == t.expression) {
+                declared.push(t);
+            }
+        }
+    }
+
+    /// The thresholds declared so far, in declaration order.
+    pub fn declared_thresholds(&self) -> Vec<runner_reports::Threshold> {
+        self.declared_thresholds.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}

@@ -1,0 +1,64 @@
+//! The third stage: the controller runs `drive()`, which starts the phases, while Ctrl-C and
+//! SIGTERM are watched: the first stops the run gracefully, the second at once.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::context::RunContext;
+use super::start::Started;
+use crate::engine;
+use crate::load::Stop;
+
+/// How the drive stage ended.
+pub struct Driven {
+    /// The error `drive` returned or trapped with, if any.
+    pub error: Option<String>,
+    /// Why phases that `drive` started but did not wait for failed.
+    pub phase_errors: Vec<String>,
+}
+
+/// Runs `drive()` to its end (or until a second interrupt) and waits for every phase it
+/// started.
+pub async fn drive(started: &mut Started) -> Driven {
+    let run = &started.run;
+    let (store, controller) = &mut started.controller;
+    let interrupts = tokio::spawn(watch_interrupts(run.clone()));
+    run.drive_stats.mark_started(Instant::now());
+    let call = controller.runner_scenario_guest().call_drive(store);
+    let error = tokio::select! {
+        result = call => match result {
+            Ok(Ok(())) => None,
+            Ok(Err(message)) => Some(message),
+            Err(trap) => Some(format!("drive() trapped: {}", engine::one_line(&trap))),
+        },
+        _ = run.stop.until(Stop::Now) => Some("stopped at once by a second interrupt".to_string()),
+    };
+    let phase_errors = run.phases.wait_all().await;
+    interrupts.abort();
+    Driven { error, phase_errors }
+}
+
+/// First Ctrl-C (or SIGTERM): start nothing new and let in-flight iterations finish within their
+/// graceful stop. Second: stop at once. Either way the run folder is written.
+async fn watch_interrupts(run: Arc<RunContext>) {
+    let Ok(mut terminate) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+        return;
+    };
+    let mut interrupt = async || {
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.is_ok(),
+            r = terminate.recv() => r.is_some(),
+        }
+    };
+    if !interrupt().await {
+        return;
+    }
+    eprintln!(
+        "interrupted: starting nothing new, in-flight iterations may finish; interrupt again to stop at once"
+    );
+    run.request_stop(Stop::Graceful);
+    if interrupt().await {
+        eprintln!("stopping at once");
+        run.request_stop(Stop::Now);
+    }
+}

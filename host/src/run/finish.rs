@@ -1,0 +1,78 @@
+//! The last stage: stop the telemetry and the time series, turn every phase into its report,
+//! assemble the summary (see [`SummaryBuilder`]) and write the run folder.
+
+use std::time::Instant;
+
+use runner_reports::Summary;
+
+use super::PlayOptions;
+use super::drive::Driven;
+use super::folder;
+use super::prepare::Prepared;
+use super::start::Started;
+use super::summary::SummaryBuilder;
+use crate::load::Stop;
+use crate::stats::PhaseShape;
+
+/// What the finish stage hands back.
+pub struct Finished {
+    pub summary: Summary,
+    /// Whether the run was cut short by Ctrl-C or SIGTERM.
+    pub interrupted: bool,
+}
+
+/// Runs the finish stage.
+pub async fn finish(
+    opts: &PlayOptions,
+    prepared: Prepared,
+    started: Started,
+    driven: Driven,
+) -> anyhow::Result<Finished> {
+    let Started { run, header, out_dir, timeline, sampler, controller } = started;
+    let duration = run.started.elapsed();
+    drop(controller);
+    // Before the time series closes, so the telemetry's last sample is written into it.
+    let telemetry = match sampler {
+        Some(sampler) => Some(sampler.finish().await),
+        None => None,
+    };
+    let mut summary = SummaryBuilder::new(header, duration);
+    for error in driven.phase_errors {
+        summary.run_note(error);
+    }
+    let aborted = timeline.finish().await.unwrap_or_else(|e| {
+        summary.run_note(format!("the time series is incomplete: {e}"));
+        None
+    });
+    // A stop that no threshold asked for came from Ctrl-C or SIGTERM.
+    let interrupted = run.stop_level() > Stop::Running && aborted.is_none();
+    let interruption = interrupted
+        .then(|| "the run was interrupted (Ctrl-C or SIGTERM): it covers what ran until then".to_string());
+    summary.stopped_early(aborted.or(interruption)).drive_error(driven.error);
+
+    let (mut phases, notes) = run.phases.reports(run.started);
+    if let Some(mut by_phase) = telemetry {
+        for p in &mut phases {
+            p.telemetry = by_phase.remove(&p.name);
+        }
+    }
+    summary.phases(phases, notes);
+    // What drive() recorded itself (a breaking-point search's verdict, a warm-up request) is a
+    // row of its own, after the phases.
+    if !run.drive_stats.is_empty() {
+        run.drive_stats.mark_ended(Instant::now());
+        let shape = PhaseShape {
+            executor: "drive".into(),
+            plan: "recorded by drive() itself, outside any phase".into(),
+            ..PhaseShape::default()
+        };
+        summary.drive_row(run.drive_stats.report(&shape, run.started));
+    }
+    summary.thresholds(&opts.thresholds, run.declared_thresholds());
+    let summary = summary.build();
+    if let Some(mock) = prepared.mock {
+        mock.shutdown().await;
+    }
+    folder::write(&out_dir, &summary)?;
+    Ok(Finished { summary, interrupted })
+}

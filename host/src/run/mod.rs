@@ -1,0 +1,94 @@
+//! One `runner play`, in explicit stages: [`prepare`] (load, describe, parameters, datasets,
+//! target), [`start`] (context, header, time series, telemetry, controller), [`drive`] (the
+//! scenario's `drive()` and the phases it starts), [`finish`] (reports → [`Summary`] → the run
+//! folder). [`context`] is the state one run shares with every instance; [`summary`] the one
+//! place that orders notes and merges thresholds; [`folder`] the run folder on disk.
+
+pub mod context;
+pub mod drive;
+pub mod finish;
+pub mod folder;
+pub mod prepare;
+pub mod start;
+pub mod summary;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use runner_reports::Summary;
+
+pub use context::{RunContext, RunSettings};
+pub use folder::{RUN_HEADER, SUMMARY, TIMESERIES};
+pub use prepare::{describe, kind_name, load_scenario, merge_params};
+
+use crate::engine::EngineOptions;
+use crate::mock::MockConfig;
+use crate::timeline::Progress;
+
+/// Everything `runner play` takes.
+#[derive(Debug, Clone)]
+pub struct PlayOptions {
+    pub scenario: PathBuf,
+    /// The server under test; `None` starts the built-in simulated server.
+    pub target: Option<String>,
+    /// `--param name=value`, in command-line order.
+    pub params: Vec<(String, String)>,
+    pub seed: Option<u64>,
+    /// The run folder; `None` means `runs/<scenario>-<timestamp>`.
+    pub out: Option<PathBuf>,
+    pub request_timeout: Duration,
+    pub iteration_timeout: Duration,
+    pub lag_bound: Duration,
+    /// How the built-in simulated server behaves when there is no target.
+    pub mock: MockConfig,
+    pub engine: EngineOptions,
+    pub tls: TlsOptions,
+    /// Live progress on stderr.
+    pub progress: Progress,
+    /// Linear-memory cap per instance, in bytes.
+    pub guest_memory: usize,
+    /// Hosts plain `http` requests may reach besides the target's.
+    pub allowed_hosts: Vec<String>,
+    /// Per-request objectives for goodput.
+    pub slo: Option<crate::stats::Slo>,
+    /// `--threshold` criteria, checked on the summary before the run folder is written.
+    pub thresholds: Vec<runner_reports::Threshold>,
+    /// Also check the thresholds every second and stop the run at the first failure.
+    pub abort_on_fail: bool,
+    /// `--telemetry` sources sampled on the run's clock; none by default.
+    pub telemetry: crate::telemetry::TelemetryOptions,
+    /// `--data NAME=PATH`, in command-line order.
+    pub data: Vec<String>,
+    /// `--tokenizer`: a Hugging Face tokenizer.json.
+    pub tokenizer: Option<PathBuf>,
+}
+
+/// How the client trusts HTTPS targets.
+#[derive(Debug, Clone, Default)]
+pub struct TlsOptions {
+    /// A PEM file of CA certificates trusted besides the system's (private ingresses).
+    pub ca_cert: Option<PathBuf>,
+    /// Accept any server certificate. For test servers only.
+    pub insecure: bool,
+}
+
+/// What a finished run produced.
+pub struct RunOutcome {
+    pub summary: Summary,
+    pub out_dir: PathBuf,
+    /// The error `drive` returned (or trapped with), if any; the report is written regardless.
+    pub drive_error: Option<String>,
+    /// Whether the run was cut short by Ctrl-C or SIGTERM.
+    pub interrupted: bool,
+}
+
+/// Runs a scenario from start to finish.
+pub async fn play(opts: PlayOptions) -> anyhow::Result<RunOutcome> {
+    let prepared = prepare::prepare(&opts).await?;
+    let mut started = start::start(&opts, &prepared).await?;
+    let driven = drive::drive(&mut started).await;
+    let out_dir = started.out_dir.clone();
+    let drive_error = driven.error.clone();
+    let finished = finish::finish(&opts, prepared, started, driven).await?;
+    Ok(RunOutcome { summary: finished.summary, out_dir, drive_error, interrupted: finished.interrupted })
+}

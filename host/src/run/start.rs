@@ -1,0 +1,113 @@
+//! The second stage: set up the run and write its header before any traffic — the run's
+//! context, `run.json` in a fresh run folder, the time series, the telemetry sampler and the
+//! controller instance.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use anyhow::Context;
+use runner_reports::{ScenarioInfo, Summary, Threshold};
+use wasmtime::Store;
+
+use super::PlayOptions;
+use super::context::{RunContext, RunSettings};
+use super::folder::{self, RUN_HEADER};
+use super::prepare::{Prepared, client};
+use crate::bindings::Scenario;
+use crate::capabilities::HostState;
+use crate::engine::vu::WasmVus;
+use crate::telemetry::{self, Sampler};
+use crate::timeline::Timeline;
+
+/// A run under way: everything the drive and finish stages use.
+pub struct Started {
+    pub run: Arc<RunContext>,
+    /// `summary.json` as it would be with no phases; the finish stage completes it.
+    pub header: Summary,
+    pub out_dir: std::path::PathBuf,
+    pub timeline: Timeline,
+    pub sampler: Option<Sampler>,
+    /// The controller's store and instance, which run `drive`.
+    pub controller: (Store<HostState>, Scenario),
+}
+
+/// Runs the start stage.
+pub async fn start(opts: &PlayOptions, prepared: &Prepared) -> anyhow::Result<Started> {
+    let seed = opts.seed.unwrap_or_else(|| {
+        SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+    });
+    let settings = RunSettings {
+        target: prepared.target.clone(),
+        params: prepared.params.clone(),
+        seed,
+        request_timeout: opts.request_timeout,
+        iteration_timeout: opts.iteration_timeout,
+        lag_bound: opts.lag_bound,
+        guest_memory: opts.guest_memory,
+        allowed_hosts: opts.allowed_hosts.clone(),
+        slo: opts.slo.clone(),
+        datasets: prepared.datasets.clone(),
+        tokens: prepared.tokens.clone(),
+    };
+    let run = RunContext::new(settings, client(opts.request_timeout, &opts.tls)?);
+    run.declare_thresholds(prepared.declared.iter().cloned());
+    let header = header(opts, prepared, seed);
+    let out_dir = opts.out.clone().unwrap_or_else(|| folder::default_out_dir(&prepared.info.name));
+    folder::create(&out_dir)?;
+    // The run's header goes to disk before any traffic, so even a killed run can be rebuilt.
+    folder::write_file(&out_dir, RUN_HEADER, header.to_json())?;
+    let timeline = Timeline::start(run.clone(), &out_dir, opts.progress, abort_on(opts, prepared))
+        .with_context(|| format!("creating {}/timeseries.jsonl", out_dir.display()))?;
+    let sampler = Sampler::start(
+        &opts.telemetry,
+        telemetry::Hooks {
+            active: active_phases(run.clone()),
+            started: run.started,
+            records: Some(timeline.sink()),
+            latest: run.telemetry.clone(),
+        },
+    );
+    let controller = WasmVus::new(run.clone(), prepared.scenario.clone())
+        .controller()
+        .await
+        .map_err(anyhow::Error::msg)?;
+    Ok(Started { run, header, out_dir, timeline, sampler, controller })
+}
+
+/// The summary's header: who ran what against which target, when, with which inputs.
+fn header(opts: &PlayOptions, prepared: &Prepared, seed: u64) -> Summary {
+    let info = &prepared.info;
+    Summary {
+        schema_version: runner_reports::SCHEMA_VERSION,
+        runner_version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario: ScenarioInfo {
+            name: info.name.clone(),
+            version: info.version.clone(),
+            author: info.author.clone(),
+            description: info.description.clone(),
+            wit_version: prepared.scenario.wit_version.clone(),
+            path: opts.scenario.display().to_string(),
+        },
+        target: prepared.target.clone(),
+        target_is_mock: prepared.mock.is_some(),
+        seed,
+        params: prepared.params.clone(),
+        started_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        ..Summary::default()
+    }
+}
+
+/// The thresholds checked live with `--abort-on-fail`: the command line's and the declared ones.
+fn abort_on(opts: &PlayOptions, prepared: &Prepared) -> Vec<Threshold> {
+    if opts.abort_on_fail {
+        opts.thresholds.iter().chain(&prepared.declared).cloned().collect()
+    } else {
+        Vec::new()
+    }
+}
+
+/// The names of the phases running now. The telemetry sampler folds each sample into these
+/// phases' aggregates, so overlapping phases each get the samples of their window.
+fn active_phases(run: Arc<RunContext>) -> telemetry::ActivePhases {
+    Box::new(move || run.phases.active())
+}

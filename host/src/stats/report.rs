@@ -1,0 +1,138 @@
+//! A phase's report: how it was planned ([`PhaseShape`]), what it measured (the report model's
+//! `PhaseReport`) and the notes it raises (failure reasons, caps reached, outages), in the words
+//! the reports use.
+
+use std::time::{Duration, Instant};
+
+use runner_reports::{Goodput, PhaseReport, ScheduleReport, TaggedMetrics, metric};
+
+use super::{MAX_METRIC_NAMES, MAX_TAG_SETS, PhaseStats, distribution, per_second};
+
+/// How a phase was planned, for its report.
+#[derive(Debug, Clone, Default)]
+pub struct PhaseShape {
+    pub executor: String,
+    pub plan: String,
+    pub concurrency: Option<u32>,
+    pub target_rate: Option<f64>,
+    pub open_loop: bool,
+    /// Dispatch-lag p99 above which the phase is flagged as "client fell behind", in ms.
+    pub lag_bound_ms: f64,
+    /// How long the phase is planned to last, when its plan says (not for iteration budgets).
+    pub planned: Option<Duration>,
+}
+
+/// Runs of failed requests shorter than this are an ordinary error rate (already in the error
+/// classes), not an outage worth a note.
+const OUTAGE_NOTE_AFTER: Duration = Duration::from_secs(1);
+
+impl PhaseStats {
+    /// The phase's report. `shape` says how the phase was planned.
+    pub fn report(&self, shape: &PhaseShape, run_started: Instant) -> PhaseReport {
+        let r = self.lock();
+        let elapsed = self.elapsed();
+        let schedule = shape.open_loop.then(|| {
+            let lag = r.all.metrics.get(metric::DISPATCH_LAG).map(distribution);
+            let lag_p99_ms = lag.map(|d| d.p99).unwrap_or(0.0);
+            ScheduleReport {
+                lag_p99_ms,
+                bound_ms: shape.lag_bound_ms,
+                behind: lag_p99_ms > shape.lag_bound_ms,
+            }
+        });
+        PhaseReport {
+            name: self.name.clone(),
+            tags: self.tags.clone(),
+            executor: shape.executor.clone(),
+            plan: shape.plan.clone(),
+            concurrency: shape.concurrency,
+            target_rate: shape.target_rate,
+            start_s: self
+                .started_at()
+                .map(|s| s.saturating_duration_since(run_started).as_secs_f64())
+                .unwrap_or(0.0),
+            duration_s: elapsed.as_secs_f64(),
+            iterations: self.iterations.counts(),
+            requests: self.requests(),
+            errors: self.errors(),
+            errors_by_class: r.errors_by_class.clone(),
+            requests_per_s: self.requests_per_s(),
+            output_tokens_per_s: self.output_tokens_per_s(),
+            input_tokens: self.input_tokens.load(std::sync::atomic::Ordering::Relaxed),
+            output_tokens: self.output_tokens(),
+            tokens: r.tokens.clone(),
+            metrics: r.all.distributions(),
+            schedule,
+            counters: r.all.counters.clone(),
+            checks: r.all.checks.clone(),
+            by_tags: r
+                .by_tags
+                .iter()
+                .map(|(tags, s)| TaggedMetrics {
+                    tags: tags.clone(),
+                    requests: s.requests,
+                    errors: s.errors,
+                    metrics: s.distributions(),
+                    counters: s.counters.clone(),
+                    checks: s.checks.clone(),
+                })
+                .collect(),
+            goodput: self.slo.as_ref().map(|slo| {
+                let good = self.good_requests.load(std::sync::atomic::Ordering::Relaxed);
+                let requests = self.requests();
+                Goodput {
+                    slo: slo.to_string(),
+                    good_requests: good,
+                    share: if requests == 0 { 0.0 } else { good as f64 / requests as f64 },
+                    per_s: per_second(good, elapsed),
+                }
+            }),
+            // Filled in by the run from the telemetry sampler, which sees every phase.
+            telemetry: None,
+        }
+    }
+
+    /// What the report should say about this phase besides its numbers, each note prefixed with
+    /// the phase's name: why iterations failed, which caps were reached, how it recovered from
+    /// outages.
+    pub fn notes(&self) -> Vec<String> {
+        let r = self.lock();
+        let name = &self.name;
+        let mut notes: Vec<String> = r
+            .failure_samples
+            .iter()
+            .map(|failure| format!("phase {name}: iteration failed: {failure}"))
+            .collect();
+        if r.metric_names_overflowed > 0 {
+            notes.push(format!(
+                "phase {name}: {} custom-metric updates were dropped: their names were beyond the first \
+                 {MAX_METRIC_NAMES} counters, checks or trends",
+                r.metric_names_overflowed
+            ));
+        }
+        if r.tag_sets_overflowed > 0 {
+            notes.push(format!(
+                "phase {name}: {} requests carried tag sets beyond the first {MAX_TAG_SETS} and were \
+                 counted in the phase totals only",
+                r.tag_sets_overflowed
+            ));
+        }
+        let dropped_lines = self.log_lines_dropped.load(std::sync::atomic::Ordering::Relaxed);
+        if dropped_lines > 0 {
+            notes.push(format!(
+                "phase {name}: {dropped_lines} log lines were dropped (over the per-instance log rate cap)"
+            ));
+        }
+        let recovery = &r.recovery;
+        if recovery.longest >= OUTAGE_NOTE_AFTER {
+            notes.push(format!(
+                "phase {name}: recovered from {} run(s) of failed requests; recovery time (first error to \
+                 next success) longest {:.2} s, total {:.2} s",
+                recovery.recovered,
+                recovery.longest.as_secs_f64(),
+                recovery.total.as_secs_f64()
+            ));
+        }
+        notes
+    }
+}
