@@ -9,8 +9,8 @@ use std::fmt::Write as _;
 
 use super::svg::{Axis, BarChart, LineChart, Series, bar_chart, line_chart};
 use crate::format::{self, Stat};
-use crate::markdown::{sweep_groups, sweep_level};
 use crate::model::{Distribution, PhaseReport, Summary, metric};
+use crate::sections::{sweep_groups, sweep_level};
 use crate::timeseries::{Record, Sample, TelemetrySample};
 
 /// One series of interval values taken from the samples, points where `value` has one.
