@@ -17,6 +17,15 @@ pub(crate) enum Span {
     Code(String),
 }
 
+impl Span {
+    /// The text without its style.
+    pub(crate) fn text(&self) -> &str {
+        match self {
+            Span::Plain(t) | Span::Strong(t) | Span::Code(t) => t,
+        }
+    }
+}
+
 /// Inline text: spans in reading order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Text {
@@ -61,6 +70,11 @@ impl Text {
             out.spans.extend(part.spans);
         }
         out
+    }
+
+    /// The text without styles, for places that take no markup (an anchor, a link label).
+    pub(crate) fn plain_text(&self) -> String {
+        self.spans.iter().map(Span::text).collect()
     }
 }
 
@@ -165,7 +179,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn joined_text_keeps_its_spans() {
+    fn joined_text_keeps_its_spans_and_reads_plainly() {
         let t =
             Text::join([Text::code("a=1"), Text::code("b=2")], ", ").then(" and ").then(Text::strong("x"));
         assert_eq!(
@@ -178,6 +192,7 @@ mod tests {
                 Span::Strong("x".into()),
             ]
         );
+        assert_eq!(t.plain_text(), "a=1, b=2 and x");
         assert!(Text::join([], ", ").spans.is_empty());
     }
 }

@@ -60,7 +60,7 @@ pub(super) fn over_time(summary: &Summary, records: &[Record]) -> String {
         if mine.is_empty() {
             continue;
         }
-        let _ = writeln!(out, "<div class=\"row\" data-phase=\"{}\">", super::markdown::escape(&p.name));
+        let _ = writeln!(out, "<div class=\"row\" data-phase=\"{}\">", super::escape(&p.name));
         let latency = vec![
             from_samples("ttft_p50", "TTFT p50", &mine, Axis::Left, |s| interval(s, metric::TTFT, |d| d.p50)),
             from_samples("ttft_p95", "TTFT p95", &mine, Axis::Left, |s| interval(s, metric::TTFT, |d| d.p95)),
