@@ -1,5 +1,6 @@
-//! `report.md`: the report's [`Document`] written as Markdown (pipe tables, `**strong**`,
-//! `` `code` ``), readable as plain text and rendered as-is by the usual forges.
+//! `report.md`: the report's document (its sections, built from the summary) written as Markdown
+//! (pipe tables, `**strong**`, `` `code` ``), readable as plain text and rendered as-is by the
+//! usual forges.
 //!
 //! Text is written as it is, so a report reads like the seed reports it replaces; only what
 //! would break a block is changed: a `|` in a table cell is escaped, and a line break in a cell or

@@ -1,7 +1,7 @@
 //! `report.html`: one self-contained page — inline CSS, a little inline script, charts drawn as
 //! SVG on the server side — that needs no network to open.
 //!
-//! The page renders the same [`Document`] as `report.md` (built by [`crate::sections`]), so both
+//! The page renders the same document as `report.md` (built from the summary once), so both
 //! reports always show the same tables with the same numbers formatted the same way. Each level-2
 //! heading opens a `<section>` with an anchor the navigation links to; what precedes the first is
 //! the page's `<header>`. Where the document marks the charts' place (right after the phases),
