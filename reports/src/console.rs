@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 
 use crate::format::{self, Stat};
-use crate::markdown::load_level;
 use crate::model::{PhaseReport, Summary, metric};
+use crate::sections::load_level;
 use crate::thresholds::observed_text;
 
 /// The widest line the console summary prints, in characters.
@@ -125,7 +125,7 @@ fn phase(lines: &mut Vec<String>, p: &PhaseReport) {
         wrap(lines, "  ! checks: ", &failed_checks.join(", "));
     }
     if let Some(t) = &p.telemetry {
-        lines.extend(crate::markdown::telemetry_console_lines(t));
+        lines.extend(crate::sections::telemetry_console_lines(t));
     }
     if let Some(g) = &p.goodput {
         lines.push(format!(

@@ -1,4 +1,4 @@
-//! Number, duration and distribution formatting shared by the console and Markdown renderers,
+//! Number, duration and distribution formatting shared by the console and the report sections,
 //! so both print the same value the same way.
 //!
 //! Rules: milliseconds get 2 decimals under 100 and 1 decimal from 100 up (precision that the

@@ -3,6 +3,7 @@
 //! The host measures a run and fills a [`Summary`] at the end; this crate turns it into
 //! `summary.json` ([`Summary::to_json`]), `report.md` ([`render_markdown`]), `report.html`
 //! ([`render_html`], self-contained, with charts) and the console summary ([`render_console`]);
+//! the two reports render one document built from the summary, so they show the same tables;
 //! checks `--threshold` criteria against it ([`thresholds`]); compares two runs ([`compare`]);
 //! and reads or rebuilds from the per-second time series ([`timeseries`]). It is a pure library:
 //! it formats strings and never touches files, so the host decides where and when they are written.
@@ -11,10 +12,12 @@
 
 pub mod compare;
 pub mod console;
+mod document;
 pub mod format;
 pub mod html;
 pub mod markdown;
 pub mod model;
+mod sections;
 pub mod thresholds;
 pub mod timeseries;
 

@@ -215,3 +215,17 @@ fn telemetry_charts_draw_what_each_source_gave() {
     // Without telemetry records there is no telemetry chart.
     assert!(!render_html(&fixture::summary(), &series()).contains("data-chart=\"gpu\""));
 }
+
+#[test]
+fn markup_characters_in_names_are_shown_as_they_are() {
+    let mut s = fixture::summary();
+    s.phases[0].name = "**a** `b` | c".into();
+    s.notes = vec!["`x` & **y**".into()];
+    let html = render_html(&s, &[]);
+    assert!(html.contains("<tr><td>**a** `b` | c</td><td class=\"num\">20</td>"), "{html}");
+    assert!(html.contains("<li>`x` &amp; **y**</li>"), "{html}");
+    assert!(!html.contains("<strong>a</strong>") && !html.contains("<code>x</code>"), "{html}");
+    // The report's own emphasis and code still are.
+    assert!(html.contains("<td><strong>TTFT</strong></td>"), "{html}");
+    assert!(html.contains("<code>--telemetry nvml</code>"), "{html}");
+}

@@ -9,8 +9,8 @@ use std::fmt::Write as _;
 
 use super::svg::{Axis, BarChart, LineChart, Series, bar_chart, line_chart};
 use crate::format::{self, Stat};
-use crate::markdown::{sweep_groups, sweep_level};
 use crate::model::{Distribution, PhaseReport, Summary, metric};
+use crate::sections::{sweep_groups, sweep_level};
 use crate::timeseries::{Record, Sample, TelemetrySample};
 
 /// One series of interval values taken from the samples, points where `value` has one.
@@ -60,7 +60,7 @@ pub(super) fn over_time(summary: &Summary, records: &[Record]) -> String {
         if mine.is_empty() {
             continue;
         }
-        let _ = writeln!(out, "<div class=\"row\" data-phase=\"{}\">", super::markdown::escape(&p.name));
+        let _ = writeln!(out, "<div class=\"row\" data-phase=\"{}\">", super::escape(&p.name));
         let latency = vec![
             from_samples("ttft_p50", "TTFT p50", &mine, Axis::Left, |s| interval(s, metric::TTFT, |d| d.p50)),
             from_samples("ttft_p95", "TTFT p95", &mine, Axis::Left, |s| interval(s, metric::TTFT, |d| d.p95)),

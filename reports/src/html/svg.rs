@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::markdown::escape;
+use super::escape;
 
 /// Series colours, chosen to stay distinct for the common colour-vision deficiencies.
 const PALETTE: [&str; 6] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"];

@@ -1,10 +1,11 @@
-//! The soak analysis of the seed's long-running stability test (001 §5): phases tagged
-//! `window=<k>` are grouped into sampling windows, and the seed's success criteria are judged on
-//! the windows — mean latency variance, errors, completion (and VRAM drift once telemetry lands).
+//! The soak sections of the report, the analysis of the seed's long-running stability test
+//! (001 §5): phases tagged `window=<k>` are grouped into sampling windows, and the seed's success
+//! criteria are judged on the windows — mean latency variance, errors, completion and, with GPU
+//! telemetry, VRAM drift.
 
 use std::collections::BTreeMap;
 
-use super::{Align, table};
+use crate::document::{Align, Document};
 use crate::format;
 use crate::model::{PhaseReport, Summary, metric};
 
@@ -92,7 +93,7 @@ fn verdict(pass: bool) -> String {
 }
 
 /// "## Soak windows" and "## Soak criteria", when phases carry `window` tags.
-pub(super) fn soak(out: &mut String, s: &Summary) {
+pub(super) fn soak(doc: &mut Document, s: &Summary) {
     let windows = windows(s);
     if windows.is_empty() {
         return;
@@ -114,10 +115,9 @@ pub(super) fn soak(out: &mut String, s: &Summary) {
             ]
         })
         .collect();
-    out.push_str("## Soak windows\n\n");
+    doc.heading(2, "Soak windows");
     use Align::{Left as L, Right as R};
-    table(
-        out,
+    doc.table(
         &[
             ("Window", R),
             ("Start", R),
@@ -129,7 +129,7 @@ pub(super) fn soak(out: &mut String, s: &Summary) {
             ("Max VRAM (MiB)", R),
             ("Max GPU temp (°C)", R),
         ],
-        &rows,
+        rows,
     );
 
     let means: Vec<f64> = windows.values().filter_map(Window::mean_e2e).collect();
@@ -175,12 +175,12 @@ pub(super) fn soak(out: &mut String, s: &Summary) {
             vec!["VRAM delta < 100 MB".into(), "no GPU memory telemetry in two windows".into(), "n/a".into()]
         }
     });
-    out.push_str("## Soak criteria\n\n");
-    out.push_str(
+    doc.heading(2, "Soak criteria");
+    doc.paragraph(
         "The seed's success criteria (001 §5), judged on the windows above; the variation is the \
-         standard deviation of the windows' mean latency over their mean.\n\n",
+         standard deviation of the windows' mean latency over their mean.",
     );
-    table(out, &[("Criterion", L), ("Observed", L), ("Result", L)], &criteria);
+    doc.table(&[("Criterion", L), ("Observed", L), ("Result", L)], criteria);
 }
 
 #[cfg(test)]
@@ -219,8 +219,9 @@ mod tests {
             ],
             ..Summary::default()
         };
-        let mut md = String::new();
-        soak(&mut md, &s);
+        let mut doc = Document::default();
+        soak(&mut doc, &s);
+        let md = crate::markdown::write(&doc);
         assert!(md.contains("| 0 | +0s | 2 | 20 | 0 | 101.0 | - | n/a | n/a |"), "{md}");
         assert!(md.contains("| 2 | +10m 00s | 1 | 10 | 1 (10.0%) | 140.0 |"), "{md}");
         assert!(md.contains("| Errors: none | 1 | ❌ fail |"), "{md}");
@@ -247,8 +248,9 @@ mod tests {
             ],
             ..Summary::default()
         };
-        let mut md = String::new();
-        soak(&mut md, &s);
+        let mut doc = Document::default();
+        soak(&mut doc, &s);
+        let md = crate::markdown::write(&doc);
         assert!(md.contains("| 0 | +0s | 1 | 10 | 0 | 100.0 | - | 11000 | 60 |"), "{md}");
         assert!(
             md.contains("| VRAM delta < 100 MB | +200 MiB (first window 11000, last 11200) | ❌ fail |"),
@@ -258,8 +260,8 @@ mod tests {
 
     #[test]
     fn runs_without_windows_have_no_soak_section() {
-        let mut md = String::new();
-        soak(&mut md, &Summary { phases: vec![PhaseReport::default()], ..Summary::default() });
-        assert!(md.is_empty());
+        let mut doc = Document::default();
+        soak(&mut doc, &Summary { phases: vec![PhaseReport::default()], ..Summary::default() });
+        assert!(crate::markdown::write(&doc).is_empty());
     }
 }

@@ -1,14 +1,12 @@
-//! The closing sections of `report.md`: errors by class, checks, counters, custom trends,
+//! The closing sections of the report: errors by class, goodput, checks, counters, custom trends,
 //! per-tag metrics, token accounting and notes. Each is left out when it has nothing to say,
 //! except errors, where "none failed" is itself the finding (the seed's zero-error check).
 
-use std::fmt::Write as _;
-
-use super::{Align, table};
+use crate::document::{Align, Document, Text};
 use crate::format::{self, Stat};
 use crate::model::{Summary, metric};
 
-pub(super) fn errors(out: &mut String, s: &Summary) {
+pub(super) fn errors(doc: &mut Document, s: &Summary) {
     let rows: Vec<Vec<String>> =
         s.phases
             .iter()
@@ -19,25 +17,24 @@ pub(super) fn errors(out: &mut String, s: &Summary) {
             })
             .collect();
     let total: u64 = s.phases.iter().map(|p| p.errors).sum();
-    out.push_str("## Errors\n\n");
+    doc.heading(2, "Errors");
     if total == 0 && rows.is_empty() {
-        out.push_str("No request failed.\n\n");
+        doc.paragraph("No request failed.");
         return;
     }
     let sent: u64 = s.phases.iter().map(|p| p.requests).sum();
     let share = if sent == 0 { f64::NAN } else { total as f64 / sent as f64 };
-    let _ = writeln!(
-        out,
-        "{} of {} requests failed ({}).\n",
+    doc.paragraph(format!(
+        "{} of {} requests failed ({}).",
         format::count(total),
         format::count(sent),
         format::percent(share)
-    );
-    table(out, &[("Phase", Align::Left), ("Class", Align::Left), ("Count", Align::Right)], &rows);
+    ));
+    doc.table(&[("Phase", Align::Left), ("Class", Align::Left), ("Count", Align::Right)], rows);
 }
 
 /// vLLM-style goodput: requests that met every per-request SLO, per phase.
-pub(super) fn goodput(out: &mut String, s: &Summary) {
+pub(super) fn goodput(doc: &mut Document, s: &Summary) {
     let rows: Vec<Vec<String>> = s
         .phases
         .iter()
@@ -56,10 +53,9 @@ pub(super) fn goodput(out: &mut String, s: &Summary) {
     if rows.is_empty() {
         return;
     }
-    out.push_str("## Goodput\n\n");
+    doc.heading(2, "Goodput");
     use Align::{Left as L, Right as R};
-    table(
-        out,
+    doc.table(
         &[
             ("Phase", L),
             ("SLO", L),
@@ -68,11 +64,11 @@ pub(super) fn goodput(out: &mut String, s: &Summary) {
             ("Share", R),
             ("Goodput (req/s)", R),
         ],
-        &rows,
+        rows,
     );
 }
 
-pub(super) fn checks(out: &mut String, s: &Summary) {
+pub(super) fn checks(doc: &mut Document, s: &Summary) {
     let rows: Vec<Vec<String>> = s
         .phases
         .iter()
@@ -93,12 +89,12 @@ pub(super) fn checks(out: &mut String, s: &Summary) {
     if rows.is_empty() {
         return;
     }
-    out.push_str("## Checks\n\n");
+    doc.heading(2, "Checks");
     use Align::{Left as L, Right as R};
-    table(out, &[("Phase", L), ("Check", L), ("Passes", R), ("Fails", R), ("Pass rate", R)], &rows);
+    doc.table(&[("Phase", L), ("Check", L), ("Passes", R), ("Fails", R), ("Pass rate", R)], rows);
 }
 
-pub(super) fn counters(out: &mut String, s: &Summary) {
+pub(super) fn counters(doc: &mut Document, s: &Summary) {
     let rows: Vec<Vec<String>> = s
         .phases
         .iter()
@@ -107,11 +103,11 @@ pub(super) fn counters(out: &mut String, s: &Summary) {
     if rows.is_empty() {
         return;
     }
-    out.push_str("## Counters\n\n");
-    table(out, &[("Phase", Align::Left), ("Counter", Align::Left), ("Value", Align::Right)], &rows);
+    doc.heading(2, "Counters");
+    doc.table(&[("Phase", Align::Left), ("Counter", Align::Left), ("Value", Align::Right)], rows);
 }
 
-pub(super) fn custom_trends(out: &mut String, s: &Summary) {
+pub(super) fn custom_trends(doc: &mut Document, s: &Summary) {
     let rows: Vec<Vec<String>> = s
         .phases
         .iter()
@@ -135,7 +131,7 @@ pub(super) fn custom_trends(out: &mut String, s: &Summary) {
     if rows.is_empty() {
         return;
     }
-    out.push_str("## Custom trends\n\n");
+    doc.heading(2, "Custom trends");
     use Align::{Left as L, Right as R};
     let head = [
         ("Phase", L),
@@ -147,10 +143,10 @@ pub(super) fn custom_trends(out: &mut String, s: &Summary) {
         ("p99", R),
         ("Max", R),
     ];
-    table(out, &head, &rows);
+    doc.table(&head, rows);
 }
 
-pub(super) fn by_tags(out: &mut String, s: &Summary) {
+pub(super) fn by_tags(doc: &mut Document, s: &Summary) {
     let rows: Vec<Vec<String>> = s
         .phases
         .iter()
@@ -171,7 +167,7 @@ pub(super) fn by_tags(out: &mut String, s: &Summary) {
     if rows.is_empty() {
         return;
     }
-    out.push_str("## By request tags\n\n");
+    doc.heading(2, "By request tags");
     use Align::{Left as L, Right as R};
     let head = [
         ("Phase", L),
@@ -181,10 +177,10 @@ pub(super) fn by_tags(out: &mut String, s: &Summary) {
         ("TTFT p50/p95 (ms)", R),
         ("E2E p50/p95 (ms)", R),
     ];
-    table(out, &head, &rows);
+    doc.table(&head, rows);
 }
 
-pub(super) fn token_accounting(out: &mut String, s: &Summary) {
+pub(super) fn token_accounting(doc: &mut Document, s: &Summary) {
     let rows: Vec<Vec<String>> = s
         .phases
         .iter()
@@ -204,12 +200,11 @@ pub(super) fn token_accounting(out: &mut String, s: &Summary) {
     if rows.is_empty() {
         return;
     }
-    out.push_str("## Tokens\n\n");
-    out.push_str(
-        "Output tokens come from the server's `usage` when it sends one, else from counting \
-         content chunks; disagreements are requests where both existed and differed \
-         (discrepancy = usage − counted).\n\n",
-    );
+    doc.heading(2, "Tokens");
+    doc.paragraph(Text::plain("Output tokens come from the server's ").then(Text::code("usage")).then(
+        " when it sends one, else from counting content chunks; disagreements are requests \
+                 where both existed and differed (discrepancy = usage − counted).",
+    ));
     use Align::{Left as L, Right as R};
     let head = [
         ("Phase", L),
@@ -220,16 +215,13 @@ pub(super) fn token_accounting(out: &mut String, s: &Summary) {
         ("Disagreements", R),
         ("Discrepancy", R),
     ];
-    table(out, &head, &rows);
+    doc.table(&head, rows);
 }
 
-pub(super) fn notes(out: &mut String, s: &Summary) {
+pub(super) fn notes(doc: &mut Document, s: &Summary) {
     if s.notes.is_empty() {
         return;
     }
-    out.push_str("## Notes\n\n");
-    for n in &s.notes {
-        let _ = writeln!(out, "- {}", n.replace('\n', " "));
-    }
-    out.push('\n');
+    doc.heading(2, "Notes");
+    doc.list(s.notes.iter().map(|n| Text::plain(n.as_str())).collect());
 }

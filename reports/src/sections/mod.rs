@@ -1,14 +1,16 @@
-//! `report.md`: the tables users built by hand from k6 output, probe scripts and spreadsheets
-//! (see the seed reports), rendered from a [`Summary`].
+//! The sections of the report, built once from a [`Summary`] as a [`Document`] that both
+//! `report.md` ([`crate::markdown`]) and `report.html` ([`crate::html`]) render: the tables users
+//! built by hand from k6 output, probe scripts and spreadsheets (see the seed reports).
 //!
-//! Sections, in order: header, thresholds, phases, latency per phase, one sweep table per group of phases,
-//! telemetry (GPU, server queue, server-side latency, kept series), streaming UX,
-//! end-to-end latency statistics, open-loop schedule, errors, checks, counters, custom trends,
-//! per-tag metrics, token accounting, notes. A section with nothing to say is left out.
+//! Sections, in order: header, thresholds, phases, (the charts' place), latency per phase, one
+//! sweep table per group of phases, telemetry (GPU, server queue, server-side latency, kept
+//! series), streaming UX, end-to-end latency statistics, open-loop schedule, soak windows, errors,
+//! goodput, checks, counters, custom trends, per-tag metrics, token accounting, notes. A section
+//! with nothing to say is left out.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
+use crate::document::{Align, Document, Text};
 use crate::format::{self, NONE, Stat};
 use crate::model::{Distribution, PhaseReport, Summary, metric};
 
@@ -21,86 +23,59 @@ use details::{by_tags, checks, counters, custom_trends, errors, goodput, notes, 
 pub(crate) use telemetry::console_lines as telemetry_console_lines;
 use thresholds::thresholds;
 
-/// Renders the whole `report.md`.
-pub fn render_markdown(summary: &Summary) -> String {
-    let mut out = String::new();
-    header(&mut out, summary);
-    thresholds(&mut out, summary);
-    phases(&mut out, summary);
-    latency_per_phase(&mut out, summary);
-    sweeps(&mut out, summary);
-    telemetry::telemetry(&mut out, summary);
-    streaming_ux(&mut out, summary);
-    latency_stats(&mut out, summary);
-    schedule(&mut out, summary);
-    soak::soak(&mut out, summary);
-    errors(&mut out, summary);
-    goodput(&mut out, summary);
-    checks(&mut out, summary);
-    counters(&mut out, summary);
-    custom_trends(&mut out, summary);
-    by_tags(&mut out, summary);
-    token_accounting(&mut out, summary);
-    notes(&mut out, summary);
-    out
+/// The whole report as a document.
+pub(crate) fn document(summary: &Summary) -> Document {
+    let mut doc = Document::default();
+    header(&mut doc, summary);
+    thresholds(&mut doc, summary);
+    phases(&mut doc, summary);
+    // The charts follow what a reader checks first (the verdict and the phases), before the detail.
+    doc.charts();
+    latency_per_phase(&mut doc, summary);
+    sweeps(&mut doc, summary);
+    telemetry::telemetry(&mut doc, summary);
+    streaming_ux(&mut doc, summary);
+    latency_stats(&mut doc, summary);
+    schedule(&mut doc, summary);
+    soak::soak(&mut doc, summary);
+    errors(&mut doc, summary);
+    goodput(&mut doc, summary);
+    checks(&mut doc, summary);
+    counters(&mut doc, summary);
+    custom_trends(&mut doc, summary);
+    by_tags(&mut doc, summary);
+    token_accounting(&mut doc, summary);
+    notes(&mut doc, summary);
+    doc
 }
 
-/// Column alignment in a Markdown table.
-#[derive(Clone, Copy)]
-pub(super) enum Align {
-    /// Text columns.
-    Left,
-    /// Number columns.
-    Right,
-}
-
-/// Appends a table; cells are escaped so a `|` in a name cannot break the layout.
-pub(super) fn table(out: &mut String, head: &[(&str, Align)], rows: &[Vec<String>]) {
-    let cells = |row: &mut dyn Iterator<Item = String>| {
-        let parts: Vec<String> = row.collect();
-        format!("| {} |\n", parts.join(" | "))
-    };
-    out.push_str(&cells(&mut head.iter().map(|(h, _)| cell(h))));
-    out.push_str(&cells(&mut head.iter().map(|(_, a)| match a {
-        Align::Left => ":---".to_string(),
-        Align::Right => "---:".to_string(),
-    })));
-    for row in rows {
-        out.push_str(&cells(&mut row.iter().map(|c| cell(c))));
-    }
-    out.push('\n');
-}
-
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
-}
-
-fn header(out: &mut String, s: &Summary) {
+fn header(doc: &mut Document, s: &Summary) {
     let sc = &s.scenario;
-    let _ = writeln!(out, "# {}@{} — run report\n", sc.name, sc.version);
+    doc.heading(1, format!("{}@{} — run report", sc.name, sc.version));
     if !sc.description.is_empty() {
-        let _ = writeln!(out, "{}\n", sc.description);
+        doc.paragraph(sc.description.as_str());
     }
     let target =
         if s.target_is_mock { format!("{} (built-in mock server)", s.target) } else { s.target.clone() };
     let params = if s.params.is_empty() {
-        NONE.to_string()
+        Text::plain(NONE)
     } else {
-        s.params.iter().map(|(k, v)| format!("`{k}={v}`")).collect::<Vec<_>>().join(", ")
+        Text::join(s.params.iter().map(|(k, v)| Text::code(format!("{k}={v}"))), ", ")
     };
-    let rows = vec![
-        vec!["Scenario".into(), format!("{}@{} ({})", sc.name, sc.version, sc.path)],
-        vec!["Target".into(), target],
-        vec!["Started".into(), s.started_at.clone()],
-        vec!["Duration".into(), format::duration_s(s.duration_s)],
-        vec!["Seed".into(), s.seed.to_string()],
+    let rows: Vec<Vec<Text>> = vec![
+        vec!["Scenario".into(), format!("{}@{} ({})", sc.name, sc.version, sc.path).into()],
+        vec!["Target".into(), target.into()],
+        vec!["Started".into(), s.started_at.as_str().into()],
+        vec!["Duration".into(), format::duration_s(s.duration_s).into()],
+        vec!["Seed".into(), s.seed.to_string().into()],
         vec!["Parameters".into(), params],
         vec![
             "Runner".into(),
-            format!("{} (WIT {}, summary schema {})", s.runner_version, sc.wit_version, s.schema_version),
+            format!("{} (WIT {}, summary schema {})", s.runner_version, sc.wit_version, s.schema_version)
+                .into(),
         ],
     ];
-    table(out, &[("Run", Align::Left), ("", Align::Left)], &rows);
+    doc.table(&[("Run", Align::Left), ("", Align::Left)], rows);
 }
 
 /// "20" for a closed-loop phase, "200/s" for an open-loop one.
@@ -117,11 +92,11 @@ fn trim_rate(r: f64) -> String {
     if r.fract() == 0.0 { format!("{r:.0}") } else { format!("{r}") }
 }
 
-fn phases(out: &mut String, s: &Summary) {
+fn phases(doc: &mut Document, s: &Summary) {
     if s.phases.is_empty() {
         return;
     }
-    out.push_str("## Phases\n\n");
+    doc.heading(2, "Phases");
     let rows: Vec<Vec<String>> = s
         .phases
         .iter()
@@ -141,8 +116,7 @@ fn phases(out: &mut String, s: &Summary) {
         })
         .collect();
     use Align::{Left as L, Right as R};
-    table(
-        out,
+    doc.table(
         &[
             ("Phase", L),
             ("Concurrency (or rate)", R),
@@ -155,7 +129,7 @@ fn phases(out: &mut String, s: &Summary) {
             ("E2E p50/p95/p99 (ms)", R),
             ("Errors", R),
         ],
-        &rows,
+        rows,
     );
     let plans: Vec<Vec<String>> = s
         .phases
@@ -171,10 +145,9 @@ fn phases(out: &mut String, s: &Summary) {
             ]
         })
         .collect();
-    table(
-        out,
+    doc.table(
         &[("Phase", L), ("Executor", L), ("Plan", L), ("Start", R), ("Duration", R), ("Tags", L)],
-        &plans,
+        plans,
     );
 }
 
@@ -189,7 +162,7 @@ const LATENCY_METRICS: [(&str, &str); 6] = [
 ];
 
 /// Mean and percentiles of every latency metric of every phase (those with samples).
-fn latency_per_phase(out: &mut String, s: &Summary) {
+fn latency_per_phase(doc: &mut Document, s: &Summary) {
     let stats = [Stat::Mean, Stat::P50, Stat::P90, Stat::P95, Stat::P99, Stat::Max];
     let rows: Vec<Vec<String>> = s
         .phases
@@ -206,10 +179,9 @@ fn latency_per_phase(out: &mut String, s: &Summary) {
     if rows.is_empty() {
         return;
     }
-    out.push_str("## Latency per phase (ms)\n\n");
+    doc.heading(2, "Latency per phase (ms)");
     use Align::{Left as L, Right as R};
-    table(
-        out,
+    doc.table(
         &[
             ("Phase", L),
             ("Metric", L),
@@ -221,7 +193,7 @@ fn latency_per_phase(out: &mut String, s: &Summary) {
             ("p99", R),
             ("Max", R),
         ],
-        &rows,
+        rows,
     );
 }
 
@@ -256,15 +228,15 @@ pub(crate) fn sweep_groups(s: &Summary) -> Vec<(BTreeMap<String, String>, Vec<&P
     groups
 }
 
-fn sweeps(out: &mut String, s: &Summary) {
+fn sweeps(doc: &mut Document, s: &Summary) {
     let groups = sweep_groups(s);
     if groups.is_empty() {
         return;
     }
-    out.push_str("## Concurrency sweeps\n\n");
+    doc.heading(2, "Concurrency sweeps");
     for (key, members) in groups {
         let title = if key.is_empty() { "all phases".to_string() } else { format::tags(&key) };
-        let _ = writeln!(out, "### Sweep: {title}\n");
+        doc.heading(3, format!("Sweep: {title}"));
         let rows: Vec<Vec<String>> = members
             .iter()
             .map(|p| {
@@ -278,8 +250,7 @@ fn sweeps(out: &mut String, s: &Summary) {
                 ]
             })
             .collect();
-        table(
-            out,
+        doc.table(
             &[
                 ("Concurrency", Align::Left),
                 ("RPS", Align::Left),
@@ -287,11 +258,17 @@ fn sweeps(out: &mut String, s: &Summary) {
                 ("Avg GPU Util %", Align::Left),
                 ("Max Mem (MiB)", Align::Left),
             ],
-            &rows,
+            rows,
         );
     }
     if s.phases.iter().any(|p| sweep_level(p).is_some() && gpu_columns(p) == ("n/a".into(), "n/a".into())) {
-        out.push_str("GPU columns read n/a where no GPU telemetry was recorded (`--telemetry nvml` or `prom=URL`).\n\n");
+        doc.paragraph(
+            Text::plain("GPU columns read n/a where no GPU telemetry was recorded (")
+                .then(Text::code("--telemetry nvml"))
+                .then(" or ")
+                .then(Text::code("prom=URL"))
+                .then(")."),
+        );
     }
 }
 
@@ -325,52 +302,50 @@ struct Merged {
     max: f64,
 }
 
-fn streaming_ux(out: &mut String, s: &Summary) {
+fn streaming_ux(doc: &mut Document, s: &Summary) {
     let lat = [("TTFT", metric::TTFT), ("ITL", metric::ITL), ("TPOT", metric::TPOT)];
-    let mut rows = Vec::new();
+    let mut rows: Vec<Vec<Text>> = Vec::new();
     for (label, key) in lat {
         if let Some(m) = merge(&s.phases, key) {
             rows.push(vec![
-                format!("**{label}**"),
-                format::ms_unit(m.mean),
-                format::ms_unit(m.p95),
-                format::ms_unit(m.min),
+                Text::strong(label),
+                format::ms_unit(m.mean).into(),
+                format::ms_unit(m.p95).into(),
+                format::ms_unit(m.min).into(),
             ]);
         }
     }
     if let Some(m) = merge(&s.phases, metric::TOKENS_PER_S) {
-        let speed = |v: f64| format!("{} tok/s", format::tok_s(v));
-        rows.push(vec!["**Speed**".into(), speed(m.mean), speed(m.p95), speed(m.max)]);
+        let speed = |v: f64| Text::plain(format!("{} tok/s", format::tok_s(v)));
+        rows.push(vec![Text::strong("Speed"), speed(m.mean), speed(m.p95), speed(m.max)]);
     }
     if rows.is_empty() {
         return;
     }
     let requests: u64 = merge(&s.phases, metric::TTFT).map_or(0, |m| m.count);
-    out.push_str("## Streaming UX\n\n");
-    let _ = writeln!(
-        out,
+    doc.heading(2, "Streaming UX");
+    doc.paragraph(format!(
         "Over all phases ({} streamed requests). Best case is the minimum for latencies and the \
-         maximum for speed; p95 is the request-weighted mean of the phases' p95s.\n",
+         maximum for speed; p95 is the request-weighted mean of the phases' p95s.",
         format::count(requests)
-    );
-    table(
-        out,
+    ));
+    doc.table(
         &[
             ("Metric", Align::Left),
             ("Average", Align::Left),
             ("p95", Align::Left),
             ("Best Case", Align::Left),
         ],
-        &rows,
+        rows,
     );
 }
 
-fn latency_stats(out: &mut String, s: &Summary) {
+fn latency_stats(doc: &mut Document, s: &Summary) {
     let with_e2e: Vec<&PhaseReport> = s.phases.iter().filter(|p| p.metric(metric::E2E).is_some()).collect();
     if with_e2e.is_empty() {
         return;
     }
-    out.push_str("## End-to-end latency\n\n");
+    doc.heading(2, "End-to-end latency");
     // One column per phase, as the seed's "Single Thread | 12 Concurrent Threads" table.
     let e2e = |p: &PhaseReport, st: Stat| format::stat(p.metric(metric::E2E), st, format::ms_unit);
     type Row<'a> = (&'a str, Box<dyn Fn(&PhaseReport) -> String + 'a>);
@@ -399,44 +374,43 @@ fn latency_stats(out: &mut String, s: &Summary) {
         })
         .collect();
     let head_ref: Vec<(&str, Align)> = head.iter().map(|(h, a)| (h.as_str(), *a)).collect();
-    table(out, &head_ref, &body);
+    doc.table(&head_ref, body);
 }
 
-fn schedule(out: &mut String, s: &Summary) {
+fn schedule(doc: &mut Document, s: &Summary) {
     let open: Vec<&PhaseReport> = s.phases.iter().filter(|p| p.schedule.is_some()).collect();
     if open.is_empty() {
         return;
     }
-    out.push_str("## Open-loop schedule\n\n");
-    let rows: Vec<Vec<String>> = open
+    doc.heading(2, "Open-loop schedule");
+    let rows: Vec<Vec<Text>> = open
         .iter()
         .filter_map(|p| p.schedule.as_ref().map(|sch| (p, sch)))
         .map(|(p, sch)| {
             let lag = p.metric(metric::DISPATCH_LAG);
             let p50 = format::stat(lag, Stat::P50, format::ms);
             let behind = if sch.behind {
-                format!(
-                    "**yes** (p99 {} > bound {})",
+                Text::strong("yes").then(format!(
+                    " (p99 {} > bound {})",
                     format::ms_unit(sch.lag_p99_ms),
                     format::ms_unit(sch.bound_ms)
-                )
+                ))
             } else {
-                "no".to_string()
+                Text::plain("no")
             };
             let started = p.iterations.completed + p.iterations.failed + p.iterations.interrupted;
             let achieved = if p.duration_s > 0.0 { started as f64 / p.duration_s } else { f64::NAN };
             vec![
-                p.name.clone(),
-                p.target_rate.map_or_else(|| NONE.to_string(), |r| format!("{}/s", trim_rate(r))),
-                format!("{}/s", format::rate(achieved)),
-                format!("{p50} / {}", format::ms(sch.lag_p99_ms)),
-                format::count(p.iterations.dropped),
+                p.name.as_str().into(),
+                p.target_rate.map_or_else(|| NONE.to_string(), |r| format!("{}/s", trim_rate(r))).into(),
+                format!("{}/s", format::rate(achieved)).into(),
+                format!("{p50} / {}", format::ms(sch.lag_p99_ms)).into(),
+                format::count(p.iterations.dropped).into(),
                 behind,
             ]
         })
         .collect();
-    table(
-        out,
+    doc.table(
         &[
             ("Phase", Align::Left),
             ("Target rate", Align::Right),
@@ -445,6 +419,6 @@ fn schedule(out: &mut String, s: &Summary) {
             ("Dropped", Align::Right),
             ("Behind?", Align::Left),
         ],
-        &rows,
+        rows,
     );
 }

@@ -1,11 +1,12 @@
-//! The telemetry sections of `report.md`: per phase, what the GPU did, how the server's queue
+//! The telemetry sections of the report: per phase, what the GPU did, how the server's queue
 //! behaved (the seeds' "queue stability" question, answered with numbers), the server's own view
 //! of its latencies next to the client's, and the series kept by `--prom-keep`. Each table
 //! appears only when some phase has something for it; absent figures read `n/a`, never 0.
+//! The console's telemetry lines live here too, so both say the same about a phase.
 
 use std::fmt::Write as _;
 
-use super::{Align, table};
+use crate::document::{Align, Document, Text};
 use crate::model::{PhaseReport, ServerLatency, Summary, TelemetryReport};
 
 const NA: &str = "n/a";
@@ -21,18 +22,18 @@ fn with_telemetry(s: &Summary) -> Vec<(&PhaseReport, &TelemetryReport)> {
 }
 
 /// Appends the telemetry sections.
-pub(super) fn telemetry(out: &mut String, s: &Summary) {
+pub(super) fn telemetry(doc: &mut Document, s: &Summary) {
     let phases = with_telemetry(s);
     if phases.is_empty() {
         return;
     }
-    gpu(out, &phases);
-    queue(out, &phases);
-    server_latency(out, &phases);
-    kept(out, &phases);
+    gpu(doc, &phases);
+    queue(doc, &phases);
+    server_latency(doc, &phases);
+    kept(doc, &phases);
 }
 
-fn gpu(out: &mut String, phases: &[(&PhaseReport, &TelemetryReport)]) {
+fn gpu(doc: &mut Document, phases: &[(&PhaseReport, &TelemetryReport)]) {
     let has_gpu = |t: &TelemetryReport| {
         t.gpu_util_avg_pct.is_some()
             || t.memory_used_max_mib.is_some()
@@ -42,7 +43,7 @@ fn gpu(out: &mut String, phases: &[(&PhaseReport, &TelemetryReport)]) {
     if !phases.iter().any(|(_, t)| has_gpu(t)) {
         return;
     }
-    out.push_str("## GPU telemetry per phase\n\n");
+    doc.heading(2, "GPU telemetry per phase");
     let rows: Vec<Vec<String>> = phases
         .iter()
         .map(|(p, t)| {
@@ -61,8 +62,7 @@ fn gpu(out: &mut String, phases: &[(&PhaseReport, &TelemetryReport)]) {
         })
         .collect();
     use Align::{Left as L, Right as R};
-    table(
-        out,
+    doc.table(
         &[
             ("Phase", L),
             ("Samples", R),
@@ -75,11 +75,11 @@ fn gpu(out: &mut String, phases: &[(&PhaseReport, &TelemetryReport)]) {
             ("Power avg (W)", R),
             ("SM clock avg (MHz)", R),
         ],
-        &rows,
+        rows,
     );
 }
 
-fn queue(out: &mut String, phases: &[(&PhaseReport, &TelemetryReport)]) {
+fn queue(doc: &mut Document, phases: &[(&PhaseReport, &TelemetryReport)]) {
     let has_queue = |t: &TelemetryReport| {
         t.queue_waiting_max.is_some()
             || t.queue_running_max.is_some()
@@ -89,7 +89,7 @@ fn queue(out: &mut String, phases: &[(&PhaseReport, &TelemetryReport)]) {
     if !phases.iter().any(|(_, t)| has_queue(t)) {
         return;
     }
-    out.push_str("## Server queue per phase\n\n");
+    doc.heading(2, "Server queue per phase");
     let rows: Vec<Vec<String>> = phases
         .iter()
         .map(|(p, t)| {
@@ -106,8 +106,7 @@ fn queue(out: &mut String, phases: &[(&PhaseReport, &TelemetryReport)]) {
         })
         .collect();
     use Align::{Left as L, Right as R};
-    table(
-        out,
+    doc.table(
         &[
             ("Phase", L),
             ("Load", R),
@@ -118,11 +117,13 @@ fn queue(out: &mut String, phases: &[(&PhaseReport, &TelemetryReport)]) {
             ("Preemptions", R),
             ("Slots busy avg / max / all", R),
         ],
-        &rows,
+        rows,
     );
-    out.push_str(
-        "Sampled from the server's metrics every `--sample-interval`: a waiting count that keeps \
-         growing within a phase means the load exceeds what the server admits.\n\n",
+    doc.paragraph(
+        Text::plain("Sampled from the server's metrics every ").then(Text::code("--sample-interval")).then(
+            ": a waiting count that keeps growing within a phase means the load exceeds what the \
+                 server admits.",
+        ),
     );
 }
 
@@ -134,7 +135,7 @@ fn slots(t: &TelemetryReport) -> String {
     }
 }
 
-fn server_latency(out: &mut String, phases: &[(&PhaseReport, &TelemetryReport)]) {
+fn server_latency(doc: &mut Document, phases: &[(&PhaseReport, &TelemetryReport)]) {
     let mut rows = Vec::new();
     for (p, t) in phases {
         for (label, h) in
@@ -148,18 +149,17 @@ fn server_latency(out: &mut String, phases: &[(&PhaseReport, &TelemetryReport)])
     if rows.is_empty() {
         return;
     }
-    out.push_str("## Server-side latency per phase (ms)\n\n");
+    doc.heading(2, "Server-side latency per phase (ms)");
     use Align::{Left as L, Right as R};
-    table(
-        out,
+    doc.table(
         &[("Phase", L), ("Metric", L), ("Count", R), ("Mean", R), ("p50", R), ("p95", R), ("p99", R)],
-        &rows,
+        rows,
     );
-    out.push_str(
+    doc.paragraph(
         "The server's own histograms, as increases over each phase (between the samples just before \
          it started and just after it ended); percentiles are interpolated inside the server's \
          buckets, so they are only as fine as its bucket bounds. Compare with the client's view in \
-         \"Latency per phase\".\n\n",
+         \"Latency per phase\".",
     );
 }
 
@@ -175,21 +175,26 @@ fn latency_row(phase: &str, label: &str, h: &ServerLatency) -> Vec<String> {
     ]
 }
 
-fn kept(out: &mut String, phases: &[(&PhaseReport, &TelemetryReport)]) {
-    let rows: Vec<Vec<String>> = phases
+fn kept(doc: &mut Document, phases: &[(&PhaseReport, &TelemetryReport)]) {
+    let rows: Vec<Vec<Text>> = phases
         .iter()
         .flat_map(|(p, t)| {
-            t.kept
-                .iter()
-                .map(|(name, k)| vec![p.name.clone(), format!("`{name}`"), number(k.avg), number(k.max)])
+            t.kept.iter().map(|(name, k)| {
+                vec![
+                    p.name.as_str().into(),
+                    Text::code(name.as_str()),
+                    number(k.avg).into(),
+                    number(k.max).into(),
+                ]
+            })
         })
         .collect();
     if rows.is_empty() {
         return;
     }
-    out.push_str("## Kept series per phase (`--prom-keep`)\n\n");
+    doc.heading(2, Text::plain("Kept series per phase (").then(Text::code("--prom-keep")).then(")"));
     use Align::{Left as L, Right as R};
-    table(out, &[("Phase", L), ("Series", L), ("Avg", R), ("Max", R)], &rows);
+    doc.table(&[("Phase", L), ("Series", L), ("Avg", R), ("Max", R)], rows);
 }
 
 /// A kept value: whole numbers plain, others to 3 significant decimals.
@@ -281,8 +286,9 @@ mod tests {
             }),
             ..TelemetryReport::default()
         };
-        let mut out = String::new();
-        telemetry(&mut out, &summary(t.clone()));
+        let mut doc = Document::default();
+        telemetry(&mut doc, &summary(t.clone()));
+        let out = crate::markdown::write(&doc);
         assert!(out.contains("## Server queue per phase"), "{out}");
         assert!(out.contains("| c8 | 8 | 4 | 2.5 | 4 | n/a | 0 | n/a |"), "{out}");
         assert!(out.contains("| c8 | TTFT | 30 | 46.0 | 50.0 | 59.0 | 59.8 |"), "{out}");
@@ -294,9 +300,9 @@ mod tests {
 
     #[test]
     fn nothing_without_telemetry() {
-        let mut out = String::new();
-        telemetry(&mut out, &Summary::default());
-        assert!(out.is_empty());
+        let mut doc = Document::default();
+        telemetry(&mut doc, &Summary::default());
+        assert!(crate::markdown::write(&doc).is_empty());
         assert!(console_lines(&TelemetryReport::default()).is_empty());
     }
 }

@@ -1,25 +1,23 @@
-//! The "## Thresholds" section of `report.md`: the verdict on each `--threshold`, near the top
+//! The Thresholds section of the report: the verdict on each `--threshold`, near the top
 //! because it is what a CI reader looks for first. Left out when no thresholds were set.
 
-use std::fmt::Write as _;
-
-use super::{Align, table};
+use crate::document::{Align, Document, Text};
 use crate::model::Summary;
 use crate::thresholds::observed_text;
 
-pub(super) fn thresholds(out: &mut String, s: &Summary) {
+pub(super) fn thresholds(doc: &mut Document, s: &Summary) {
     if s.thresholds.is_empty() {
         return;
     }
     let failed = s.thresholds.iter().filter(|t| !t.passed).count();
-    out.push_str("## Thresholds\n\n");
+    doc.heading(2, "Thresholds");
     let total = s.thresholds.len();
     if failed == 0 {
-        let _ = writeln!(out, "All {total} passed.\n");
+        doc.paragraph(format!("All {total} passed."));
     } else {
-        let _ = writeln!(out, "**{failed} of {total} failed.**\n");
+        doc.paragraph(Text::strong(format!("{failed} of {total} failed.")));
     }
-    let rows: Vec<Vec<String>> = s
+    let rows: Vec<Vec<Text>> = s
         .thresholds
         .iter()
         .map(|t| {
@@ -28,17 +26,21 @@ pub(super) fn thresholds(out: &mut String, s: &Summary) {
                 Some(note) => format!("{mark} {note}"),
                 None => mark.to_string(),
             };
-            vec![format!("`{}`", t.expression), t.scope.clone(), observed_text(t), result]
+            vec![
+                Text::code(t.expression.as_str()),
+                t.scope.as_str().into(),
+                observed_text(t).into(),
+                result.into(),
+            ]
         })
         .collect();
-    table(
-        out,
+    doc.table(
         &[
             ("Threshold", Align::Left),
             ("Scope", Align::Left),
             ("Observed", Align::Right),
             ("Result", Align::Left),
         ],
-        &rows,
+        rows,
     );
 }
