@@ -103,6 +103,33 @@ impl Request {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cases::{cases, list, text};
+
+    /// Every error class, in the WIT's order.
+    const CLASSES: [ErrorClass; 6] = [
+        ErrorClass::Connect,
+        ErrorClass::Timeout,
+        ErrorClass::Reset,
+        ErrorClass::InvalidRequest,
+        ErrorClass::Denied,
+        ErrorClass::Other,
+    ];
+
+    #[test]
+    fn class_names_are_the_wit_names() {
+        let names: Vec<_> = CLASSES.map(class_name).into();
+        assert_eq!(names, list(&cases()["error_classes"], "http"));
+    }
+
+    #[test]
+    fn errors_read_well_as_strings() {
+        let cases = cases();
+        for case in list(&cases["error_messages"], "cases").iter().filter(|c| c["interface"] == "http") {
+            let class = CLASSES.into_iter().find(|c| class_name(*c) == text(case, "class")).expect("a class");
+            let e = HttpError { class, message: text(case, "message").into() };
+            assert_eq!(String::from(e), text(case, "text"));
+        }
+    }
 
     #[test]
     fn builders_fill_the_record() {
@@ -114,8 +141,6 @@ mod tests {
         assert_eq!((r.method.as_str(), r.url.as_str(), r.body.as_slice()), ("POST", "/v1/echo", &b"abc"[..]));
         assert_eq!(r.headers, vec![("content-type".to_owned(), "text/plain".to_owned())]);
         assert_eq!((r.timeout_ms, r.tags.len()), (Some(1500), 1));
-        let e = HttpError { class: ErrorClass::InvalidRequest, message: "bad url".into() };
-        assert_eq!(String::from(e), "http invalid-request: bad url");
         let g = get("http://127.0.0.1:1/").into_raw();
         assert_eq!((g.method.as_str(), g.body.len(), g.timeout_ms), ("GET", 0, None));
         assert_eq!(g.response_content, ResponseContent::Full);

@@ -36,6 +36,12 @@ pub fn class_name(class: ErrorClass) -> &'static str {
     }
 }
 
+/// The model a request sends: the one set on it (even empty), else the `model` parameter
+/// (`param`, asked only then) unless it is blank, else none.
+fn model_or_param(set: Option<String>, param: impl FnOnce() -> Option<String>) -> Option<String> {
+    set.or_else(|| param().filter(|m| !m.trim().is_empty()))
+}
+
 /// A completion request being built; send it with [`Request::send`].
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until sent"]
@@ -166,7 +172,7 @@ impl Request {
 
     /// The WIT record this request becomes; `model` is resolved from the parameter when unset.
     pub fn into_raw(mut self) -> raw::Request {
-        let model = self.model.take().or_else(|| params::get("model").filter(|m| !m.trim().is_empty()));
+        let model = model_or_param(self.model.take(), || params::get("model"));
         self.into_raw_with_model(model)
     }
 
@@ -198,6 +204,7 @@ impl Request {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cases::{cases, list, text};
 
     #[test]
     fn chat_defaults_and_system_first() {
@@ -244,9 +251,43 @@ mod tests {
         assert!(matches!(chat("x").into_raw_with_model(None).prompt_source, PromptSource::Inline));
     }
 
+    /// Every error class, in the WIT's order.
+    const CLASSES: [ErrorClass; 8] = [
+        ErrorClass::Connect,
+        ErrorClass::Timeout,
+        ErrorClass::HttpStatus,
+        ErrorClass::Reset,
+        ErrorClass::MalformedStream,
+        ErrorClass::InvalidRequest,
+        ErrorClass::Denied,
+        ErrorClass::Other,
+    ];
+
+    #[test]
+    fn class_names_are_the_wit_names() {
+        let names: Vec<_> = CLASSES.map(class_name).into();
+        assert_eq!(names, list(&cases()["error_classes"], "llm"));
+    }
+
     #[test]
     fn errors_read_well_as_strings() {
         let e = LlmError { class: ErrorClass::HttpStatus, status: Some(503), message: "busy".into() };
         assert_eq!(String::from(e), "llm http-status (HTTP 503): busy");
+        let cases = cases();
+        for case in list(&cases["error_messages"], "cases").iter().filter(|c| c["interface"] == "llm") {
+            let class = CLASSES.into_iter().find(|c| class_name(*c) == text(case, "class")).expect("a class");
+            let status = case["status"].as_u64().map(|s| u16::try_from(s).expect("a u16"));
+            let e = LlmError { class, status, message: text(case, "message").into() };
+            assert_eq!(String::from(e), text(case, "text"));
+        }
+    }
+
+    #[test]
+    fn model_falls_back_to_a_non_blank_param() {
+        let owned = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+        for case in list(&cases()["model"], "cases") {
+            let sent = model_or_param(owned(&case["set"]), || owned(&case["param"]));
+            assert_eq!(sent, owned(&case["sent"]), "{case}");
+        }
     }
 }
