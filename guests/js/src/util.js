@@ -33,6 +33,8 @@ export function parseDuration(text) {
     total += Number(number) * found[1];
     rest = rest.slice(unit.length);
   }
+  // More milliseconds than a u64 holds, as the Rust SDK refuses them.
+  if (!Number.isFinite(total) || total > 2 ** 64) throw new ScenarioError("duration too large");
   // Whole microseconds, as the Rust SDK keeps them.
   return Math.round(total * 1_000) / 1_000;
 }
