@@ -103,33 +103,6 @@ impl Request {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cases::{cases, list, text};
-
-    /// Every error class, in the WIT's order.
-    const CLASSES: [ErrorClass; 6] = [
-        ErrorClass::Connect,
-        ErrorClass::Timeout,
-        ErrorClass::Reset,
-        ErrorClass::InvalidRequest,
-        ErrorClass::Denied,
-        ErrorClass::Other,
-    ];
-
-    #[test]
-    fn class_names_are_the_wit_names() {
-        let names: Vec<_> = CLASSES.map(class_name).into();
-        assert_eq!(names, list(&cases()["error_classes"], "http"));
-    }
-
-    #[test]
-    fn errors_read_well_as_strings() {
-        let cases = cases();
-        for case in list(&cases["error_messages"], "cases").iter().filter(|c| c["interface"] == "http") {
-            let class = CLASSES.into_iter().find(|c| class_name(*c) == text(case, "class")).expect("a class");
-            let e = HttpError { class, message: text(case, "message").into() };
-            assert_eq!(String::from(e), text(case, "text"));
-        }
-    }
 
     #[test]
     fn builders_fill_the_record() {

@@ -204,7 +204,7 @@ impl Request {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cases::{cases, list, text};
+    use crate::cases::{cases, list};
 
     #[test]
     fn chat_defaults_and_system_first() {
@@ -249,37 +249,6 @@ mod tests {
             PromptSource::Synthetic(SyntheticPrompt { tokens: 64, seed: 3 })
         ));
         assert!(matches!(chat("x").into_raw_with_model(None).prompt_source, PromptSource::Inline));
-    }
-
-    /// Every error class, in the WIT's order.
-    const CLASSES: [ErrorClass; 8] = [
-        ErrorClass::Connect,
-        ErrorClass::Timeout,
-        ErrorClass::HttpStatus,
-        ErrorClass::Reset,
-        ErrorClass::MalformedStream,
-        ErrorClass::InvalidRequest,
-        ErrorClass::Denied,
-        ErrorClass::Other,
-    ];
-
-    #[test]
-    fn class_names_are_the_wit_names() {
-        let names: Vec<_> = CLASSES.map(class_name).into();
-        assert_eq!(names, list(&cases()["error_classes"], "llm"));
-    }
-
-    #[test]
-    fn errors_read_well_as_strings() {
-        let e = LlmError { class: ErrorClass::HttpStatus, status: Some(503), message: "busy".into() };
-        assert_eq!(String::from(e), "llm http-status (HTTP 503): busy");
-        let cases = cases();
-        for case in list(&cases["error_messages"], "cases").iter().filter(|c| c["interface"] == "llm") {
-            let class = CLASSES.into_iter().find(|c| class_name(*c) == text(case, "class")).expect("a class");
-            let status = case["status"].as_u64().map(|s| u16::try_from(s).expect("a u16"));
-            let e = LlmError { class, status, message: text(case, "message").into() };
-            assert_eq!(String::from(e), text(case, "text"));
-        }
     }
 
     #[test]
