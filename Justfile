@@ -38,16 +38,17 @@ scenarios:
 demo: build scenarios
     ./target/release/runner play scenarios/ttft-probe.wasm
 
-# Every test: the host (with real components against the simulated server), reports, the SDK.
+# Every test: the host (with real components against the simulated server), reports, the
+# contract and the three SDKs (each checked against contract/cases.json).
 test: scenarios
-    cargo test --release -p runner -p runner-reports -p runner-sdk
+    cargo test --release -p runner -p runner-reports -p runner-contract -p runner-sdk
     guests/python/test.sh
     cd guests/js && npm test
 
 # Formatting and lints, as CI would want them.
 lint:
     cargo fmt --all --check
-    cargo clippy --release -p runner -p runner-reports --all-targets -- -D warnings
+    cargo clippy --release -p runner -p runner-reports -p runner-contract --all-targets -- -D warnings
 
 # Bounded (about 15 s per HTTP run), 127.0.0.1 only; writes docs/bench-results/<date>.md.
 # Benchmarks (docs/BENCHMARKS.md): HTTP GETs beside oha and wrk, idle-VU memory and start-up.

@@ -1,15 +1,9 @@
 // Plain HTTP requests timed by the host, for non-LLM targets and health checks (the Rust SDK's `http`).
 
 import * as raw from "runner-sdk:raw";
-import { ScenarioError, payloadOf, toMs, toTags, utf8Decode, utf8Encode } from "./util.js";
+import { HttpError, payloadOf, toMs, toTags, utf8Decode, utf8Encode } from "./util.js";
 
-/** A failed request (no response at all; an HTTP error status is a response). */
-export class HttpError extends ScenarioError {
-  constructor(e) {
-    super(`http ${e.class}: ${e.message}`);
-    this.cls = e.class;
-  }
-}
+export { HttpError };
 
 /** An HTTP request being built; send it with `.send()`. */
 export class Request {

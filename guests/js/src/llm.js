@@ -3,21 +3,9 @@
 
 import * as raw from "runner-sdk:raw";
 import * as params from "./params.js";
-import { ScenarioError, payloadOf, toMs, toTags } from "./util.js";
+import { LlmError, modelOrParam, payloadOf, toMs, toTags } from "./util.js";
 
-/** A failed call: `cls` ("timeout", "http-status", …), the HTTP `status` when one came back. */
-export class LlmError extends ScenarioError {
-  constructor(e) {
-    const status = e.status ?? undefined;
-    super(
-      status === undefined
-        ? `llm ${e.class}: ${e.message}`
-        : `llm ${e.class} (HTTP ${status}): ${e.message}`,
-    );
-    this.cls = e.class;
-    this.status = status;
-  }
-}
+export { LlmError };
 
 /** A completion request being built; send it with `.send()`. */
 export class Request {
@@ -103,11 +91,7 @@ export class Request {
 
   /** The WIT record; `model` is resolved from the parameter when unset. */
   toRaw() {
-    let model = this._model;
-    if (model === undefined) {
-      const m = params.get("model");
-      model = m !== undefined && m.trim() !== "" ? m : undefined;
-    }
+    const model = modelOrParam(this._model, () => params.get("model"));
     const messages = this._system === undefined ? this.messages : [{ role: "system", content: this._system }, ...this.messages];
     const opt = (v, f = (x) => x) => (v === undefined ? raw.none : f(v));
     const src = this.promptSource;

@@ -2,16 +2,23 @@
 // helpers whose errors name the parameter and the value (as the Rust SDK's `params`).
 
 import * as raw from "runner-sdk:raw";
-import { ScenarioError, parseDuration, parseFlag } from "./util.js";
+import {
+  ScenarioError,
+  invalidParam as invalid,
+  parseDuration,
+  parseFlag,
+  parseIntList,
+  parseInteger,
+  parseList,
+  parseNumber,
+} from "./util.js";
+
+export { parseList, parseNumber } from "./util.js";
 
 function missing(name) {
   return new ScenarioError(
     `parameter \`${name}\` is not set (declare it in \`describe\` or pass --param ${name}=...)`,
   );
-}
-
-function invalid(name, value, reason) {
-  return new ScenarioError(`parameter \`${name}\`: invalid value ${JSON.stringify(value)}: ${reason}`);
 }
 
 /** The value of `name`: from the command line, else the declared default, else `undefined`. */
@@ -30,15 +37,6 @@ function require(name) {
   return value;
 }
 
-/** Parses one value as a number; `integer` rejects fractions. `name` only labels the error. */
-export function parseNumber(name, value, integer = false) {
-  const text = String(value).trim();
-  const n = text === "" ? NaN : Number(text);
-  if (Number.isNaN(n)) throw invalid(name, value, "not a number");
-  if (integer && !Number.isInteger(n)) throw invalid(name, value, "not a whole number");
-  return n;
-}
-
 /** The value of `name` as a number. */
 export function number(name) {
   return parseNumber(name, require(name));
@@ -46,26 +44,7 @@ export function number(name) {
 
 /** The value of `name` as a whole number (≥ 0 unless `signed`). */
 export function int(name, { signed = false } = {}) {
-  const value = require(name);
-  const n = parseNumber(name, value, true);
-  if (!signed && n < 0) throw invalid(name, value, "must not be negative");
-  return n;
-}
-
-/** Parses a comma-separated list with `item` ("20,24,32"); empty is [], an empty item an error. */
-export function parseList(name, value, item = (s) => s) {
-  if (String(value).trim() === "") return [];
-  return String(value)
-    .split(",")
-    .map((part) => {
-      const p = part.trim();
-      if (p === "") throw invalid(name, value, "empty item in comma-separated list");
-      try {
-        return item(p);
-      } catch (e) {
-        throw invalid(name, value, `item ${JSON.stringify(p)}: ${e.message ?? e}`);
-      }
-    });
+  return parseInteger(name, require(name), { signed });
 }
 
 /** A comma-separated list of strings. */
@@ -75,11 +54,7 @@ export function list(name) {
 
 /** A comma-separated list of whole numbers ≥ 0 ("20,24,32,48,64"). */
 export function intList(name) {
-  return parseList(name, require(name), (p) => {
-    const n = Number(p);
-    if (!Number.isInteger(n) || n < 0) throw new ScenarioError("not a whole number ≥ 0");
-    return n;
-  });
+  return parseIntList(name, require(name));
 }
 
 /** A duration ("500ms", "10s", "2m", "1h", "1m30s"), in milliseconds. */

@@ -11,7 +11,8 @@ import { ScenarioError, messageOf, parseDuration } from "./util.js";
  */
 export function kindOfDefault(fallback) {
   const d = String(fallback).trim();
-  const isInt = (t) => /^[+-]?[0-9]+$/.test(t.trim());
+  // Whole numbers that fit an i64, as Rust's `parse::<i64>` takes them.
+  const isInt = (t) => /^[+-]?[0-9]+$/.test(t.trim()) && BigInt.asIntN(64, BigInt(t)) === BigInt(t);
   if (d === "") return "text";
   if (d.toLowerCase() === "true" || d.toLowerCase() === "false") return "boolean";
   if (isInt(d)) return "integer";

@@ -1,8 +1,31 @@
-// Pure helpers shared by the SDK's modules: durations, tags, UTF-8 and errors. No host imports,
-// so `node --test` can check them outside a component.
+// Pure helpers shared by the SDK's modules: durations, parameter values, the model fallback,
+// tags, UTF-8 and errors. No host imports, so `node --test` can check them outside a component
+// (test/contract.test.mjs against contract/cases.json, the cases every SDK is held to).
 
 /** An error carrying a message fit for the run's log; what a scenario throws ends up there. */
 export class ScenarioError extends Error {}
+
+/** A failed llm call: `cls` ("timeout", "http-status", …), the HTTP `status` when one came back. */
+export class LlmError extends ScenarioError {
+  constructor(e) {
+    const status = e.status ?? undefined;
+    super(
+      status === undefined
+        ? `llm ${e.class}: ${e.message}`
+        : `llm ${e.class} (HTTP ${status}): ${e.message}`,
+    );
+    this.cls = e.class;
+    this.status = status;
+  }
+}
+
+/** A failed http request (no response at all; an HTTP error status is a response). */
+export class HttpError extends ScenarioError {
+  constructor(e) {
+    super(`http ${e.class}: ${e.message}`);
+    this.cls = e.class;
+  }
+}
 
 const UNITS = [
   ["ms", 1],
@@ -33,6 +56,8 @@ export function parseDuration(text) {
     total += Number(number) * found[1];
     rest = rest.slice(unit.length);
   }
+  // More milliseconds than a u64 holds, as the Rust SDK refuses them.
+  if (!Number.isFinite(total) || total > 2 ** 64) throw new ScenarioError("duration too large");
   // Whole microseconds, as the Rust SDK keeps them.
   return Math.round(total * 1_000) / 1_000;
 }
@@ -57,6 +82,62 @@ export function parseFlag(value) {
   if (["true", "1", "yes", "on"].includes(v)) return true;
   if (["false", "0", "no", "off"].includes(v)) return false;
   return undefined;
+}
+
+/** The error of a parameter whose value does not parse, naming both (as the Rust SDK's). */
+export function invalidParam(name, value, reason) {
+  return new ScenarioError(`parameter \`${name}\`: invalid value ${JSON.stringify(value)}: ${reason}`);
+}
+
+/** Parses one value as a number; `integer` rejects fractions. `name` only labels the error. */
+export function parseNumber(name, value, integer = false) {
+  const text = String(value).trim();
+  const n = text === "" ? NaN : Number(text);
+  if (Number.isNaN(n)) throw invalidParam(name, value, "not a number");
+  if (integer && !Number.isInteger(n)) throw invalidParam(name, value, "not a whole number");
+  return n;
+}
+
+/** Parses one value as a whole number, ≥ 0 unless `signed`. */
+export function parseInteger(name, value, { signed = false } = {}) {
+  const n = parseNumber(name, value, true);
+  if (!signed && n < 0) throw invalidParam(name, value, "must not be negative");
+  return n;
+}
+
+/** Parses a comma-separated list with `item` ("20,24,32"); empty is [], an empty item an error. */
+export function parseList(name, value, item = (s) => s) {
+  if (String(value).trim() === "") return [];
+  return String(value)
+    .split(",")
+    .map((part) => {
+      const p = part.trim();
+      if (p === "") throw invalidParam(name, value, "empty item in comma-separated list");
+      try {
+        return item(p);
+      } catch (e) {
+        throw invalidParam(name, value, `item ${JSON.stringify(p)}: ${e.message ?? e}`);
+      }
+    });
+}
+
+/** Parses a comma-separated list of whole numbers ≥ 0 ("20,24,32,48,64"). */
+export function parseIntList(name, value) {
+  return parseList(name, value, (p) => {
+    const n = Number(p);
+    if (!Number.isInteger(n) || n < 0) throw new ScenarioError("not a whole number ≥ 0");
+    return n;
+  });
+}
+
+/**
+ * The model a request sends: the one set on it (even ""), else the `model` parameter (`param()`,
+ * asked only then) unless it is blank, else `undefined`.
+ */
+export function modelOrParam(set, param) {
+  if (set !== undefined) return set;
+  const m = param() ?? undefined;
+  return m !== undefined && m.trim() !== "" ? m : undefined;
 }
 
 /** Encodes a string as UTF-8 (QuickJS has no `TextEncoder`). */

@@ -114,8 +114,6 @@ mod tests {
         assert_eq!((r.method.as_str(), r.url.as_str(), r.body.as_slice()), ("POST", "/v1/echo", &b"abc"[..]));
         assert_eq!(r.headers, vec![("content-type".to_owned(), "text/plain".to_owned())]);
         assert_eq!((r.timeout_ms, r.tags.len()), (Some(1500), 1));
-        let e = HttpError { class: ErrorClass::InvalidRequest, message: "bad url".into() };
-        assert_eq!(String::from(e), "http invalid-request: bad url");
         let g = get("http://127.0.0.1:1/").into_raw();
         assert_eq!((g.method.as_str(), g.body.len(), g.timeout_ms), ("GET", 0, None));
         assert_eq!(g.response_content, ResponseContent::Full);

@@ -24,6 +24,11 @@
 //! runner_sdk::export_scenario!(Probe);
 //! ```
 //!
+//! The rules guest and host must agree on beyond the WIT types (the duration grammar, parameter
+//! kinds and parsers, seeds) live in `runner-contract`, which [`params`], [`prompt`] and
+//! [`ParamKind::of_default`] re-export or use; its `cases.json` holds this SDK, the JS and the
+//! Python SDK to the same cases.
+//!
 //! The crate also compiles natively so its pure parts (parsing, prompts) can be unit-tested;
 //! calling a host import outside a Wasm component panics.
 
@@ -57,6 +62,9 @@ pub mod metrics;
 pub mod params;
 pub mod prompt;
 mod scenario;
+
+#[cfg(test)]
+mod cases;
 
 pub use load::{Handle, Phase, PhaseSummary, sweep};
 pub use scenario::{Context, Info, Param, ParamKind, Scenario};

@@ -36,6 +36,12 @@ pub fn class_name(class: ErrorClass) -> &'static str {
     }
 }
 
+/// The model a request sends: the one set on it (even empty), else the `model` parameter
+/// (`param`, asked only then) unless it is blank, else none.
+fn model_or_param(set: Option<String>, param: impl FnOnce() -> Option<String>) -> Option<String> {
+    set.or_else(|| param().filter(|m| !m.trim().is_empty()))
+}
+
 /// A completion request being built; send it with [`Request::send`].
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until sent"]
@@ -166,7 +172,7 @@ impl Request {
 
     /// The WIT record this request becomes; `model` is resolved from the parameter when unset.
     pub fn into_raw(mut self) -> raw::Request {
-        let model = self.model.take().or_else(|| params::get("model").filter(|m| !m.trim().is_empty()));
+        let model = model_or_param(self.model.take(), || params::get("model"));
         self.into_raw_with_model(model)
     }
 
@@ -198,6 +204,7 @@ impl Request {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cases::{cases, list};
 
     #[test]
     fn chat_defaults_and_system_first() {
@@ -245,8 +252,11 @@ mod tests {
     }
 
     #[test]
-    fn errors_read_well_as_strings() {
-        let e = LlmError { class: ErrorClass::HttpStatus, status: Some(503), message: "busy".into() };
-        assert_eq!(String::from(e), "llm http-status (HTTP 503): busy");
+    fn model_falls_back_to_a_non_blank_param() {
+        let owned = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+        for case in list(&cases()["model"], "cases") {
+            let sent = model_or_param(owned(&case["set"]), || owned(&case["param"]));
+            assert_eq!(sent, owned(&case["sent"]), "{case}");
+        }
     }
 }

@@ -57,23 +57,20 @@ impl ParamKind {
     /// The kind a default value suggests: `true`/`false` → boolean, `64` → integer, `0.5` →
     /// number, `10s` → duration, `1,2,4` → integer list, anything else (and `""`) → text.
     pub fn of_default(default: &str) -> Self {
-        use crate::params::{parse_duration, parse_flag};
-        let d = default.trim();
-        if d.is_empty() {
-            ParamKind::Text
-        } else if d.eq_ignore_ascii_case("true") || d.eq_ignore_ascii_case("false") {
-            debug_assert!(parse_flag(d).is_some());
-            ParamKind::Boolean
-        } else if d.parse::<i64>().is_ok() {
-            ParamKind::Integer
-        } else if d.parse::<f64>().is_ok() {
-            ParamKind::Number
-        } else if d.contains(',') && d.split(',').all(|i| i.trim().parse::<i64>().is_ok()) {
-            ParamKind::IntegerList
-        } else if d.starts_with(|c: char| c.is_ascii_digit()) && parse_duration(d).is_ok() {
-            ParamKind::Duration
-        } else {
-            ParamKind::Text
+        runner_contract::params::Kind::of_default(default).into()
+    }
+}
+
+impl From<runner_contract::params::Kind> for ParamKind {
+    fn from(kind: runner_contract::params::Kind) -> Self {
+        use runner_contract::params::Kind;
+        match kind {
+            Kind::Text => ParamKind::Text,
+            Kind::Integer => ParamKind::Integer,
+            Kind::Number => ParamKind::Number,
+            Kind::Boolean => ParamKind::Boolean,
+            Kind::Duration => ParamKind::Duration,
+            Kind::IntegerList => ParamKind::IntegerList,
         }
     }
 }
@@ -191,7 +188,7 @@ impl Context {
     /// A seed unique to this iteration, derived from the run's seed, so random choices
     /// differ between iterations but replay identically with the same `--seed`.
     pub fn seed(&self, run_seed: u64) -> u64 {
-        crate::prompt::mix(run_seed ^ (u64::from(self.vu) << 40) ^ self.iteration)
+        runner_contract::seed::iteration_seed(run_seed, self.vu, self.iteration)
     }
 }
 
@@ -204,6 +201,7 @@ impl From<raw::IterationContext> for Context {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cases::{cases, list, text};
 
     fn ctx(tags: &[(&str, &str)]) -> Context {
         Context { phase: "p".into(), tags: crate::owned_tags(tags), vu: 3, iteration: 7 }
@@ -238,22 +236,21 @@ mod tests {
 
     #[test]
     fn kinds_follow_defaults() {
-        let k = ParamKind::of_default;
-        assert_eq!(
-            [k("64"), k("-1"), k("0.5"), k("10s"), k("1m30s"), k("1,2,4")],
-            [
-                ParamKind::Integer,
-                ParamKind::Integer,
-                ParamKind::Number,
-                ParamKind::Duration,
-                ParamKind::Duration,
-                ParamKind::IntegerList
-            ]
-        );
-        assert_eq!(
-            [k(""), k("llama"), k("TRUE"), k("5 apples")],
-            [ParamKind::Text, ParamKind::Text, ParamKind::Boolean, ParamKind::Text]
-        );
+        for case in list(&cases()["kind_of_default"], "cases") {
+            let default = text(case, "default");
+            let kind = runner_contract::params::Kind::from_name(text(case, "kind")).expect("a WIT kind");
+            assert_eq!(ParamKind::of_default(default), kind.into(), "{default:?}");
+        }
+    }
+
+    #[test]
+    fn iteration_seeds_follow_the_contract() {
+        for case in list(&cases()["seeds"], "iteration") {
+            let seed = |key| text(case, key).parse::<u64>().expect("a u64");
+            let vu = case["vu"].as_u64().and_then(|v| u32::try_from(v).ok()).expect("vu");
+            let c = Context { vu, iteration: case["iteration"].as_u64().expect("iteration"), ..ctx(&[]) };
+            assert_eq!(c.seed(seed("run_seed")), seed("seed"), "{case}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use runner_sdk::prompt::mix;
+use runner_contract::seed::mix;
 use tokenizers::Tokenizer;
 
 /// Common short English words: nearly every one is a single token in GPT-, Llama- and

@@ -168,21 +168,9 @@ pub fn declared_thresholds(info: &Info) -> anyhow::Result<Vec<runner_reports::Th
         .collect()
 }
 
-/// Whether `value` parses as `kind`, with the SDK's parsers (what the guest will use).
+/// Whether `value` parses as `kind`, with the contract's parsers (what the guest will use).
 fn check_kind(kind: ParamKind, value: &str) -> Result<(), String> {
-    use runner_sdk::params::{parse_duration, parse_flag, parse_list, parse_value};
-    let reason = |e: runner_sdk::params::ParamError| match e {
-        runner_sdk::params::ParamError::Invalid { reason, .. } => reason,
-        other => other.to_string(),
-    };
-    match kind {
-        ParamKind::Text => Ok(()),
-        ParamKind::Integer => parse_value::<i64>("", value).map(drop).map_err(reason),
-        ParamKind::Number => parse_value::<f64>("", value).map(drop).map_err(reason),
-        ParamKind::Boolean => parse_flag(value).map(drop).ok_or_else(|| "not true or false".to_string()),
-        ParamKind::Duration => parse_duration(value).map(drop),
-        ParamKind::IntegerList => parse_list::<i64>("", value).map(drop).map_err(reason),
-    }
+    runner_contract::params::check_kind(kind_name(kind), value)
 }
 
 /// The kind's WIT name, as `inspect` prints it.

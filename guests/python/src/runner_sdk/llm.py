@@ -20,6 +20,15 @@ def class_name(cls: "ErrorClass") -> str:
     return cls.name.lower().replace("_", "-")
 
 
+def model_or_param(model, param):
+    """The model a request sends: `model` when set (even empty), else the `model` parameter
+    (`param()`, asked only then) unless it is blank, else None."""
+    if model is not None:
+        return model
+    value = param()
+    return value if value and value.strip() else None
+
+
 class LlmError(Exception):
     """A failed call: `cls` (an ErrorClass), the HTTP `status` when one came back, a `message`."""
 
@@ -105,11 +114,7 @@ class Request:
 
     def as_raw(self, model=None):
         """The WIT record this request becomes; `model` is resolved from the parameter when unset."""
-        if model is None:
-            model = self._model
-        if model is None:
-            from_param = params.get("model")
-            model = from_param if from_param and from_param.strip() else None
+        model = model_or_param(self._model if model is None else model, lambda: params.get("model"))
         messages = list(self._messages)
         if self._system is not None:
             messages.insert(0, Message("system", self._system))

@@ -1,6 +1,8 @@
 """Run parameters (`--param name=value`), the target URL and the run's seed, with parsing
 helpers whose errors say which parameter and which value were wrong."""
 
+import math
+
 from wit_world.imports import params as _raw
 
 
@@ -82,6 +84,8 @@ def list_of(name: str, kind=int) -> list:
 
 
 _UNITS_MS = {"ms": 1.0, "s": 1_000.0, "m": 60_000.0, "h": 3_600_000.0}
+# ASCII digits and the dot only, as the Rust SDK reads numbers (`str.isdigit` takes other scripts').
+_NUMBER_CHARS = frozenset("0123456789.")
 
 
 def parse_duration(value: str) -> float:
@@ -99,7 +103,7 @@ def parse_duration(value: str) -> float:
     rest = s
     while rest:
         n = 0
-        while n < len(rest) and (rest[n].isdigit() or rest[n] == "."):
+        while n < len(rest) and rest[n] in _NUMBER_CHARS:
             n += 1
         if n == 0:
             raise ValueError(f"expected a number at {_quote(rest)}")
@@ -109,7 +113,7 @@ def parse_duration(value: str) -> float:
             raise ValueError(f"bad number {_quote(rest[:n])}") from None
         rest = rest[n:]
         u = 0
-        while u < len(rest) and not (rest[u].isdigit() or rest[u] == "."):
+        while u < len(rest) and rest[u] not in _NUMBER_CHARS:
             u += 1
         unit = rest[:u]
         if unit == "":
@@ -118,8 +122,13 @@ def parse_duration(value: str) -> float:
             raise ValueError(f"unknown unit {_quote(unit)} (use ms, s, m or h)")
         rest = rest[u:]
         total_ms += number * _UNITS_MS[unit]
-    # Whole microseconds, as the Rust SDK keeps them.
-    return round(total_ms * 1000.0) / 1_000_000.0
+    if not math.isfinite(total_ms) or total_ms > 2.0**64:
+        raise ValueError("duration too large")
+    # Whole microseconds, as the Rust SDK keeps them: halves round up (`round` would round them
+    # to even).
+    micros = total_ms * 1000.0
+    whole = math.floor(micros)
+    return (whole + (micros - whole >= 0.5)) / 1_000_000.0
 
 
 def duration(name: str) -> float:

@@ -2,6 +2,8 @@
 per-iteration `Context`, and `export`, which turns a Scenario class into the component's
 `guest` export."""
 
+import re
+
 from componentize_py_types import Err
 from wit_world.exports import guest as _raw
 
@@ -9,6 +11,17 @@ from . import params as _params
 from . import prompt
 
 ParamKind = _raw.ParamKind
+
+
+# The integers and numbers Rust's `parse::<i64>` and `parse::<f64>` take (ASCII digits only, no
+# underscores), for kind_of_default.
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|infinity|nan)", re.I)
+
+
+def _is_integer(text: str) -> bool:
+    text = text.strip()
+    return _INTEGER.fullmatch(text) is not None and -(2**63) <= int(text) < 2**63
 
 
 def kind_of_default(default: str) -> "ParamKind":
@@ -27,13 +40,13 @@ def kind_of_default(default: str) -> "ParamKind":
         return ParamKind.TEXT
     if d.lower() in ("true", "false"):
         return ParamKind.BOOLEAN
-    if parses(int, d):
+    if _is_integer(d):
         return ParamKind.INTEGER
-    if parses(float, d) and d.lower().lstrip("+-") not in ("inf", "infinity", "nan"):
+    if _NUMBER.fullmatch(d):
         return ParamKind.NUMBER
-    if "," in d and all(parses(int, item.strip()) for item in d.split(",")):
+    if "," in d and all(_is_integer(item) for item in d.split(",")):
         return ParamKind.INTEGER_LIST
-    if d[0].isdigit() and parses(_params.parse_duration, d):
+    if d[0] in "0123456789" and parses(_params.parse_duration, d):
         return ParamKind.DURATION
     return ParamKind.TEXT
 
