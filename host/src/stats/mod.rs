@@ -17,6 +17,7 @@ use runner_reports::{
 };
 
 use crate::client::openai::{Completion, TokenSource};
+use crate::error_class::{self, ErrorClass};
 
 /// Labels of a phase or request.
 pub type Tags = BTreeMap<String, String>;
@@ -128,7 +129,7 @@ struct Recorded {
     /// Custom-metric updates dropped because their name was beyond [`MAX_METRIC_NAMES`].
     metric_names_overflowed: u64,
     custom_trend_names: usize,
-    errors_by_class: BTreeMap<String, u64>,
+    errors_by_class: BTreeMap<ErrorClass, u64>,
     counters: BTreeMap<String, u64>,
     checks: BTreeMap<String, CheckCount>,
     tokens: TokenAccounting,
@@ -330,12 +331,12 @@ impl PhaseStats {
     }
 
     /// Records a failed request (LLM or HTTP) under its error class.
-    pub fn record_error(&self, extra: &Tags, class: &str) {
+    pub fn record_error(&self, extra: &Tags, class: ErrorClass) {
         self.requests.fetch_add(1, Ordering::Relaxed);
         self.errors.fetch_add(1, Ordering::Relaxed);
         let mut r = self.lock();
         r.recovery.on_error(Instant::now());
-        *r.errors_by_class.entry(class.to_string()).or_default() += 1;
+        *r.errors_by_class.entry(class).or_default() += 1;
         r.each_series(extra, |s| {
             s.requests += 1;
             s.errors += 1;
@@ -458,7 +459,7 @@ impl PhaseStats {
             iterations: self.iteration_counts(),
             requests: self.requests(),
             errors: self.errors(),
-            errors_by_class: r.errors_by_class.clone(),
+            errors_by_class: error_class::counts_by_name(&r.errors_by_class),
             requests_per_s: self.requests_per_s(),
             output_tokens_per_s: self.output_tokens_per_s(),
             input_tokens: self.input_tokens.load(Ordering::Relaxed),
@@ -519,7 +520,7 @@ impl PhaseStats {
 
     /// Failed requests so far, by error class.
     pub fn errors_by_class(&self) -> BTreeMap<String, u64> {
-        self.lock().errors_by_class.clone()
+        error_class::counts_by_name(&self.lock().errors_by_class)
     }
 
     /// The iteration counters so far.

@@ -35,6 +35,8 @@ use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use thiserror::Error;
 
+use crate::error_class::ErrorClass;
+
 mod h1;
 mod own;
 mod tls;
@@ -110,40 +112,6 @@ pub struct Response {
     pub body: Bytes,
     /// When the answer arrived.
     pub timings: Timings,
-}
-
-/// What kind of failure an [`HttpError`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorClass {
-    /// The connection could not be opened (refused, DNS, TLS handshake).
-    Connect,
-    /// No complete answer before the deadline.
-    Timeout,
-    /// The connection was closed or reset before the answer was complete.
-    Reset,
-    /// The request itself is invalid (bad URL, method or header).
-    InvalidRequest,
-    /// Anything else.
-    Other,
-}
-
-impl ErrorClass {
-    /// The class's name as the WIT contract spells it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorClass::Connect => "connect",
-            ErrorClass::Timeout => "timeout",
-            ErrorClass::Reset => "reset",
-            ErrorClass::InvalidRequest => "invalid-request",
-            ErrorClass::Other => "other",
-        }
-    }
-}
-
-impl fmt::Display for ErrorClass {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 /// A failed request: its class and a one-line message naming the URL and the cause chain.

@@ -30,7 +30,8 @@ use tokio::net::TcpStream;
 use tokio::time::Sleep;
 
 use super::h1::{self, Chunked, Framing};
-use super::{ErrorClass, HttpError, Response, Timings, Url, chain, parse_header, parse_method};
+use super::{HttpError, Response, Timings, Url, chain, parse_header, parse_method};
+use crate::error_class::ErrorClass;
 
 /// Bytes asked of the socket per read.
 const READ_CHUNK: usize = 16 * 1024;

@@ -132,19 +132,6 @@ async fn reset_before_headers_is_reset() {
     assert_eq!(e.class, ErrorClass::Reset, "{}", e.message);
 }
 
-#[test]
-fn class_names_match_the_contract() {
-    let all = [
-        ErrorClass::Connect,
-        ErrorClass::Timeout,
-        ErrorClass::Reset,
-        ErrorClass::InvalidRequest,
-        ErrorClass::Other,
-    ];
-    let names: Vec<_> = all.iter().map(|c| c.as_str()).collect();
-    assert_eq!(names, ["connect", "timeout", "reset", "invalid-request", "other"]);
-}
-
 // --- TLS and HTTP/2 -------------------------------------------------------------------------
 
 mod tls {
