@@ -9,6 +9,7 @@
 //! - [`load`]: the executors that run phases natively on many virtual users (VUs).
 //! - [`stats`]: HdrHistogram-backed recording of every measurement, per phase and tag set.
 //! - [`client`]: outbound HTTP with host-side timings, the SSE parser and OpenAI-compatible calls.
+//! - [`deadline`]: the re-armable timer bounding each request on an own connection and each iteration.
 //! - [`error_class`]: the one classification of request failures, shared by clients, stats and WIT.
 //! - [`data`]: datasets (`--data`), synthetic prompts and token counts (`--tokenizer`).
 //! - [`mock`]: the built-in simulated OpenAI-compatible server.
@@ -19,6 +20,7 @@
 pub mod capabilities;
 pub mod client;
 pub mod data;
+pub mod deadline;
 pub mod engine;
 pub mod error_class;
 pub mod load;

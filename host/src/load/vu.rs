@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use wasmtime::Store;
 
 use crate::capabilities::{HostState, Role, RunContext};
-use crate::client::http::Deadline;
+use crate::deadline::Deadline;
 use crate::engine::Scenario;
 use crate::engine::bindings::exports::runner::scenario::guest::IterationContext;
 use crate::stats::PhaseStats;

@@ -41,7 +41,7 @@ mod h1;
 mod own;
 mod tls;
 
-pub use own::{Deadline, OwnConnection};
+pub use own::OwnConnection;
 pub use tls::load_pem_certs;
 
 /// Settings of an [`HttpClient`].

@@ -574,19 +574,3 @@ fn own_connection_is_only_for_plain_http_origins() {
     assert!(!own.serves(&"http://h:9/z".parse().expect("uri")));
     assert!(!own.serves(&"https://h:8/z".parse().expect("uri")));
 }
-
-#[tokio::test]
-async fn deadline_ends_each_wait_at_its_own_deadline() {
-    let ms = Duration::from_millis;
-    let mut d = Deadline::new();
-    let done = d.run(Instant::now() + ms(300), tokio::time::sleep(ms(10))).await;
-    assert!(done.is_some());
-    // Armed for a later instant than this wait's: it must still end at its own deadline.
-    let t = Instant::now();
-    assert!(d.run(t + ms(100), std::future::pending::<()>()).await.is_none());
-    assert!(t.elapsed() >= ms(100) && t.elapsed() < ms(250), "{:?}", t.elapsed());
-    // Armed for an earlier (passed) instant: re-armed, not ended early.
-    let t = Instant::now();
-    assert!(d.run(t + ms(150), std::future::pending::<()>()).await.is_none());
-    assert!(t.elapsed() >= ms(150), "{:?}", t.elapsed());
-}
