@@ -1,5 +1,7 @@
 //! Tests of [`super`], against local servers on 127.0.0.1.
 
+use std::time::Instant;
+
 use super::super::test_support::*;
 use super::*;
 
