@@ -12,6 +12,8 @@
 //!   nothing of Wasm: it takes a VU factory.
 //! - [`stats`]: HdrHistogram-backed recording of every measurement, per phase and tag set.
 //! - [`client`]: outbound HTTP with host-side timings, the SSE parser and OpenAI-compatible calls.
+//! - [`deadline`]: the re-armable timer bounding each request on an own connection and each iteration.
+//! - [`error_class`]: the one classification of request failures, shared by clients, stats and WIT.
 //! - [`data`]: datasets (`--data`), synthetic prompts and token counts (`--tokenizer`).
 //! - [`mock`]: the built-in simulated OpenAI-compatible server.
 //! - [`telemetry`]: GPU (NVML) and server (Prometheus) samples aggregated per phase.
@@ -22,7 +24,9 @@ pub mod bindings;
 pub mod capabilities;
 pub mod client;
 pub mod data;
+pub mod deadline;
 pub mod engine;
+pub mod error_class;
 pub mod load;
 pub mod mock;
 pub mod new;

@@ -12,13 +12,13 @@ use hyper::Uri;
 use hyper::http::uri::PathAndQuery;
 
 use super::{HostState, ms, tags};
-use crate::bindings::runner::scenario::http::{
-    Error, ErrorClass, Host, Request, Response, ResponseContent, Timings,
-};
 use crate::client::http::{
-    ErrorClass as ClientErrorClass, HttpClient, HttpError, OwnConnection, Request as ClientRequest,
-    Response as ClientResponse, header_pairs,
+    HttpClient, HttpError, OwnConnection, Request as ClientRequest, Response as ClientResponse, header_pairs,
 };
+use crate::bindings::runner::scenario::http::{
+    Error, ErrorClass as WitErrorClass, Host, Request, Response, ResponseContent, Timings,
+};
+use crate::error_class::ErrorClass;
 use crate::run::RunSettings;
 use crate::stats::HttpSample;
 
@@ -40,13 +40,19 @@ impl InstanceHttp {
     }
 }
 
-fn class(c: ClientErrorClass) -> ErrorClass {
-    match c {
-        ClientErrorClass::Connect => ErrorClass::Connect,
-        ClientErrorClass::Timeout => ErrorClass::Timeout,
-        ClientErrorClass::Reset => ErrorClass::Reset,
-        ClientErrorClass::InvalidRequest => ErrorClass::InvalidRequest,
-        ClientErrorClass::Other => ErrorClass::Other,
+/// The HTTP interface's spelling of a class. It has no `http-status` (for plain HTTP a status
+/// is a response) nor `malformed-stream` (the body is not parsed): the HTTP client never reports
+/// them, and were one to reach a guest it would be `other`.
+impl From<ErrorClass> for WitErrorClass {
+    fn from(class: ErrorClass) -> Self {
+        match class {
+            ErrorClass::Connect => WitErrorClass::Connect,
+            ErrorClass::Timeout => WitErrorClass::Timeout,
+            ErrorClass::Reset => WitErrorClass::Reset,
+            ErrorClass::InvalidRequest => WitErrorClass::InvalidRequest,
+            ErrorClass::Denied => WitErrorClass::Denied,
+            ErrorClass::HttpStatus | ErrorClass::MalformedStream | ErrorClass::Other => WitErrorClass::Other,
+        }
     }
 }
 
@@ -66,12 +72,12 @@ fn route(
     mut own: Option<&mut OwnConnection>,
     method: &str,
     url: String,
-) -> Result<Route, Error> {
+) -> Result<Route, HttpError> {
     let target = settings.target.as_str();
     if url.starts_with('/') {
         // A path is on the target by construction: no allow-list check is needed.
         let Some(own) = own else { return Ok(Route::Pooled(resolve(target, &url))) };
-        return own.join(&url).map(Route::Own).map_err(|e| Error {
+        return own.join(&url).map(Route::Own).map_err(|e| HttpError {
             class: ErrorClass::InvalidRequest,
             message: format!("{method} {}: invalid URL: {e}", resolve(target, &url)),
         });
@@ -90,7 +96,7 @@ fn route(
     {
         let message =
             format!("{url}: host {host} is not allowed (the target's host is; add more with --allow-host)");
-        return Err(Error { class: ErrorClass::Denied, message });
+        return Err(HttpError { class: ErrorClass::Denied, message });
     }
     Ok(Route::Pooled(url))
 }
@@ -103,11 +109,7 @@ impl Host for HostState {
         let timeout = req.timeout_ms.map(Duration::from_millis).unwrap_or(settings.request_timeout);
         let mut own = self.plain_http.own(&settings.target);
         let result = match (route(settings, own.as_deref_mut(), &req.method, req.url), own) {
-            (Err(error), _) => {
-                let class = if error.class == ErrorClass::Denied { "denied" } else { "invalid-request" };
-                self.stats().record_error(&extra, class);
-                return Ok(Err(error));
-            }
+            (Err(error), _) => Err(error),
             (Ok(Route::Own(path)), Some(own)) => {
                 let body = req.body.into();
                 let want_headers = content == ResponseContent::Full;
@@ -147,8 +149,8 @@ impl Host for HostState {
                 }))
             }
             Err(e) => {
-                self.stats().record_error(&extra, e.class.as_str());
-                Ok(Err(Error { class: class(e.class), message: e.message }))
+                self.stats().record_error(&extra, e.class);
+                Ok(Err(Error { class: e.class.into(), message: e.message }))
             }
         }
     }
@@ -219,7 +221,7 @@ mod tests {
         assert_eq!(denied, Err(ErrorClass::Denied));
         let bad = route(&s, own.as_mut(), "GET", "/a b".into());
         assert!(
-            matches!(&bad, Err(Error { class: ErrorClass::InvalidRequest, message }) if message.starts_with("GET http://h:1/a b: invalid URL")),
+            matches!(&bad, Err(HttpError { class: ErrorClass::InvalidRequest, message }) if message.starts_with("GET http://h:1/a b: invalid URL")),
             "{bad:?}"
         );
     }

@@ -5,23 +5,26 @@ use std::time::Duration;
 
 use super::{HostState, ms, tags};
 use crate::bindings::runner::scenario::llm::{
-    Api, Completion, Error, ErrorClass, Host, PromptSource, Request, TokenSource,
+    Api, Completion, Error, ErrorClass as WitErrorClass, Host, PromptSource, Request, TokenSource,
 };
 use crate::bindings::runner::scenario::types::Message;
-use crate::client::openai::{
-    self, Api as ClientApi, LlmErrorClass, LlmRequest, TokenSource as ClientTokenSource,
-};
+use crate::client::openai::{self, Api as ClientApi, LlmError, LlmRequest, TokenSource as ClientTokenSource};
+use crate::error_class::ErrorClass;
 use crate::stats::LlmSample;
 
-fn class(c: LlmErrorClass) -> ErrorClass {
-    match c {
-        LlmErrorClass::Connect => ErrorClass::Connect,
-        LlmErrorClass::Timeout => ErrorClass::Timeout,
-        LlmErrorClass::HttpStatus => ErrorClass::HttpStatus,
-        LlmErrorClass::Reset => ErrorClass::Reset,
-        LlmErrorClass::MalformedStream => ErrorClass::MalformedStream,
-        LlmErrorClass::InvalidRequest => ErrorClass::InvalidRequest,
-        LlmErrorClass::Other => ErrorClass::Other,
+/// The LLM interface's spelling of a class (it has every class).
+impl From<ErrorClass> for WitErrorClass {
+    fn from(class: ErrorClass) -> Self {
+        match class {
+            ErrorClass::Connect => WitErrorClass::Connect,
+            ErrorClass::Timeout => WitErrorClass::Timeout,
+            ErrorClass::HttpStatus => WitErrorClass::HttpStatus,
+            ErrorClass::Reset => WitErrorClass::Reset,
+            ErrorClass::MalformedStream => WitErrorClass::MalformedStream,
+            ErrorClass::InvalidRequest => WitErrorClass::InvalidRequest,
+            ErrorClass::Denied => WitErrorClass::Denied,
+            ErrorClass::Other => WitErrorClass::Other,
+        }
     }
 }
 
@@ -45,13 +48,13 @@ fn sample(c: &openai::Completion) -> LlmSample<'_> {
 impl HostState {
     /// The request as the client takes it: the model falls back to the `model` parameter, and
     /// a prompt from a dataset row or a synthetic one is filled in here, on the host.
-    fn llm_request(&self, mut req: Request) -> Result<LlmRequest, Error> {
+    fn llm_request(&self, mut req: Request) -> Result<LlmRequest, LlmError> {
         let settings = &self.run.settings;
         let model = req.model.or_else(|| settings.params.get("model").filter(|m| !m.is_empty()).cloned());
         match req.prompt_source {
             PromptSource::Inline => {}
             PromptSource::Dataset(at) => {
-                let dataset = settings.datasets.get(&at.name).map_err(|e| Error {
+                let dataset = settings.datasets.get(&at.name).map_err(|e| LlmError {
                     class: ErrorClass::InvalidRequest,
                     status: None,
                     message: e.to_string(),
@@ -98,14 +101,11 @@ impl HostState {
 impl Host for HostState {
     async fn call(&mut self, req: Request) -> wasmtime::Result<Result<Completion, Error>> {
         let extra = tags(req.tags.clone());
-        let request = match self.llm_request(req) {
-            Ok(request) => request,
-            Err(error) => {
-                self.stats().record_error(&extra, "invalid-request");
-                return Ok(Err(error));
-            }
+        let result = match self.llm_request(req) {
+            Ok(request) => openai::call(&self.run.http, &self.run.settings.target, &request).await,
+            Err(error) => Err(error),
         };
-        match openai::call(&self.run.http, &self.run.settings.target, &request).await {
+        match result {
             Ok(c) => {
                 self.stats().record_llm(&extra, &sample(&c));
                 Ok(Ok(Completion {
@@ -129,8 +129,8 @@ impl Host for HostState {
                 }))
             }
             Err(e) => {
-                self.stats().record_error(&extra, e.class.as_str());
-                Ok(Err(Error { class: class(e.class), status: e.status, message: e.message }))
+                self.stats().record_error(&extra, e.class);
+                Ok(Err(Error { class: e.class.into(), status: e.status, message: e.message }))
             }
         }
     }

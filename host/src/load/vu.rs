@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::client::http::Deadline;
+use crate::deadline::Deadline;
 use crate::stats::PhaseStats;
 
 /// A boxed future, as the VU traits return them (they are used as trait objects).

@@ -32,6 +32,8 @@ pub use sample::{HttpSample, LlmSample, Slo};
 pub use series::PRESIZED_MAX_US;
 use series::{Series, distribution, empty_distribution};
 
+use crate::error_class::{self, ErrorClass};
+
 /// Labels of a phase or request.
 pub type Tags = BTreeMap<String, String>;
 
@@ -50,7 +52,7 @@ struct Recorded {
     /// Custom-metric updates dropped because their name was beyond [`MAX_METRIC_NAMES`].
     metric_names_overflowed: u64,
     custom_trend_names: usize,
-    errors_by_class: BTreeMap<String, u64>,
+    errors_by_class: BTreeMap<ErrorClass, u64>,
     tokens: TokenAccounting,
     failure_samples: Vec<String>,
     recovery: Recovery,
@@ -243,12 +245,12 @@ impl PhaseStats {
     }
 
     /// Records a failed request (LLM or HTTP) under its error class.
-    pub fn record_error(&self, extra: &Tags, class: &str) {
+    pub fn record_error(&self, extra: &Tags, class: ErrorClass) {
         self.requests.fetch_add(1, Ordering::Relaxed);
         self.errors.fetch_add(1, Ordering::Relaxed);
         let mut r = self.lock();
         r.recovery.on_error(Instant::now());
-        *r.errors_by_class.entry(class.to_string()).or_default() += 1;
+        *r.errors_by_class.entry(class).or_default() += 1;
         r.each_series(extra, |s| {
             s.requests += 1;
             s.errors += 1;
@@ -360,7 +362,7 @@ impl PhaseStats {
 
     /// Failed requests so far, by error class.
     pub fn errors_by_class(&self) -> BTreeMap<String, u64> {
-        self.lock().errors_by_class.clone()
+        error_class::counts_by_name(&self.lock().errors_by_class)
     }
 }
 

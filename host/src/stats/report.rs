@@ -55,7 +55,7 @@ impl PhaseStats {
             iterations: self.iterations.counts(),
             requests: self.requests(),
             errors: self.errors(),
-            errors_by_class: r.errors_by_class.clone(),
+            errors_by_class: crate::error_class::counts_by_name(&r.errors_by_class),
             requests_per_s: self.requests_per_s(),
             output_tokens_per_s: self.output_tokens_per_s(),
             input_tokens: self.input_tokens.load(std::sync::atomic::Ordering::Relaxed),

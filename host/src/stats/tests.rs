@@ -57,7 +57,7 @@ fn request_tag_sets_are_capped() {
     let stats = PhaseStats::new("p", Tags::new());
     for i in 0..(MAX_TAG_SETS + 10) {
         let tags = Tags::from([("id".to_string(), i.to_string())]);
-        stats.record_error(&tags, "timeout");
+        stats.record_error(&tags, ErrorClass::Timeout);
     }
     assert_eq!(stats.lock().tag_sets_overflowed, 10);
     assert_eq!(stats.errors(), (MAX_TAG_SETS + 10) as u64);

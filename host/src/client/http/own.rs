@@ -16,9 +16,7 @@
 //! (RFC 9110 §9.2.2) one more try on a new connection, and any other request a `reset` error.
 
 use std::fmt;
-use std::future::Future;
 use std::io;
-use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,10 +25,11 @@ use hyper::Uri;
 use hyper::http::uri::{Authority, InvalidUri, PathAndQuery};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::time::Sleep;
 
 use super::h1::{self, Chunked, Framing};
-use super::{ErrorClass, HttpError, Response, Timings, Url, chain, parse_header, parse_method};
+use super::{HttpError, Response, Timings, Url, chain, parse_header, parse_method};
+use crate::deadline::Deadline;
+use crate::error_class::ErrorClass;
 
 /// Bytes asked of the socket per read.
 const READ_CHUNK: usize = 16 * 1024;
@@ -410,59 +409,5 @@ impl Conn {
             }
         };
         Ok((head, body, last))
-    }
-}
-
-/// A timer for a stream of deadlines that only move forward (one request or iteration after
-/// another), re-armed only when it fires early instead of once per wait.
-///
-/// `tokio::time::timeout` registers a timer and removes it for every wait; a wait that ends
-/// well before its deadline (nearly all of them) paid for both for nothing. Here the timer keeps
-/// an earlier deadline (never a later one than the current wait's), and when it fires before the
-/// current deadline it is moved there: a wait still ends exactly at its own deadline.
-pub struct Deadline {
-    /// Created by the first wait (a timer needs the runtime, which `new` may run without).
-    sleep: Option<Pin<Box<Sleep>>>,
-}
-
-impl Default for Deadline {
-    fn default() -> Self {
-        Deadline::new()
-    }
-}
-
-impl fmt::Debug for Deadline {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Deadline").field("armed_for", &self.sleep.as_ref().map(|s| s.deadline())).finish()
-    }
-}
-
-impl Deadline {
-    /// A timer not armed yet: the first wait arms it.
-    pub fn new() -> Deadline {
-        Deadline { sleep: None }
-    }
-
-    /// Runs `fut` to completion, or until `deadline` passes first (`None`), as
-    /// `tokio::time::timeout_at` does: `fut` is polled before the timer.
-    pub async fn run<F: Future>(&mut self, deadline: Instant, fut: F) -> Option<F::Output> {
-        let deadline = tokio::time::Instant::from_std(deadline);
-        let sleep = self.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        if sleep.deadline() > deadline {
-            sleep.as_mut().reset(deadline);
-        }
-        let mut fut = pin!(fut);
-        loop {
-            tokio::select! {
-                biased;
-                out = &mut fut => return Some(out),
-                () = sleep.as_mut() => {
-                    if tokio::time::Instant::now() >= deadline {
-                        return None;
-                    }
-                    sleep.as_mut().reset(deadline);
-                }
-            }
-        }
     }
 }

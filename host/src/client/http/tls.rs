@@ -11,7 +11,8 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
-use super::{ClientConfig, ErrorClass, HttpError};
+use super::{ClientConfig, HttpError};
+use crate::error_class::ErrorClass;
 
 /// Reads every `CERTIFICATE` section of a PEM file as DER, for
 /// [`ClientConfig::extra_root_certs`]. A file with no certificate in it is an error.

@@ -11,8 +11,9 @@ use bytes::Bytes;
 use serde_json::{Map, Value, json};
 use thiserror::Error;
 
-use super::http::{ErrorClass, HttpClient, HttpError, Request};
+use super::http::{HttpClient, HttpError, Request};
 use super::sse::{SseEvent, SseParser};
+use crate::error_class::ErrorClass;
 
 /// How much of an error body is quoted in a message.
 const BODY_EXCERPT: usize = 200;
@@ -102,64 +103,12 @@ pub struct Completion {
     pub counted_output_tokens: u32,
 }
 
-/// What kind of failure an [`LlmError`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum LlmErrorClass {
-    /// The connection could not be opened.
-    Connect,
-    /// No complete answer within the timeout, including a stall mid-stream.
-    Timeout,
-    /// A non-2xx status.
-    HttpStatus,
-    /// The connection was closed or reset before the answer was complete.
-    Reset,
-    /// The body was not JSON or server-sent events as the API defines them.
-    MalformedStream,
-    /// The request could not be built (bad extra_body, bad URL).
-    InvalidRequest,
-    /// Anything else, including an error object sent by the server mid-stream.
-    Other,
-}
-
-impl LlmErrorClass {
-    /// The class's name as the WIT contract spells it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LlmErrorClass::Connect => "connect",
-            LlmErrorClass::Timeout => "timeout",
-            LlmErrorClass::HttpStatus => "http-status",
-            LlmErrorClass::Reset => "reset",
-            LlmErrorClass::MalformedStream => "malformed-stream",
-            LlmErrorClass::InvalidRequest => "invalid-request",
-            LlmErrorClass::Other => "other",
-        }
-    }
-}
-
-impl fmt::Display for LlmErrorClass {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl From<ErrorClass> for LlmErrorClass {
-    fn from(c: ErrorClass) -> Self {
-        match c {
-            ErrorClass::Connect => LlmErrorClass::Connect,
-            ErrorClass::Timeout => LlmErrorClass::Timeout,
-            ErrorClass::Reset => LlmErrorClass::Reset,
-            ErrorClass::InvalidRequest => LlmErrorClass::InvalidRequest,
-            ErrorClass::Other => LlmErrorClass::Other,
-        }
-    }
-}
-
 /// A failed call.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("{class}: {message}")]
 pub struct LlmError {
     /// What kind of failure.
-    pub class: LlmErrorClass,
+    pub class: ErrorClass,
     /// The HTTP status, when response headers were received.
     pub status: Option<u16>,
     /// One line of context.
@@ -167,12 +116,12 @@ pub struct LlmError {
 }
 
 impl LlmError {
-    fn new(class: LlmErrorClass, status: Option<u16>, message: impl Into<String>) -> Self {
+    fn new(class: ErrorClass, status: Option<u16>, message: impl Into<String>) -> Self {
         LlmError { class, status, message: message.into() }
     }
 
     fn from_http(e: HttpError, status: Option<u16>) -> Self {
-        LlmError { class: e.class.into(), status, message: e.message }
+        LlmError { class: e.class, status, message: e.message }
     }
 }
 
@@ -216,7 +165,7 @@ pub fn request_body(req: &LlmRequest) -> Result<Value, LlmError> {
     }
     if let Some(extra) = &req.extra_body {
         let invalid =
-            |why: String| LlmError::new(LlmErrorClass::InvalidRequest, None, format!("extra_body {why}"));
+            |why: String| LlmError::new(ErrorClass::InvalidRequest, None, format!("extra_body {why}"));
         match serde_json::from_str::<Value>(extra) {
             Ok(Value::Object(fields)) => body.extend(fields),
             Ok(other) => {
@@ -255,7 +204,7 @@ pub async fn call(client: &HttpClient, base_url: &str, req: &LlmRequest) -> Resu
     if !(200..300).contains(&resp.status) {
         let body = resp.read_to_end(ERROR_BODY_LIMIT).await.map_err(|e| LlmError::from_http(e, status))?;
         return Err(LlmError::new(
-            LlmErrorClass::HttpStatus,
+            ErrorClass::HttpStatus,
             status,
             format!("HTTP {}: {}", resp.status, excerpt(&body)),
         ));
@@ -297,13 +246,13 @@ pub async fn call(client: &HttpClient, base_url: &str, req: &LlmRequest) -> Resu
         acc.on_whole(&value).map_err(|m| malformed(status, m))?;
     }
     if let Some(err) = acc.server_error.take() {
-        return Err(LlmError::new(LlmErrorClass::Other, status, format!("the server sent an error: {err}")));
+        return Err(LlmError::new(ErrorClass::Other, status, format!("the server sent an error: {err}")));
     }
     Ok(acc.finish(resp.status, resp.sent_at, last_byte))
 }
 
 fn malformed(status: Option<u16>, why: impl fmt::Display) -> LlmError {
-    LlmError::new(LlmErrorClass::MalformedStream, status, why.to_string())
+    LlmError::new(ErrorClass::MalformedStream, status, why.to_string())
 }
 
 /// The first bytes of a body as one line of text.
