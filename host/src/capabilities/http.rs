@@ -12,11 +12,11 @@ use hyper::Uri;
 use hyper::http::uri::PathAndQuery;
 
 use super::{HostState, ms, tags};
-use crate::client::http::{
-    HttpClient, HttpError, OwnConnection, Request as ClientRequest, Response as ClientResponse, header_pairs,
-};
 use crate::bindings::runner::scenario::http::{
     Error, ErrorClass as WitErrorClass, Host, Request, Response, ResponseContent, Timings,
+};
+use crate::client::http::{
+    HttpClient, HttpError, OwnConnection, Request as ClientRequest, Response as ClientResponse, header_pairs,
 };
 use crate::error_class::ErrorClass;
 use crate::run::RunSettings;
