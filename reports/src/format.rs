@@ -2,7 +2,7 @@
 //! so both print the same value the same way.
 //!
 //! Rules: milliseconds get 2 decimals under 100 and 1 decimal from 100 up (precision that the
-//! histograms' 3 significant digits can back); seconds get 2 decimals as in the seed reports;
+//! histograms' 3 significant digits can back); seconds get 2 decimals as hand-made sweep tables have them;
 //! anything without samples, or not finite, prints as [`NONE`].
 
 use std::collections::BTreeMap;
@@ -28,7 +28,7 @@ pub fn ms_unit(value: f64) -> String {
     if value.is_finite() { format!("{} ms", ms(value)) } else { NONE.to_string() }
 }
 
-/// A millisecond value shown in seconds with 2 decimals, as the seed's sweep tables do: `"1.13"`.
+/// A millisecond value shown in seconds with 2 decimals, as sweep tables usually show them: `"1.13"`.
 pub fn ms_as_s(value_ms: f64) -> String {
     if value_ms.is_finite() { format!("{:.2}", value_ms / 1000.0) } else { NONE.to_string() }
 }

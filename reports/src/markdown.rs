@@ -2,7 +2,7 @@
 //! (pipe tables, `**strong**`, `` `code` ``), readable as plain text and rendered as-is by the
 //! usual forges.
 //!
-//! Text is written as it is, so a report reads like the seed reports it replaces; only what
+//! Text is written as it is, so a report reads like the hand-made reports it replaces; only what
 //! would break a block is changed: a `|` in a table cell is escaped, and a line break in a cell or
 //! a list item becomes a space.
 

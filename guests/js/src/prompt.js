@@ -1,4 +1,4 @@
-// Synthetic prompts of a chosen length (the seed's 64- and 256-token payloads). The host builds
+// Synthetic prompts of a chosen length (such as the usual 64- and 256-token payloads). The host builds
 // them (`data.synthetic-prompt`), so every guest language sends the same text for the same seed
 // and `runner play --tokenizer` makes the length exact. `mix` and `iterationSeed` are the Rust
 // SDK's, bit for bit.
@@ -12,7 +12,7 @@ export { iterationSeed, mix } from "./seed.js";
  * same seed. Vary the seed per request (`ctx.seed(params.seed())`) so a prefix cache cannot
  * flatter TTFT. To leave long prompts on the host, use `llm.chatSynthetic` instead.
  *
- * Under QuickJS only the seed's low 53 bits reach the host (u64 travels as a double there).
+ * Under QuickJS only the seed value's low 53 bits reach the host (u64 travels as a double there).
  */
 export function synthetic(tokens, seed) {
   return raw.data.syntheticPrompt(tokens, raw.seed(seed));

@@ -1,4 +1,4 @@
-//! Synthetic prompts of a chosen length, for payloads such as the seed's 64- and 256-token
+//! Synthetic prompts of a chosen length, for payloads such as the usual 64- and 256-token
 //! requests. The host builds them (`data.synthetic-prompt`), so every guest language sends the
 //! same text and `runner play --tokenizer` makes the length exact.
 

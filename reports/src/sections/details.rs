@@ -1,6 +1,6 @@
 //! The closing sections of the report: errors by class, goodput, checks, counters, custom trends,
 //! per-tag metrics, token accounting and notes. Each is left out when it has nothing to say,
-//! except errors, where "none failed" is itself the finding (the seed's zero-error check).
+//! except errors, where "none failed" is itself the finding (a zero-error check).
 
 use crate::document::{Align, Document, Text};
 use crate::format::{self, Stat};

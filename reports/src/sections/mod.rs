@@ -1,6 +1,6 @@
 //! The sections of the report, built once from a [`Summary`] as a [`Document`] that both
 //! `report.md` ([`crate::markdown`]) and `report.html` ([`crate::html`]) render: the tables users
-//! built by hand from k6 output, probe scripts and spreadsheets (see the seed reports).
+//! built by hand from k6 output, probe scripts and spreadsheets (k6 jobs, Python probes, nvidia-smi).
 //!
 //! Sections, in order: header, thresholds, phases, (the charts' place), latency per phase, one
 //! sweep table per group of phases, telemetry (GPU, server queue, server-side latency, kept
@@ -346,7 +346,7 @@ fn latency_stats(doc: &mut Document, s: &Summary) {
         return;
     }
     doc.heading(2, "End-to-end latency");
-    // One column per phase, as the seed's "Single Thread | 12 Concurrent Threads" table.
+    // One column per phase, as a "Single Thread | 12 Concurrent Threads" comparison reads.
     let e2e = |p: &PhaseReport, st: Stat| format::stat(p.metric(metric::E2E), st, format::ms_unit);
     type Row<'a> = (&'a str, Box<dyn Fn(&PhaseReport) -> String + 'a>);
     let rows: Vec<Row> = vec![

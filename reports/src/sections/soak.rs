@@ -1,6 +1,6 @@
-//! The soak sections of the report, the analysis of the seed's long-running stability test
-//! (001 §5): phases tagged `window=<k>` are grouped into sampling windows, and the seed's success
-//! criteria are judged on the windows — mean latency variance, errors, completion and, with GPU
+//! The soak sections of the report, the analysis of a long-running stability test: phases tagged
+//! `window=<k>` are grouped into sampling windows, and a soak's usual success criteria are judged
+//! on the windows — mean latency variance, errors, completion and, with GPU
 //! telemetry, VRAM drift.
 
 use std::collections::BTreeMap;
@@ -9,10 +9,10 @@ use crate::document::{Align, Document};
 use crate::format;
 use crate::model::{PhaseReport, Summary, metric};
 
-/// The seed's bound on VRAM drift over the run, 100 MB, in MiB.
+/// The bound on VRAM drift over a soak, 100 MB, in MiB: a leak shows as steady growth well past it.
 pub const MAX_VRAM_DELTA_MIB: f64 = 100.0e6 / 1_048_576.0;
 
-/// The seed's bound on the variation of the windowed mean latency.
+/// The bound on the variation of the windowed mean latency: a server that holds steady stays within 5 %.
 pub const MAX_MEAN_LATENCY_VARIATION: f64 = 0.05;
 
 /// One sampling window: every phase tagged with the same `window`.
@@ -177,7 +177,7 @@ pub(super) fn soak(doc: &mut Document, s: &Summary) {
     });
     doc.heading(2, "Soak criteria");
     doc.paragraph(
-        "The seed's success criteria (001 §5), judged on the windows above; the variation is the \
+        "The soak's success criteria, judged on the windows above; the variation is the \
          standard deviation of the windows' mean latency over their mean.",
     );
     doc.table(&[("Criterion", L), ("Observed", L), ("Result", L)], criteria);
