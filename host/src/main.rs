@@ -152,7 +152,8 @@ struct PlayArgs {
     #[arg(long)]
     abort_on_fail: bool,
     /// The built-in simulated server's behaviour (only without --target), as
-    /// `ttft=50ms,itl=10ms,jitter=0ms,capacity=0,max-tokens=128` (any subset).
+    /// `ttft=50ms,itl=10ms,jitter=0ms,capacity=0,max-tokens=128` (any subset), plus
+    /// `fault=KIND[=ARG][@RATE]` (repeatable) and `api-key=KEY` (require that bearer key).
     #[arg(long = "mock", value_name = "SPEC", default_value = "", value_parser = parse_mock_spec)]
     sim: MockArgs,
     /// Sample a telemetry source during the run (repeatable): `nvml` (local NVIDIA GPUs),
@@ -204,6 +205,10 @@ struct MockArgs {
     /// e.g. status=503@0.1, reset-mid-stream, stall-mid-stream=5s, huge-body=300MB. See docs/RELIABILITY.md.
     #[arg(long = "fault", value_name = "KIND[=ARG][@RATE]")]
     faults: Vec<runner::mock::FaultSpec>,
+    /// Answer 401 to every /v1 request that does not carry `Authorization: Bearer KEY` (what
+    /// `vllm serve --api-key` does).
+    #[arg(long, value_name = "KEY")]
+    api_key: Option<String>,
     /// Serve a vLLM-shaped Prometheus page at /metrics (running / waiting requests, KV-cache use,
     /// TTFT / ITL / queue-time histograms), a DCGM-shaped one at /metrics/dcgm and llama.cpp-shaped
     /// /slots.
@@ -222,6 +227,7 @@ impl MockArgs {
             seed,
             faults: self.faults.clone(),
             metrics: self.metrics,
+            api_key: self.api_key.clone(),
         }
     }
 }
@@ -235,6 +241,7 @@ fn parse_mock_spec(spec: &str) -> Result<MockArgs, String> {
         default_max_tokens: 128,
         faults: Vec::new(),
         metrics: false,
+        api_key: None,
     };
     for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let (key, value) = item.split_once('=').ok_or_else(|| format!("expected key=value, got {item:?}"))?;
@@ -256,9 +263,11 @@ fn parse_mock_spec(spec: &str) -> Result<MockArgs, String> {
             "fault" => sim.faults.push(
                 value.parse().map_err(|e: runner::mock::FaultSpecError| format!("fault={value}: {e}"))?,
             ),
+            "api-key" if !value.is_empty() => sim.api_key = Some(value.to_string()),
+            "api-key" => return Err("api-key= needs a key".into()),
             _ => {
                 return Err(format!(
-                    "unknown key {key:?} (known: ttft, itl, jitter, capacity, max-tokens, fault)"
+                    "unknown key {key:?} (known: ttft, itl, jitter, capacity, max-tokens, fault, api-key)"
                 ));
             }
         }
@@ -600,12 +609,13 @@ async fn mock(addr: SocketAddr, sim: MockArgs) -> anyhow::Result<ExitCode> {
     let server =
         MockServer::start(addr, sim.config(0)).await.with_context(|| format!("cannot listen on {addr}"))?;
     eprintln!(
-        "simulated OpenAI-compatible server on {} (ttft {} ms, itl {} ms, jitter {} ms, capacity {}); Ctrl-C stops it",
+        "simulated OpenAI-compatible server on {} (ttft {} ms, itl {} ms, jitter {} ms, capacity {}{}); Ctrl-C stops it",
         server.url(),
         sim.ttft_ms,
         sim.itl_ms,
         sim.jitter_ms,
-        if sim.capacity == 0 { "unlimited".to_string() } else { sim.capacity.to_string() }
+        if sim.capacity == 0 { "unlimited".to_string() } else { sim.capacity.to_string() },
+        if sim.api_key.is_some() { ", API key required" } else { "" }
     );
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     server.shutdown().await;
