@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use runner::client::http::TargetHeaders;
 use runner::engine::{self, EngineOptions};
 use runner::mock::{MockConfig, MockServer};
 use runner::run::{self, PlayOptions};
@@ -133,6 +134,16 @@ struct PlayArgs {
     /// A host plain HTTP requests may reach besides the target's (repeatable).
     #[arg(long = "allow-host", value_name = "HOST")]
     allowed_hosts: Vec<String>,
+    /// A header sent with every request to the target (LLM calls and plain HTTP), never to hosts
+    /// reached through --allow-host, as 'Name: value' (repeatable). A header the scenario sets
+    /// on a request wins. Values are never recorded, only names.
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    headers: Vec<String>,
+    /// The environment variable that holds the API key. When it is set and not empty, every
+    /// request to the target gets `Authorization: Bearer <key>` (unless a --header gives an
+    /// Authorization). The key is read from the environment only, never from a flag.
+    #[arg(long, value_name = "VAR", default_value = "OPENAI_API_KEY")]
+    api_key_env: String,
     /// Per-request objectives for goodput (vLLM's --goodput), e.g. `ttft=200ms,tpot=50ms,e2e=2s`:
     /// each phase reports the share and rate of requests that met all of them.
     #[arg(long, value_name = "SLO", value_parser = parse_slo)]
@@ -430,7 +441,34 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The headers for every request to the target: each `--header`, then the API key from the
+/// environment. A malformed one is a usage error whose message quotes no value.
+fn target_headers(args: &PlayArgs) -> Result<TargetHeaders, String> {
+    let mut headers = TargetHeaders::default();
+    for (i, spec) in args.headers.iter().enumerate() {
+        headers.push(spec).map_err(|e| format!("--header #{}: {e}", i + 1))?;
+    }
+    let var = &args.api_key_env;
+    match std::env::var_os(var) {
+        Some(key) if !key.is_empty() => {
+            let key = key.to_str().ok_or_else(|| format!("the API key in ${var} is not UTF-8"))?;
+            headers
+                .add_bearer(key)
+                .map_err(|_| format!("the API key in ${var} holds a character a header cannot carry"))?;
+        }
+        _ => {}
+    }
+    Ok(headers)
+}
+
 async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
+    let headers = match target_headers(&args) {
+        Ok(headers) => headers,
+        Err(why) => {
+            eprintln!("error: {why} (see runner --help)");
+            return Ok(ExitCode::from(exit::USAGE));
+        }
+    };
     let opts = PlayOptions {
         scenario: args.scenario,
         target: args.target,
@@ -444,6 +482,7 @@ async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
         slo: args.goodput,
         guest_memory: args.guest_memory,
         allowed_hosts: args.allowed_hosts,
+        headers,
         progress: if args.quiet { Progress::Quiet } else { Progress::Auto },
         tls: run::TlsOptions { ca_cert: args.ca_cert, insecure: args.insecure },
         thresholds: args.thresholds,
