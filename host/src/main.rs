@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use runner::client::http::TargetHeaders;
 use runner::engine::{self, EngineOptions};
 use runner::mock::{MockConfig, MockServer};
 use runner::run::{self, PlayOptions};
@@ -133,6 +134,16 @@ struct PlayArgs {
     /// A host plain HTTP requests may reach besides the target's (repeatable).
     #[arg(long = "allow-host", value_name = "HOST")]
     allowed_hosts: Vec<String>,
+    /// A header sent with every request to the target (LLM calls and plain HTTP), never to hosts
+    /// reached through --allow-host, as 'Name: value' (repeatable). A header the scenario sets
+    /// on a request wins. Values are never recorded, only names.
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    headers: Vec<String>,
+    /// The environment variable that holds the API key. When it is set and not empty, every
+    /// request to the target gets `Authorization: Bearer <key>` (unless a --header gives an
+    /// Authorization). The key is read from the environment only, never from a flag.
+    #[arg(long, value_name = "VAR", default_value = "OPENAI_API_KEY")]
+    api_key_env: String,
     /// Per-request objectives for goodput (vLLM's --goodput), e.g. `ttft=200ms,tpot=50ms,e2e=2s`:
     /// each phase reports the share and rate of requests that met all of them.
     #[arg(long, value_name = "SLO", value_parser = parse_slo)]
@@ -152,7 +163,8 @@ struct PlayArgs {
     #[arg(long)]
     abort_on_fail: bool,
     /// The built-in simulated server's behaviour (only without --target), as
-    /// `ttft=50ms,itl=10ms,jitter=0ms,capacity=0,max-tokens=128` (any subset).
+    /// `ttft=50ms,itl=10ms,jitter=0ms,capacity=0,max-tokens=128` (any subset), plus
+    /// `fault=KIND[=ARG][@RATE]` (repeatable) and `api-key=KEY` (require that bearer key).
     #[arg(long = "mock", value_name = "SPEC", default_value = "", value_parser = parse_mock_spec)]
     sim: MockArgs,
     /// Sample a telemetry source during the run (repeatable): `nvml` (local NVIDIA GPUs),
@@ -204,6 +216,10 @@ struct MockArgs {
     /// e.g. status=503@0.1, reset-mid-stream, stall-mid-stream=5s, huge-body=300MB. See docs/RELIABILITY.md.
     #[arg(long = "fault", value_name = "KIND[=ARG][@RATE]")]
     faults: Vec<runner::mock::FaultSpec>,
+    /// Answer 401 to every /v1 request that does not carry `Authorization: Bearer KEY` (what
+    /// `vllm serve --api-key` does).
+    #[arg(long, value_name = "KEY")]
+    api_key: Option<String>,
     /// Serve a vLLM-shaped Prometheus page at /metrics (running / waiting requests, KV-cache use,
     /// TTFT / ITL / queue-time histograms), a DCGM-shaped one at /metrics/dcgm and llama.cpp-shaped
     /// /slots.
@@ -222,6 +238,7 @@ impl MockArgs {
             seed,
             faults: self.faults.clone(),
             metrics: self.metrics,
+            api_key: self.api_key.clone(),
         }
     }
 }
@@ -235,6 +252,7 @@ fn parse_mock_spec(spec: &str) -> Result<MockArgs, String> {
         default_max_tokens: 128,
         faults: Vec::new(),
         metrics: false,
+        api_key: None,
     };
     for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let (key, value) = item.split_once('=').ok_or_else(|| format!("expected key=value, got {item:?}"))?;
@@ -256,9 +274,11 @@ fn parse_mock_spec(spec: &str) -> Result<MockArgs, String> {
             "fault" => sim.faults.push(
                 value.parse().map_err(|e: runner::mock::FaultSpecError| format!("fault={value}: {e}"))?,
             ),
+            "api-key" if !value.is_empty() => sim.api_key = Some(value.to_string()),
+            "api-key" => return Err("api-key= needs a key".into()),
             _ => {
                 return Err(format!(
-                    "unknown key {key:?} (known: ttft, itl, jitter, capacity, max-tokens, fault)"
+                    "unknown key {key:?} (known: ttft, itl, jitter, capacity, max-tokens, fault, api-key)"
                 ));
             }
         }
@@ -421,7 +441,34 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The headers for every request to the target: each `--header`, then the API key from the
+/// environment. A malformed one is a usage error whose message quotes no value.
+fn target_headers(args: &PlayArgs) -> Result<TargetHeaders, String> {
+    let mut headers = TargetHeaders::default();
+    for (i, spec) in args.headers.iter().enumerate() {
+        headers.push(spec).map_err(|e| format!("--header #{}: {e}", i + 1))?;
+    }
+    let var = &args.api_key_env;
+    match std::env::var_os(var) {
+        Some(key) if !key.is_empty() => {
+            let key = key.to_str().ok_or_else(|| format!("the API key in ${var} is not UTF-8"))?;
+            headers
+                .add_bearer(key)
+                .map_err(|_| format!("the API key in ${var} holds a character a header cannot carry"))?;
+        }
+        _ => {}
+    }
+    Ok(headers)
+}
+
 async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
+    let headers = match target_headers(&args) {
+        Ok(headers) => headers,
+        Err(why) => {
+            eprintln!("error: {why} (see runner --help)");
+            return Ok(ExitCode::from(exit::USAGE));
+        }
+    };
     let opts = PlayOptions {
         scenario: args.scenario,
         target: args.target,
@@ -435,6 +482,7 @@ async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
         slo: args.goodput,
         guest_memory: args.guest_memory,
         allowed_hosts: args.allowed_hosts,
+        headers,
         progress: if args.quiet { Progress::Quiet } else { Progress::Auto },
         tls: run::TlsOptions { ca_cert: args.ca_cert, insecure: args.insecure },
         thresholds: args.thresholds,
@@ -600,12 +648,13 @@ async fn mock(addr: SocketAddr, sim: MockArgs) -> anyhow::Result<ExitCode> {
     let server =
         MockServer::start(addr, sim.config(0)).await.with_context(|| format!("cannot listen on {addr}"))?;
     eprintln!(
-        "simulated OpenAI-compatible server on {} (ttft {} ms, itl {} ms, jitter {} ms, capacity {}); Ctrl-C stops it",
+        "simulated OpenAI-compatible server on {} (ttft {} ms, itl {} ms, jitter {} ms, capacity {}{}); Ctrl-C stops it",
         server.url(),
         sim.ttft_ms,
         sim.itl_ms,
         sim.jitter_ms,
-        if sim.capacity == 0 { "unlimited".to_string() } else { sim.capacity.to_string() }
+        if sim.capacity == 0 { "unlimited".to_string() } else { sim.capacity.to_string() },
+        if sim.api_key.is_some() { ", API key required" } else { "" }
     );
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     server.shutdown().await;

@@ -101,6 +101,10 @@ pub struct Summary {
     /// The scenario parameters as resolved (defaults plus `--param`).
     #[serde(default)]
     pub params: BTreeMap<String, String>,
+    /// The names (never the values) of the headers sent with every request to the target:
+    /// `--header`s and the API key's `authorization`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<String>,
     /// When the run started, RFC 3339 in UTC.
     pub started_at: String,
     /// Wall-clock length of the whole run, in seconds.

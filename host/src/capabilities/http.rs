@@ -113,14 +113,17 @@ impl Host for HostState {
             (Ok(Route::Own(path)), Some(own)) => {
                 let body = req.body.into();
                 let want_headers = content == ResponseContent::Full;
-                own.send(req.method, path, &req.headers, body, timeout, want_headers).await
+                let headers = settings.headers.merged(&req.headers);
+                own.send(req.method, path, &headers, body, timeout, want_headers).await
             }
             (Ok(Route::Own(path)), None) => {
                 let url = resolve(&settings.target, path.as_str());
-                send_pooled(&self.run.http, req.method, url, req.headers, req.body, timeout).await
+                let headers = target_headers(settings, &url, req.headers);
+                send_pooled(&self.run.http, req.method, url, headers, req.body, timeout).await
             }
             (Ok(Route::Pooled(url)), _) => {
-                send_pooled(&self.run.http, req.method, url, req.headers, req.body, timeout).await
+                let headers = target_headers(settings, &url, req.headers);
+                send_pooled(&self.run.http, req.method, url, headers, req.body, timeout).await
             }
         };
         match result {
@@ -154,6 +157,15 @@ impl Host for HostState {
             }
         }
     }
+}
+
+/// A request's headers plus the run's target headers when `url` is on the target's origin;
+/// a host reached through `--allow-host` gets the request's own headers only.
+fn target_headers(settings: &RunSettings, url: &str, own: Vec<(String, String)>) -> Vec<(String, String)> {
+    if settings.headers.is_empty() || !settings.is_target_origin(url) {
+        return own;
+    }
+    settings.headers.merged(&own).into_owned()
 }
 
 /// Sends through the pooled client. Boxed: the pooled client's future is large and most runs
@@ -224,6 +236,20 @@ mod tests {
             matches!(&bad, Err(HttpError { class: ErrorClass::InvalidRequest, message }) if message.starts_with("GET http://h:1/a b: invalid URL")),
             "{bad:?}"
         );
+    }
+
+    #[test]
+    fn target_headers_go_to_the_target_origin_only() {
+        let mut s = settings("https://h");
+        s.headers.push("x-key: secret").expect("valid");
+        let own = vec![("accept".to_string(), "*/*".to_string())];
+        let with_key = target_headers(&s, "https://h/x", own.clone());
+        assert_eq!(with_key.len(), 2);
+        assert_eq!(with_key[1], ("x-key".to_string(), "secret".to_string()));
+        assert_eq!(target_headers(&s, "https://H:443/y", own.clone()).len(), 2);
+        for elsewhere in ["http://other.example/y", "http://h/x", "https://h:8443/x", "not a url"] {
+            assert_eq!(target_headers(&s, elsewhere, own.clone()), own, "{elsewhere}");
+        }
     }
 
     #[test]

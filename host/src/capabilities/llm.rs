@@ -102,7 +102,10 @@ impl Host for HostState {
     async fn call(&mut self, req: Request) -> wasmtime::Result<Result<Completion, Error>> {
         let extra = tags(req.tags.clone());
         let result = match self.llm_request(req) {
-            Ok(request) => openai::call(&self.run.http, &self.run.settings.target, &request).await,
+            Ok(request) => {
+                let settings = &self.run.settings;
+                openai::call(&self.run.http, &settings.target, &settings.headers, &request).await
+            }
             Err(error) => Err(error),
         };
         match result {
@@ -130,6 +133,9 @@ impl Host for HostState {
             }
             Err(e) => {
                 self.stats().record_error(&extra, e.class);
+                if matches!(e.status, Some(401 | 403)) {
+                    self.stats().record_credentials_refused();
+                }
                 Ok(Err(Error { class: e.class.into(), status: e.status, message: e.message }))
             }
         }

@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
-use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+use hyper::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Deserialize;
 use tokio::sync::mpsc;
@@ -98,6 +98,9 @@ pub(super) enum RequestError {
     /// A known path with the wrong method.
     #[error("method {0} is not allowed on {1}")]
     Method(Method, String),
+    /// The server requires an API key and the request did not carry it.
+    #[error("missing or incorrect API key: send it as 'Authorization: Bearer <key>'")]
+    Unauthorized,
 }
 
 impl RequestError {
@@ -110,12 +113,14 @@ impl RequestError {
             RequestError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             RequestError::NotFound(_) => StatusCode::NOT_FOUND,
             RequestError::Method(..) => StatusCode::METHOD_NOT_ALLOWED,
+            RequestError::Unauthorized => StatusCode::UNAUTHORIZED,
         }
     }
 
     fn error_type(&self) -> &'static str {
         match self {
             RequestError::NotFound(_) => "not_found_error",
+            RequestError::Unauthorized => "authentication_error",
             _ => "invalid_request_error",
         }
     }
@@ -177,6 +182,9 @@ pub(super) async fn handle(
     let guard = RequestGuard::new(shared.counters.clone());
     let path = req.uri().path().to_string();
     let method = req.method().clone();
+    if path.starts_with("/v1") && !authorized(shared.cfg.api_key.as_deref(), &req) {
+        return Ok(finish(guard, RequestError::Unauthorized.into_response()));
+    }
     let kind = match (path.as_str(), &method) {
         ("/", &Method::GET) => return Ok(finish(guard, text_response(StatusCode::OK, "ok"))),
         ("/health", &Method::GET) => return Ok(finish(guard, text_response(StatusCode::OK, ""))),
@@ -246,6 +254,13 @@ pub(super) async fn handle(
         }
         None => Ok(json_response(StatusCode::OK, generate::complete(shared, guard, job).await)),
     }
+}
+
+/// Whether the request carries `Authorization: Bearer <key>`, when a key is required.
+fn authorized(key: Option<&str>, req: &Request<Incoming>) -> bool {
+    let Some(key) = key else { return true };
+    let given = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    given.and_then(|v| v.strip_prefix("Bearer ")).is_some_and(|given| given.trim() == key)
 }
 
 /// Reads and validates a generation request; returns the job and whether it streams.

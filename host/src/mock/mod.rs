@@ -56,6 +56,9 @@ pub struct MockConfig {
     /// Serve a vLLM-shaped Prometheus page at `/metrics` and a DCGM-shaped one at `/metrics/dcgm`
     /// (see the `metrics` module).
     pub metrics: bool,
+    /// When set, every `/v1` request must carry `Authorization: Bearer <key>`, or gets 401 with
+    /// an OpenAI-style error body (what `vllm serve --api-key` does). Never logged.
+    pub api_key: Option<String>,
 }
 
 impl Default for MockConfig {
@@ -69,6 +72,7 @@ impl Default for MockConfig {
             seed: 0,
             faults: Vec::new(),
             metrics: false,
+            api_key: None,
         }
     }
 }

@@ -37,6 +37,17 @@ struct Pending {
 }
 
 async fn send(addr: SocketAddr, method: Method, path: &str, body: Option<&str>) -> Pending {
+    send_with(addr, method, path, body, &[]).await
+}
+
+/// [`send`] with extra request headers.
+async fn send_with(
+    addr: SocketAddr,
+    method: Method,
+    path: &str,
+    body: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Pending {
     let stream = TcpStream::connect(addr).await.expect("connect");
     stream.set_nodelay(true).expect("nodelay");
     let (mut sender, conn) =
@@ -44,7 +55,10 @@ async fn send(addr: SocketAddr, method: Method, path: &str, body: Option<&str>) 
     let conn = tokio::spawn(async move {
         let _ = conn.await;
     });
-    let builder = Request::builder().method(method).uri(path).header("host", addr.to_string());
+    let mut builder = Request::builder().method(method).uri(path).header("host", addr.to_string());
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
     let req = match body {
         Some(b) => builder
             .header("content-type", "application/json")
@@ -373,4 +387,29 @@ fn jitter_is_bounded_monotonic_and_seeded() {
         }
     }
     assert!(moved > 100, "jitter barely applied ({moved}/200)");
+}
+
+#[tokio::test]
+async fn a_required_api_key_guards_every_v1_path() {
+    let srv =
+        server(MockConfig { ttft: MS, itl: MS, api_key: Some("k-123".into()), ..MockConfig::default() })
+            .await;
+    let addr = srv.addr();
+    let chat = r#"{"messages":[{"role":"user","content":"hi"}],"max_tokens":2}"#;
+    for auth in [None, Some("Bearer wrong"), Some("k-123"), Some("Basic k-123")] {
+        let headers: Vec<(&str, &str)> = auth.map(|a| ("authorization", a)).into_iter().collect();
+        let p = send_with(addr, Method::POST, "/v1/chat/completions", Some(chat), &headers).await;
+        assert_eq!(p.status, StatusCode::UNAUTHORIZED, "{auth:?}");
+        let v = json(&p.text().await);
+        assert_eq!(v["error"]["type"], "authentication_error");
+        assert_eq!(v["error"]["code"], 401);
+        assert!(!v.to_string().contains("k-123"), "the key is never echoed: {v}");
+    }
+    let p = send(addr, Method::GET, "/v1/models", None).await;
+    assert_eq!(p.status, StatusCode::UNAUTHORIZED);
+    let ok = [("authorization", "Bearer k-123")];
+    let p = send_with(addr, Method::POST, "/v1/chat/completions", Some(chat), &ok).await;
+    assert_eq!(p.status, StatusCode::OK);
+    let p = send(addr, Method::GET, "/health", None).await;
+    assert_eq!(p.status, StatusCode::OK, "health needs no key");
 }

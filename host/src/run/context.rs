@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::client::http::HttpClient;
+use crate::client::http::{HttpClient, TargetHeaders};
 use crate::data::{Datasets, TokenCounter};
 use crate::engine::DEFAULT_GUEST_MEMORY;
 use crate::load::{PhaseLimits, PhaseRegistry, Stop, StopSignal};
@@ -31,6 +31,9 @@ pub struct RunSettings {
     pub guest_memory: usize,
     /// Hosts plain `http` requests may reach besides the target's (`--allow-host`).
     pub allowed_hosts: Vec<String>,
+    /// Headers added to every request to the target, and to no other host (`--header`, the API
+    /// key). Secret: never recorded, only their names.
+    pub headers: TargetHeaders,
     /// Per-request objectives for goodput (`--goodput`).
     pub slo: Option<Slo>,
     /// Datasets given with `--data`, read by index through `data` and `llm`.
@@ -50,6 +53,7 @@ impl Default for RunSettings {
             lag_bound: Duration::from_millis(10),
             guest_memory: DEFAULT_GUEST_MEMORY,
             allowed_hosts: Vec::new(),
+            headers: TargetHeaders::default(),
             slo: None,
             datasets: Datasets::default(),
             tokens: Arc::new(TokenCounter::Estimate),
@@ -63,6 +67,22 @@ impl RunSettings {
         let target_host = self.target.parse::<hyper::Uri>().ok().and_then(|u| u.host().map(str::to_string));
         target_host.as_deref() == Some(host)
             || self.allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
+    }
+
+    /// Whether `url` is on the target's origin (scheme, host and port, default ports filled in):
+    /// only such requests get the run's [`RunSettings::headers`].
+    pub fn is_target_origin(&self, url: &str) -> bool {
+        fn origin(url: &str) -> Option<(String, String, u16)> {
+            let uri = url.parse::<hyper::Uri>().ok()?;
+            let scheme = uri.scheme_str()?.to_ascii_lowercase();
+            let port = uri.port_u16().or(match scheme.as_str() {
+                "http" => Some(80),
+                "https" => Some(443),
+                _ => None,
+            })?;
+            Some((scheme, uri.host()?.to_ascii_lowercase(), port))
+        }
+        origin(url).is_some_and(|o| origin(&self.target).as_ref() == Some(&o))
     }
 
     /// What every phase of the run runs within.

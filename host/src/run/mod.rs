@@ -49,6 +49,8 @@ pub struct PlayOptions {
     pub guest_memory: usize,
     /// Hosts plain `http` requests may reach besides the target's.
     pub allowed_hosts: Vec<String>,
+    /// Headers for every request to the target: `--header`, and the API key's `Authorization`.
+    pub headers: crate::client::http::TargetHeaders,
     /// Per-request objectives for goodput.
     pub slo: Option<crate::stats::Slo>,
     /// `--threshold` criteria, checked on the summary before the run folder is written.

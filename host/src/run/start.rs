@@ -45,6 +45,7 @@ pub async fn start(opts: &PlayOptions, prepared: &Prepared) -> anyhow::Result<St
         lag_bound: opts.lag_bound,
         guest_memory: opts.guest_memory,
         allowed_hosts: opts.allowed_hosts.clone(),
+        headers: opts.headers.clone(),
         slo: opts.slo.clone(),
         datasets: prepared.datasets.clone(),
         tokens: prepared.tokens.clone(),
@@ -92,6 +93,7 @@ fn header(opts: &PlayOptions, prepared: &Prepared, seed: u64) -> Summary {
         target_is_mock: prepared.mock.is_some(),
         seed,
         params: prepared.params.clone(),
+        headers: opts.headers.names(),
         started_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         ..Summary::default()
     }

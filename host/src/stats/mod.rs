@@ -103,6 +103,8 @@ pub struct PhaseStats {
     ended: OnceLock<Instant>,
     /// Guest log lines dropped by the per-instance rate cap.
     log_lines_dropped: AtomicU64,
+    /// LLM requests the server refused as unauthorized (HTTP 401 or 403), also counted as errors.
+    credentials_refused: AtomicU64,
     requests: AtomicU64,
     errors: AtomicU64,
     input_tokens: AtomicU64,
@@ -125,6 +127,7 @@ impl PhaseStats {
             started: OnceLock::new(),
             ended: OnceLock::new(),
             log_lines_dropped: AtomicU64::new(0),
+            credentials_refused: AtomicU64::new(0),
             requests: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             input_tokens: AtomicU64::new(0),
@@ -315,6 +318,12 @@ impl PhaseStats {
     /// Counts a guest log line dropped by the rate cap; returns how many were dropped before it.
     pub fn drop_log_line(&self) -> u64 {
         self.log_lines_dropped.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Counts a request the server refused as unauthorized (HTTP 401 or 403); the error itself
+    /// is recorded by [`PhaseStats::record_error`]. The report says so once, with the count.
+    pub fn record_credentials_refused(&self) {
+        self.credentials_refused.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The distribution of one metric over the phase so far (an empty one when unrecorded).

@@ -93,8 +93,8 @@ impl PhaseStats {
     }
 
     /// What the report should say about this phase besides its numbers, each note prefixed with
-    /// the phase's name: why iterations failed, which caps were reached, how it recovered from
-    /// outages.
+    /// the phase's name: why iterations failed, which caps were reached, whether the server
+    /// refused the credentials, how it recovered from outages.
     pub fn notes(&self) -> Vec<String> {
         let r = self.lock();
         let name = &self.name;
@@ -121,6 +121,13 @@ impl PhaseStats {
         if dropped_lines > 0 {
             notes.push(format!(
                 "phase {name}: {dropped_lines} log lines were dropped (over the per-instance log rate cap)"
+            ));
+        }
+        let refused = self.credentials_refused.load(std::sync::atomic::Ordering::Relaxed);
+        if refused > 0 {
+            notes.push(format!(
+                "phase {name}: the server refused the credentials of {refused} request(s) (HTTP 401/403): \
+                 set the API key's variable (--api-key-env, OPENAI_API_KEY by default) or pass --header"
             ));
         }
         let recovery = &r.recovery;

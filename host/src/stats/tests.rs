@@ -79,3 +79,16 @@ fn custom_counters_and_checks_keep_their_tags() {
     assert_eq!(by_tag.counters["retries"], 3);
     assert_eq!((by_tag.checks["status is 200"].passes, by_tag.checks["status is 200"].fails), (1, 0));
 }
+
+#[test]
+fn refused_credentials_make_one_note_with_the_count() {
+    let stats = PhaseStats::new("p", Tags::new());
+    assert!(stats.notes().is_empty());
+    for _ in 0..3 {
+        stats.record_error(&Tags::new(), ErrorClass::HttpStatus);
+        stats.record_credentials_refused();
+    }
+    let notes = stats.notes();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].contains("refused the credentials of 3 request(s)") && notes[0].contains("401"));
+}

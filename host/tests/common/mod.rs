@@ -33,11 +33,13 @@ pub fn test_guest(name: &str) -> PathBuf {
     built(repo_root().join("target").join("test-guests").join(format!("{name}.wasm")))
 }
 
-/// The `runner` binary with a test-local compile cache and quiet logs.
+/// The `runner` binary with a test-local compile cache, quiet logs, and no API key from the
+/// environment of whoever runs the tests.
 pub fn runner() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_runner"));
     cmd.env("RUNNER_CACHE_DIR", repo_root().join("target").join("test-cache"))
         .env("RUNNER_LOG", "warn")
+        .env_remove("OPENAI_API_KEY")
         .current_dir(repo_root());
     cmd
 }
@@ -79,16 +81,27 @@ impl Played {
 
 /// Runs `runner play <scenario> <args…>` into a temporary run folder and reads it.
 pub fn play(scenario: &Path, args: &[&str]) -> Played {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let mut played = play_into(&dir.path().join("run"), scenario, args);
-    played._dir = Some(dir);
-    played
+    play_with_env(scenario, args, &[])
 }
 
 /// Runs `runner play <scenario> <args…> --out <out>` and reads the run folder.
 pub fn play_into(out: &Path, scenario: &Path, args: &[&str]) -> Played {
+    play_into_with_env(out, scenario, args, &[])
+}
+
+/// [`play`] with these environment variables set for the runner.
+pub fn play_with_env(scenario: &Path, args: &[&str], env: &[(&str, &str)]) -> Played {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut played = play_into_with_env(&dir.path().join("run"), scenario, args, env);
+    played._dir = Some(dir);
+    played
+}
+
+/// [`play_into`] with these environment variables set for the runner.
+pub fn play_into_with_env(out: &Path, scenario: &Path, args: &[&str], env: &[(&str, &str)]) -> Played {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let output = runner()
+        .envs(env.iter().copied())
         .arg("play")
         .arg(scenario)
         .args(args)

@@ -7,6 +7,8 @@
 //! - [`OwnConnection`] (`own.rs`, framed by `h1.rs`): one VU's own HTTP/1.1 keep-alive connection
 //!   to a plain `http://` target, the path a load test repeats most.
 //!
+//! [`TargetHeaders`] (`headers.rs`) are the headers the run adds to every request to the target.
+//!
 //! Both time a request from the instant before it is sent and classify every failure with the
 //! crate's one [`ErrorClass`], so a guest sees the same timings and classes on either path.
 
@@ -24,10 +26,12 @@ use thiserror::Error;
 use crate::error_class::ErrorClass;
 
 mod h1;
+mod headers;
 mod own;
 mod pooled;
 mod tls;
 
+pub use headers::{HeaderError, TargetHeaders};
 pub use own::OwnConnection;
 pub use pooled::{ClientConfig, HttpClient, Streaming};
 pub use tls::load_pem_certs;

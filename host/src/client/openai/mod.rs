@@ -11,7 +11,7 @@ use bytes::Bytes;
 use serde_json::{Map, Value, json};
 use thiserror::Error;
 
-use super::http::{HttpClient, HttpError, Request};
+use super::http::{HttpClient, HttpError, Request, TargetHeaders};
 use super::sse::{SseEvent, SseParser};
 use crate::error_class::ErrorClass;
 
@@ -188,14 +188,20 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
-/// Makes one call and measures it.
-pub async fn call(client: &HttpClient, base_url: &str, req: &LlmRequest) -> Result<Completion, LlmError> {
+/// Makes one call to `base_url` with the run's `headers` (the API key, `--header`) and measures it.
+pub async fn call(
+    client: &HttpClient,
+    base_url: &str,
+    headers: &TargetHeaders,
+    req: &LlmRequest,
+) -> Result<Completion, LlmError> {
     let body = request_body(req)?;
     let accept = if req.stream { "text/event-stream" } else { "application/json" };
+    let own = [("content-type".into(), "application/json".into()), ("accept".into(), accept.into())];
     let http_req = Request {
         method: "POST".into(),
         url: endpoint_url(base_url, req.api),
-        headers: vec![("content-type".into(), "application/json".into()), ("accept".into(), accept.into())],
+        headers: headers.merged(&own).into_owned(),
         body: Bytes::from(body.to_string()),
         timeout: req.timeout,
     };

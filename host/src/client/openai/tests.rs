@@ -52,7 +52,7 @@ fn timed_stream(tail: &[String]) -> Vec<Step> {
 async fn run(script: Vec<Step>, req: &LlmRequest) -> Result<Completion, LlmError> {
     let (addr, _) = script_server(script).await;
     let client = HttpClient::new(ClientConfig::default()).expect("client");
-    call(&client, &format!("http://{addr}"), req).await
+    call(&client, &format!("http://{addr}"), &TargetHeaders::default(), req).await
 }
 
 fn within(d: Duration, lo: u64, hi: u64) -> bool {
@@ -92,7 +92,8 @@ async fn bad_extra_body_is_invalid_request() {
         let req = LlmRequest { extra_body: Some(extra.into()), ..chat(true) };
         // Port 1 is never contacted: the body is checked first.
         let client = HttpClient::new(ClientConfig::default()).expect("client");
-        let e = call(&client, "http://127.0.0.1:1", &req).await.expect_err("invalid");
+        let e =
+            call(&client, "http://127.0.0.1:1", &TargetHeaders::default(), &req).await.expect_err("invalid");
         assert_eq!((e.class, e.status), (ErrorClass::InvalidRequest, None), "{extra}: {}", e.message);
     }
 }
@@ -110,7 +111,9 @@ fn itl_scales_gaps_by_tokens_per_chunk() {
 async fn streaming_timings_and_counted_tokens() {
     let (addr, mut bodies) = script_server(timed_stream(&[finish("stop"), "data: [DONE]\n\n".into()])).await;
     let client = HttpClient::new(ClientConfig::default()).expect("client");
-    let c = call(&client, &format!("http://{addr}/v1/"), &chat(true)).await.expect("completion");
+    let c = call(&client, &format!("http://{addr}/v1/"), &TargetHeaders::default(), &chat(true))
+        .await
+        .expect("completion");
     let sent: Value = serde_json::from_slice(&bodies.recv().await.expect("request")).expect("json");
     assert_eq!(sent["stream_options"]["include_usage"], json!(true));
     assert_eq!(c.text, "t0t1t2t3t4t5");
@@ -209,7 +212,9 @@ async fn http_status_error_quotes_the_body() {
 async fn connection_refused_is_connect() {
     let addr = closed_port().await;
     let client = HttpClient::new(ClientConfig::default()).expect("client");
-    let e = call(&client, &format!("http://{addr}"), &chat(true)).await.expect_err("refused");
+    let e = call(&client, &format!("http://{addr}"), &TargetHeaders::default(), &chat(true))
+        .await
+        .expect_err("refused");
     assert_eq!((e.class, e.status), (ErrorClass::Connect, None));
 }
 
