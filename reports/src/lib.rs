@@ -4,7 +4,7 @@
 //! `summary.json` ([`Summary::to_json`]), `report.md` ([`render_markdown`]), `report.html`
 //! ([`render_html`], self-contained, with charts) and the console summary ([`render_console`]);
 //! the two reports render one document built from the summary, so they show the same tables;
-//! checks `--threshold` criteria against it ([`thresholds`]); compares two runs ([`compare`]);
+//! checks `--threshold` criteria against it ([`thresholds`]); compares two runs ([`compare()`]);
 //! and reads or rebuilds from the per-second time series ([`timeseries`]). It is a pure library:
 //! it formats strings and never touches files, so the host decides where and when they are written.
 

@@ -1,6 +1,6 @@
 //! One group of HdrHistograms and counts: all requests of a phase, or those with one tag set.
 //! Values are kept in microseconds (latencies) or ×1000 (rates, custom trends), three
-//! significant digits, and turned into the report's milliseconds by [`distribution`].
+//! significant digits, and turned into the report's milliseconds by `distribution`.
 
 use std::collections::BTreeMap;
 

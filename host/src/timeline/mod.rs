@@ -1,7 +1,7 @@
 //! The run as it goes. Once per interval every active phase is sampled; each sample is appended
 //! to `timeseries.jsonl` and flushed at once (a `kill -9` loses at most the last interval), drawn
-//! as a live progress line ([`progress`]), and the live results are judged by `--abort-on-fail`
-//! ([`abort`]). Telemetry records reach the same file through [`Timeline::sink`].
+//! as a live progress line (`progress`), and the live results are judged by `--abort-on-fail`
+//! (`abort`). Telemetry records reach the same file through [`Timeline::sink`].
 
 mod abort;
 mod progress;
