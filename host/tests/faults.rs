@@ -76,6 +76,21 @@ fn headers_within_the_timeout_are_only_slow() {
     assert!(ttft.min >= 300.0, "TTFT includes the header delay: min {} ms", ttft.min);
 }
 
+/// A server that sends `[DONE]` and then keeps the response open: each answer ends at `[DONE]`, far
+/// below the 2 s timeout, and the VU's next request does not wait behind the held connection.
+#[test]
+fn a_stream_held_open_after_done_ends_at_done() {
+    let run = play_with("hold-after-done", 3, &[]);
+    let p = run.phase("ttft-probe");
+    assert_eq!((p.requests, p.errors, p.output_tokens), (3, 0, 24), "{:?}", p.errors_by_class);
+    assert_eq!(p.iterations.completed, 3, "the one VU's three requests, one after another");
+    // The server sends token k at ttft + k·itl after the request arrives: the 8th at 5 + 7·2 = 19 ms,
+    // then `[DONE]` at once. The upper bound leaves room for a loaded machine, not for the timeout.
+    let e2e = p.metrics[runner_reports::metric::E2E];
+    assert!(e2e.min >= 19.0, "E2E includes every token: min {} ms", e2e.min);
+    assert!(e2e.max < 500.0, "E2E ends at [DONE], not at the 2 s timeout: max {} ms", e2e.max);
+}
+
 #[test]
 fn a_malformed_stream_is_malformed_stream() {
     for fault in ["bad-json", "no-data-prefix", "no-done", "garbage", "invalid-utf8"] {

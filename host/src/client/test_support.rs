@@ -27,12 +27,18 @@ pub(crate) enum Step {
     Reset,
 }
 
-/// The head of a chunked `text/event-stream` response.
+/// The status line and headers every scripted event stream has.
+const SSE_HEAD: &str = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n";
+
+/// The head of a chunked `text/event-stream` response on a connection the server closes after it.
 pub(crate) fn sse_head() -> Step {
-    Step::Write(
-        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
-            .to_vec(),
-    )
+    Step::Write(format!("{SSE_HEAD}connection: close\r\n\r\n").into_bytes())
+}
+
+/// The head of a chunked `text/event-stream` response on a keep-alive connection, which a client
+/// may reuse once the body has ended.
+pub(crate) fn sse_head_keep_alive() -> Step {
+    Step::Write(format!("{SSE_HEAD}\r\n").into_bytes())
 }
 
 /// One chunk of a chunked body.

@@ -37,6 +37,9 @@ pub enum Fault {
     NoDataPrefix,
     /// The stream ends without `data: [DONE]`.
     NoDone,
+    /// The stream sends `data: [DONE]`, then keeps the response open without its terminating chunk
+    /// until the client goes away, as some gateways and servers do.
+    HoldAfterDone,
     /// Seeded random bytes in the middle of the stream (or body), outside any event.
     Garbage,
     /// One SSE event (or the non-streaming body) holds bytes that are not UTF-8.
@@ -58,6 +61,7 @@ impl Fault {
             Fault::BadJson => "bad-json",
             Fault::NoDataPrefix => "no-data-prefix",
             Fault::NoDone => "no-done",
+            Fault::HoldAfterDone => "hold-after-done",
             Fault::Garbage => "garbage",
             Fault::InvalidUtf8 => "invalid-utf8",
             Fault::HugeBody(_) => "huge-body",
@@ -121,8 +125,8 @@ pub enum FaultSpecError {
     /// The kind is not one of the known faults.
     #[error(
         "unknown fault {0:?} (known: status=CODE, reset-before-headers, reset-mid-stream, \
-         stall-mid-stream=DURATION, slow-headers=DURATION, bad-json, no-data-prefix, no-done, garbage, \
-         invalid-utf8, huge-body=SIZE)"
+         stall-mid-stream=DURATION, slow-headers=DURATION, bad-json, no-data-prefix, no-done, \
+         hold-after-done, garbage, invalid-utf8, huge-body=SIZE)"
     )]
     Unknown(String),
     /// The kind needs an argument (`status=500`) and none was given.
@@ -193,6 +197,7 @@ fn parse_fault(kind: &str, arg: Option<&str>) -> Result<Fault, FaultSpecError> {
         "bad-json" => bare(Fault::BadJson),
         "no-data-prefix" => bare(Fault::NoDataPrefix),
         "no-done" => bare(Fault::NoDone),
+        "hold-after-done" => bare(Fault::HoldAfterDone),
         "garbage" => bare(Fault::Garbage),
         "invalid-utf8" => bare(Fault::InvalidUtf8),
         "huge-body" => {
@@ -277,6 +282,7 @@ mod tests {
             ("bad-json", Fault::BadJson, 1.0),
             ("no-data-prefix", Fault::NoDataPrefix, 1.0),
             ("no-done@0", Fault::NoDone, 0.0),
+            ("hold-after-done@0.5", Fault::HoldAfterDone, 0.5),
             ("garbage", Fault::Garbage, 1.0),
             ("invalid-utf8", Fault::InvalidUtf8, 1.0),
             ("huge-body=300MB", Fault::HugeBody(300_000_000), 1.0),

@@ -40,8 +40,8 @@ impl Raw {
     }
 }
 
-/// POSTs a chat request with `Connection: close` and reads until the end, an error, or 10 s.
-async fn exchange(addr: SocketAddr, max_tokens: u32, stream: bool) -> Raw {
+/// Connects and POSTs a chat request with `Connection: close`; returns the socket and when it was sent.
+async fn send_chat(addr: SocketAddr, max_tokens: u32, stream: bool) -> (TcpStream, Instant) {
     let body = format!(
         r#"{{"messages":[{{"role":"user","content":"hi"}}],"max_tokens":{max_tokens},"stream":{stream}}}"#
     );
@@ -53,7 +53,12 @@ async fn exchange(addr: SocketAddr, max_tokens: u32, stream: bool) -> Raw {
     let mut sock = TcpStream::connect(addr).await.expect("connect");
     sock.write_all(head.as_bytes()).await.expect("write head");
     sock.write_all(body.as_bytes()).await.expect("write body");
-    let sent = Instant::now();
+    (sock, Instant::now())
+}
+
+/// POSTs a chat request with `Connection: close` and reads until the end, an error, or 10 s.
+async fn exchange(addr: SocketAddr, max_tokens: u32, stream: bool) -> Raw {
+    let (mut sock, sent) = send_chat(addr, max_tokens, stream).await;
     let mut raw = Raw { bytes: Vec::new(), error: None, reads: Vec::new() };
     let mut buf = vec![0u8; 64 * 1024];
     let deadline = sent + Duration::from_secs(10);
@@ -172,6 +177,30 @@ async fn malformed_kinds_break_the_stream_as_named() {
     let b = exchange(srv.addr(), 4, true).await;
     assert_eq!(garbage(&a), garbage(&b), "the same seed gives the same garbage");
     assert!(a.contains(b"data: [DONE]"), "the stream goes on after the garbage");
+}
+
+/// `[DONE]` arrives as its own chunk, and then nothing: not the terminating chunk, not a close, even
+/// though the request asked for `Connection: close`. The answer itself is complete.
+#[tokio::test]
+async fn hold_after_done_sends_done_then_keeps_the_response_open() {
+    let srv = server(&["hold-after-done"]).await;
+    let (mut sock, sent) = send_chat(srv.addr(), 4, true).await;
+    let done = b"data: [DONE]\n\n\r\n";
+    let mut bytes = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    while !bytes.windows(done.len()).any(|w| w == done) {
+        let read = tokio::time::timeout_at(sent + Duration::from_secs(10), sock.read(&mut buf)).await;
+        let n = read.expect("[DONE] within 10 s").expect("a clean read");
+        assert!(n > 0, "the response ended before [DONE]:\n{}", String::from_utf8_lossy(&bytes));
+        bytes.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert_eq!(text.matches(r#""content":"#).count(), 4, "every token before [DONE]:\n{text}");
+    assert!(text.ends_with("data: [DONE]\n\n\r\n"), "nothing after [DONE]:\n{text}");
+    let after = tokio::time::timeout(Duration::from_millis(300), sock.read(&mut buf)).await;
+    assert!(after.is_err(), "the response stays open after [DONE], got {after:?}");
+    assert_eq!((srv.stats().completed, srv.stats().cancelled), (1, 0), "the answer itself is complete");
 }
 
 #[tokio::test]

@@ -287,6 +287,9 @@ pub(super) async fn stream(
     }
     guard.finish();
     drop(permit);
+    if fault == Some(Fault::HoldAfterDone) {
+        inject::hold_open(&tx).await;
+    }
 }
 
 /// Holds a slot until the last token's due time, then returns the whole body. Dropping the future (hyper

@@ -165,8 +165,15 @@ pub(super) async fn reset_after_flush(tx: &mpsc::Sender<Bytes>, abort: &Abort) {
     tx.closed().await;
 }
 
+/// Keeps a stream's body open after its last event: returns only once the connection has dropped the
+/// receiver (the client went away, or the server is shutting down), so the terminating chunk is never
+/// sent. The answer is complete, so the request already counts as completed and its slot is free.
+pub(super) async fn hold_open(tx: &mpsc::Sender<Bytes>) {
+    tx.closed().await;
+}
+
 /// The non-streaming body `body` as `fault` leaves it, when the fault changes the body. Stream-only
-/// faults (`no-data-prefix`, `no-done`) leave it whole.
+/// faults (`no-data-prefix`, `no-done`, `hold-after-done`) leave it whole.
 pub(super) fn corrupt_whole(body: Bytes, fault: Fault, seed: u64, seq: u64) -> Bytes {
     let half = body.len() / 2;
     match fault {

@@ -80,7 +80,8 @@ pub struct Completion {
     pub ttft: Option<Duration>,
     /// Time to the second content chunk (streaming only).
     pub ttst: Option<Duration>,
-    /// Time to the last byte of the response.
+    /// Time to the last byte of the response read: for a stream, the chunk that carried
+    /// `data: [DONE]`, where reading stops.
     pub e2e: Duration,
     /// `(e2e − ttft) / (output_tokens − 1)`, streaming with at least two tokens only.
     pub tpot: Option<Duration>,
@@ -227,9 +228,18 @@ pub async fn call(
             for event in events {
                 acc.on_event(&event, at).map_err(|m| malformed(status, m))?;
             }
+            if acc.done {
+                // The answer ends at `[DONE]`: nothing after it is part of it, and some servers keep
+                // the response open after it. The rest is dropped with `resp`; hyper then closes the
+                // connection unless the body's end had already arrived, so no later request is
+                // written on a connection whose response was not read to its end.
+                break;
+            }
         }
         // A final event without its blank line is accepted: some servers end with `data: [DONE]\n`.
-        if let Some(event) = parser.finish().map_err(|e| malformed(status, e))? {
+        if !acc.done
+            && let Some(event) = parser.finish().map_err(|e| malformed(status, e))?
+        {
             acc.on_event(&event, last_byte).map_err(|m| malformed(status, m))?;
         }
         if acc.events == 0 {

@@ -155,6 +155,33 @@ async fn usage_sets_tokens_and_multi_token_chunks_scale_itl() {
     assert_eq!(c.tpot, Some((c.e2e - ttft) / 10));
 }
 
+/// A server that sends `[DONE]` and then keeps the response open: the call ends at `[DONE]`, not
+/// at the timeout, and the next call does not reuse the held keep-alive connection. The script
+/// server reads one request per connection, so a request written on the held one would never be
+/// answered and would time out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_held_open_after_done_ends_at_done_on_a_connection_not_reused() {
+    let mut script = timed_stream(&[finish("stop"), "data: [DONE]\n\n".into()]);
+    script[0] = sse_head_keep_alive();
+    script.pop(); // The terminating chunk never comes.
+    script.push(Step::Sleep(Duration::from_secs(30)));
+    let (addr, mut bodies) = script_server(script).await;
+    let client = HttpClient::new(ClientConfig::default()).expect("client");
+    let req = LlmRequest { timeout: Some(MS(2000)), ..chat(true) };
+    for i in 0..2 {
+        let started = Instant::now();
+        let c = call(&client, &format!("http://{addr}"), &TargetHeaders::default(), &req)
+            .await
+            .unwrap_or_else(|e| panic!("call {i}: {e}"));
+        assert!(started.elapsed() < MS(1000), "call {i} took {:?}", started.elapsed());
+        assert_eq!((c.text.as_str(), c.finish_reason.as_deref()), ("t0t1t2t3t4t5", Some("stop")), "call {i}");
+        // `[DONE]` is written right after the last token, which leaves at 80 ms.
+        let last_token = c.ttft.expect("ttft") + c.chunk_gaps.iter().sum::<Duration>();
+        assert!(c.e2e >= last_token && c.e2e - last_token < MS(20), "call {i}: e2e {:?}", c.e2e);
+        bodies.recv().await.expect("the request reached the server");
+    }
+}
+
 #[tokio::test]
 async fn completions_text_reasoning_and_unterminated_done() {
     let text = |t: &str| {
