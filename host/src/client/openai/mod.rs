@@ -11,7 +11,7 @@ use bytes::Bytes;
 use serde_json::{Map, Value, json};
 use thiserror::Error;
 
-use super::http::{HttpClient, HttpError, Request, TargetHeaders};
+use super::http::{HttpClient, HttpError, Request, Streaming, TargetHeaders};
 use super::sse::{SseEvent, SseParser};
 use crate::error_class::ErrorClass;
 
@@ -27,6 +27,11 @@ const MAX_TEXT: usize = MAX_BODY;
 /// The most content chunks a streamed answer may carry (a timestamp of 16 bytes each is kept,
 /// 16 MiB at the cap): more than any model's context holds tokens.
 const MAX_CONTENT_CHUNKS: usize = 1 << 20;
+
+/// How long the end of a stream's body may take after `data: [DONE]` before the connection is
+/// given up. Well-behaved servers end the body at once (often in a separate write): reading that
+/// end keeps the connection for the next request (no new TCP or TLS handshake per request).
+const BODY_END_AFTER_DONE: Duration = Duration::from_millis(20);
 
 /// Which endpoint to call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,9 +235,8 @@ pub async fn call(
             }
             if acc.done {
                 // The answer ends at `[DONE]`: nothing after it is part of it, and some servers keep
-                // the response open after it. The rest is dropped with `resp`; hyper then closes the
-                // connection unless the body's end had already arrived, so no later request is
-                // written on a connection whose response was not read to its end.
+                // the response open after it. See `finish_body` for what becomes of the rest.
+                finish_body(&mut resp).await;
                 break;
             }
         }
@@ -283,6 +287,18 @@ fn excerpt(body: &[u8]) -> String {
         out.push('…');
     }
     out
+}
+
+/// Reads what is left of a body after `[DONE]`, for at most [`BODY_END_AFTER_DONE`], without
+/// measuring it. When the body ends in time the connection goes back to the pool; when it does
+/// not (a server holding the response open) the rest is dropped with the response, and hyper then
+/// closes the connection, so no later request is written on one whose response was not read to
+/// its end.
+async fn finish_body(resp: &mut Streaming) {
+    let _ = tokio::time::timeout(BODY_END_AFTER_DONE, async {
+        while let Ok(Some(_)) = resp.next_chunk().await {}
+    })
+    .await;
 }
 
 /// What the stream has told us so far.

@@ -1,5 +1,8 @@
 //! Tests of [`super`], against local servers on 127.0.0.1.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use super::super::http::ClientConfig;
 use super::super::test_support::*;
 use super::*;
@@ -180,6 +183,82 @@ async fn a_stream_held_open_after_done_ends_at_done_on_a_connection_not_reused()
         assert!(c.e2e >= last_token && c.e2e - last_token < MS(20), "call {i}: e2e {:?}", c.e2e);
         bodies.recv().await.expect("the request reached the server");
     }
+}
+
+/// A keep-alive server answering every request on a connection with a short stream whose body
+/// ends `end_after` after `[DONE]` (in a write of its own); the counter counts connections.
+async fn sse_keep_alive_server(end_after: Duration) -> (std::net::SocketAddr, Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let conns = Arc::new(AtomicUsize::new(0));
+    let counter = conns.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                loop {
+                    // One request: its head, then `content-length` bytes of body.
+                    let (head_len, body_len) = loop {
+                        let mut headers = [httparse::EMPTY_HEADER; 32];
+                        let mut req = httparse::Request::new(&mut headers);
+                        if let Ok(httparse::Status::Complete(n)) = req.parse(&buf) {
+                            let len = req
+                                .headers
+                                .iter()
+                                .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+                                .and_then(|h| std::str::from_utf8(h.value).ok()?.parse::<usize>().ok())
+                                .unwrap_or(0);
+                            break (n, len);
+                        }
+                        let mut chunk = [0u8; 4096];
+                        match sock.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    };
+                    while buf.len() < head_len + body_len {
+                        let mut chunk = [0u8; 4096];
+                        match sock.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    buf.drain(..head_len + body_len);
+                    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+                    let events: String = [finish("stop"), "data: [DONE]\n\n".to_string()]
+                        .iter()
+                        .map(|e| format!("{:x}\r\n{e}\r\n", e.len()))
+                        .collect();
+                    if sock.write_all(format!("{head}{events}").as_bytes()).await.is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(end_after).await;
+                    if sock.write_all(b"0\r\n\r\n").await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (addr, conns)
+}
+
+#[tokio::test]
+async fn a_body_that_ends_soon_after_done_keeps_its_connection_for_the_next_call() {
+    let (addr, conns) = sse_keep_alive_server(MS(5)).await;
+    let client = HttpClient::new(ClientConfig::default()).expect("client");
+    for i in 0..3 {
+        // The pool takes a connection back a moment after its body ends: give it that moment, as
+        // a VU's think time or its next iteration's set-up would.
+        tokio::time::sleep(MS(50)).await;
+        let c = call(&client, &format!("http://{addr}"), &TargetHeaders::default(), &chat(true))
+            .await
+            .unwrap_or_else(|e| panic!("call {i}: {e}"));
+        assert_eq!(c.finish_reason.as_deref(), Some("stop"), "call {i}");
+    }
+    assert_eq!(conns.load(Ordering::SeqCst), 1, "one keep-alive connection served all three calls");
 }
 
 #[tokio::test]
