@@ -97,12 +97,19 @@ enum Command {
 struct PlayArgs {
     /// The scenario component (.wasm).
     scenario: PathBuf,
-    /// Base URL of the server under test, e.g. http://127.0.0.1:8000.
+    /// Base URL of the server under test, e.g. http://127.0.0.1:8000. A path prefix is kept:
+    /// a base ending in /v1 is the API's root, any other gets /v1 appended
+    /// (http://h/openai → http://h/openai/v1/chat/completions).
     #[arg(long)]
     target: Option<String>,
     /// A scenario parameter, `name=value` (repeatable); `runner inspect` lists them.
     #[arg(long = "param", short = 'p', value_parser = parse_param)]
     params: Vec<(String, String)>,
+    /// The model of every LLM call that names none; sets the scenario's `model` parameter
+    /// (not together with -p model=). Without either, the one model the target lists at
+    /// /v1/models, if it lists exactly one.
+    #[arg(long, value_name = "NAME")]
+    model: Option<String>,
     /// Random seed for the scenario and Poisson schedules (default: from the clock; recorded).
     #[arg(long)]
     seed: Option<u64>,
@@ -490,7 +497,9 @@ fn target_headers(args: &PlayArgs) -> Result<TargetHeaders, String> {
 }
 
 async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
-    let headers = match target_headers(&args) {
+    let checked =
+        run::model::check_flag(args.model.as_deref(), &args.params).and_then(|()| target_headers(&args));
+    let headers = match checked {
         Ok(headers) => headers,
         Err(why) => {
             eprintln!("error: {why} (see runner --help)");
@@ -501,6 +510,7 @@ async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
         scenario: args.scenario,
         target: args.target,
         params: args.params,
+        model: args.model,
         seed: args.seed,
         out: args.out,
         request_timeout: args.timeout,

@@ -19,6 +19,9 @@ pub struct RunSettings {
     pub target: String,
     /// `--param` values merged over the scenario's declared defaults.
     pub params: BTreeMap<String, String>,
+    /// The model of every LLM call that names none (`--model`, the `model` parameter, or the
+    /// one the target lists; see [`super::model`]).
+    pub model: Option<String>,
     pub seed: u64,
     /// Default per-request timeout.
     pub request_timeout: Duration,
@@ -47,6 +50,7 @@ impl Default for RunSettings {
         Self {
             target: String::new(),
             params: BTreeMap::new(),
+            model: None,
             seed: 0,
             request_timeout: Duration::from_secs(60),
             iteration_timeout: Duration::from_secs(600),

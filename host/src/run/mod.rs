@@ -8,6 +8,7 @@ pub mod context;
 pub mod drive;
 pub mod finish;
 pub mod folder;
+pub mod model;
 pub mod prepare;
 pub mod start;
 pub mod summary;
@@ -33,6 +34,8 @@ pub struct PlayOptions {
     pub target: Option<String>,
     /// `--param name=value`, in command-line order.
     pub params: Vec<(String, String)>,
+    /// `--model`: the model of every LLM call that names none; overrides the `model` parameter.
+    pub model: Option<String>,
     pub seed: Option<u64>,
     /// The run folder; `None` means `runs/<scenario>-<timestamp>`.
     pub out: Option<PathBuf>,
