@@ -116,8 +116,8 @@ struct PlayArgs {
     /// Run folder (default: runs/<scenario>-<timestamp>).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Default per-request timeout.
-    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    /// Default per-request timeout (a scenario may set its own per request).
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
     timeout: Duration,
     /// How long one iteration may run before it is interrupted and counted as failed.
     #[arg(long, default_value = "10m", value_parser = parse_duration)]

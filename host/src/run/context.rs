@@ -12,6 +12,10 @@ use crate::engine::DEFAULT_GUEST_MEMORY;
 use crate::load::{PhaseLimits, PhaseRegistry, Stop, StopSignal};
 use crate::stats::{PhaseStats, Slo, Tags};
 
+/// The per-request timeout when none is given (`--timeout`): long enough for a 4k-token answer
+/// from a loaded server.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
+
 /// Run-wide settings a user gives on the command line.
 #[derive(Debug, Clone)]
 pub struct RunSettings {
@@ -52,7 +56,7 @@ impl Default for RunSettings {
             params: BTreeMap::new(),
             model: None,
             seed: 0,
-            request_timeout: Duration::from_secs(60),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
             iteration_timeout: Duration::from_secs(600),
             lag_bound: Duration::from_millis(10),
             guest_memory: DEFAULT_GUEST_MEMORY,

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use runner_reports::Summary;
 
-pub use context::{RunContext, RunSettings};
+pub use context::{DEFAULT_REQUEST_TIMEOUT, RunContext, RunSettings};
 pub use folder::{RUN_HEADER, SUMMARY, TIMESERIES};
 pub use prepare::{describe, kind_name, load_scenario, merge_params};
 
