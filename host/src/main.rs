@@ -97,20 +97,27 @@ enum Command {
 struct PlayArgs {
     /// The scenario component (.wasm).
     scenario: PathBuf,
-    /// Base URL of the server under test, e.g. http://127.0.0.1:8000.
+    /// Base URL of the server under test, e.g. http://127.0.0.1:8000. A path prefix is kept:
+    /// a base ending in /v1 is the API's root, any other gets /v1 appended
+    /// (http://h/openai → http://h/openai/v1/chat/completions).
     #[arg(long)]
     target: Option<String>,
     /// A scenario parameter, `name=value` (repeatable); `runner inspect` lists them.
     #[arg(long = "param", short = 'p', value_parser = parse_param)]
     params: Vec<(String, String)>,
+    /// The model of every LLM call that names none; sets the scenario's `model` parameter
+    /// (not together with -p model=). Without either, the one model the target lists at
+    /// /v1/models, if it lists exactly one.
+    #[arg(long, value_name = "NAME")]
+    model: Option<String>,
     /// Random seed for the scenario and Poisson schedules (default: from the clock; recorded).
     #[arg(long)]
     seed: Option<u64>,
     /// Run folder (default: runs/<scenario>-<timestamp>).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Default per-request timeout.
-    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    /// Default per-request timeout (a scenario may set its own per request).
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
     timeout: Duration,
     /// How long one iteration may run before it is interrupted and counted as failed.
     #[arg(long, default_value = "10m", value_parser = parse_duration)]
@@ -164,7 +171,8 @@ struct PlayArgs {
     abort_on_fail: bool,
     /// The built-in simulated server's behaviour (only without --target), as
     /// `ttft=50ms,itl=10ms,jitter=0ms,capacity=0,max-tokens=128` (any subset), plus
-    /// `fault=KIND[=ARG][@RATE]` (repeatable) and `api-key=KEY` (require that bearer key).
+    /// `fault=KIND[=ARG][@RATE]` (repeatable), `api-key=KEY` (require that bearer key),
+    /// `model=NAME` (repeatable: serve these models only) and `prefix=/PATH` (serve under it).
     #[arg(long = "mock", value_name = "SPEC", default_value = "", value_parser = parse_mock_spec)]
     sim: MockArgs,
     /// Sample a telemetry source during the run (repeatable): `nvml` (local NVIDIA GPUs),
@@ -225,6 +233,13 @@ struct MockArgs {
     /// /slots.
     #[arg(long)]
     metrics: bool,
+    /// A model to serve (repeatable). Without any, /v1/models lists one, `mock`, and requests
+    /// may name any model; with some, it lists those and requests must name one of them.
+    #[arg(long = "served-model", value_name = "NAME")]
+    models: Vec<String>,
+    /// Serve every route under this path prefix (e.g. /openai), as behind a proxy.
+    #[arg(long, value_name = "PATH", default_value = "", value_parser = parse_prefix)]
+    prefix: String,
 }
 
 impl MockArgs {
@@ -239,6 +254,8 @@ impl MockArgs {
             faults: self.faults.clone(),
             metrics: self.metrics,
             api_key: self.api_key.clone(),
+            models: self.models.clone(),
+            prefix: self.prefix.clone(),
         }
     }
 }
@@ -253,6 +270,8 @@ fn parse_mock_spec(spec: &str) -> Result<MockArgs, String> {
         faults: Vec::new(),
         metrics: false,
         api_key: None,
+        models: Vec::new(),
+        prefix: String::new(),
     };
     for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let (key, value) = item.split_once('=').ok_or_else(|| format!("expected key=value, got {item:?}"))?;
@@ -276,15 +295,31 @@ fn parse_mock_spec(spec: &str) -> Result<MockArgs, String> {
             ),
             "api-key" if !value.is_empty() => sim.api_key = Some(value.to_string()),
             "api-key" => return Err("api-key= needs a key".into()),
+            "model" if !value.is_empty() => sim.models.push(value.to_string()),
+            "model" => return Err("model= needs a name".into()),
+            "prefix" => sim.prefix = parse_prefix(value)?,
             _ => {
                 return Err(format!(
-                    "unknown key {key:?} (known: ttft, itl, jitter, capacity, max-tokens, fault, api-key)"
+                    "unknown key {key:?} (known: ttft, itl, jitter, capacity, max-tokens, fault, api-key, \
+                     model, prefix)"
                 ));
             }
         }
     }
     runner::mock::fault::check_rates(&sim.faults).map_err(|e| e.to_string())?;
     Ok(sim)
+}
+
+/// A URL path prefix: empty, or `/` and segments, kept without its trailing `/`.
+fn parse_prefix(s: &str) -> Result<String, String> {
+    let prefix = s.trim_end_matches('/');
+    if prefix.is_empty() {
+        return Ok(String::new());
+    }
+    if !prefix.starts_with('/') || prefix.contains(|c: char| c == '?' || c == '#' || c.is_whitespace()) {
+        return Err(format!("prefix {s:?} is not a path like /openai"));
+    }
+    Ok(prefix.to_string())
 }
 
 fn parse_slo(spec: &str) -> Result<Slo, String> {
@@ -462,7 +497,9 @@ fn target_headers(args: &PlayArgs) -> Result<TargetHeaders, String> {
 }
 
 async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
-    let headers = match target_headers(&args) {
+    let checked =
+        run::model::check_flag(args.model.as_deref(), &args.params).and_then(|()| target_headers(&args));
+    let headers = match checked {
         Ok(headers) => headers,
         Err(why) => {
             eprintln!("error: {why} (see runner --help)");
@@ -473,6 +510,7 @@ async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
         scenario: args.scenario,
         target: args.target,
         params: args.params,
+        model: args.model,
         seed: args.seed,
         out: args.out,
         request_timeout: args.timeout,

@@ -57,6 +57,8 @@ fn the_key_and_headers_reach_the_target_and_are_never_recorded() {
     let llm = secret_run("ttft-probe", &mock.url, &["-p", "requests=3", "-p", "max_tokens=4"]);
     let p = llm.phase("ttft-probe");
     assert_eq!((p.requests, p.errors), (3, 0), "the key was sent with every call");
+    let model = llm.summary().model.as_ref().map(|m| m.name.as_str());
+    assert_eq!(model, Some("mock"), "the key was sent to /v1/models too: the model was discovered");
     // Plain HTTP on the VU's own connection: /v1/models needs the key too.
     let http =
         secret_run("http-get", &mock.url, &["-p", "path=/v1/models", "-p", "vus=1", "-p", "duration=500ms"]);

@@ -29,6 +29,9 @@ pub fn render_console(summary: &Summary) -> String {
     let target =
         if summary.target_is_mock { format!("{} (mock)", summary.target) } else { summary.target.clone() };
     lines.push(format!("{}@{} -> {}", sc.name, sc.version, target));
+    if let Some(m) = &summary.model {
+        lines.push(format!("model {} ({})", m.name, m.source.describe()));
+    }
     lines.push(format!(
         "started {}, ran {}, seed {}, {} phase{}",
         summary.started_at,

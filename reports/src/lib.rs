@@ -26,7 +26,8 @@ pub use console::render_console;
 pub use html::render_html;
 pub use markdown::render_markdown;
 pub use model::{
-    CheckCount, Distribution, Goodput, Iterations, PhaseReport, ReportError, SCHEMA_VERSION, ScenarioInfo,
-    ScheduleReport, Summary, TaggedMetrics, ThresholdResult, TokenAccounting, metric,
+    CheckCount, Distribution, Goodput, Iterations, ModelSource, PhaseReport, ReportError, RunModel,
+    SCHEMA_VERSION, ScenarioInfo, ScheduleReport, Summary, TaggedMetrics, ThresholdResult, TokenAccounting,
+    metric,
 };
 pub use thresholds::{Threshold, ThresholdError};

@@ -101,6 +101,10 @@ pub struct Summary {
     /// The scenario parameters as resolved (defaults plus `--param`).
     #[serde(default)]
     pub params: BTreeMap<String, String>,
+    /// The model the run's LLM calls named when they named none themselves, and where it came
+    /// from; absent when there was none (the calls then name no model, or their own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<RunModel>,
     /// The names (never the values) of the headers sent with every request to the target:
     /// `--header`s and the API key's `authorization`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -119,6 +123,38 @@ pub struct Summary {
     /// empty when none were set (and in summaries written before thresholds existed).
     #[serde(default)]
     pub thresholds: Vec<ThresholdResult>,
+}
+
+/// The run's model: its name and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunModel {
+    /// The model name, as sent in the requests' `model` field.
+    pub name: String,
+    /// Where the name came from.
+    pub source: ModelSource,
+}
+
+/// Where a run's model came from, in order of precedence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelSource {
+    /// `--model`.
+    Flag,
+    /// The scenario's `model` parameter: `-p model=…`, or its non-empty default.
+    Param,
+    /// The one model the target listed at `GET /v1/models`.
+    Discovered,
+}
+
+impl ModelSource {
+    /// How the reports say where the model came from.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ModelSource::Flag => "from --model",
+            ModelSource::Param => "from the model parameter",
+            ModelSource::Discovered => "discovered at /v1/models",
+        }
+    }
 }
 
 /// How a run fared against one threshold (see docs/THRESHOLDS.md).

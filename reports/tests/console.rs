@@ -77,3 +77,16 @@ fn an_empty_run_renders() {
     assert!(text.contains("0 phases"), "{text}");
     assert!(text.contains("total: 0 requests, 0 errors (0.0%)"), "{text}");
 }
+
+#[test]
+fn the_runs_model_follows_the_target_line_when_there_is_one() {
+    let mut s = fixture::summary();
+    s.model =
+        Some(runner_reports::RunModel { name: "qwen".into(), source: runner_reports::ModelSource::Flag });
+    let text = render_console(&s);
+    assert!(
+        text.starts_with("stress-sweep@1.2.0 -> http://127.0.0.1:8000 (mock)\nmodel qwen (from --model)\n"),
+        "{text}"
+    );
+    assert!(!render_console(&fixture::summary()).contains("\nmodel "));
+}

@@ -67,3 +67,18 @@ fn a_wrong_shape_is_a_json_error_naming_the_field() {
     assert!(matches!(err, ReportError::Json(_)));
     assert!(err.to_string().contains("invalid type"), "{err}");
 }
+
+#[test]
+fn the_model_is_recorded_with_its_source_and_absent_when_there_is_none() {
+    use runner_reports::{ModelSource, RunModel};
+    let plain = fixture::summary().to_json();
+    assert!(!plain.contains("\"model\": {"), "no model, no field: {plain}");
+    let mut s = fixture::summary();
+    s.model = Some(RunModel { name: "qwen".into(), source: ModelSource::Discovered });
+    let text = s.to_json();
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(value["model"], serde_json::json!({"name": "qwen", "source": "discovered"}));
+    assert_eq!(Summary::from_json(&text).expect("parses").model, s.model);
+    // A file written before the field existed loads with none.
+    assert_eq!(Summary::from_json(&plain).expect("parses").model, None);
+}

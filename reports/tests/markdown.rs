@@ -204,3 +204,15 @@ fn latency_table_has_mean_and_percentiles_per_phase_and_metric() {
     // A metric without samples has no row.
     assert!(!latency.contains("| short-c64 | ITL |"), "{latency}");
 }
+
+#[test]
+fn header_names_the_model_and_where_it_came_from_when_there_is_one() {
+    assert!(!md().contains("| Model |"));
+    let mut s = fixture::summary();
+    s.model = Some(runner_reports::RunModel {
+        name: "qwen".into(),
+        source: runner_reports::ModelSource::Discovered,
+    });
+    let md = render_markdown(&s);
+    assert!(md.contains("| Model | `qwen` (discovered at /v1/models) |"), "{md}");
+}

@@ -95,6 +95,9 @@ pub(super) enum RequestError {
     /// No such path.
     #[error("no route for {0}")]
     NotFound(String),
+    /// The request names a model the server does not serve.
+    #[error("the model `{0}` does not exist")]
+    UnknownModel(String),
     /// A known path with the wrong method.
     #[error("method {0} is not allowed on {1}")]
     Method(Method, String),
@@ -111,7 +114,7 @@ impl RequestError {
             }
             RequestError::MaxTokens(_) => StatusCode::BAD_REQUEST,
             RequestError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            RequestError::NotFound(_) => StatusCode::NOT_FOUND,
+            RequestError::NotFound(_) | RequestError::UnknownModel(_) => StatusCode::NOT_FOUND,
             RequestError::Method(..) => StatusCode::METHOD_NOT_ALLOWED,
             RequestError::Unauthorized => StatusCode::UNAUTHORIZED,
         }
@@ -119,7 +122,7 @@ impl RequestError {
 
     fn error_type(&self) -> &'static str {
         match self {
-            RequestError::NotFound(_) => "not_found_error",
+            RequestError::NotFound(_) | RequestError::UnknownModel(_) => "not_found_error",
             RequestError::Unauthorized => "authentication_error",
             _ => "invalid_request_error",
         }
@@ -129,6 +132,7 @@ impl RequestError {
         match self {
             RequestError::Missing(p) => Some(p),
             RequestError::MaxTokens(_) => Some("max_tokens"),
+            RequestError::UnknownModel(_) => Some("model"),
             _ => None,
         }
     }
@@ -180,7 +184,10 @@ pub(super) async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<MockBody>, Infallible> {
     let guard = RequestGuard::new(shared.counters.clone());
-    let path = req.uri().path().to_string();
+    let Some(path) = unprefixed(&shared.cfg.prefix, req.uri().path()) else {
+        let path = req.uri().path().to_string();
+        return Ok(finish(guard, RequestError::NotFound(path).into_response()));
+    };
     let method = req.method().clone();
     if path.starts_with("/v1") && !authorized(shared.cfg.api_key.as_deref(), &req) {
         return Ok(finish(guard, RequestError::Unauthorized.into_response()));
@@ -188,7 +195,7 @@ pub(super) async fn handle(
     let kind = match (path.as_str(), &method) {
         ("/", &Method::GET) => return Ok(finish(guard, text_response(StatusCode::OK, "ok"))),
         ("/health", &Method::GET) => return Ok(finish(guard, text_response(StatusCode::OK, ""))),
-        ("/v1/models", &Method::GET) => return Ok(finish(guard, models())),
+        ("/v1/models", &Method::GET) => return Ok(finish(guard, models(&shared.cfg.models))),
         ("/metrics", &Method::GET) if shared.cfg.metrics => {
             return Ok(finish(guard, super::metrics::response(&shared, super::metrics::Page::Vllm)));
         }
@@ -256,6 +263,16 @@ pub(super) async fn handle(
     }
 }
 
+/// The path under `prefix` (`/` for the prefix itself), or `None` when it is outside it.
+fn unprefixed(prefix: &str, path: &str) -> Option<String> {
+    let rest = path.strip_prefix(prefix)?;
+    match rest {
+        "" => Some("/".to_string()),
+        _ if rest.starts_with('/') => Some(rest.to_string()),
+        _ => None,
+    }
+}
+
 /// Whether the request carries `Authorization: Bearer <key>`, when a key is required.
 fn authorized(key: Option<&str>, req: &Request<Incoming>) -> bool {
     let Some(key) = key else { return true };
@@ -277,6 +294,7 @@ async fn parse(shared: &Shared, kind: Kind, req: Request<Incoming>) -> Result<(J
         })?
         .to_bytes();
     let r: GenRequest = serde_json::from_slice(&bytes)?;
+    check_model(&shared.cfg.models, r.model.as_deref())?;
     let prompt_tokens = match kind {
         Kind::Chat => {
             r.messages.as_deref().ok_or(RequestError::Missing("messages"))?.iter().map(message_words).sum()
@@ -345,11 +363,25 @@ fn finish(guard: RequestGuard, resp: Response<MockBody>) -> Response<MockBody> {
     resp
 }
 
-fn models() -> Response<MockBody> {
-    let body = serde_json::json!({
-        "object": "list",
-        "data": [{ "id": MODEL, "object": "model", "created": 0, "owned_by": "runner" }],
-    });
+/// A request's model against the served ones: any (or none) when none are configured.
+fn check_model(served: &[String], model: Option<&str>) -> Result<(), RequestError> {
+    match model {
+        _ if served.is_empty() => Ok(()),
+        None => Err(RequestError::Missing("model")),
+        Some(m) if served.iter().any(|s| s == m) => Ok(()),
+        Some(m) => Err(RequestError::UnknownModel(m.to_string())),
+    }
+}
+
+/// `/v1/models`: the configured models, or the one default.
+fn models(served: &[String]) -> Response<MockBody> {
+    let ids: Vec<&str> =
+        if served.is_empty() { vec![MODEL] } else { served.iter().map(String::as_str).collect() };
+    let data: Vec<serde_json::Value> = ids
+        .iter()
+        .map(|id| serde_json::json!({ "id": id, "object": "model", "created": 0, "owned_by": "runner" }))
+        .collect();
+    let body = serde_json::json!({ "object": "list", "data": data });
     json_response(StatusCode::OK, Bytes::from(body.to_string()))
 }
 

@@ -59,6 +59,13 @@ pub struct MockConfig {
     /// When set, every `/v1` request must carry `Authorization: Bearer <key>`, or gets 401 with
     /// an OpenAI-style error body (what `vllm serve --api-key` does). Never logged.
     pub api_key: Option<String>,
+    /// The models served. Empty: `/v1/models` lists one, `mock`, and a request may name any
+    /// model or none. Otherwise `/v1/models` lists these, and a generation request must name
+    /// one of them (a missing model is a 400, another one a 404, as OpenAI answers).
+    pub models: Vec<String>,
+    /// A path prefix every route is served under (e.g. `/openai`: `/openai/v1/models`), as
+    /// behind a proxy; empty for none. Paths outside it get 404. [`MockServer::url`] includes it.
+    pub prefix: String,
 }
 
 impl Default for MockConfig {
@@ -73,6 +80,8 @@ impl Default for MockConfig {
             faults: Vec::new(),
             metrics: false,
             api_key: None,
+            models: Vec::new(),
+            prefix: String::new(),
         }
     }
 }
@@ -214,7 +223,8 @@ impl MockServer {
         self.addr
     }
 
-    /// The base URL, e.g. `http://127.0.0.1:8000`; an unspecified bind address is reported as loopback.
+    /// The base URL, e.g. `http://127.0.0.1:8000`, with the prefix if any; an unspecified bind
+    /// address is reported as loopback.
     pub fn url(&self) -> String {
         let ip = if self.addr.ip().is_unspecified() {
             match self.addr {
@@ -227,7 +237,7 @@ impl MockServer {
                 SocketAddr::V6(a) => format!("[{}]", a.ip()),
             }
         };
-        format!("http://{}:{}", ip, self.addr.port())
+        format!("http://{}:{}{}", ip, self.addr.port(), self.shared.cfg.prefix)
     }
 
     /// The counters as of now.

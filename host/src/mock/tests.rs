@@ -413,3 +413,39 @@ async fn a_required_api_key_guards_every_v1_path() {
     let p = send(addr, Method::GET, "/health", None).await;
     assert_eq!(p.status, StatusCode::OK, "health needs no key");
 }
+
+#[tokio::test]
+async fn configured_models_are_listed_and_required() {
+    let models = vec!["a".to_string(), "b".to_string()];
+    let srv = server(MockConfig { ttft: MS, itl: MS, models, ..MockConfig::default() }).await;
+    let addr = srv.addr();
+    let v = json(&send(addr, Method::GET, "/v1/models", None).await.text().await);
+    let ids: Vec<&str> =
+        v["data"].as_array().expect("a list").iter().filter_map(|m| m["id"].as_str()).collect();
+    assert_eq!(ids, ["a", "b"]);
+    let chat =
+        |model: &str| format!(r#"{{{model}"messages":[{{"role":"user","content":"hi"}}],"max_tokens":2}}"#);
+    let p = send(addr, Method::POST, "/v1/chat/completions", Some(&chat(r#""model":"b","#))).await;
+    assert_eq!(p.status, StatusCode::OK);
+    let p = send(addr, Method::POST, "/v1/chat/completions", Some(&chat(r#""model":"c","#))).await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    assert_eq!(json(&p.text().await)["error"]["param"], "model");
+    let p = send(addr, Method::POST, "/v1/chat/completions", Some(&chat(""))).await;
+    assert_eq!(p.status, StatusCode::BAD_REQUEST, "a model is required when models are configured");
+}
+
+#[tokio::test]
+async fn a_prefix_moves_every_route_under_it() {
+    let srv =
+        server(MockConfig { ttft: MS, itl: MS, prefix: "/openai".into(), ..MockConfig::default() }).await;
+    assert!(srv.url().ends_with("/openai"), "{}", srv.url());
+    let addr = srv.addr();
+    let chat = r#"{"messages":[{"role":"user","content":"hi"}],"max_tokens":2}"#;
+    let p = send(addr, Method::POST, "/openai/v1/chat/completions", Some(chat)).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert_eq!(send(addr, Method::GET, "/openai/v1/models", None).await.status, StatusCode::OK);
+    assert_eq!(send(addr, Method::GET, "/openai", None).await.status, StatusCode::OK);
+    for outside in ["/v1/models", "/openaiv1/models", "/other/v1/models"] {
+        assert_eq!(send(addr, Method::GET, outside, None).await.status, StatusCode::NOT_FOUND, "{outside}");
+    }
+}

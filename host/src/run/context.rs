@@ -12,6 +12,10 @@ use crate::engine::DEFAULT_GUEST_MEMORY;
 use crate::load::{PhaseLimits, PhaseRegistry, Stop, StopSignal};
 use crate::stats::{PhaseStats, Slo, Tags};
 
+/// The per-request timeout when none is given (`--timeout`): long enough for a 4k-token answer
+/// from a loaded server.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
+
 /// Run-wide settings a user gives on the command line.
 #[derive(Debug, Clone)]
 pub struct RunSettings {
@@ -19,6 +23,9 @@ pub struct RunSettings {
     pub target: String,
     /// `--param` values merged over the scenario's declared defaults.
     pub params: BTreeMap<String, String>,
+    /// The model of every LLM call that names none (`--model`, the `model` parameter, or the
+    /// one the target lists; see [`super::model`]).
+    pub model: Option<String>,
     pub seed: u64,
     /// Default per-request timeout.
     pub request_timeout: Duration,
@@ -47,8 +54,9 @@ impl Default for RunSettings {
         Self {
             target: String::new(),
             params: BTreeMap::new(),
+            model: None,
             seed: 0,
-            request_timeout: Duration::from_secs(60),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
             iteration_timeout: Duration::from_secs(600),
             lag_bound: Duration::from_millis(10),
             guest_memory: DEFAULT_GUEST_MEMORY,

@@ -8,6 +8,7 @@ pub mod context;
 pub mod drive;
 pub mod finish;
 pub mod folder;
+pub mod model;
 pub mod prepare;
 pub mod start;
 pub mod summary;
@@ -17,7 +18,7 @@ use std::time::Duration;
 
 use runner_reports::Summary;
 
-pub use context::{RunContext, RunSettings};
+pub use context::{DEFAULT_REQUEST_TIMEOUT, RunContext, RunSettings};
 pub use folder::{RUN_HEADER, SUMMARY, TIMESERIES};
 pub use prepare::{describe, kind_name, load_scenario, merge_params};
 
@@ -33,6 +34,8 @@ pub struct PlayOptions {
     pub target: Option<String>,
     /// `--param name=value`, in command-line order.
     pub params: Vec<(String, String)>,
+    /// `--model`: the model of every LLM call that names none; overrides the `model` parameter.
+    pub model: Option<String>,
     pub seed: Option<u64>,
     /// The run folder; `None` means `runs/<scenario>-<timestamp>`.
     pub out: Option<PathBuf>,

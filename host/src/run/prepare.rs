@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 
 use super::context::{RunContext, RunSettings};
+use super::model;
 use super::{PlayOptions, TlsOptions};
 use crate::bindings::exports::runner::scenario::guest::{Info, ParamKind};
 use crate::client::http::{ClientConfig, HttpClient, load_pem_certs};
@@ -24,8 +25,11 @@ use crate::mock::MockServer;
 pub struct Prepared {
     pub scenario: Arc<LoadedScenario>,
     pub info: Info,
-    /// The declared parameters' defaults overlaid with `--param`.
+    /// The declared parameters' defaults overlaid with `--param` (and `--model`, or the
+    /// discovered model, when the scenario declares a `model` parameter).
     pub params: BTreeMap<String, String>,
+    /// The model of every LLM call that names none, and where it came from.
+    pub model: Option<runner_reports::RunModel>,
     /// The thresholds `describe` declares.
     pub declared: Vec<runner_reports::Threshold>,
     pub datasets: Datasets,
@@ -39,7 +43,8 @@ pub struct Prepared {
 pub async fn prepare(opts: &PlayOptions) -> anyhow::Result<Prepared> {
     let scenario = load_scenario(&opts.scenario, &opts.engine).await?;
     let info = describe(&scenario).await?;
-    let params = merge_params(&info, &opts.params)?;
+    let mut params = merge_params(&info, &opts.params)?;
+    let given_model = model::from_inputs(opts.model.as_deref(), &mut params);
     let declared = declared_thresholds(&info)?;
     let tokens = match &opts.tokenizer {
         Some(path) => TokenCounter::from_file(path)?,
@@ -56,7 +61,14 @@ pub async fn prepare(opts: &PlayOptions) -> anyhow::Result<Prepared> {
         (None, None) => unreachable!("a mock is started whenever no target is given"),
     };
     preflight(&target).await?;
-    Ok(Prepared { scenario, info, params, declared, datasets, tokens: Arc::new(tokens), target, mock })
+    let model = match given_model {
+        Some(m) => Some(m),
+        None => {
+            let client = client(opts.request_timeout, &opts.tls)?;
+            model::discover(&client, &target, &opts.headers, &mut params).await
+        }
+    };
+    Ok(Prepared { scenario, info, params, model, declared, datasets, tokens: Arc::new(tokens), target, mock })
 }
 
 async fn start_mock(opts: &PlayOptions) -> anyhow::Result<MockServer> {

@@ -39,6 +39,7 @@ pub async fn start(opts: &PlayOptions, prepared: &Prepared) -> anyhow::Result<St
     let settings = RunSettings {
         target: prepared.target.clone(),
         params: prepared.params.clone(),
+        model: prepared.model.as_ref().map(|m| m.name.clone()),
         seed,
         request_timeout: opts.request_timeout,
         iteration_timeout: opts.iteration_timeout,
@@ -93,6 +94,7 @@ fn header(opts: &PlayOptions, prepared: &Prepared, seed: u64) -> Summary {
         target_is_mock: prepared.mock.is_some(),
         seed,
         params: prepared.params.clone(),
+        model: prepared.model.clone(),
         headers: opts.headers.names(),
         started_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         ..Summary::default()

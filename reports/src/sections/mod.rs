@@ -62,7 +62,7 @@ fn header(doc: &mut Document, s: &Summary) {
     } else {
         Text::join(s.params.iter().map(|(k, v)| Text::code(format!("{k}={v}"))), ", ")
     };
-    let rows: Vec<Vec<Text>> = vec![
+    let mut rows: Vec<Vec<Text>> = vec![
         vec!["Scenario".into(), format!("{}@{} ({})", sc.name, sc.version, sc.path).into()],
         vec!["Target".into(), target.into()],
         vec!["Started".into(), s.started_at.as_str().into()],
@@ -75,6 +75,10 @@ fn header(doc: &mut Document, s: &Summary) {
                 .into(),
         ],
     ];
+    if let Some(m) = &s.model {
+        let model = Text::code(m.name.as_str()).then(format!(" ({})", m.source.describe()));
+        rows.insert(2, vec!["Model".into(), model]);
+    }
     doc.table(&[("Run", Align::Left), ("", Align::Left)], rows);
 }
 

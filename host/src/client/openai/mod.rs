@@ -131,15 +131,23 @@ impl LlmError {
     }
 }
 
-/// The endpoint URL for `api` under `base_url`, which may end in `/`, `/v1` or `/v1/`.
+/// The endpoint URL for `api` under `base_url` (see [`api_url`]).
 pub fn endpoint_url(base_url: &str, api: Api) -> String {
-    let base = base_url.trim_end_matches('/');
-    let base = base.strip_suffix("/v1").unwrap_or(base);
     let path = match api {
-        Api::Chat => "/v1/chat/completions",
-        Api::Completions => "/v1/completions",
+        Api::Chat => "chat/completions",
+        Api::Completions => "completions",
     };
-    format!("{base}{path}")
+    api_url(base_url, path)
+}
+
+/// The URL of `path` (relative to the API's `/v1`, e.g. `models`) under `base_url`. A base
+/// whose path ends in `/v1` is the API's root; any other base, prefix or not, gets `/v1`
+/// appended to its path. Trailing slashes are ignored: `http://h/openai/v1/` and
+/// `http://h/openai` both give `http://h/openai/v1/{path}`.
+pub fn api_url(base_url: &str, path: &str) -> String {
+    let base = base_url.trim_end_matches('/');
+    let root = base.strip_suffix("/v1").unwrap_or(base);
+    format!("{root}/v1/{}", path.trim_start_matches('/'))
 }
 
 /// The JSON request body: the built fields, then `extra_body`'s fields over them.

@@ -72,6 +72,17 @@ fn endpoint_handles_slash_and_v1_suffixes() {
 }
 
 #[test]
+fn a_path_prefix_is_kept_and_gets_v1_unless_it_ends_in_it() {
+    for base in ["http://h:1/openai", "http://h:1/openai/", "http://h:1/openai/v1", "http://h:1/openai/v1/"] {
+        assert_eq!(endpoint_url(base, Api::Chat), "http://h:1/openai/v1/chat/completions", "{base}");
+        assert_eq!(api_url(base, "models"), "http://h:1/openai/v1/models", "{base}");
+    }
+    // Only a whole `v1` segment is the API's root.
+    assert_eq!(api_url("http://h/apiv1", "models"), "http://h/apiv1/v1/models");
+    assert_eq!(api_url("https://h/a/b", "/completions"), "https://h/a/b/v1/completions");
+}
+
+#[test]
 fn body_has_fields_and_extra_body_overrides() {
     let mut req = chat(true);
     req.extra_body = Some(r#"{"max_tokens": 4, "temperature": 0}"#.into());
