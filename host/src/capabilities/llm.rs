@@ -46,15 +46,12 @@ fn sample(c: &openai::Completion) -> LlmSample<'_> {
 }
 
 impl HostState {
-    /// The request as the client takes it: the model falls back to the `model` parameter, then
-    /// to the run's model (`--model`, or the one discovered), and a prompt from a dataset row or
-    /// a synthetic one is filled in here, on the host.
+    /// The request as the client takes it: the model falls back to the run's model (`--model`,
+    /// the `model` parameter, or the one discovered: decided once, in `run::model`), and a prompt
+    /// from a dataset row or a synthetic one is filled in here, on the host.
     fn llm_request(&self, mut req: Request) -> Result<LlmRequest, LlmError> {
         let settings = &self.run.settings;
-        let model = req
-            .model
-            .or_else(|| settings.params.get("model").filter(|m| !m.is_empty()).cloned())
-            .or_else(|| settings.model.clone());
+        let model = req.model.or_else(|| settings.model.clone());
         match req.prompt_source {
             PromptSource::Inline => {}
             PromptSource::Dataset(at) => {
