@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::client::http::{HttpClient, TargetHeaders};
 use crate::data::{Datasets, TokenCounter};
 use crate::engine::DEFAULT_GUEST_MEMORY;
-use crate::load::{PhaseLimits, PhaseRegistry, Stop, StopSignal};
+use crate::load::{PhaseLimits, PhaseRegistry, StopSignal};
 use crate::stats::{PhaseStats, Slo, Tags};
 
 /// The per-request timeout when none is given (`--timeout`): long enough for a 4k-token answer
@@ -133,16 +133,6 @@ impl RunContext {
             telemetry: crate::telemetry::Latest::default(),
             stop,
         })
-    }
-
-    /// Asks the run to stop at `level` (never lowers an earlier request).
-    pub fn request_stop(&self, level: Stop) {
-        self.stop.request(level);
-    }
-
-    /// How far the run has been asked to stop.
-    pub fn stop_level(&self) -> Stop {
-        self.stop.level()
     }
 
     /// Declares thresholds to judge at the end; an expression declared twice (e.g. from each of

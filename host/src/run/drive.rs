@@ -56,9 +56,9 @@ async fn watch_interrupts(run: Arc<RunContext>) {
     eprintln!(
         "interrupted: starting nothing new, in-flight iterations may finish; interrupt again to stop at once"
     );
-    run.request_stop(Stop::Graceful);
+    run.stop.request(Stop::Graceful);
     if interrupt().await {
         eprintln!("stopping at once");
-        run.request_stop(Stop::Now);
+        run.stop.request(Stop::Now);
     }
 }

@@ -45,7 +45,7 @@ pub async fn finish(
         None
     });
     // A stop that no threshold asked for came from Ctrl-C or SIGTERM.
-    let interrupted = run.stop_level() > Stop::Running && aborted.is_none();
+    let interrupted = run.stop.level() > Stop::Running && aborted.is_none();
     let interruption = interrupted
         .then(|| "the run was interrupted (Ctrl-C or SIGTERM): it covers what ran until then".to_string());
     summary.stopped_early(aborted.or(interruption)).drive_error(driven.error);

@@ -40,7 +40,7 @@ impl AbortOnFail {
                 r.scope
             );
             eprintln!("{why}");
-            run.request_stop(Stop::Graceful);
+            run.stop.request(Stop::Graceful);
             self.aborted = Some(why);
         }
     }
