@@ -3,8 +3,14 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use std::time::Instant;
+
+use serde_json::json;
+
 use super::super::http::ClientConfig;
+use super::super::sse::SseEvent;
 use super::super::test_support::*;
+use super::answer::{MAX_CONTENT_CHUNKS, MAX_TEXT, per_token_gaps};
 use super::*;
 
 const MS: fn(u64) -> Duration = Duration::from_millis;
@@ -400,7 +406,8 @@ fn an_endless_stream_of_content_chunks_stops_at_the_cap() {
     // What `call` does with each event, without sending a million events over a socket: the
     // accumulator starts one chunk short of the cap.
     let at = Instant::now();
-    let mut acc = Accumulator { content_times: vec![at; MAX_CONTENT_CHUNKS - 1], ..Accumulator::default() };
+    let mut acc = Accumulator::default();
+    acc.content_times = vec![at; MAX_CONTENT_CHUNKS - 1];
     let event = SseEvent { data: content("x").trim_start_matches("data: ").trim().to_string(), event: None };
     acc.on_event(&event, at).expect("the last chunk under the cap");
     let e = acc.on_event(&event, at).expect_err("over the cap");
