@@ -55,7 +55,7 @@ fn a_core_module_instead_of_a_component() {
 fn a_component_built_for_another_wit_version() {
     let path = test_guest("wrong-version");
     let out = run(&["play", path.to_str().expect("utf-8 path")]);
-    assert_one_line_error(&out, 1, &["runner:scenario@0.3.0", "runner:scenario@0.2.0"]);
+    assert_one_line_error(&out, 1, &["runner:scenario@0.4.0", "runner:scenario@0.3.0"]);
 }
 
 #[test]
@@ -162,10 +162,11 @@ fn a_mock_on_a_port_in_use_is_one_line_and_exit_1() {
 
 #[test]
 fn a_component_built_for_the_previous_minor_wit_version_is_refused_naming_both() {
-    // 0.2.0 changed `describe`'s records, so a 0.1 guest cannot be linked: refused before it runs.
+    // 0.2.0 changed `describe`'s records and 0.3.0 the `llm` ones, so a 0.1 guest cannot be
+    // linked: refused before it runs.
     let path = test_guest("older-version");
     for cmd in ["play", "inspect"] {
         let out = run(&[cmd, path.to_str().expect("utf-8 path")]);
-        assert_one_line_error(&out, 1, &["runner:scenario@0.1.0", "runner:scenario@0.2.0", "rebuild"]);
+        assert_one_line_error(&out, 1, &["runner:scenario@0.1.0", "runner:scenario@0.3.0", "rebuild"]);
     }
 }
