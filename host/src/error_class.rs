@@ -26,13 +26,15 @@ pub enum ErrorClass {
     InvalidRequest,
     /// The destination is not allowed for this run.
     Denied,
-    /// Anything else, including an error object sent by the server mid-stream.
+    /// The server answered 2xx but reported an error in the body or mid-stream (`{"error": …}`).
+    ServerError,
+    /// Anything else.
     Other,
 }
 
 impl ErrorClass {
     /// Every class, in declaration order.
-    pub const ALL: [ErrorClass; 8] = [
+    pub const ALL: [ErrorClass; 9] = [
         ErrorClass::Connect,
         ErrorClass::Timeout,
         ErrorClass::HttpStatus,
@@ -40,6 +42,7 @@ impl ErrorClass {
         ErrorClass::MalformedStream,
         ErrorClass::InvalidRequest,
         ErrorClass::Denied,
+        ErrorClass::ServerError,
         ErrorClass::Other,
     ];
 
@@ -53,6 +56,7 @@ impl ErrorClass {
             ErrorClass::MalformedStream => "malformed-stream",
             ErrorClass::InvalidRequest => "invalid-request",
             ErrorClass::Denied => "denied",
+            ErrorClass::ServerError => "server-error",
             ErrorClass::Other => "other",
         }
     }
@@ -86,6 +90,7 @@ mod tests {
                 "malformed-stream",
                 "invalid-request",
                 "denied",
+                "server-error",
                 "other"
             ]
         );

@@ -17,8 +17,10 @@ export class Request {
     this.prompt = "";
     this.promptSource = { tag: "inline" };
     this._maxTokens = undefined;
+    this._maxTokensField = "max-tokens";
     this._stream = true;
     this._extra = undefined;
+    this._headers = [];
     this._timeoutMs = undefined;
     this.tags = [];
   }
@@ -61,7 +63,7 @@ export class Request {
 
   /** Appends a message to the conversation (chat only), for multi-turn requests. */
   message(role, content) {
-    this.messages.push({ role: String(role), content: String(content) });
+    this.messages.push({ role: String(role), content: String(content), images: [] });
     return this;
   }
 
@@ -92,7 +94,7 @@ export class Request {
   /** The WIT record; `model` is resolved from the parameter when unset. */
   toRaw() {
     const model = modelOrParam(this._model, () => params.get("model"));
-    const messages = this._system === undefined ? this.messages : [{ role: "system", content: this._system }, ...this.messages];
+    const messages = this._system === undefined ? this.messages : [{ role: "system", content: this._system, images: [] }, ...this.messages];
     const opt = (v, f = (x) => x) => (v === undefined ? raw.none : f(v));
     const src = this.promptSource;
     let promptSource = src;
@@ -105,8 +107,10 @@ export class Request {
       prompt: this.prompt,
       promptSource,
       maxTokens: opt(this._maxTokens),
+      maxTokensField: this._maxTokensField,
       stream: this._stream,
       extraBody: opt(this._extra),
+      headers: this._headers,
       timeoutMs: opt(this._timeoutMs, raw.u64),
       tags: this.tags,
     };

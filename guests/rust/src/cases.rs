@@ -25,7 +25,7 @@ fn error_classes_and_messages() {
     // Every class, in the WIT's order.
     let llm_classes = {
         use llm::ErrorClass::*;
-        [Connect, Timeout, HttpStatus, Reset, MalformedStream, InvalidRequest, Denied, Other]
+        [Connect, Timeout, HttpStatus, Reset, MalformedStream, InvalidRequest, Denied, ServerError, Other]
     };
     let http_classes = {
         use http::ErrorClass::*;

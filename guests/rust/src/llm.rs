@@ -7,7 +7,10 @@ use crate::bindings::runner::scenario::llm as raw;
 use crate::{Tags, millis, params};
 
 pub use crate::bindings::runner::scenario::types::Message;
-pub use raw::{Api, Completion, DatasetRow, ErrorClass, PromptSource, SyntheticPrompt, TokenSource};
+pub use raw::{
+    Api, Completion, DatasetRow, ErrorClass, MaxTokensField, PromptSource, SyntheticPrompt, TokenSource,
+    ToolCall,
+};
 
 /// A failed call: its class, the HTTP status when one came back, and a message.
 pub type LlmError = raw::Error;
@@ -32,6 +35,7 @@ pub fn class_name(class: ErrorClass) -> &'static str {
         ErrorClass::MalformedStream => "malformed-stream",
         ErrorClass::InvalidRequest => "invalid-request",
         ErrorClass::Denied => "denied",
+        ErrorClass::ServerError => "server-error",
         ErrorClass::Other => "other",
     }
 }
@@ -53,8 +57,10 @@ pub struct Request {
     prompt: String,
     prompt_source: PromptSource,
     max_tokens: Option<u32>,
+    max_tokens_field: MaxTokensField,
     stream: bool,
     extra_body: Option<String>,
+    headers: Vec<(String, String)>,
     timeout_ms: Option<u64>,
     tags: Tags,
 }
@@ -62,7 +68,7 @@ pub struct Request {
 /// A chat request (`/v1/chat/completions`) with one user message.
 pub fn chat(content: impl Into<String>) -> Request {
     let mut req = Request::new(Api::Chat);
-    req.messages.push(Message { role: "user".into(), content: content.into() });
+    req.messages.push(Message { role: "user".into(), content: content.into(), images: Vec::new() });
     req
 }
 
@@ -96,8 +102,10 @@ impl Request {
             prompt: String::new(),
             prompt_source: PromptSource::Inline,
             max_tokens: None,
+            max_tokens_field: MaxTokensField::MaxTokens,
             stream: true,
             extra_body: None,
+            headers: Vec::new(),
             timeout_ms: None,
             tags: Vec::new(),
         }
@@ -141,7 +149,7 @@ impl Request {
 
     /// Appends a message to the conversation (chat only), for multi-turn requests.
     pub fn message(mut self, role: &str, content: impl Into<String>) -> Self {
-        self.messages.push(Message { role: role.to_owned(), content: content.into() });
+        self.messages.push(Message { role: role.to_owned(), content: content.into(), images: Vec::new() });
         self
     }
 
@@ -179,7 +187,7 @@ impl Request {
     fn into_raw_with_model(self, model: Option<String>) -> raw::Request {
         let mut messages = self.messages;
         if let Some(system) = self.system {
-            messages.insert(0, Message { role: "system".into(), content: system });
+            messages.insert(0, Message { role: "system".into(), content: system, images: Vec::new() });
         }
         raw::Request {
             api: self.api,
@@ -188,8 +196,10 @@ impl Request {
             prompt: self.prompt,
             prompt_source: self.prompt_source,
             max_tokens: self.max_tokens,
+            max_tokens_field: self.max_tokens_field,
             stream: self.stream,
             extra_body: self.extra_body,
+            headers: self.headers,
             timeout_ms: self.timeout_ms,
             tags: self.tags,
         }

@@ -7,7 +7,11 @@ use crate::bindings::runner::scenario::types::Message;
 
 /// A dataset row's conversation as the WIT carries it (for `data.get` and `llm` prompt sources).
 pub(super) fn messages(row: &crate::data::Row) -> impl Iterator<Item = Message> + '_ {
-    row.messages.iter().map(|(role, content)| Message { role: role.clone(), content: content.clone() })
+    row.messages.iter().map(|(role, content)| Message {
+        role: role.clone(),
+        content: content.clone(),
+        images: Vec::new(),
+    })
 }
 
 impl Host for HostState {

@@ -51,7 +51,10 @@ impl From<ErrorClass> for WitErrorClass {
             ErrorClass::Reset => WitErrorClass::Reset,
             ErrorClass::InvalidRequest => WitErrorClass::InvalidRequest,
             ErrorClass::Denied => WitErrorClass::Denied,
-            ErrorClass::HttpStatus | ErrorClass::MalformedStream | ErrorClass::Other => WitErrorClass::Other,
+            ErrorClass::HttpStatus
+            | ErrorClass::MalformedStream
+            | ErrorClass::ServerError
+            | ErrorClass::Other => WitErrorClass::Other,
         }
     }
 }

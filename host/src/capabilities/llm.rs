@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use super::{HostState, ms, tags};
 use crate::bindings::runner::scenario::llm::{
-    Api, Completion, Error, ErrorClass as WitErrorClass, Host, PromptSource, Request, TokenSource,
+    Api, Completion, Embedding, EmbeddingRequest, Error, ErrorClass as WitErrorClass, Host, PromptSource,
+    Request, TokenSource,
 };
 use crate::bindings::runner::scenario::types::Message;
 use crate::client::openai::{self, Api as ClientApi, LlmError, LlmRequest, TokenSource as ClientTokenSource};
@@ -23,6 +24,7 @@ impl From<ErrorClass> for WitErrorClass {
             ErrorClass::MalformedStream => WitErrorClass::MalformedStream,
             ErrorClass::InvalidRequest => WitErrorClass::InvalidRequest,
             ErrorClass::Denied => WitErrorClass::Denied,
+            ErrorClass::ServerError => WitErrorClass::ServerError,
             ErrorClass::Other => WitErrorClass::Other,
         }
     }
@@ -75,7 +77,7 @@ impl HostState {
                 match req.api {
                     Api::Chat => {
                         req.messages.retain(|m| m.role == "system");
-                        req.messages.push(Message { role: "user".into(), content: text });
+                        req.messages.push(Message { role: "user".into(), content: text, images: Vec::new() });
                     }
                     Api::Completions => req.prompt = text,
                 }
@@ -100,6 +102,14 @@ impl HostState {
 }
 
 impl Host for HostState {
+    async fn embed(&mut self, _req: EmbeddingRequest) -> wasmtime::Result<Result<Embedding, Error>> {
+        Ok(Err(Error {
+            class: WitErrorClass::InvalidRequest,
+            status: None,
+            message: "embeddings are not implemented yet".into(),
+        }))
+    }
+
     async fn call(&mut self, req: Request) -> wasmtime::Result<Result<Completion, Error>> {
         let extra = tags(req.tags.clone());
         let result = match self.llm_request(req) {
@@ -129,6 +139,11 @@ impl Host for HostState {
                     },
                     usage_output_tokens: c.usage_output_tokens,
                     counted_output_tokens: c.counted_output_tokens,
+                    ttfo_ms: None,
+                    reasoning_chunks: 0,
+                    reasoning_tokens: None,
+                    cached_tokens: None,
+                    tool_calls: Vec::new(),
                     text: c.text,
                 }))
             }

@@ -51,8 +51,10 @@ class Request:
         self._messages = []
         self._prompt = ""
         self._max_tokens = None
+        self._max_tokens_field = _raw.MaxTokensField.MAX_TOKENS
         self._stream = True
         self._extra_body = None
+        self._headers = []
         self._timeout_ms = None
         self._tags = []
         self._prompt_source = _raw.PromptSource_Inline()
@@ -79,7 +81,7 @@ class Request:
 
     def message(self, role: str, content: str) -> "Request":
         """Appends a message to the conversation (chat only), for multi-turn requests."""
-        self._messages.append(Message(role, content))
+        self._messages.append(Message(role, content, []))
         return self
 
     def extra(self, json: str) -> "Request":
@@ -117,15 +119,17 @@ class Request:
         model = model_or_param(self._model if model is None else model, lambda: params.get("model"))
         messages = list(self._messages)
         if self._system is not None:
-            messages.insert(0, Message("system", self._system))
+            messages.insert(0, Message("system", self._system, []))
         return _raw.Request(
             api=self._api,
             model=model,
             messages=messages,
             prompt=self._prompt,
             max_tokens=self._max_tokens,
+            max_tokens_field=self._max_tokens_field,
             stream=self._stream,
             extra_body=self._extra_body,
+            headers=list(self._headers),
             timeout_ms=self._timeout_ms,
             tags=list(self._tags),
             prompt_source=self._prompt_source,

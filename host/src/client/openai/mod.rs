@@ -203,7 +203,11 @@ pub async fn call(
         acc.on_whole(&value).map_err(|m| malformed(status, m))?;
     }
     if let Some(err) = acc.server_error.take() {
-        return Err(LlmError::new(ErrorClass::Other, status, format!("the server sent an error: {err}")));
+        return Err(LlmError::new(
+            ErrorClass::ServerError,
+            status,
+            format!("the server sent an error: {err}"),
+        ));
     }
     Ok(acc.finish(resp.status, resp.sent_at, last_byte))
 }

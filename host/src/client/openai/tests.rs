@@ -425,7 +425,7 @@ fn an_endless_stream_of_content_chunks_stops_at_the_cap() {
 async fn server_error_object_is_other() {
     let err = format!("data: {}\n\n", json!({"error": {"message": "out of memory"}}));
     let e = expect_error(vec![sse_head(), chunk(&err), end()], &chat(true)).await;
-    assert_eq!(e.class, ErrorClass::Other);
+    assert_eq!(e.class, ErrorClass::ServerError);
     assert!(e.message.contains("out of memory"), "{}", e.message);
 }
 
