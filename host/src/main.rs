@@ -131,6 +131,11 @@ struct PlayArgs {
     /// Accept any TLS certificate (self-signed test servers only: this disables verification).
     #[arg(long)]
     insecure: bool,
+    /// Speak HTTP/2 to every server (ALPN over https, prior knowledge over http). Without it,
+    /// every request is HTTP/1.1, as OpenAI-compatible clients send them; LLM calls and plain
+    /// requests to an http:// target each go over the virtual user's own keep-alive connection.
+    #[arg(long)]
+    http2: bool,
     /// The most VUs alive at once over all phases (sizes the instance pool; a phase asking for
     /// more fails with a clear error).
     #[arg(long, default_value_t = 1_000)]
@@ -522,7 +527,7 @@ async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
         allowed_hosts: args.allowed_hosts,
         headers,
         progress: if args.quiet { Progress::Quiet } else { Progress::Auto },
-        tls: run::TlsOptions { ca_cert: args.ca_cert, insecure: args.insecure },
+        connect: run::ConnectOptions { ca_cert: args.ca_cert, insecure: args.insecure, http2: args.http2 },
         thresholds: args.thresholds,
         abort_on_fail: args.abort_on_fail,
         data: args.data,

@@ -35,8 +35,13 @@ pub struct InstanceHttp {
 }
 
 impl InstanceHttp {
-    fn own(&mut self, target: &str) -> Option<&mut OwnConnection> {
-        self.own.get_or_insert_with(|| OwnConnection::new(target)).as_mut()
+    /// The instance's own connection to the target: none when the target is not plain
+    /// `http://`, or when the run speaks HTTP/2 (`--http2`: the pooled client multiplexes).
+    pub(super) fn own(&mut self, settings: &RunSettings) -> Option<&mut OwnConnection> {
+        if settings.http2 {
+            return None;
+        }
+        self.own.get_or_insert_with(|| OwnConnection::new(&settings.target)).as_mut()
     }
 }
 
@@ -110,7 +115,7 @@ impl Host for HostState {
         let content = req.response_content;
         let settings = &self.run.settings;
         let timeout = req.timeout_ms.map(Duration::from_millis).unwrap_or(settings.request_timeout);
-        let mut own = self.plain_http.own(&settings.target);
+        let mut own = self.plain_http.own(settings);
         let result = match (route(settings, own.as_deref_mut(), &req.method, req.url), own) {
             (Err(error), _) => Err(error),
             (Ok(Route::Own(path)), Some(own)) => {

@@ -9,6 +9,7 @@ use crate::bindings::runner::scenario::llm::{
     Request, TokenSource,
 };
 use crate::bindings::runner::scenario::types::Message;
+use crate::client::http::Connections;
 use crate::client::openai::{self, Api as ClientApi, LlmError, LlmRequest, TokenSource as ClientTokenSource};
 use crate::error_class::ErrorClass;
 use crate::stats::LlmSample;
@@ -115,7 +116,8 @@ impl Host for HostState {
         let result = match self.llm_request(req) {
             Ok(request) => {
                 let settings = &self.run.settings;
-                openai::call(&self.run.http, &settings.target, &settings.headers, &request).await
+                let conns = Connections { pooled: &self.run.http, own: self.plain_http.own(settings) };
+                openai::call(conns, &settings.target, &settings.headers, &request).await
             }
             Err(error) => Err(error),
         };

@@ -41,6 +41,9 @@ pub struct RunSettings {
     /// Headers added to every request to the target, and to no other host (`--header`, the API
     /// key). Secret: never recorded, only their names.
     pub headers: TargetHeaders,
+    /// `--http2`: every request goes through the pooled client, as HTTP/2; no VU opens a
+    /// connection of its own.
+    pub http2: bool,
     /// Per-request objectives for goodput (`--goodput`).
     pub slo: Option<Slo>,
     /// Datasets given with `--data`, read by index through `data` and `llm`.
@@ -62,6 +65,7 @@ impl Default for RunSettings {
             guest_memory: DEFAULT_GUEST_MEMORY,
             allowed_hosts: Vec::new(),
             headers: TargetHeaders::default(),
+            http2: false,
             slo: None,
             datasets: Datasets::default(),
             tokens: Arc::new(TokenCounter::Estimate),

@@ -45,7 +45,7 @@ pub struct PlayOptions {
     /// How the built-in simulated server behaves when there is no target.
     pub mock: MockConfig,
     pub engine: EngineOptions,
-    pub tls: TlsOptions,
+    pub connect: ConnectOptions,
     /// Live progress on stderr.
     pub progress: Progress,
     /// Linear-memory cap per instance, in bytes.
@@ -68,13 +68,16 @@ pub struct PlayOptions {
     pub tokenizer: Option<PathBuf>,
 }
 
-/// How the client trusts HTTPS targets.
+/// How the client connects to servers: whom it trusts over HTTPS, and which HTTP version.
 #[derive(Debug, Clone, Default)]
-pub struct TlsOptions {
+pub struct ConnectOptions {
     /// A PEM file of CA certificates trusted besides the system's (private ingresses).
     pub ca_cert: Option<PathBuf>,
     /// Accept any server certificate. For test servers only.
     pub insecure: bool,
+    /// HTTP/2 for every request (ALPN over TLS, prior knowledge over plain `http://`) instead of
+    /// HTTP/1.1: requests then share the pooled client's multiplexed connections.
+    pub http2: bool,
 }
 
 /// What a finished run produced.

@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 
 use super::context::{RunContext, RunSettings};
 use super::model;
-use super::{PlayOptions, TlsOptions};
+use super::{ConnectOptions, PlayOptions};
 use crate::bindings::exports::runner::scenario::guest::{Info, ParamKind};
 use crate::client::http::{ClientConfig, HttpClient, load_pem_certs};
 use crate::data::{Datasets, TokenCounter};
@@ -64,7 +64,7 @@ pub async fn prepare(opts: &PlayOptions) -> anyhow::Result<Prepared> {
     let model = match given_model {
         Some(m) => Some(m),
         None => {
-            let client = client(opts.request_timeout, &opts.tls)?;
+            let client = client(opts.request_timeout, &opts.connect)?;
             model::discover(&client, &target, &opts.headers, &mut params).await
         }
     };
@@ -101,16 +101,17 @@ pub async fn load_scenario(path: &Path, options: &EngineOptions) -> anyhow::Resu
     Ok(Arc::new(loaded))
 }
 
-/// The run's HTTP client, trusting what `tls` says.
-pub fn client(timeout: Duration, tls: &TlsOptions) -> anyhow::Result<HttpClient> {
-    let extra_root_certs = match &tls.ca_cert {
+/// The run's pooled HTTP client, trusting and speaking what `connect` says.
+pub fn client(timeout: Duration, connect: &ConnectOptions) -> anyhow::Result<HttpClient> {
+    let extra_root_certs = match &connect.ca_cert {
         Some(path) => load_pem_certs(path)?,
         None => Vec::new(),
     };
     let config = ClientConfig {
         default_timeout: timeout,
         extra_root_certs,
-        insecure: tls.insecure,
+        insecure: connect.insecure,
+        http2: connect.http2,
         ..ClientConfig::default()
     };
     Ok(HttpClient::new(config)?)
@@ -123,7 +124,7 @@ pub async fn describe(scenario: &Arc<LoadedScenario>) -> anyhow::Result<Info> {
         iteration_timeout: Duration::from_secs(10),
         ..RunSettings::default()
     };
-    let run = RunContext::new(settings, client(Duration::from_secs(1), &TlsOptions::default())?);
+    let run = RunContext::new(settings, client(Duration::from_secs(1), &ConnectOptions::default())?);
     let (mut store, instance) =
         WasmVus::new(run, scenario.clone()).controller().await.map_err(anyhow::Error::msg)?;
     instance

@@ -47,11 +47,12 @@ pub async fn start(opts: &PlayOptions, prepared: &Prepared) -> anyhow::Result<St
         guest_memory: opts.guest_memory,
         allowed_hosts: opts.allowed_hosts.clone(),
         headers: opts.headers.clone(),
+        http2: opts.connect.http2,
         slo: opts.slo.clone(),
         datasets: prepared.datasets.clone(),
         tokens: prepared.tokens.clone(),
     };
-    let run = RunContext::new(settings, client(opts.request_timeout, &opts.tls)?);
+    let run = RunContext::new(settings, client(opts.request_timeout, &opts.connect)?);
     run.declare_thresholds(prepared.declared.iter().cloned());
     let header = header(opts, prepared, seed);
     let out_dir = opts.out.clone().unwrap_or_else(|| folder::default_out_dir(&prepared.info.name));

@@ -8,6 +8,8 @@
 //!   to a plain `http://` target, the path a load test repeats most.
 //!
 //! [`TargetHeaders`] (`headers.rs`) are the headers the run adds to every request to the target.
+//! [`Connections`] picks between the two for one request and hands back a [`BodyStream`] that
+//! reads either's body as it arrives.
 //!
 //! Both time a request from the instant before it is sent and classify every failure with the
 //! crate's one [`ErrorClass`], so a guest sees the same timings and classes on either path.
@@ -32,7 +34,7 @@ mod pooled;
 mod tls;
 
 pub use headers::{HeaderError, TargetHeaders};
-pub use own::OwnConnection;
+pub use own::{OwnConnection, OwnStreaming};
 pub use pooled::{ClientConfig, HttpClient, Streaming};
 pub use tls::load_pem_certs;
 
@@ -88,6 +90,92 @@ pub struct HttpError {
 impl HttpError {
     fn new(class: ErrorClass, method: &str, url: &dyn fmt::Display, cause: impl fmt::Display) -> Self {
         HttpError { class, message: format!("{method} {url}: {cause}") }
+    }
+}
+
+/// The connections one request may take: a VU's own connection to the target when it has one
+/// and the request goes there, else the run's pooled client.
+pub struct Connections<'c> {
+    /// Serves every origin.
+    pub pooled: &'c HttpClient,
+    /// The VU's own connection to a plain `http://` target, if any.
+    pub own: Option<&'c mut OwnConnection>,
+}
+
+impl<'c> Connections<'c> {
+    /// Sends `req` and returns once the response head arrives (see [`HttpClient::start`] and
+    /// [`OwnConnection::start`]; `replayable` is the latter's). Timing starts, on either path,
+    /// the instant before the request is handed over (pooled) or written (own).
+    pub async fn start(self, req: Request, replayable: bool) -> Result<BodyStream<'c>, HttpError> {
+        if let Some(own) = self.own
+            && let Ok(uri) = req.url.parse::<hyper::Uri>()
+            && own.serves(&uri)
+            && let Some(path) = uri.path_and_query().cloned()
+        {
+            let timeout = req.timeout.unwrap_or(self.pooled.default_timeout());
+            let streaming = own.start(req.method, path, &req.headers, &req.body, timeout, replayable).await?;
+            return Ok(BodyStream::Own(streaming));
+        }
+        self.pooled.start(req).await.map(BodyStream::Pooled)
+    }
+}
+
+/// A response whose body is read as it arrives, from either transport.
+#[derive(Debug)]
+pub enum BodyStream<'c> {
+    /// From the pooled client.
+    Pooled(Streaming),
+    /// From a VU's own connection.
+    Own(OwnStreaming<'c>),
+}
+
+impl BodyStream<'_> {
+    /// The HTTP status code.
+    pub fn status(&self) -> u16 {
+        match self {
+            BodyStream::Pooled(s) => s.status,
+            BodyStream::Own(s) => s.status,
+        }
+    }
+
+    /// The origin of every timing of this request.
+    pub fn sent_at(&self) -> std::time::Instant {
+        match self {
+            BodyStream::Pooled(s) => s.sent_at,
+            BodyStream::Own(s) => s.sent_at,
+        }
+    }
+
+    /// Time to the response head.
+    pub fn ttfb(&self) -> Duration {
+        match self {
+            BodyStream::Pooled(s) => s.ttfb,
+            BodyStream::Own(s) => s.ttfb,
+        }
+    }
+
+    /// The headers as received.
+    pub fn headers(&self) -> &HeaderMap {
+        match self {
+            BodyStream::Pooled(s) => &s.headers,
+            BodyStream::Own(s) => &s.headers,
+        }
+    }
+
+    /// The next body piece and the instant it arrived, or `None` at the end of the body.
+    pub async fn next_chunk(&mut self) -> Result<Option<(Bytes, std::time::Instant)>, HttpError> {
+        match self {
+            BodyStream::Pooled(s) => s.next_chunk().await,
+            BodyStream::Own(s) => s.next_chunk().await,
+        }
+    }
+
+    /// Reads the rest of the body, keeping at most `limit` bytes.
+    pub async fn read_to_end(&mut self, limit: usize) -> Result<Bytes, HttpError> {
+        match self {
+            BodyStream::Pooled(s) => s.read_to_end(limit).await,
+            BodyStream::Own(s) => s.read_to_end(limit).await,
+        }
     }
 }
 

@@ -123,8 +123,9 @@ struct Outgoing<'a> {
     /// A HEAD request's answer has no body, whatever its head says.
     head_request: bool,
     want_headers: bool,
-    /// May be sent a second time (RFC 9110 §9.2.2).
-    idempotent: bool,
+    /// May be sent a second time: an idempotent method (RFC 9110 §9.2.2), or a request the
+    /// caller declares replayable (see [`OwnConnection::start`]).
+    replayable: bool,
     sent_at: Instant,
 }
 
@@ -227,7 +228,7 @@ impl OwnConnection {
             bytes: &self.request,
             head_request: method == "HEAD",
             want_headers,
-            idempotent: matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE"),
+            replayable: is_idempotent(&method),
             sent_at,
         };
         let mut progress = Progress::default();
@@ -259,6 +260,227 @@ impl OwnConnection {
     }
 }
 
+impl OwnConnection {
+    /// Sends a request and returns once the response head arrives; the body is then read with
+    /// [`OwnStreaming::next_chunk`] as it comes (server-sent events). `timeout` covers everything
+    /// up to the last byte, as for [`OwnConnection::send`].
+    ///
+    /// `replayable` lets a request that is not idempotent by its method be sent once more on a
+    /// new connection when the reused one turns out closed before any byte of the answer came
+    /// back (the server closed it as the request went out). A completion qualifies: the answer
+    /// depends on the body alone and changes nothing on the server, so a second send is what the
+    /// client would have done had it known the connection was gone.
+    pub async fn start(
+        &mut self,
+        method: String,
+        path: PathAndQuery,
+        headers: &[(String, String)],
+        body: &[u8],
+        timeout: Duration,
+        replayable: bool,
+    ) -> Result<OwnStreaming<'_>, HttpError> {
+        let url = Url::OnOrigin { origin: self.origin.clone(), path: path.clone() };
+        if let Err(cause) = validate(&method, headers) {
+            return Err(HttpError::new(ErrorClass::InvalidRequest, &method, &url, cause));
+        }
+        h1::encode_request(&mut self.request, &method, path.as_str(), &self.host, headers, body);
+        let sent_at = Instant::now();
+        let deadline = sent_at + timeout;
+        let outgoing = Outgoing {
+            bytes: &self.request,
+            head_request: method == "HEAD",
+            want_headers: true,
+            replayable: replayable || is_idempotent(&method),
+            sent_at,
+        };
+        let mut progress = Progress::default();
+        let exchange = exchange_head(&mut self.conn, &self.addr, &outgoing, &mut progress);
+        let head = match self.deadline.run(deadline, exchange).await {
+            Some(Ok(head)) => head,
+            Some(Err(failure)) => {
+                self.conn = None;
+                return Err(HttpError::new(failure.class(), &method, &url, failure.message()));
+            }
+            None => {
+                self.conn = None;
+                let cause = format_args!("no response headers within {timeout:?}");
+                return Err(HttpError::new(ErrorClass::Timeout, &method, &url, cause));
+            }
+        };
+        let head_at = progress.head_at.unwrap_or(sent_at);
+        let left = match head.framing {
+            Framing::Empty => BodyLeft::Done,
+            Framing::Length(n) => BodyLeft::Length(n),
+            Framing::Chunked => BodyLeft::Chunked(Chunked::default()),
+            Framing::UntilClose => BodyLeft::UntilClose,
+        };
+        let mut streaming = OwnStreaming {
+            status: head.status,
+            headers: head.headers,
+            sent_at,
+            ttfb: head_at.saturating_duration_since(sent_at),
+            connect: progress.connect,
+            deadline,
+            owner: self,
+            left: BodyLeft::Done,
+            keep_alive: head.keep_alive,
+            arrived: head_at,
+            method,
+            url,
+        };
+        if matches!(left, BodyLeft::Done) {
+            streaming.end_of_body();
+        } else {
+            streaming.left = left;
+        }
+        Ok(streaming)
+    }
+}
+
+/// What is left of a streamed body.
+enum BodyLeft {
+    /// This many bytes.
+    Length(u64),
+    Chunked(Chunked),
+    /// Everything until the server closes the connection.
+    UntilClose,
+    /// Nothing: the body ended, or reading it failed.
+    Done,
+}
+
+/// A response on an [`OwnConnection`] whose body is read as it arrives. It borrows the
+/// connection: dropped before the body's end, it closes the connection, so that no later request
+/// is written on one whose answer was not read to its end.
+pub struct OwnStreaming<'c> {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The headers as received.
+    pub headers: hyper::HeaderMap,
+    /// The instant just before the request was written (or its connection opened).
+    pub sent_at: Instant,
+    /// Time to the response head.
+    pub ttfb: Duration,
+    /// Connect time when this request opened the connection.
+    pub connect: Option<Duration>,
+    /// `sent_at` plus the request's timeout.
+    pub deadline: Instant,
+    owner: &'c mut OwnConnection,
+    left: BodyLeft,
+    keep_alive: bool,
+    /// When the bytes now in the read buffer arrived.
+    arrived: Instant,
+    method: String,
+    url: Url,
+}
+
+impl fmt::Debug for OwnStreaming<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnStreaming")
+            .field("status", &self.status)
+            .field("url", &self.url)
+            .field("ttfb", &self.ttfb)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OwnStreaming<'_> {
+    /// The next piece of the body with the host instant its bytes arrived, or `None` at the end.
+    /// Bytes that came with the head (or with the previous piece) carry that read's instant.
+    pub async fn next_chunk(&mut self) -> Result<Option<(Bytes, Instant)>, HttpError> {
+        loop {
+            let OwnConnection { conn, deadline, .. } = &mut *self.owner;
+            let Some(conn) = conn.as_mut() else {
+                return match self.left {
+                    BodyLeft::Done => Ok(None),
+                    _ => Err(self.fail(&Failure::Closed)),
+                };
+            };
+            let piece = match &mut self.left {
+                BodyLeft::Done => return Ok(None),
+                BodyLeft::Length(n) => {
+                    let take = conn.read.len().min(usize::try_from(*n).unwrap_or(usize::MAX));
+                    *n -= take as u64;
+                    let complete = *n == 0;
+                    (conn.read.split_to(take).freeze(), complete)
+                }
+                BodyLeft::Chunked(decoder) => {
+                    let mut out = BytesMut::new();
+                    match decoder.decode(&mut conn.read, &mut out) {
+                        Ok(complete) => (out.freeze(), complete),
+                        Err(e) => return Err(self.fail(&Failure::Parse(e))),
+                    }
+                }
+                BodyLeft::UntilClose => (conn.read.split().freeze(), false),
+            };
+            let arrived = self.arrived;
+            match piece {
+                (bytes, true) => {
+                    self.end_of_body();
+                    return Ok((!bytes.is_empty()).then_some((bytes, arrived)));
+                }
+                (bytes, false) if !bytes.is_empty() => return Ok(Some((bytes, arrived))),
+                _ => {}
+            }
+            match deadline.run(self.deadline, conn.fill()).await {
+                Some(Ok(at)) => self.arrived = at,
+                Some(Err(Failure::Closed)) if matches!(self.left, BodyLeft::UntilClose) => {
+                    self.end_of_body();
+                    return Ok(None);
+                }
+                Some(Err(failure)) => return Err(self.fail(&failure)),
+                None => {
+                    let after = self.deadline.saturating_duration_since(self.sent_at);
+                    let cause = format!("no complete response within {after:?}");
+                    self.owner.conn = None;
+                    self.left = BodyLeft::Done;
+                    return Err(HttpError::new(ErrorClass::Timeout, &self.method, &self.url, cause));
+                }
+            }
+        }
+    }
+
+    /// Reads the rest of the body, up to `limit` bytes (the rest is read and dropped).
+    pub async fn read_to_end(&mut self, limit: usize) -> Result<Bytes, HttpError> {
+        let mut buf = BytesMut::new();
+        while let Some((chunk, _)) = self.next_chunk().await? {
+            let room = limit.saturating_sub(buf.len());
+            buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        }
+        Ok(buf.freeze())
+    }
+
+    /// The body ended: the connection stays for the next request when the server keeps it and
+    /// sent nothing past this answer.
+    fn end_of_body(&mut self) {
+        self.left = BodyLeft::Done;
+        let keep = self.keep_alive;
+        match self.owner.conn.as_mut() {
+            Some(conn) if keep && conn.read.is_empty() => conn.idle_since = self.arrived,
+            _ => self.owner.conn = None,
+        }
+    }
+
+    /// Drops the connection and names the failure.
+    fn fail(&mut self, failure: &Failure) -> HttpError {
+        self.owner.conn = None;
+        self.left = BodyLeft::Done;
+        HttpError::new(failure.class(), &self.method, &self.url, failure.message())
+    }
+}
+
+impl Drop for OwnStreaming<'_> {
+    fn drop(&mut self) {
+        if !matches!(self.left, BodyLeft::Done) {
+            self.owner.conn = None;
+        }
+    }
+}
+
+/// Whether a method may be repeated without changing what it does (RFC 9110 §9.2.2).
+fn is_idempotent(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE")
+}
+
 /// Checks the request's method and headers the way the pooled client builds them.
 fn validate(method: &str, headers: &[(String, String)]) -> Result<(), String> {
     parse_method(method)?;
@@ -269,14 +491,43 @@ fn validate(method: &str, headers: &[(String, String)]) -> Result<(), String> {
 }
 
 /// Writes `request` on the open connection (or a new one) and reads the answer: its head, its
-/// body and the instant of the last byte. A reused connection found closed before any byte of
-/// the answer is replaced once when the request may be repeated.
+/// body and the instant of the last byte. See [`exchange_head`] for the retry.
 async fn exchange(
     slot: &mut Option<Conn>,
     addr: &str,
     outgoing: &Outgoing<'_>,
     progress: &mut Progress,
 ) -> Result<(h1::Head, Bytes, Instant), Failure> {
+    let head = exchange_head(slot, addr, outgoing, progress).await?;
+    let Some(conn) = slot.as_mut() else {
+        return Err(Failure::Closed); // `exchange_head` leaves the connection that answered.
+    };
+    let head_at = progress.head_at.unwrap_or(outgoing.sent_at);
+    match conn.read_body(&head, head_at).await {
+        Ok((body, last)) => {
+            conn.idle_since = last;
+            if !head.keep_alive || !conn.read.is_empty() {
+                // Closing, or bytes past the response that no request asked for.
+                *slot = None;
+            }
+            Ok((head, body, last))
+        }
+        Err(failure) => {
+            *slot = None;
+            Err(failure)
+        }
+    }
+}
+
+/// Writes `request` on the open connection (or a new one) and reads the answer's head, leaving
+/// the connection in `slot` with the body still to read. A reused connection found closed before
+/// any byte of the answer is replaced once when the request may be repeated.
+async fn exchange_head(
+    slot: &mut Option<Conn>,
+    addr: &str,
+    outgoing: &Outgoing<'_>,
+    progress: &mut Progress,
+) -> Result<h1::Head, Failure> {
     let mut retried = false;
     // A connection the server closed while it sat idle (its keep-alive timeout, a restart) is
     // replaced before the request is written, so that no request is lost to it — not even one
@@ -305,20 +556,13 @@ async fn exchange(
                 })
             }
         };
-        match conn.round_trip(outgoing, progress).await {
-            Ok((head, body, last)) => {
-                conn.idle_since = last;
-                if !head.keep_alive || !conn.read.is_empty() {
-                    // Closing, or bytes past the response that no request asked for.
-                    *slot = None;
-                }
-                return Ok((head, body, last));
-            }
+        match conn.send_head(outgoing, progress).await {
+            Ok(head) => return Ok(head),
             Err(failure) => {
                 *slot = None;
                 if reused
                     && !retried
-                    && outgoing.idempotent
+                    && outgoing.replayable
                     && progress.head_at.is_none()
                     && failure.is_stale_connection()
                 {
@@ -357,26 +601,30 @@ impl Conn {
         Ok(Instant::now())
     }
 
-    /// One request and its whole answer (whether the connection stays open is the head's
-    /// [`h1::Head::keep_alive`]: an answer read until close never leaves it open).
-    async fn round_trip(
+    /// Writes one request and reads its answer's head.
+    async fn send_head(
         &mut self,
         outgoing: &Outgoing<'_>,
         progress: &mut Progress,
-    ) -> Result<(h1::Head, Bytes, Instant), Failure> {
+    ) -> Result<h1::Head, Failure> {
         self.stream.write_all(outgoing.bytes).await.map_err(Failure::Io)?;
         // When the bytes that completed the head arrived (read once per read, not again here).
         let mut arrived = None;
-        let (head, mut last) = loop {
+        loop {
             if let Some(head) = h1::parse_head(&mut self.read, outgoing.head_request, outgoing.want_headers)
                 .map_err(Failure::Parse)?
             {
-                let at = arrived.unwrap_or_else(Instant::now);
-                progress.head_at = Some(at);
-                break (head, at);
+                progress.head_at = Some(arrived.unwrap_or_else(Instant::now));
+                return Ok(head);
             }
             arrived = Some(self.fill().await?);
-        };
+        }
+    }
+
+    /// Reads the whole body `head` announces; `last` is when the head arrived. Whether the
+    /// connection stays open is the head's [`h1::Head::keep_alive`]: an answer read until close
+    /// never leaves it open.
+    async fn read_body(&mut self, head: &h1::Head, mut last: Instant) -> Result<(Bytes, Instant), Failure> {
         let body = match head.framing {
             Framing::Empty => Bytes::new(),
             Framing::Length(n) => {
@@ -408,6 +656,6 @@ impl Conn {
                 self.read.split().freeze()
             }
         };
-        Ok((head, body, last))
+        Ok((body, last))
     }
 }

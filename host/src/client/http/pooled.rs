@@ -10,8 +10,9 @@
 //!
 //! TLS is rustls with the ring provider: the native roots plus any `--ca-cert` roots
 //! ([`ClientConfig::extra_root_certs`], read with [`super::load_pem_certs`]), or no verification
-//! at all when [`ClientConfig::insecure`] is set. ALPN offers `h2` then `http/1.1`; plain
-//! `http://` is always HTTP/1.1.
+//! at all when [`ClientConfig::insecure`] is set. Every connection is HTTP/1.1 unless
+//! [`ClientConfig::http2`] asks for HTTP/2 only (ALPN `h2` over TLS, prior knowledge over plain
+//! `http://`).
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -54,6 +55,9 @@ pub struct ClientConfig {
     /// can read and alter the traffic (API keys included). Only for testing against
     /// self-signed ingresses; prefer `extra_root_certs`. Overrides `extra_root_certs`.
     pub insecure: bool,
+    /// Speak HTTP/2 only: offered by ALPN over TLS, by prior knowledge over plain `http://`.
+    /// Off, every connection is HTTP/1.1 (what OpenAI-compatible clients use).
+    pub http2: bool,
 }
 
 impl Default for ClientConfig {
@@ -64,6 +68,7 @@ impl Default for ClientConfig {
             pool_max_idle_per_host: 1024,
             extra_root_certs: Vec::new(),
             insecure: false,
+            http2: false,
         }
     }
 }
@@ -212,13 +217,14 @@ impl HttpClient {
         // SSE chunks are tiny; Nagle would hold them back and distort every inter-token gap.
         http.set_nodelay(true);
         http.enforce_http(false);
-        let https = HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .enable_http2()
-            .wrap_connector(http);
+        let builder = HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http();
+        let https = if config.http2 {
+            builder.enable_http2().wrap_connector(http)
+        } else {
+            builder.enable_http1().wrap_connector(http)
+        };
         let inner = Client::builder(TokioExecutor::new())
+            .http2_only(config.http2)
             .pool_idle_timeout(config.pool_idle_timeout)
             .pool_max_idle_per_host(config.pool_max_idle_per_host)
             .pool_timer(TokioTimer::new())

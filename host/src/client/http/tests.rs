@@ -286,14 +286,16 @@ fn trusting(pki: &tls::Pki) -> ClientConfig {
 }
 
 #[tokio::test]
-async fn https_with_extra_root_negotiates_h2() {
+async fn https_with_extra_root_speaks_http1_unless_http2_is_asked_for() {
     let pki = tls::pki();
     let (addr, mut versions) = tls::server(Some(pki.server.clone()), Duration::ZERO).await;
-    let c = tls_client(trusting(&pki));
-    for host in ["localhost", "127.0.0.1"] {
-        let r = c.send(get(format!("https://{host}:{}/secure", addr.port()))).await.expect(host);
-        assert_eq!((r.status, &r.body[..]), (200, &b"hello /secure"[..]), "{host}");
-        assert_eq!(versions.recv().await, Some(hyper::Version::HTTP_2), "{host}");
+    for (http2, version) in [(false, hyper::Version::HTTP_11), (true, hyper::Version::HTTP_2)] {
+        let c = tls_client(ClientConfig { http2, ..trusting(&pki) });
+        for host in ["localhost", "127.0.0.1"] {
+            let r = c.send(get(format!("https://{host}:{}/secure", addr.port()))).await.expect(host);
+            assert_eq!((r.status, &r.body[..]), (200, &b"hello /secure"[..]), "{host}");
+            assert_eq!(versions.recv().await, Some(version), "{host}, http2: {http2}");
+        }
     }
 }
 
@@ -317,15 +319,19 @@ async fn insecure_skips_verification() {
     let c = tls_client(ClientConfig { insecure: true, ..ClientConfig::default() });
     let r = c.send(get(format!("https://127.0.0.1:{}/any", addr.port()))).await.expect("insecure");
     assert_eq!((r.status, &r.body[..]), (200, &b"hello /any"[..]));
-    assert_eq!(versions.recv().await, Some(hyper::Version::HTTP_2));
+    assert_eq!(versions.recv().await, Some(hyper::Version::HTTP_11));
 }
 
 #[tokio::test]
-async fn cleartext_stays_http1_even_when_the_server_speaks_h2() {
+async fn cleartext_is_http1_unless_http2_is_asked_for_then_h2_by_prior_knowledge() {
     let (addr, mut versions) = tls::server(None, Duration::ZERO).await;
     let r = client().send(get(format!("http://{addr}/plain"))).await.expect("plain");
     assert_eq!((r.status, &r.body[..]), (200, &b"hello /plain"[..]));
     assert_eq!(versions.recv().await, Some(hyper::Version::HTTP_11));
+    let h2 = tls_client(ClientConfig { http2: true, ..ClientConfig::default() });
+    let r = h2.send(get(format!("http://{addr}/plain"))).await.expect("h2c");
+    assert_eq!((r.status, &r.body[..]), (200, &b"hello /plain"[..]));
+    assert_eq!(versions.recv().await, Some(hyper::Version::HTTP_2));
 }
 
 #[tokio::test]
@@ -334,7 +340,7 @@ async fn tls_connect_time_includes_the_handshake() {
     // The TCP connect completes in the kernel at once; only the handshake waits for the delay.
     let delay = Duration::from_millis(80);
     let (addr, _) = tls::server(Some(pki.server.clone()), delay).await;
-    let c = tls_client(trusting(&pki));
+    let c = tls_client(ClientConfig { http2: true, ..trusting(&pki) });
     let first = c.send(get(format!("https://localhost:{}/a", addr.port()))).await.expect("first");
     let connect = first.timings.connect.expect("fresh connection reports connect");
     assert!(connect >= delay, "{connect:?}");
@@ -347,7 +353,7 @@ async fn tls_connect_time_includes_the_handshake() {
 async fn sse_over_tls_h2_arrives_chunk_by_chunk() {
     let pki = tls::pki();
     let (addr, mut versions) = tls::server(Some(pki.server.clone()), Duration::ZERO).await;
-    let mut s = tls_client(trusting(&pki))
+    let mut s = tls_client(ClientConfig { http2: true, ..trusting(&pki) })
         .start(get(format!("https://localhost:{}/stream", addr.port())))
         .await
         .expect("start");

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use serde_json::Value;
 use thiserror::Error;
 
-use super::http::{HttpClient, HttpError, Request, Streaming, TargetHeaders};
+use super::http::{BodyStream, Connections, HttpError, Request, TargetHeaders};
 use super::sse::SseParser;
 use crate::error_class::ErrorClass;
 
@@ -131,9 +131,10 @@ impl LlmError {
     }
 }
 
-/// Makes one call to `base_url` with the run's `headers` (the API key, `--header`) and measures it.
+/// Makes one call to `base_url` with the run's `headers` (the API key, `--header`) over `conns`
+/// (a VU's own connection to the target, or the pooled client) and measures it.
 pub async fn call(
-    client: &HttpClient,
+    conns: Connections<'_>,
     base_url: &str,
     headers: &TargetHeaders,
     req: &LlmRequest,
@@ -148,18 +149,20 @@ pub async fn call(
         body: Bytes::from(body.to_string()),
         timeout: req.timeout,
     };
-    let mut resp = client.start(http_req).await.map_err(|e| LlmError::from_http(e, None))?;
-    let status = Some(resp.status);
-    if !(200..300).contains(&resp.status) {
+    // A completion may be sent again when a reused connection was found closed before any byte
+    // of the answer: see `OwnConnection::start`.
+    let mut resp = conns.start(http_req, true).await.map_err(|e| LlmError::from_http(e, None))?;
+    let status = Some(resp.status());
+    if !(200..300).contains(&resp.status()) {
         let body = resp.read_to_end(ERROR_BODY_LIMIT).await.map_err(|e| LlmError::from_http(e, status))?;
         return Err(LlmError::new(
             ErrorClass::HttpStatus,
             status,
-            format!("HTTP {}: {}", resp.status, excerpt(&body)),
+            format!("HTTP {}: {}", resp.status(), excerpt(&body)),
         ));
     }
     let mut acc = Accumulator::default();
-    let mut last_byte = resp.sent_at + resp.ttfb;
+    let mut last_byte = resp.sent_at() + resp.ttfb();
     if req.stream {
         // Strict: an OpenAI-compatible stream has only `data:` lines (and comments); a payload
         // without its prefix would otherwise be dropped in silence.
@@ -209,7 +212,7 @@ pub async fn call(
             format!("the server sent an error: {err}"),
         ));
     }
-    Ok(acc.finish(resp.status, resp.sent_at, last_byte))
+    Ok(acc.finish(resp.status(), resp.sent_at(), last_byte))
 }
 
 fn malformed(status: Option<u16>, why: impl fmt::Display) -> LlmError {
@@ -235,7 +238,7 @@ pub(super) fn excerpt(body: &[u8]) -> String {
 /// not (a server holding the response open) the rest is dropped with the response, and hyper then
 /// closes the connection, so no later request is written on one whose response was not read to
 /// its end.
-async fn finish_body(resp: &mut Streaming) {
+async fn finish_body(resp: &mut BodyStream<'_>) {
     let _ = tokio::time::timeout(BODY_END_AFTER_DONE, async {
         while let Ok(Some(_)) = resp.next_chunk().await {}
     })

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::super::http::ClientConfig;
+use super::super::http::{ClientConfig, Connections, HttpClient, OwnConnection};
 use super::super::sse::SseEvent;
 use super::super::test_support::*;
 use super::answer::{MAX_CONTENT_CHUNKS, MAX_TEXT, per_token_gaps};
@@ -58,10 +58,50 @@ fn timed_stream(tail: &[String]) -> Vec<Step> {
     s
 }
 
+/// The two ways a call reaches a server: the pooled client, and a VU's own connection.
+#[derive(Debug, Clone, Copy)]
+enum Via {
+    Pooled,
+    Own,
+}
+
+/// One call to `base` over `via`, with `own` as the VU's connection when `via` is `Own`.
+async fn call_via(
+    via: Via,
+    client: &HttpClient,
+    own: &mut Option<OwnConnection>,
+    base: &str,
+    req: &LlmRequest,
+) -> Result<Completion, LlmError> {
+    let own = match via {
+        Via::Pooled => None,
+        Via::Own => Some(own.get_or_insert_with(|| OwnConnection::new(base).expect("a plain http base"))),
+    };
+    call(Connections { pooled: client, own }, base, &TargetHeaders::default(), req).await
+}
+
+/// The call over the pooled client and over an own connection, each against a fresh server
+/// playing `script`: both must agree on the outcome (text, counts, error class); the own
+/// connection's result is returned for the caller's checks of timings and details.
 async fn run(script: Vec<Step>, req: &LlmRequest) -> Result<Completion, LlmError> {
-    let (addr, _) = script_server(script).await;
     let client = HttpClient::new(ClientConfig::default()).expect("client");
-    call(&client, &format!("http://{addr}"), &TargetHeaders::default(), req).await
+    let mut results = Vec::new();
+    for via in [Via::Pooled, Via::Own] {
+        let (addr, _) = script_server(script.clone()).await;
+        results.push(call_via(via, &client, &mut None, &format!("http://{addr}"), req).await);
+    }
+    let own = results.pop().expect("two results");
+    let pooled = results.pop().expect("two results");
+    match (&pooled, &own) {
+        (Ok(p), Ok(o)) => {
+            let outcome =
+                |c: &Completion| (c.text.clone(), c.chunks, c.output_tokens, c.finish_reason.clone());
+            assert_eq!(outcome(p), outcome(o), "pooled and own connection disagree");
+        }
+        (Err(p), Err(o)) => assert_eq!((p.class, p.status), (o.class, o.status), "{p} / {o}"),
+        _ => panic!("pooled gave {pooled:?}, the own connection {own:?}"),
+    }
+    own
 }
 
 fn within(d: Duration, lo: u64, hi: u64) -> bool {
@@ -112,8 +152,14 @@ async fn bad_extra_body_is_invalid_request() {
         let req = LlmRequest { extra_body: Some(extra.into()), ..chat(true) };
         // Port 1 is never contacted: the body is checked first.
         let client = HttpClient::new(ClientConfig::default()).expect("client");
-        let e =
-            call(&client, "http://127.0.0.1:1", &TargetHeaders::default(), &req).await.expect_err("invalid");
+        let e = call(
+            Connections { pooled: &client, own: None },
+            "http://127.0.0.1:1",
+            &TargetHeaders::default(),
+            &req,
+        )
+        .await
+        .expect_err("invalid");
         assert_eq!((e.class, e.status), (ErrorClass::InvalidRequest, None), "{extra}: {}", e.message);
     }
 }
@@ -131,9 +177,14 @@ fn itl_scales_gaps_by_tokens_per_chunk() {
 async fn streaming_timings_and_counted_tokens() {
     let (addr, mut bodies) = script_server(timed_stream(&[finish("stop"), "data: [DONE]\n\n".into()])).await;
     let client = HttpClient::new(ClientConfig::default()).expect("client");
-    let c = call(&client, &format!("http://{addr}/v1/"), &TargetHeaders::default(), &chat(true))
-        .await
-        .expect("completion");
+    let c = call(
+        Connections { pooled: &client, own: None },
+        &format!("http://{addr}/v1/"),
+        &TargetHeaders::default(),
+        &chat(true),
+    )
+    .await
+    .expect("completion");
     let sent: Value = serde_json::from_slice(&bodies.recv().await.expect("request")).expect("json");
     assert_eq!(sent["stream_options"]["include_usage"], json!(true));
     assert_eq!(c.text, "t0t1t2t3t4t5");
@@ -185,15 +236,16 @@ async fn a_stream_held_open_after_done_ends_at_done_on_a_connection_not_reused()
     script[0] = sse_head_keep_alive();
     script.pop(); // The terminating chunk never comes.
     script.push(Step::Sleep(Duration::from_secs(30)));
-    let (addr, mut bodies) = script_server(script).await;
     let client = HttpClient::new(ClientConfig::default()).expect("client");
     let req = LlmRequest { timeout: Some(MS(2000)), ..chat(true) };
-    for i in 0..2 {
+    for (via, i) in [Via::Pooled, Via::Own].into_iter().flat_map(|via| [(via, 0), (via, 1)]) {
+        let (addr, mut bodies) = script_server(script.clone()).await;
+        let mut own = None;
         let started = Instant::now();
-        let c = call(&client, &format!("http://{addr}"), &TargetHeaders::default(), &req)
+        let c = call_via(via, &client, &mut own, &format!("http://{addr}"), &req)
             .await
-            .unwrap_or_else(|e| panic!("call {i}: {e}"));
-        assert!(started.elapsed() < MS(1000), "call {i} took {:?}", started.elapsed());
+            .unwrap_or_else(|e| panic!("{via:?} call {i}: {e}"));
+        assert!(started.elapsed() < MS(1000), "{via:?} call {i} took {:?}", started.elapsed());
         assert_eq!((c.text.as_str(), c.finish_reason.as_deref()), ("t0t1t2t3t4t5", Some("stop")), "call {i}");
         // `[DONE]` is written right after the last token, which leaves at 80 ms.
         let last_token = c.ttft.expect("ttft") + c.chunk_gaps.iter().sum::<Duration>();
@@ -264,18 +316,80 @@ async fn sse_keep_alive_server(end_after: Duration) -> (std::net::SocketAddr, Ar
 
 #[tokio::test]
 async fn a_body_that_ends_soon_after_done_keeps_its_connection_for_the_next_call() {
-    let (addr, conns) = sse_keep_alive_server(MS(5)).await;
-    let client = HttpClient::new(ClientConfig::default()).expect("client");
-    for i in 0..3 {
-        // The pool takes a connection back a moment after its body ends: give it that moment, as
-        // a VU's think time or its next iteration's set-up would.
-        tokio::time::sleep(MS(50)).await;
-        let c = call(&client, &format!("http://{addr}"), &TargetHeaders::default(), &chat(true))
-            .await
-            .unwrap_or_else(|e| panic!("call {i}: {e}"));
-        assert_eq!(c.finish_reason.as_deref(), Some("stop"), "call {i}");
+    for via in [Via::Pooled, Via::Own] {
+        let (addr, conns) = sse_keep_alive_server(MS(5)).await;
+        let client = HttpClient::new(ClientConfig::default()).expect("client");
+        let mut own = None;
+        for i in 0..3 {
+            // The pool takes a connection back a moment after its body ends: give it that moment,
+            // as a VU's think time or its next iteration's set-up would.
+            tokio::time::sleep(MS(50)).await;
+            let c = call_via(via, &client, &mut own, &format!("http://{addr}"), &chat(true))
+                .await
+                .unwrap_or_else(|e| panic!("{via:?} call {i}: {e}"));
+            assert_eq!(c.finish_reason.as_deref(), Some("stop"), "{via:?} call {i}");
+        }
+        assert_eq!(
+            conns.load(Ordering::SeqCst),
+            1,
+            "{via:?}: one keep-alive connection served all three calls"
+        );
     }
-    assert_eq!(conns.load(Ordering::SeqCst), 1, "one keep-alive connection served all three calls");
+}
+
+#[tokio::test]
+async fn an_own_connection_the_server_closed_after_an_answer_is_replaced_without_an_error() {
+    // The server ends every connection after one answer, at once or a moment later (what
+    // llama.cpp's server does after a connection's last allowed request, or a restart): the
+    // next call must open a new connection, not report a reset.
+    for close_after in [MS(0), MS(30)] {
+        let (addr, conns) = one_answer_per_connection_server(close_after).await;
+        let client = HttpClient::new(ClientConfig::default()).expect("client");
+        let mut own = None;
+        for i in 0..4 {
+            if i % 2 == 1 {
+                tokio::time::sleep(MS(50)).await;
+            }
+            let c = call_via(Via::Own, &client, &mut own, &format!("http://{addr}"), &chat(true))
+                .await
+                .unwrap_or_else(|e| panic!("close after {close_after:?}, call {i}: {e}"));
+            assert_eq!(c.finish_reason.as_deref(), Some("stop"));
+        }
+        assert_eq!(conns.load(Ordering::SeqCst), 4, "one connection per answer");
+    }
+}
+
+/// A server that answers one streamed request per connection without saying `connection:
+/// close`, then closes the connection `close_after` later; the counter counts connections.
+async fn one_answer_per_connection_server(close_after: Duration) -> (std::net::SocketAddr, Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let conns = Arc::new(AtomicUsize::new(0));
+    let counter = conns.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let mut chunk = [0u8; 4096];
+                    match sock.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+                let events: String = [content("x"), finish("stop"), "data: [DONE]\n\n".to_string()]
+                    .iter()
+                    .map(|e| format!("{:x}\r\n{e}\r\n", e.len()))
+                    .collect();
+                let _ = sock.write_all(format!("{head}{events}0\r\n\r\n").as_bytes()).await;
+                tokio::time::sleep(close_after).await;
+            });
+        }
+    });
+    (addr, conns)
 }
 
 #[tokio::test]
@@ -335,9 +449,14 @@ async fn http_status_error_quotes_the_body() {
 async fn connection_refused_is_connect() {
     let addr = closed_port().await;
     let client = HttpClient::new(ClientConfig::default()).expect("client");
-    let e = call(&client, &format!("http://{addr}"), &TargetHeaders::default(), &chat(true))
-        .await
-        .expect_err("refused");
+    let e = call(
+        Connections { pooled: &client, own: None },
+        &format!("http://{addr}"),
+        &TargetHeaders::default(),
+        &chat(true),
+    )
+    .await
+    .expect_err("refused");
     assert_eq!((e.class, e.status), (ErrorClass::Connect, None));
 }
 
