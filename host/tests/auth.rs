@@ -78,6 +78,40 @@ fn the_right_key_from_the_environment_gives_no_errors() {
 }
 
 #[test]
+fn telemetry_on_the_target_is_scraped_with_the_key_and_elsewhere_without() {
+    // Like llama.cpp's server started with --api-key, the simulated one guards /metrics and
+    // /slots too: without the key no sample would come back.
+    let mock = MockProcess::start(&["--api-key", KEY, "--metrics", "--ttft-ms", "5", "--itl-ms", "1"]);
+    let other = MockProcess::start(&["--metrics"]);
+    let (prom, slots) = (format!("prom={}/metrics", mock.url), format!("llamacpp-slots={}/slots", mock.url));
+    let elsewhere = format!("prom={}/metrics/dcgm", other.url);
+    let args = [
+        "--target",
+        &mock.url,
+        "--quiet",
+        "-p",
+        "requests=6",
+        "-p",
+        "max_tokens=8",
+        "--telemetry",
+        &prom,
+        "--telemetry",
+        &slots,
+        "--telemetry",
+        &elsewhere,
+        "--sample-interval",
+        "20ms",
+    ];
+    let run = play_with_env(&scenario("ttft-probe"), &args, &[("OPENAI_API_KEY", KEY)]);
+    run.assert_success();
+    assert!(!run.stderr.contains("401"), "every scrape was let in:\n{}", run.stderr);
+    let t = run.phase("ttft-probe").telemetry.as_ref().expect("telemetry for the phase");
+    assert!(t.samples > 0 && t.queue_running_max.is_some(), "{t:?}");
+    assert!(t.gpu_util_avg_pct.is_some(), "the other server's DCGM page was read too: {t:?}");
+    assert_no_secret(&run);
+}
+
+#[test]
 fn a_wrong_key_is_http_status_with_one_note() {
     let mock = format!("ttft=5ms,itl=1ms,api-key={KEY}");
     let args = [

@@ -189,7 +189,10 @@ pub(super) async fn handle(
         return Ok(finish(guard, RequestError::NotFound(path).into_response()));
     };
     let method = req.method().clone();
-    if path.starts_with("/v1") && !authorized(shared.cfg.api_key.as_deref(), &req) {
+    // As llama.cpp's server does with `--api-key`: the API and the pages that show the server's
+    // state need the key; the health check does not.
+    let guarded = path.starts_with("/v1") || path.starts_with("/metrics") || path == "/slots";
+    if guarded && !authorized(shared.cfg.api_key.as_deref(), &req) {
         return Ok(finish(guard, RequestError::Unauthorized.into_response()));
     }
     let kind = match (path.as_str(), &method) {

@@ -412,6 +412,10 @@ async fn a_required_api_key_guards_every_v1_path() {
     assert_eq!(p.status, StatusCode::OK);
     let p = send(addr, Method::GET, "/health", None).await;
     assert_eq!(p.status, StatusCode::OK, "health needs no key");
+    for page in ["/metrics", "/metrics/dcgm", "/slots"] {
+        let p = send(addr, Method::GET, page, None).await;
+        assert_eq!(p.status, StatusCode::UNAUTHORIZED, "{page} needs the key, as llama.cpp's does");
+    }
 }
 
 #[tokio::test]

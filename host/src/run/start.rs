@@ -68,6 +68,17 @@ pub async fn start(opts: &PlayOptions, prepared: &Prepared) -> anyhow::Result<St
             started: run.started,
             records: Some(timeline.sink()),
             latest: run.telemetry.clone(),
+            headers_for: {
+                let run = run.clone();
+                Box::new(move |url| {
+                    let settings = &run.settings;
+                    if settings.is_target_origin(url) {
+                        settings.headers.merged(&[]).into_owned()
+                    } else {
+                        Vec::new()
+                    }
+                })
+            },
         },
     );
     let controller = WasmVus::new(run.clone(), prepared.scenario.clone())

@@ -17,9 +17,9 @@ pub struct SlotsSource {
 }
 
 impl SlotsSource {
-    /// Checks the URL; nothing is sent until the first sample.
-    pub fn new(url: &str) -> Result<SlotsSource, TelemetryError> {
-        Ok(SlotsSource { get: HttpGet::new(url)? })
+    /// Checks the URL and the headers sent with it; nothing is sent until the first sample.
+    pub fn new(url: &str, headers: Vec<(String, String)>) -> Result<SlotsSource, TelemetryError> {
+        Ok(SlotsSource { get: HttpGet::new(url, headers)? })
     }
 
     /// The endpoint's URL.

@@ -216,18 +216,32 @@ fn add_histogram_part<'a>(
 pub struct HttpGet {
     url: String,
     uri: hyper::Uri,
+    /// Sent with every fetch (the target's API key when the URL is on the target).
+    headers: hyper::HeaderMap,
     client: Client<HttpConnector, Empty<Bytes>>,
 }
 
 impl HttpGet {
-    /// Checks the URL (`http://` only); nothing is sent until the first [`HttpGet::fetch`].
-    pub fn new(url: &str) -> Result<HttpGet, TelemetryError> {
+    /// Checks the URL (`http://` only) and the headers; nothing is sent until the first
+    /// [`HttpGet::fetch`].
+    pub fn new(url: &str, headers: Vec<(String, String)>) -> Result<HttpGet, TelemetryError> {
         let uri: hyper::Uri = url.parse().map_err(|_| TelemetryError::BadUrl(url.to_string()))?;
         if uri.scheme_str() != Some("http") || uri.host().is_none() {
             return Err(TelemetryError::BadUrl(url.to_string()));
         }
+        let mut map = hyper::HeaderMap::new();
+        for (name, value) in headers {
+            // The run's headers were checked when the run started; one that does not convert
+            // would have been refused there.
+            if let (Ok(name), Ok(value)) = (
+                hyper::header::HeaderName::from_bytes(name.as_bytes()),
+                hyper::header::HeaderValue::from_str(&value),
+            ) {
+                map.append(name, value);
+            }
+        }
         let client = Client::builder(TokioExecutor::new()).build_http();
-        Ok(HttpGet { url: url.to_string(), uri, client })
+        Ok(HttpGet { url: url.to_string(), uri, headers: map, client })
     }
 
     /// The endpoint's URL.
@@ -239,7 +253,12 @@ impl HttpGet {
     pub async fn fetch(&self) -> Result<Bytes, TelemetryError> {
         let fail = |reason: String| TelemetryError::Scrape { url: self.url.clone(), reason };
         let scrape = async {
-            let response = self.client.get(self.uri.clone()).await.map_err(|e| fail(e.to_string()))?;
+            let mut request = hyper::Request::get(self.uri.clone());
+            if let Some(headers) = request.headers_mut() {
+                headers.extend(self.headers.clone());
+            }
+            let request = request.body(Empty::new()).map_err(|e| fail(e.to_string()))?;
+            let response = self.client.request(request).await.map_err(|e| fail(e.to_string()))?;
             if !response.status().is_success() {
                 return Err(fail(format!("HTTP {}", response.status())));
             }
@@ -261,10 +280,14 @@ pub struct PromSource {
 }
 
 impl PromSource {
-    /// Checks the URL; nothing is sent until the first sample.
-    pub fn new(url: &str, keep: Vec<KeepPattern>) -> Result<PromSource, TelemetryError> {
+    /// Checks the URL and the headers sent with it; nothing is sent until the first sample.
+    pub fn new(
+        url: &str,
+        keep: Vec<KeepPattern>,
+        headers: Vec<(String, String)>,
+    ) -> Result<PromSource, TelemetryError> {
         Ok(PromSource {
-            get: HttpGet::new(url)?,
+            get: HttpGet::new(url, headers)?,
             keep,
             warned_overflow: std::sync::atomic::AtomicBool::new(false),
         })
@@ -344,9 +367,9 @@ weird line without a value
 
     #[test]
     fn rejects_non_http_urls() {
-        assert!(PromSource::new("https://x/metrics", vec![]).is_err());
-        assert!(PromSource::new("not a url", vec![]).is_err());
-        assert!(PromSource::new("http://127.0.0.1:9/metrics", vec![]).is_ok());
+        assert!(PromSource::new("https://x/metrics", vec![], vec![]).is_err());
+        assert!(PromSource::new("not a url", vec![], vec![]).is_err());
+        assert!(PromSource::new("http://127.0.0.1:9/metrics", vec![], vec![]).is_ok());
     }
 
     #[test]

@@ -32,7 +32,14 @@ pub struct Hooks {
     pub records: Option<RecordSink>,
     /// Where the newest readings go for the guest's `gpu.latest()`.
     pub latest: Latest,
+    /// The headers a scraped URL is sent with: the run's target headers (the API key,
+    /// `--header`) when the URL is on the target's origin, as a server started with an API key
+    /// (llama.cpp's) guards `/metrics` and `/slots` with it too; none elsewhere.
+    pub headers_for: HeadersFor,
 }
+
+/// See [`Hooks::headers_for`].
+pub type HeadersFor = Box<dyn Fn(&str) -> Vec<(String, String)> + Send>;
 
 /// One reading of one source: its sample, and for per-device sources each device's.
 struct Reading {
@@ -136,6 +143,7 @@ impl Sampler {
     /// Opens the sources (one warning line per source that cannot be used; the run goes on without
     /// it) and starts sampling. `None` when no source could be opened.
     pub fn start(opts: &TelemetryOptions, hooks: Hooks) -> Option<Sampler> {
+        let Hooks { active, started, records, latest, headers_for } = hooks;
         let mut sources = Vec::new();
         for spec in &opts.sources {
             match spec {
@@ -143,10 +151,12 @@ impl Sampler {
                     Ok(n) => sources.push(Source::Nvml(Arc::new(n))),
                     Err(e) => eprintln!("telemetry: {e}"),
                 },
-                SourceSpec::Prom(url) => match prom::PromSource::new(url, opts.prom_keep.clone()) {
-                    Ok(p) => sources.push(Source::Prom(Box::new(p))),
-                    Err(e) => eprintln!("telemetry: {e}"),
-                },
+                SourceSpec::Prom(url) => {
+                    match prom::PromSource::new(url, opts.prom_keep.clone(), headers_for(url)) {
+                        Ok(p) => sources.push(Source::Prom(Box::new(p))),
+                        Err(e) => eprintln!("telemetry: {e}"),
+                    }
+                }
                 SourceSpec::Amdgpu => {
                     let root = opts.amdgpu_root.clone().unwrap_or_else(|| amdgpu::DEFAULT_ROOT.into());
                     match amdgpu::AmdgpuSource::open(&root) {
@@ -154,7 +164,7 @@ impl Sampler {
                         Err(e) => eprintln!("telemetry: {e}"),
                     }
                 }
-                SourceSpec::LlamacppSlots(url) => match llamacpp::SlotsSource::new(url) {
+                SourceSpec::LlamacppSlots(url) => match llamacpp::SlotsSource::new(url, headers_for(url)) {
                     Ok(s) => sources.push(Source::Slots(Box::new(s))),
                     Err(e) => eprintln!("telemetry: {e}"),
                 },
@@ -167,7 +177,6 @@ impl Sampler {
         let folder: Arc<Mutex<Folder>> = Arc::default();
         let (stop, mut stopped) = oneshot::channel();
         let interval = opts.interval.max(Duration::from_millis(10));
-        let Hooks { active, started, records, latest } = hooks;
         let task = tokio::spawn({
             let folder = folder.clone();
             async move {
