@@ -2,7 +2,7 @@
 // constant-VU phases at each concurrency level, one report row per phase, named
 // `len<max_tokens>-c<concurrency>` and tagged `concurrency` and `max_tokens` like the Rust original.
 
-import { info, load, llm, log, metrics, params, phase, prompt, scenario } from "runner-sdk";
+import { info, load, llm, log, params, phase, prompt, scenario } from "runner-sdk";
 
 export const guest = scenario({
   describe: () =>
@@ -38,6 +38,6 @@ export const guest = scenario({
     const maxTokens = ctx.tagNumber("max_tokens");
     const text = prompt.synthetic(params.int("prompt_tokens"), ctx.seed(params.seed()));
     const done = llm.chat(text).maxTokens(maxTokens).llmParams().send();
-    metrics.check("output_tokens == max_tokens", done.outputTokens === maxTokens);
+    llm.checkLength(done, maxTokens);
   },
 });

@@ -7,7 +7,7 @@ Phases are named `len<max_tokens>-c<concurrency>` (e.g. `len64-c20`) and tagged
 Build: guests/python/build.sh scenarios/stress-sweep-py scenarios/stress-sweep-py.wasm
 """
 
-from runner_sdk import Info, Phase, Scenario, export, llm, load, log, metrics, params, prompt
+from runner_sdk import Info, Phase, Scenario, export, llm, load, log, params, prompt
 
 
 class StressSweep(Scenario):
@@ -46,7 +46,7 @@ class StressSweep(Scenario):
         max_tokens = ctx.tag_parse("max_tokens")
         text = prompt.synthetic(params.parse("prompt_tokens"), ctx.seed(params.seed()))
         done = llm.chat(text).max_tokens(max_tokens).llm_params().send()
-        metrics.check("output_tokens == max_tokens", done.output_tokens == max_tokens)
+        llm.check_length(done, max_tokens)
 
 
 Guest = export(StressSweep)

@@ -2,7 +2,7 @@
 // time, so TTFT, ITL and TPOT are measured without queueing (the host records the timings).
 // Same parameters, phase, tags and request count as the Rust original.
 
-import { info, load, llm, metrics, params, phase, prompt, scenario } from "runner-sdk";
+import { info, load, llm, params, phase, prompt, scenario } from "runner-sdk";
 
 export const guest = scenario({
   describe: () =>
@@ -26,6 +26,6 @@ export const guest = scenario({
     const maxTokens = params.int("max_tokens");
     const text = prompt.synthetic(params.int("prompt_tokens"), ctx.seed(params.seed()));
     const done = llm.chat(text).maxTokens(maxTokens).llmParams().send();
-    metrics.check("output_tokens == max_tokens", done.outputTokens === maxTokens);
+    llm.checkLength(done, maxTokens);
   },
 });

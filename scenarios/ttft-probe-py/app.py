@@ -4,7 +4,7 @@ a time, so TTFT, ITL and TPOT are measured without queueing (the host records th
 Build: guests/python/build.sh scenarios/ttft-probe-py scenarios/ttft-probe-py.wasm
 """
 
-from runner_sdk import Info, Phase, Scenario, export, llm, load, metrics, params, prompt
+from runner_sdk import Info, Phase, Scenario, export, llm, load, params, prompt
 
 
 class TtftProbe(Scenario):
@@ -30,7 +30,7 @@ class TtftProbe(Scenario):
         max_tokens = params.parse("max_tokens")
         text = prompt.synthetic(params.parse("prompt_tokens"), ctx.seed(params.seed()))
         done = llm.chat(text).max_tokens(max_tokens).llm_params().send()
-        metrics.check("output_tokens == max_tokens", done.output_tokens == max_tokens)
+        llm.check_length(done, max_tokens)
 
 
 Guest = export(TtftProbe)

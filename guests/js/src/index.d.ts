@@ -113,6 +113,7 @@ export namespace llm {
     system(content: string): this;
     message(role: string, content: string): this;
     extra(json: string | object): this;
+    ignoreEos(on: boolean): this;
     llmParams(): this;
     timeout(d: Duration): this;
     tag(key: string, value: string | number): this;
@@ -122,6 +123,7 @@ export namespace llm {
   function chatFromDataset(name: string, index: number): Request;
   function chatSynthetic(tokens: number, seed: bigint | number): Request;
   function completion(prompt: string): Request;
+  function checkLength(done: Completion, maxTokens: number): void;
 }
 
 export namespace http {

@@ -2,8 +2,9 @@
 // TTFT, ITL, TPOT, E2E and token counts; this module only builds what to send (the Rust SDK's `llm`).
 
 import * as raw from "runner-sdk:raw";
+import * as metrics from "./metrics.js";
 import * as params from "./params.js";
-import { LlmError, modelOrParam, payloadOf, toMs, toTags } from "./util.js";
+import { LlmError, modelOrParam, payloadOf, toMs, toTags, withIgnoreEos } from "./util.js";
 
 export { LlmError };
 
@@ -20,6 +21,7 @@ export class Request {
     this._maxTokensField = "max-tokens";
     this._stream = true;
     this._extra = undefined;
+    this._ignoreEos = false;
     this._headers = [];
     this._timeoutMs = undefined;
     this.tags = [];
@@ -74,9 +76,21 @@ export class Request {
     return this;
   }
 
-  /** Applies the parameters `info().llmParams()` declares: `stream` and `extra_body`. */
+  /**
+   * Asks the server to generate exactly `maxTokens` tokens, never stopping at the model's end of
+   * sequence (`"ignore_eos": true`: vLLM, SGLang and llama.cpp honour it; servers that refuse
+   * unknown fields, such as OpenAI's, answer 400). Sent only when the request sets `maxTokens`.
+   */
+  ignoreEos(on) {
+    this._ignoreEos = Boolean(on);
+    return this;
+  }
+
+  /** Applies the parameters `info().llmParams()` declares: `stream`, `ignore_eos` and `extra_body`. */
   llmParams() {
-    return this.stream(params.flag("stream")).extra(params.getOr("extra_body", ""));
+    return this.stream(params.flag("stream"))
+      .ignoreEos(params.flag("ignore_eos"))
+      .extra(params.getOr("extra_body", ""));
   }
 
   /** A per-request timeout instead of the run's default. */
@@ -109,7 +123,8 @@ export class Request {
       maxTokens: opt(this._maxTokens),
       maxTokensField: this._maxTokensField,
       stream: this._stream,
-      extraBody: opt(this._extra),
+      // Only with a limit: without one, ignoring the end of sequence would run to the end of the context.
+      extraBody: opt(this._ignoreEos && this._maxTokens !== undefined ? withIgnoreEos(this._extra) : this._extra),
       headers: this._headers,
       timeoutMs: opt(this._timeoutMs, raw.u64),
       tags: this.tags,
@@ -125,6 +140,21 @@ export class Request {
       throw new LlmError(payloadOf(e));
     }
     return done;
+  }
+}
+
+/**
+ * Records whether `done` has the length its request asked for, judged by its `finishReason`: an
+ * answer cut at `maxTokens` (`length`) must have exactly that many tokens (the check
+ * `output_tokens == max_tokens`); one the model ended itself (`stop`) is counted under
+ * `stopped_early` instead, so a short answer shows without being taken for a broken server.
+ */
+export function checkLength(done, maxTokens) {
+  const reason = done.finishReason ?? undefined;
+  if (reason === undefined || reason === "length") {
+    metrics.check("output_tokens == max_tokens", done.outputTokens === maxTokens);
+  } else {
+    metrics.count("stopped_early", 1);
   }
 }
 

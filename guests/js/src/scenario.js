@@ -77,10 +77,15 @@ export class Info {
     return this;
   }
 
-  /** Declares the parameters every LLM scenario shares: `model`, `stream` and `extra_body`. */
+  /** Declares the parameters every LLM scenario shares: `model`, `stream`, `ignore_eos` and `extra_body`. */
   llmParams() {
     return this.typedParam("model", "text", "", "Model name sent to the server; empty leaves the field out.")
       .param("stream", "true", "Stream the answer (server-sent events); needed for TTFT and ITL.")
+      .param(
+        "ignore_eos",
+        "true",
+        'Ask for exactly max_tokens tokens ("ignore_eos": true; vLLM, SGLang, llama.cpp); false for servers that refuse unknown fields (OpenAI\'s).',
+      )
       .typedParam("extra_body", "text", "", 'JSON object merged into every request body, e.g. {"ignore_eos":true}.');
   }
 

@@ -140,6 +140,21 @@ export function modelOrParam(set, param) {
   return m !== undefined && m.trim() !== "" ? m : undefined;
 }
 
+/**
+ * The extra body with `"ignore_eos":true` put first inside the scenario's JSON object, so a field
+ * of the scenario's own wins (the host reads the last of repeated fields); a text that is not an
+ * object is left as it is (the host refuses it).
+ */
+export function withIgnoreEos(extra) {
+  const field = '{"ignore_eos":true';
+  if (extra === undefined) return `${field}}`;
+  const trimmed = extra.trimStart();
+  if (!trimmed.startsWith("{")) return extra;
+  const rest = trimmed.slice(1);
+  const inner = rest.trimStart();
+  return inner.startsWith("}") ? `${field}${inner}` : `${field},${rest}`;
+}
+
 /** Encodes a string as UTF-8 (QuickJS has no `TextEncoder`). */
 export function utf8Encode(text) {
   const s = String(text);

@@ -16,6 +16,7 @@ import {
   parseInteger,
   parseList,
   parseNumber,
+  withIgnoreEos,
 } from "../src/util.js";
 
 const cases = JSON.parse(readFileSync(new URL("../../../contract/cases.json", import.meta.url), "utf8"));
@@ -74,6 +75,14 @@ test("lists of text", () => {
 
 test("parameter kinds follow defaults", () => {
   for (const c of cases.kind_of_default.cases) assert.equal(kindOfDefault(c.default), c.kind, JSON.stringify(c.default));
+});
+
+test("ignore_eos goes first in the extra body", () => {
+  for (const c of cases.ignore_eos.cases) {
+    const extra = c.extra ?? undefined;
+    const sent = c.ignore ? withIgnoreEos(extra) : extra;
+    assert.equal(sent, c.sent ?? undefined, JSON.stringify(c));
+  }
 });
 
 test("the model falls back to a non-blank parameter", () => {

@@ -65,6 +65,12 @@ class Contract(unittest.TestCase):
         for case in CASES["kind_of_default"]["cases"]:
             self.assertEqual(kind_of_default(case["default"]), enum_member(ParamKind, case["kind"]), case["default"])
 
+    def test_ignore_eos_goes_first_in_the_extra_body(self):
+        for case in CASES["ignore_eos"]["cases"]:
+            raw = llm.chat("x").max_tokens(8).extra(case["extra"] or "").ignore_eos(case["ignore"]).as_raw("m")
+            self.assertEqual(raw.extra_body, case["sent"], case)
+        self.assertIsNone(llm.chat("x").ignore_eos().as_raw("m").extra_body, "no limit, no ignore_eos")
+
     def test_model_falls_back_to_a_non_blank_param(self):
         for case in CASES["model"]["cases"]:
             self.assertEqual(llm.model_or_param(case["set"], lambda: case["param"]), case["sent"], case)

@@ -55,9 +55,9 @@ class Builders(unittest.TestCase):
     def test_info_converts_with_params_in_order(self):
         info = Info("n", "1.0.0", "d").author("me").param("a", 1, "h").llm_params().threshold("errors:rate==0")
         raw = info.as_raw()
-        self.assertEqual([p.name for p in raw.params], ["a", "model", "stream", "extra_body"])
+        self.assertEqual([p.name for p in raw.params], ["a", "model", "stream", "ignore_eos", "extra_body"])
         self.assertEqual((raw.params[0].default, raw.params[2].default), ("1", "true"))
-        self.assertEqual([p.kind for p in raw.params], [ParamKind.INTEGER, ParamKind.TEXT, ParamKind.BOOLEAN, ParamKind.TEXT])
+        self.assertEqual([p.kind for p in raw.params], [ParamKind.INTEGER, ParamKind.TEXT, ParamKind.BOOLEAN, ParamKind.BOOLEAN, ParamKind.TEXT])
         self.assertEqual((raw.author, raw.thresholds), ("me", ["errors:rate==0"]))
         self.assertEqual(Info("n", "1", "d").param("n", "42", "h", ParamKind.TEXT).as_raw().params[0].kind, ParamKind.TEXT)
 

@@ -46,6 +46,30 @@ fn model_or_param(set: Option<String>, param: impl FnOnce() -> Option<String>) -
     set.or_else(|| param().filter(|m| !m.trim().is_empty()))
 }
 
+/// The extra body with `"ignore_eos":true` put first inside the scenario's JSON object, so a
+/// field of the scenario's own wins (the host reads the last of repeated fields); a text that is
+/// not an object is left as it is (the host refuses it with its own message).
+fn with_ignore_eos(extra: Option<String>) -> Option<String> {
+    const FIELD: &str = r#"{"ignore_eos":true"#;
+    let Some(extra) = extra else { return Some(format!("{FIELD}}}")) };
+    let Some(rest) = extra.trim_start().strip_prefix('{') else { return Some(extra) };
+    let inner = rest.trim_start();
+    Some(if inner.starts_with('}') { format!("{FIELD}{inner}") } else { format!("{FIELD},{rest}") })
+}
+
+/// Records whether `done` has the length its request asked for, judged by its `finish_reason`.
+/// An answer cut at `max_tokens` (`length`) must have exactly that many tokens: the check
+/// `output_tokens == max_tokens`. An answer the model ended itself (`stop`: what `ignore_eos`
+/// prevents on servers that honour it) is counted under `stopped_early` instead, so a short answer
+/// shows in the report without being taken for a broken server.
+pub fn check_length(done: &Completion, max_tokens: u32) {
+    if done.finish_reason.as_deref().is_none_or(|r| r == "length") {
+        crate::metrics::check("output_tokens == max_tokens", done.output_tokens == max_tokens);
+    } else {
+        crate::metrics::count("stopped_early", 1);
+    }
+}
+
 /// A completion request being built; send it with [`Request::send`].
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until sent"]
@@ -60,6 +84,7 @@ pub struct Request {
     max_tokens_field: MaxTokensField,
     stream: bool,
     extra_body: Option<String>,
+    ignore_eos: bool,
     headers: Vec<(String, String)>,
     timeout_ms: Option<u64>,
     tags: Tags,
@@ -105,6 +130,7 @@ impl Request {
             max_tokens_field: MaxTokensField::MaxTokens,
             stream: true,
             extra_body: None,
+            ignore_eos: false,
             headers: Vec::new(),
             timeout_ms: None,
             tags: Vec::new(),
@@ -160,10 +186,23 @@ impl Request {
         self
     }
 
-    /// Applies the parameters [`Info::llm_params`](crate::Info::llm_params) declares: `stream` and
-    /// `extra_body` (`model` is always taken from its parameter when not set on the request).
+    /// Asks the server to generate exactly `max_tokens` tokens, never stopping at the model's
+    /// end of sequence (`"ignore_eos": true` in the body: vLLM, SGLang and llama.cpp honour it;
+    /// servers that refuse fields they do not know, such as OpenAI's, answer 400). Sent only
+    /// when the request sets `max_tokens`.
+    pub fn ignore_eos(mut self, on: bool) -> Self {
+        self.ignore_eos = on;
+        self
+    }
+
+    /// Applies the parameters [`Info::llm_params`](crate::Info::llm_params) declares: `stream`,
+    /// `ignore_eos` and `extra_body` (`model` is always taken from its parameter when not set on
+    /// the request).
     pub fn llm_params(self) -> Result<Self, String> {
-        Ok(self.stream(params::flag("stream")?).extra(params::get_or("extra_body", "")))
+        Ok(self
+            .stream(params::flag("stream")?)
+            .ignore_eos(params::flag("ignore_eos")?)
+            .extra(params::get_or("extra_body", "")))
     }
 
     /// A per-request timeout instead of the run's default.
@@ -198,7 +237,13 @@ impl Request {
             max_tokens: self.max_tokens,
             max_tokens_field: self.max_tokens_field,
             stream: self.stream,
-            extra_body: self.extra_body,
+            // Only with a limit: without one, ignoring the end of sequence would run to the end
+            // of the context.
+            extra_body: if self.ignore_eos && self.max_tokens.is_some() {
+                with_ignore_eos(self.extra_body)
+            } else {
+                self.extra_body
+            },
             headers: self.headers,
             timeout_ms: self.timeout_ms,
             tags: self.tags,
@@ -259,6 +304,18 @@ mod tests {
             PromptSource::Synthetic(SyntheticPrompt { tokens: 64, seed: 3 })
         ));
         assert!(matches!(chat("x").into_raw_with_model(None).prompt_source, PromptSource::Inline));
+    }
+
+    #[test]
+    fn ignore_eos_goes_first_in_the_extra_body() {
+        let owned = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+        for case in list(&cases()["ignore_eos"], "cases") {
+            let mut req = chat("x").max_tokens(8).ignore_eos(case["ignore"].as_bool().expect("a bool"));
+            req.extra_body = owned(&case["extra"]);
+            assert_eq!(req.into_raw_with_model(None).extra_body, owned(&case["sent"]), "{case}");
+        }
+        let unlimited = chat("x").ignore_eos(true).into_raw_with_model(None);
+        assert_eq!(unlimited.extra_body, None, "no limit, no ignore_eos");
     }
 
     #[test]

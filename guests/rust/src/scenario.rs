@@ -120,7 +120,8 @@ impl Info {
         self
     }
 
-    /// Declares the parameters every LLM scenario shares: `model`, `stream` and `extra_body`.
+    /// Declares the parameters every LLM scenario shares: `model`, `stream`, `ignore_eos` and
+    /// `extra_body`.
     pub fn llm_params(self) -> Self {
         self.typed_param(
             "model",
@@ -129,6 +130,12 @@ impl Info {
             "Model name sent to the server; empty leaves the field out.",
         )
         .param("stream", "true", "Stream the answer (server-sent events); needed for TTFT and ITL.")
+        .param(
+            "ignore_eos",
+            "true",
+            "Ask for exactly max_tokens tokens (\"ignore_eos\": true; vLLM, SGLang, llama.cpp); \
+            false for servers that refuse unknown fields (OpenAI's).",
+        )
         .typed_param(
             "extra_body",
             ParamKind::Text,
@@ -228,7 +235,7 @@ mod tests {
     fn info_converts_with_params_in_order() {
         let info: raw::Info = Info::new("n", "1.0.0", "d").param("a", "1", "h").llm_params().into();
         let names: Vec<_> = info.params.iter().map(|p| p.name.as_str()).collect();
-        assert_eq!(names, ["a", "model", "stream", "extra_body"]);
+        assert_eq!(names, ["a", "model", "stream", "ignore_eos", "extra_body"]);
         assert_eq!(info.params[2].default, "true");
         assert_eq!(info.params[2].kind, ParamKind::Boolean);
         assert_eq!(info.params[0].kind, ParamKind::Integer);

@@ -61,7 +61,7 @@ impl Scenario for ConcurrencyTest {
         let max_tokens: u32 = params::parse("max_tokens")?;
         let prompt = prompt::synthetic(params::parse("prompt_tokens")?, ctx.seed(params::seed()));
         let done = llm::chat(prompt).max_tokens(max_tokens).llm_params()?.send()?;
-        metrics::check("output_tokens == max_tokens", done.output_tokens == max_tokens);
+        llm::check_length(&done, max_tokens);
         // The "per token" latency: time per output token after the first.
         if let Some(tpot) = done.tpot_ms {
             metrics::trend("tpot_ms", tpot);

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use runner_sdk::{
-    Context, Info, ParamKind, Phase, PhaseSummary, Scenario, clock, llm, load, log, metrics, params, prompt,
+    Context, Info, ParamKind, Phase, PhaseSummary, Scenario, clock, llm, load, log, params, prompt,
 };
 
 struct Soak;
@@ -93,7 +93,7 @@ impl Scenario for Soak {
         let max_tokens: u32 = params::parse("max_tokens")?;
         let prompt = prompt::synthetic(params::parse("prompt_tokens")?, ctx.seed(params::seed()));
         let done = llm::chat(prompt).max_tokens(max_tokens).llm_params()?.send()?;
-        metrics::check("output_tokens == max_tokens", done.output_tokens == max_tokens);
+        llm::check_length(&done, max_tokens);
         Ok(())
     }
 }

@@ -4,7 +4,7 @@
 //! Phases are named `len<max_tokens>-c<concurrency>` (e.g. `len64-c20`, `len256-c64`) and tagged
 //! `concurrency=<n>` and `max_tokens=<n>`, so reports can group rows into one table per length.
 
-use runner_sdk::{Context, Info, Phase, Scenario, llm, load, log, metrics, params, prompt};
+use runner_sdk::{Context, Info, Phase, Scenario, llm, load, log, params, prompt};
 
 struct StressSweep;
 
@@ -46,7 +46,7 @@ impl Scenario for StressSweep {
         let max_tokens: u32 = ctx.tag_parse("max_tokens")?;
         let prompt = prompt::synthetic(params::parse("prompt_tokens")?, ctx.seed(params::seed()));
         let done = llm::chat(prompt).max_tokens(max_tokens).llm_params()?.send()?;
-        metrics::check("output_tokens == max_tokens", done.output_tokens == max_tokens);
+        llm::check_length(&done, max_tokens);
         Ok(())
     }
 }

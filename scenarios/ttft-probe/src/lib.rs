@@ -1,7 +1,7 @@
 //! `ttft-probe`: the streaming UX probe: a few sequential chat requests, one at a time, so
 //! TTFT, ITL and TPOT are measured without queueing (the host records the timings).
 
-use runner_sdk::{Context, Info, Phase, Scenario, llm, load, metrics, params, prompt};
+use runner_sdk::{Context, Info, Phase, Scenario, llm, load, params, prompt};
 
 struct TtftProbe;
 
@@ -30,7 +30,7 @@ impl Scenario for TtftProbe {
         let max_tokens: u32 = params::parse("max_tokens")?;
         let prompt = prompt::synthetic(params::parse("prompt_tokens")?, ctx.seed(params::seed()));
         let done = llm::chat(prompt).max_tokens(max_tokens).llm_params()?.send()?;
-        metrics::check("output_tokens == max_tokens", done.output_tokens == max_tokens);
+        llm::check_length(&done, max_tokens);
         Ok(())
     }
 }

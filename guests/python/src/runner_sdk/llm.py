@@ -5,7 +5,7 @@ from componentize_py_types import Err
 from wit_world.imports import llm as _raw
 from wit_world.imports import types as _types
 
-from . import params
+from . import metrics, params
 from .tags import tag_list
 
 Api = _raw.Api
@@ -27,6 +27,32 @@ def model_or_param(model, param):
         return model
     value = param()
     return value if value and value.strip() else None
+
+
+def with_ignore_eos(extra):
+    """The extra body with `"ignore_eos":true` put first inside the scenario's JSON object, so a
+    field of the scenario's own wins (the host reads the last of repeated fields); a text that is
+    not an object is left as it is (the host refuses it)."""
+    field = '{"ignore_eos":true'
+    if extra is None:
+        return field + "}"
+    trimmed = extra.lstrip()
+    if not trimmed.startswith("{"):
+        return extra
+    rest = trimmed[1:]
+    inner = rest.lstrip()
+    return field + inner if inner.startswith("}") else field + "," + rest
+
+
+def check_length(done: "Completion", max_tokens: int) -> None:
+    """Records whether `done` has the length its request asked for, judged by its `finish_reason`:
+    an answer cut at `max_tokens` (`length`) must have exactly that many tokens (the check
+    `output_tokens == max_tokens`); one the model ended itself (`stop`) is counted under
+    `stopped_early` instead, so a short answer shows without being taken for a broken server."""
+    if done.finish_reason is None or done.finish_reason == "length":
+        metrics.check("output_tokens == max_tokens", done.output_tokens == max_tokens)
+    else:
+        metrics.count("stopped_early", 1)
 
 
 class LlmError(Exception):
@@ -54,6 +80,7 @@ class Request:
         self._max_tokens_field = _raw.MaxTokensField.MAX_TOKENS
         self._stream = True
         self._extra_body = None
+        self._ignore_eos = False
         self._headers = []
         self._timeout_ms = None
         self._tags = []
@@ -99,10 +126,21 @@ class Request:
         self._prompt_source = _raw.PromptSource_Synthetic(_raw.SyntheticPrompt(tokens, seed))
         return self
 
+    def ignore_eos(self, on: bool = True) -> "Request":
+        """Asks the server to generate exactly `max_tokens` tokens, never stopping at the model's
+        end of sequence (`"ignore_eos": true`: vLLM, SGLang and llama.cpp honour it; servers that
+        refuse unknown fields, such as OpenAI's, answer 400). Sent only when `max_tokens` is set."""
+        self._ignore_eos = bool(on)
+        return self
+
     def llm_params(self) -> "Request":
-        """Applies the parameters `Info.llm_params` declares: `stream` and `extra_body` (`model`
-        is always taken from its parameter when not set on the request)."""
-        return self.stream(params.flag("stream")).extra(params.get_or("extra_body", ""))
+        """Applies the parameters `Info.llm_params` declares: `stream`, `ignore_eos` and
+        `extra_body` (`model` is always taken from its parameter when not set on the request)."""
+        return (
+            self.stream(params.flag("stream"))
+            .ignore_eos(params.flag("ignore_eos"))
+            .extra(params.get_or("extra_body", ""))
+        )
 
     def timeout(self, seconds: float) -> "Request":
         """A per-request timeout instead of the run's default."""
@@ -128,7 +166,13 @@ class Request:
             max_tokens=self._max_tokens,
             max_tokens_field=self._max_tokens_field,
             stream=self._stream,
-            extra_body=self._extra_body,
+            # Only with a limit: without one, ignoring the end of sequence would run to the end
+            # of the context.
+            extra_body=(
+                with_ignore_eos(self._extra_body)
+                if self._ignore_eos and self._max_tokens is not None
+                else self._extra_body
+            ),
             headers=list(self._headers),
             timeout_ms=self._timeout_ms,
             tags=list(self._tags),

@@ -100,10 +100,17 @@ class Info:
         return self
 
     def llm_params(self) -> "Info":
-        """Declares the parameters every LLM scenario shares: `model`, `stream` and `extra_body`."""
+        """Declares the parameters every LLM scenario shares: `model`, `stream`, `ignore_eos` and
+        `extra_body`."""
         return (
             self.param("model", "", "Model name sent to the server; empty leaves the field out.", ParamKind.TEXT)
             .param("stream", "true", "Stream the answer (server-sent events); needed for TTFT and ITL.")
+            .param(
+                "ignore_eos",
+                "true",
+                'Ask for exactly max_tokens tokens ("ignore_eos": true; vLLM, SGLang, llama.cpp); '
+                "false for servers that refuse unknown fields (OpenAI's).",
+            )
             .param(
                 "extra_body",
                 "",
