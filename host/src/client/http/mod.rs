@@ -106,6 +106,12 @@ impl<'c> Connections<'c> {
     /// Sends `req` and returns once the response head arrives (see [`HttpClient::start`] and
     /// [`OwnConnection::start`]; `replayable` is the latter's). Timing starts, on either path,
     /// the instant before the request is handed over (pooled) or written (own).
+    ///
+    /// On the pooled client a replayable request whose connection was closed or reset before the
+    /// response head is sent once more: hyper does not say whether that connection was a reused
+    /// one the server had just closed (the case the resend is for), so a server that resets every
+    /// request sees it twice and the second reset is the error. The timings keep the first send
+    /// as their origin, as on an own connection.
     pub async fn start(self, req: Request, replayable: bool) -> Result<BodyStream<'c>, HttpError> {
         if let Some(own) = self.own
             && let Ok(uri) = req.url.parse::<hyper::Uri>()
@@ -116,7 +122,21 @@ impl<'c> Connections<'c> {
             let streaming = own.start(req.method, path, &req.headers, &req.body, timeout, replayable).await?;
             return Ok(BodyStream::Own(streaming));
         }
-        self.pooled.start(req).await.map(BodyStream::Pooled)
+        if !replayable {
+            return self.pooled.start(req).await.map(BodyStream::Pooled);
+        }
+        let first = std::time::Instant::now();
+        let timeout = req.timeout.unwrap_or(self.pooled.default_timeout());
+        match self.pooled.start(req.clone()).await {
+            Err(e) if e.class == ErrorClass::Reset => {
+                let mut again = self.pooled.start(req).await?;
+                again.ttfb += again.sent_at.saturating_duration_since(first);
+                again.sent_at = first;
+                again.deadline = first + timeout;
+                Ok(BodyStream::Pooled(again))
+            }
+            other => other.map(BodyStream::Pooled),
+        }
     }
 }
 

@@ -342,7 +342,8 @@ async fn an_own_connection_the_server_closed_after_an_answer_is_replaced_without
     // The server ends every connection after one answer, at once or a moment later (what
     // llama.cpp's server does after a connection's last allowed request, or a restart): the
     // next call must open a new connection, not report a reset.
-    for close_after in [MS(0), MS(30)] {
+    let cases = [(Via::Own, MS(0)), (Via::Own, MS(30)), (Via::Pooled, MS(0)), (Via::Pooled, MS(30))];
+    for (via, close_after) in cases {
         let (addr, conns) = one_answer_per_connection_server(close_after).await;
         let client = HttpClient::new(ClientConfig::default()).expect("client");
         let mut own = None;
@@ -350,12 +351,12 @@ async fn an_own_connection_the_server_closed_after_an_answer_is_replaced_without
             if i % 2 == 1 {
                 tokio::time::sleep(MS(50)).await;
             }
-            let c = call_via(Via::Own, &client, &mut own, &format!("http://{addr}"), &chat(true))
+            let c = call_via(via, &client, &mut own, &format!("http://{addr}"), &chat(true))
                 .await
-                .unwrap_or_else(|e| panic!("close after {close_after:?}, call {i}: {e}"));
+                .unwrap_or_else(|e| panic!("{via:?}, close after {close_after:?}, call {i}: {e}"));
             assert_eq!(c.finish_reason.as_deref(), Some("stop"));
         }
-        assert_eq!(conns.load(Ordering::SeqCst), 4, "one connection per answer");
+        assert!(conns.load(Ordering::SeqCst) >= 4, "{via:?}: one connection per answer at least");
     }
 }
 
