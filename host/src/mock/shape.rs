@@ -95,7 +95,7 @@ impl Job {
         k == 0
             || k + 1 >= max
             || k + 1 == u64::from(self.reasoning)
-            || k % u64::from(self.tokens_per_chunk.max(1)) == 0
+            || k.is_multiple_of(u64::from(self.tokens_per_chunk.max(1)))
     }
 
     fn usage_json(&self) -> String {
