@@ -177,7 +177,9 @@ struct PlayArgs {
     /// The built-in simulated server's behaviour (only without --target), as
     /// `ttft=50ms,itl=10ms,jitter=0ms,capacity=0,max-tokens=128` (any subset), plus
     /// `fault=KIND[=ARG][@RATE]` (repeatable), `api-key=KEY` (require that bearer key),
-    /// `model=NAME` (repeatable: serve these models only) and `prefix=/PATH` (serve under it).
+    /// `model=NAME` (repeatable: serve these models only), `prefix=/PATH` (serve under it), and
+    /// the answers' shape: `reasoning=N` (N reasoning tokens first), `tokens-per-chunk=K`,
+    /// `cached-tokens=N` (report N cached prompt tokens). See docs/METRICS.md.
     #[arg(long = "mock", value_name = "SPEC", default_value = "", value_parser = parse_mock_spec)]
     sim: MockArgs,
     /// Sample a telemetry source during the run (repeatable): `nvml` (local NVIDIA GPUs),
@@ -245,6 +247,17 @@ struct MockArgs {
     /// Serve every route under this path prefix (e.g. /openai), as behind a proxy.
     #[arg(long, value_name = "PATH", default_value = "", value_parser = parse_prefix)]
     prefix: String,
+    /// Chat answers open with N reasoning tokens (`delta.reasoning_content`), part of the output
+    /// length, reported in usage's `completion_tokens_details`.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    reasoning: u32,
+    /// Tokens per stream chunk after the first, each chunk sent when its last token is due.
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    tokens_per_chunk: u32,
+    /// Report `prompt_tokens_details.cached_tokens` in usage: N, or the prompt's length if
+    /// shorter, as if served from a prefix cache.
+    #[arg(long, value_name = "N")]
+    cached_tokens: Option<u64>,
 }
 
 impl MockArgs {
@@ -261,6 +274,9 @@ impl MockArgs {
             api_key: self.api_key.clone(),
             models: self.models.clone(),
             prefix: self.prefix.clone(),
+            reasoning: self.reasoning,
+            tokens_per_chunk: self.tokens_per_chunk,
+            cached_tokens: self.cached_tokens,
         }
     }
 }
@@ -277,6 +293,9 @@ fn parse_mock_spec(spec: &str) -> Result<MockArgs, String> {
         api_key: None,
         models: Vec::new(),
         prefix: String::new(),
+        reasoning: 0,
+        tokens_per_chunk: 1,
+        cached_tokens: None,
     };
     for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let (key, value) = item.split_once('=').ok_or_else(|| format!("expected key=value, got {item:?}"))?;
@@ -303,10 +322,16 @@ fn parse_mock_spec(spec: &str) -> Result<MockArgs, String> {
             "model" if !value.is_empty() => sim.models.push(value.to_string()),
             "model" => return Err("model= needs a name".into()),
             "prefix" => sim.prefix = parse_prefix(value)?,
+            "reasoning" => sim.reasoning = number()?.try_into().map_err(|_| "reasoning too large")?,
+            "tokens-per-chunk" => match number()?.try_into() {
+                Ok(k) if k >= 1 => sim.tokens_per_chunk = k,
+                _ => return Err(format!("tokens-per-chunk={value}: from 1 to {}", u32::MAX)),
+            },
+            "cached-tokens" => sim.cached_tokens = Some(number()?),
             _ => {
                 return Err(format!(
                     "unknown key {key:?} (known: ttft, itl, jitter, capacity, max-tokens, fault, api-key, \
-                     model, prefix)"
+                     model, prefix, reasoning, tokens-per-chunk, cached-tokens)"
                 ));
             }
         }

@@ -84,6 +84,9 @@ fn bad_flags_and_values() {
     assert_one_line_error(&run(&["play", path, "--timeout", "0s"]), 2, &["greater than zero"]);
     assert_one_line_error(&run(&["play", path, "--param", "no-equals-sign"]), 2, &["name=value"]);
     assert_one_line_error(&run(&["play", path, "--mock", "ttft=fast"]), 2, &["ttft=fast"]);
+    assert_one_line_error(&run(&["play", path, "--mock", "tokens-per-chunk=0"]), 2, &["tokens-per-chunk=0"]);
+    assert_one_line_error(&run(&["play", path, "--mock", "reasoning=some"]), 2, &["reasoning=some"]);
+    assert_one_line_error(&run(&["mock", "--tokens-per-chunk", "0"]), 2, &["--tokens-per-chunk"]);
     assert_one_line_error(&run(&["frobnicate"]), 2, &["frobnicate"]);
 }
 

@@ -12,9 +12,11 @@ use crate::thresholds::observed_text;
 pub const WIDTH: usize = 100;
 
 /// The latency rows of a phase block: label and metric key, in print order. Rows without
-/// samples are skipped, so an HTTP-only phase shows no TTFT row.
-const ROWS: [(&str, &str); 6] = [
+/// samples are skipped, so an HTTP-only phase shows no TTFT row; TTFO shows only when some
+/// request reasoned first (otherwise it repeats TTFT).
+const ROWS: [(&str, &str); 7] = [
     ("ttft", metric::TTFT),
+    ("ttfo", metric::TTFO),
     ("itl", metric::ITL),
     ("tpot", metric::TPOT),
     ("e2e", metric::E2E),
@@ -80,8 +82,11 @@ fn phase(lines: &mut Vec<String>, p: &PhaseReport) {
         load_level(p),
         format::duration_s(p.duration_s)
     ));
-    let present: Vec<(&str, _)> =
-        ROWS.iter().filter_map(|(label, key)| p.metric(key).map(|d| (*label, d))).collect();
+    let present: Vec<(&str, _)> = ROWS
+        .iter()
+        .filter(|(_, key)| *key != metric::TTFO || p.reasoned())
+        .filter_map(|(label, key)| p.metric(key).map(|d| (*label, d)))
+        .collect();
     if !present.is_empty() {
         lines.push(format!(
             "  {:<16}{:>9}{:>10}{:>10}{:>10}{:>10}{:>10}",
@@ -108,6 +113,9 @@ fn phase(lines: &mut Vec<String>, p: &PhaseReport) {
             format::tok_s(speed.min),
             format::tok_s(speed.max)
         ));
+    }
+    if let Some(line) = answer_shapes(p) {
+        wrap(lines, "  answers    ", &line);
     }
     let classes: Vec<String> = p
         .errors_by_class
@@ -158,6 +166,31 @@ fn phase(lines: &mut Vec<String>, p: &PhaseReport) {
             format::signed(p.tokens.discrepancy)
         ));
     }
+}
+
+/// What the answers held beyond plain content, when anything: reasoning, prefix-cache hits, tool
+/// calls. `None` for a phase of plain answers.
+fn answer_shapes(p: &PhaseReport) -> Option<String> {
+    let mut parts = Vec::new();
+    if p.tokens.reasoning > 0 {
+        parts.push(format!(
+            "reasoning in {} requests ({} tokens)",
+            format::count(p.tokens.reasoning),
+            format::count(p.reasoning_tokens)
+        ));
+    }
+    if let Some(share) = p.cached_share() {
+        parts.push(format!(
+            "{} of input tokens cached ({} of {})",
+            format::percent(share),
+            format::count(p.cached_tokens),
+            format::count(p.input_tokens)
+        ));
+    }
+    if p.tool_calls > 0 {
+        parts.push(format!("{} tool calls", format::count(p.tool_calls)));
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
 }
 
 fn totals(lines: &mut Vec<String>, s: &Summary) {

@@ -17,9 +17,11 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// Names of the well-known entries of [`PhaseReport::metrics`], shared by the host (which fills
 /// them) and the renderers (which look them up), so a typo cannot silently drop a column.
 pub mod metric {
-    /// Request start → first content token (ms).
+    /// Request start → first generated token: content, reasoning or a tool call (ms).
     pub const TTFT: &str = "ttft";
-    /// Request start → second content token (ms).
+    /// Request start → first output token: content or a tool call, reasoning excluded (ms).
+    pub const TTFO: &str = "ttfo";
+    /// Request start → second generated token (ms).
     pub const TTST: &str = "ttst";
     /// Gaps between consecutive content tokens after the first (ms).
     pub const ITL: &str = "itl";
@@ -230,6 +232,17 @@ pub struct PhaseReport {
     pub input_tokens: u64,
     /// Output tokens over the phase.
     pub output_tokens: u64,
+    /// Reasoning tokens over the phase, as the server's `usage` reported them (part of
+    /// `output_tokens`); 0 when no server reported any.
+    #[serde(default)]
+    pub reasoning_tokens: u64,
+    /// Prompt tokens the server reported as served from its prefix cache, over the phase
+    /// (part of `input_tokens`); see [`TokenAccounting::cached_reported`].
+    #[serde(default)]
+    pub cached_tokens: u64,
+    /// Tool calls in the answers over the phase.
+    #[serde(default)]
+    pub tool_calls: u64,
     /// Where the output-token counts came from.
     pub tokens: TokenAccounting,
     /// Distributions by metric name; see [`metric`] for the well-known keys.
@@ -379,6 +392,18 @@ impl PhaseReport {
     pub fn error_rate(&self) -> f64 {
         if self.requests == 0 { 0.0 } else { self.errors as f64 / self.requests as f64 }
     }
+
+    /// Whether TTFO is worth showing beside TTFT: some request reasoned first, so the two differ.
+    pub fn reasoned(&self) -> bool {
+        self.tokens.reasoning > 0 && self.metric(metric::TTFO).is_some()
+    }
+
+    /// The share of input tokens served from the server's prefix cache, 0…1; `None` when no
+    /// request's `usage` reported cached tokens (or no input tokens were reported).
+    pub fn cached_share(&self) -> Option<f64> {
+        (self.tokens.cached_reported > 0 && self.input_tokens > 0)
+            .then(|| self.cached_tokens as f64 / self.input_tokens as f64)
+    }
 }
 
 /// What became of a phase's iterations.
@@ -405,6 +430,13 @@ pub struct TokenAccounting {
     pub disagreements: u64,
     /// Sum of (usage − counted) over the disagreeing requests.
     pub discrepancy: i64,
+    /// Requests whose model reasoned before answering: at least one reasoning chunk, or reasoning
+    /// tokens in `usage`. TTFO differs from TTFT only in these.
+    #[serde(default)]
+    pub reasoning: u64,
+    /// Requests whose `usage` reported cached prompt tokens (`prompt_tokens_details`), even 0.
+    #[serde(default)]
+    pub cached_reported: u64,
 }
 
 /// Summary statistics of one HdrHistogram. A distribution with `count == 0` has no samples and

@@ -10,8 +10,9 @@ use crate::format;
 use crate::model::{Distribution, PhaseReport, Summary, ThresholdResult, metric};
 
 /// The distribution keys a threshold may name, besides `custom:<name>`.
-const DISTRIBUTIONS: [&str; 14] = [
+const DISTRIBUTIONS: [&str; 15] = [
     metric::TTFT,
+    metric::TTFO,
     metric::TTST,
     metric::ITL,
     metric::CHUNK_GAP,

@@ -1,5 +1,8 @@
 // OpenAI-compatible completion calls. The host sends the request, parses the stream and records
-// TTFT, ITL, TPOT, E2E and token counts; this module only builds what to send (the Rust SDK's `llm`).
+// TTFT, TTFO, ITL, TPOT, E2E and token counts; this module only builds what to send (the Rust
+// SDK's `llm`). The completion `send()` returns is the WIT record as it is (see `Completion` in
+// index.d.ts): besides the timings, `ttfoMs` (first output, reasoning excluded), `reasoningChunks`,
+// `reasoningTokens`, `cachedTokens` and `toolCalls` (`{ id, name, arguments }`).
 
 import * as raw from "runner-sdk:raw";
 import * as metrics from "./metrics.js";
@@ -131,7 +134,11 @@ export class Request {
     };
   }
 
-  /** Sends the request and waits for the whole answer; throws an `LlmError` on failure. */
+  /**
+   * Sends the request and waits for the whole answer (a `Completion`: timings, token counts,
+   * `text` without reasoning, `ttfoMs`, `reasoningTokens`, `cachedTokens`, `toolCalls`); throws
+   * an `LlmError` on failure (`cls` "server-error" when the server answered 2xx with an error).
+   */
   send() {
     let done;
     try {

@@ -1,5 +1,7 @@
 //! OpenAI-compatible completion calls. The host sends the request, parses the stream and records
-//! TTFT, ITL, TPOT, E2E and token counts; this module only builds what to send.
+//! TTFT, TTFO, ITL, TPOT, E2E and token counts; this module only builds what to send, and reads
+//! a [`Completion`] back (its fields, plus a few accessors for what real servers add: reasoning,
+//! tool calls, prefix-cache hits).
 
 use std::time::Duration;
 
@@ -256,10 +258,89 @@ impl Request {
     }
 }
 
+impl Completion {
+    /// Whether the model reasoned before answering: reasoning chunks in the stream, or reasoning
+    /// tokens in the server's usage.
+    pub fn reasoned(&self) -> bool {
+        self.reasoning_chunks > 0 || self.reasoning_tokens.is_some_and(|n| n > 0)
+    }
+
+    /// How long the first output waited on reasoning: TTFO − TTFT, in ms (0 for a model that
+    /// did not reason). Streaming only; none when the answer held no output.
+    pub fn reasoning_ms(&self) -> Option<f64> {
+        Some(self.ttfo_ms? - self.ttft_ms?)
+    }
+
+    /// The first tool call of the function `name`, if the model asked for one.
+    pub fn tool_call(&self, name: &str) -> Option<&ToolCall> {
+        self.tool_calls.iter().find(|t| t.name == name)
+    }
+
+    /// The share of the prompt the server served from its prefix cache, 0…1; none unless the
+    /// server reported both cached and prompt tokens.
+    pub fn cached_share(&self) -> Option<f64> {
+        match (self.cached_tokens, self.input_tokens) {
+            (Some(cached), Some(input)) if input > 0 => Some(f64::from(cached) / f64::from(input)),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::cases::{cases, list};
+
+    fn completion_with(f: impl FnOnce(&mut Completion)) -> Completion {
+        let mut c = Completion {
+            status: 200,
+            text: String::new(),
+            finish_reason: None,
+            ttft_ms: None,
+            ttfo_ms: None,
+            ttst_ms: None,
+            e2e_ms: 0.0,
+            tpot_ms: None,
+            chunk_gaps_ms: Vec::new(),
+            chunks: 0,
+            input_tokens: None,
+            output_tokens: 0,
+            output_tokens_source: TokenSource::Counted,
+            usage_output_tokens: None,
+            counted_output_tokens: 0,
+            reasoning_chunks: 0,
+            reasoning_tokens: None,
+            cached_tokens: None,
+            tool_calls: Vec::new(),
+        };
+        f(&mut c);
+        c
+    }
+
+    #[test]
+    fn accessors_read_reasoning_tool_calls_and_the_cached_share() {
+        let plain = completion_with(|c| {
+            c.ttft_ms = Some(40.0);
+            c.ttfo_ms = Some(40.0);
+        });
+        assert!(!plain.reasoned());
+        assert_eq!((plain.reasoning_ms(), plain.cached_share()), (Some(0.0), None));
+        let c = completion_with(|c| {
+            c.ttft_ms = Some(40.0);
+            c.ttfo_ms = Some(90.0);
+            c.reasoning_chunks = 5;
+            c.input_tokens = Some(8);
+            c.cached_tokens = Some(2);
+            c.tool_calls = vec![ToolCall { id: "call_1".into(), name: "f".into(), arguments: "{}".into() }];
+        });
+        assert!(c.reasoned());
+        assert_eq!((c.reasoning_ms(), c.cached_share()), (Some(50.0), Some(0.25)));
+        assert_eq!(c.tool_call("f").map(|t| t.id.as_str()), Some("call_1"));
+        assert!(c.tool_call("g").is_none());
+        // Reasoning seen only in usage (a whole answer) still counts; no output, no TTFO.
+        let whole = completion_with(|c| c.reasoning_tokens = Some(3));
+        assert!(whole.reasoned() && whole.reasoning_ms().is_none());
+    }
 
     #[test]
     fn chat_defaults_and_system_first() {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::{HostState, ms, tags};
 use crate::bindings::runner::scenario::llm::{
     Api, Completion, Embedding, EmbeddingRequest, Error, ErrorClass as WitErrorClass, Host, PromptSource,
-    Request, TokenSource,
+    Request, TokenSource, ToolCall,
 };
 use crate::bindings::runner::scenario::types::Message;
 use crate::client::http::Connections;
@@ -36,6 +36,7 @@ fn sample(c: &openai::Completion) -> LlmSample<'_> {
     LlmSample {
         e2e: c.e2e,
         ttft: c.ttft,
+        ttfo: c.ttfo,
         ttst: c.ttst,
         tpot: c.tpot,
         itl: &c.itl,
@@ -45,6 +46,10 @@ fn sample(c: &openai::Completion) -> LlmSample<'_> {
         output_tokens_from_usage: c.output_tokens_source == ClientTokenSource::Usage,
         usage_output_tokens: c.usage_output_tokens,
         counted_output_tokens: c.counted_output_tokens,
+        reasoning_chunks: c.reasoning_chunks,
+        reasoning_tokens: c.reasoning_tokens,
+        cached_tokens: c.cached_tokens,
+        tool_calls: u32::try_from(c.tool_calls.len()).unwrap_or(u32::MAX),
     }
 }
 
@@ -141,11 +146,15 @@ impl Host for HostState {
                     },
                     usage_output_tokens: c.usage_output_tokens,
                     counted_output_tokens: c.counted_output_tokens,
-                    ttfo_ms: None,
-                    reasoning_chunks: 0,
-                    reasoning_tokens: None,
-                    cached_tokens: None,
-                    tool_calls: Vec::new(),
+                    ttfo_ms: c.ttfo.map(ms),
+                    reasoning_chunks: c.reasoning_chunks,
+                    reasoning_tokens: c.reasoning_tokens,
+                    cached_tokens: c.cached_tokens,
+                    tool_calls: c
+                        .tool_calls
+                        .into_iter()
+                        .map(|t| ToolCall { id: t.id, name: t.name, arguments: t.arguments })
+                        .collect(),
                     text: c.text,
                 }))
             }

@@ -18,8 +18,9 @@ use tokio::sync::mpsc;
 
 use super::conn::Abort;
 use super::fault::{self, Fault};
-use super::generate::{self, Job, Kind};
+use super::generate;
 use super::inject::{self, HugeBody};
+use super::shape::{Job, Kind};
 use super::{RequestGuard, Shared};
 
 /// Largest request body accepted; far above any real prompt, small enough to bound memory.
@@ -174,6 +175,37 @@ struct GenRequest {
     messages: Option<Vec<serde_json::Value>>,
     #[serde(default)]
     prompt: Option<serde_json::Value>,
+    #[serde(default)]
+    tools: Option<Vec<serde_json::Value>>,
+    #[serde(default)]
+    tool_choice: Option<serde_json::Value>,
+}
+
+impl GenRequest {
+    /// The function a chat answer calls, when it calls one: the one `tool_choice` names, else the
+    /// first of `tools`. None without tools, with `tool_choice: "none"`, and once the conversation
+    /// ends with a tool's result (the model then answers in words, so an agent loop ends).
+    fn tool_to_call(&self) -> Option<String> {
+        let tools = self.tools.as_deref().filter(|t| !t.is_empty())?;
+        if self.tool_choice.as_ref().and_then(|c| c.as_str()) == Some("none") {
+            return None;
+        }
+        let last_role = self.messages.as_deref().and_then(|m| m.last()).and_then(|m| m.get("role"));
+        if last_role.and_then(|r| r.as_str()) == Some("tool") {
+            return None;
+        }
+        let name = |v: Option<&serde_json::Value>| {
+            v.and_then(|v| v.get("function"))
+                .and_then(|f| f.get("name"))
+                .and_then(|n| n.as_str())
+                .map(str::to_owned)
+        };
+        Some(
+            name(self.tool_choice.as_ref())
+                .or_else(|| name(tools.first()))
+                .unwrap_or_else(|| "tool".to_string()),
+        )
+    }
 }
 
 /// Serves one request. Never fails: every problem becomes an HTTP error response, except the faults
@@ -315,11 +347,18 @@ async fn parse(shared: &Shared, kind: Kind, req: Request<Incoming>) -> Result<(J
         Kind::Completion => format!("cmpl-mock-{seq}"),
     };
     let created = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let cfg = &shared.cfg;
+    // Reasoning and tool calls are chat shapes; `/v1/completions` answers in plain text.
+    let chat = kind == Kind::Chat;
     let job = Job {
         kind,
         seq,
         id,
         created,
+        reasoning: if chat { cfg.reasoning.min(max_tokens) } else { 0 },
+        tool: if chat { r.tool_to_call() } else { None },
+        cached_tokens: cfg.cached_tokens,
+        tokens_per_chunk: cfg.tokens_per_chunk.max(1),
         model: r.model.unwrap_or_else(|| MODEL.to_string()),
         max_tokens,
         prompt_tokens,

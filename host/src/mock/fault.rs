@@ -47,6 +47,9 @@ pub enum Fault {
     /// A body of this many bytes (one endless SSE event when streaming), produced in chunks, never
     /// allocated whole.
     HugeBody(u64),
+    /// Half-way through a stream, an `{"error": …}` event and `[DONE]`, as vLLM ends a stream whose
+    /// engine failed after the 200 was sent; a whole body is that error object, with status 200.
+    ErrorEvent,
 }
 
 impl Fault {
@@ -65,6 +68,7 @@ impl Fault {
             Fault::Garbage => "garbage",
             Fault::InvalidUtf8 => "invalid-utf8",
             Fault::HugeBody(_) => "huge-body",
+            Fault::ErrorEvent => "error-event",
         }
     }
 }
@@ -126,7 +130,7 @@ pub enum FaultSpecError {
     #[error(
         "unknown fault {0:?} (known: status=CODE, reset-before-headers, reset-mid-stream, \
          stall-mid-stream=DURATION, slow-headers=DURATION, bad-json, no-data-prefix, no-done, \
-         hold-after-done, garbage, invalid-utf8, huge-body=SIZE)"
+         hold-after-done, garbage, invalid-utf8, huge-body=SIZE, error-event)"
     )]
     Unknown(String),
     /// The kind needs an argument (`status=500`) and none was given.
@@ -200,6 +204,7 @@ fn parse_fault(kind: &str, arg: Option<&str>) -> Result<Fault, FaultSpecError> {
         "hold-after-done" => bare(Fault::HoldAfterDone),
         "garbage" => bare(Fault::Garbage),
         "invalid-utf8" => bare(Fault::InvalidUtf8),
+        "error-event" => bare(Fault::ErrorEvent),
         "huge-body" => {
             let a = arg.ok_or(FaultSpecError::MissingArg("huge-body", "huge-body=300MB"))?;
             parse_size(a).map(Fault::HugeBody).ok_or_else(|| FaultSpecError::Size(a.to_string()))
@@ -287,6 +292,7 @@ mod tests {
             ("invalid-utf8", Fault::InvalidUtf8, 1.0),
             ("huge-body=300MB", Fault::HugeBody(300_000_000), 1.0),
             (" huge-body = 64MiB @ 1 ", Fault::HugeBody(64 << 20), 1.0),
+            ("error-event@0.2", Fault::ErrorEvent, 0.2),
         ];
         for (text, fault, rate) in cases {
             let s = spec(text);
@@ -296,7 +302,13 @@ mod tests {
 
     #[test]
     fn display_round_trips() {
-        for text in ["status=500@0.1", "stall-mid-stream=1s 500ms@1", "huge-body=1000@0.5", "garbage@1"] {
+        for text in [
+            "status=500@0.1",
+            "stall-mid-stream=1s 500ms@1",
+            "huge-body=1000@0.5",
+            "garbage@1",
+            "error-event@1",
+        ] {
             let s = spec(text);
             assert_eq!(spec(&s.to_string()), s, "{text} → {s}");
         }

@@ -1,8 +1,9 @@
 //! Token generation for the mock: the absolute send schedule, slot acquisition, the SSE producer task
-//! and the non-streaming wait.
+//! and the non-streaming wait. What each event says is the `shape` module's business.
 //!
 //! Every token time is computed from the instant the request got its slot (`t0`), never from the
 //! previous token, so timer lateness does not accumulate and the mean inter-token latency is exact.
+//! A chunk of several tokens leaves when its last token is due.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,24 +17,11 @@ use tokio::time::{Instant, sleep_until};
 use super::conn::Abort;
 use super::fault::Fault;
 use super::inject;
+use super::shape::Job;
 use super::{MockConfig, RequestGuard, Shared, WaitingGuard};
-
-/// The words the mock "generates", one per token, cycled. Plain ASCII, so they never need JSON escaping.
-const WORDS: [&str; 8] = ["the ", "quick ", "brown ", "fox ", "jumps ", "over ", "lazy ", "dogs "];
 
 /// Upper bound on a schedule offset, so `Instant + offset` can never overflow whatever the config.
 const MAX_OFFSET: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
-
-/// The text of token `k`.
-pub(super) fn word(k: u64) -> &'static str {
-    // `k % len` is below 8, so the index is always in range.
-    WORDS[(k % WORDS.len() as u64) as usize]
-}
-
-/// The full text of `n` tokens.
-pub(super) fn text(n: u32) -> String {
-    (0..u64::from(n)).map(word).collect()
-}
 
 /// Yields the offset from `t0` at which each successive token is due.
 pub(super) struct Schedule {
@@ -89,117 +77,6 @@ pub(super) async fn acquire_slot(shared: &Shared) -> Option<OwnedSemaphorePermit
     slots.acquire_owned().await.ok()
 }
 
-/// What kind of response a generation request wants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Kind {
-    /// `/v1/chat/completions`.
-    Chat,
-    /// `/v1/completions`.
-    Completion,
-}
-
-/// One accepted generation request, already validated.
-#[derive(Debug, Clone)]
-pub(super) struct Job {
-    pub kind: Kind,
-    pub seq: u64,
-    pub id: String,
-    pub created: u64,
-    pub model: String,
-    pub max_tokens: u32,
-    pub prompt_tokens: u64,
-    pub include_usage: bool,
-}
-
-impl Job {
-    fn usage_json(&self) -> String {
-        let n = u64::from(self.max_tokens);
-        format!(
-            r#"{{"prompt_tokens":{},"completion_tokens":{},"total_tokens":{}}}"#,
-            self.prompt_tokens,
-            n,
-            self.prompt_tokens + n
-        )
-    }
-
-    /// The common head of every chunk of this stream, up to and including `"choices":[`.
-    fn chunk_head(&self) -> String {
-        let object = match self.kind {
-            Kind::Chat => "chat.completion.chunk",
-            Kind::Completion => "text_completion",
-        };
-        format!(
-            r#"data: {{"id":{},"object":"{}","created":{},"model":{},"choices":["#,
-            json_str(&self.id),
-            object,
-            self.created,
-            json_str(&self.model)
-        )
-    }
-
-    /// The SSE event carrying token `k`.
-    fn token_event(&self, head: &str, k: u64) -> Bytes {
-        let last = k + 1 == u64::from(self.max_tokens);
-        let finish = if last { r#""length""# } else { "null" };
-        let w = word(k);
-        let choice = match self.kind {
-            // The first chunk also carries the role, as vLLM's role chunk would, without adding an
-            // event that has no content (which would confuse TTFT).
-            Kind::Chat if k == 0 => {
-                format!(
-                    r#"{{"index":0,"delta":{{"role":"assistant","content":"{w}"}},"logprobs":null,"finish_reason":{finish}}}"#
-                )
-            }
-            Kind::Chat => {
-                format!(
-                    r#"{{"index":0,"delta":{{"content":"{w}"}},"logprobs":null,"finish_reason":{finish}}}"#
-                )
-            }
-            Kind::Completion => {
-                format!(r#"{{"index":0,"text":"{w}","logprobs":null,"finish_reason":{finish}}}"#)
-            }
-        };
-        Bytes::from(format!("{head}{choice}]}}\n\n"))
-    }
-
-    /// The final `choices: []` event carrying usage.
-    fn usage_event(&self, head: &str) -> Bytes {
-        Bytes::from(format!(r#"{head}],"usage":{}}}"#, self.usage_json()) + "\n\n")
-    }
-
-    /// The whole non-streaming response body.
-    pub(super) fn full_body(&self) -> Bytes {
-        let content = json_str(&text(self.max_tokens));
-        let (object, choice) = match self.kind {
-            Kind::Chat => (
-                "chat.completion",
-                format!(
-                    r#"{{"index":0,"message":{{"role":"assistant","content":{content}}},"logprobs":null,"finish_reason":"length"}}"#
-                ),
-            ),
-            Kind::Completion => (
-                "text_completion",
-                format!(r#"{{"index":0,"text":{content},"logprobs":null,"finish_reason":"length"}}"#),
-            ),
-        };
-        Bytes::from(format!(
-            r#"{{"id":{},"object":"{}","created":{},"model":{},"choices":[{}],"usage":{}}}"#,
-            json_str(&self.id),
-            object,
-            self.created,
-            json_str(&self.model),
-            choice,
-            self.usage_json()
-        ))
-    }
-}
-
-/// `s` as a JSON string literal.
-fn json_str(s: &str) -> String {
-    // Serialising a &str cannot fail; fall back to an empty literal rather than panic.
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
-}
-
 /// Produces a stream's SSE events into `tx` on schedule, acting out `fault` (if any) at the cut point.
 /// Returns early, freeing the slot, as soon as the receiving body is dropped (the client went away or the
 /// server is shutting down) or a fault ends the stream.
@@ -228,6 +105,8 @@ pub(super) async fn stream(
     let head = job.chunk_head();
     let max = u64::from(job.max_tokens);
     let cut = inject::cut_point(max);
+    // The first token of the chunk being gathered.
+    let mut from = 0;
     for k in 0..=max {
         if k == cut
             && let Some(fault) = fault
@@ -245,6 +124,15 @@ pub(super) async fn stream(
                     // The rest of the schedule moves back by the stall, as a paused server's would.
                     t0 += stall;
                 }
+                Fault::ErrorEvent => {
+                    // vLLM's way: the error as an event, then `[DONE]`; the answer stops there.
+                    for event in [inject::error_event(), Bytes::from_static(b"data: [DONE]\n\n")] {
+                        if tx.send(event).await.is_err() {
+                            return;
+                        }
+                    }
+                    return;
+                }
                 other => {
                     let broken = inject::broken_event(other, &head, shared.cfg.seed, job.seq);
                     if let Some(event) = broken
@@ -259,14 +147,18 @@ pub(super) async fn stream(
             break;
         }
         let at = t0 + schedule.next_offset();
+        if !job.ends_chunk(k) {
+            continue;
+        }
         tokio::select! {
             _ = sleep_until(at) => {}
             _ = tx.closed() => return,
         }
-        let mut event = job.token_event(&head, k);
-        if k == cut && fault == Some(Fault::NoDataPrefix) {
+        let mut event = job.chunk_event(&head, from, k + 1);
+        if (from..=k).contains(&cut) && fault == Some(Fault::NoDataPrefix) {
             event = inject::strip_data_prefix(event);
         }
+        from = k + 1;
         if tx.send(event).await.is_err() {
             return;
         }

@@ -144,6 +144,24 @@ fn garbage(seed: u64, seq: u64) -> Bytes {
     Bytes::from(bytes)
 }
 
+/// The error object of [`Fault::ErrorEvent`], in the shape of OpenAI's and current vLLM's errors.
+fn error_object() -> String {
+    serde_json::json!({
+        "error": {
+            "message": "injected fault: the engine failed mid-generation",
+            "type": "InternalServerError",
+            "param": null,
+            "code": 500,
+        }
+    })
+    .to_string()
+}
+
+/// The event [`Fault::ErrorEvent`] sends in the middle of a stream.
+pub(super) fn error_event() -> Bytes {
+    Bytes::from(format!("data: {}\n\n", error_object()))
+}
+
 /// `event` without its `data: ` prefix (for [`Fault::NoDataPrefix`]).
 pub(super) fn strip_data_prefix(event: Bytes) -> Bytes {
     if event.starts_with(b"data: ") { event.slice(6..) } else { event }
@@ -173,10 +191,12 @@ pub(super) async fn hold_open(tx: &mpsc::Sender<Bytes>) {
 }
 
 /// The non-streaming body `body` as `fault` leaves it, when the fault changes the body. Stream-only
-/// faults (`no-data-prefix`, `no-done`, `hold-after-done`) leave it whole.
+/// faults (`no-data-prefix`, `no-done`, `hold-after-done`) leave it whole; `error-event` replaces it
+/// with the error object (sent with status 200).
 pub(super) fn corrupt_whole(body: Bytes, fault: Fault, seed: u64, seq: u64) -> Bytes {
     let half = body.len() / 2;
     match fault {
+        Fault::ErrorEvent => Bytes::from(error_object()),
         Fault::BadJson => body.slice(..half),
         Fault::Garbage => [&body[..half], &garbage(seed, seq)[..], &body[half..]].concat().into(),
         Fault::InvalidUtf8 => {

@@ -15,6 +15,9 @@ mod fault_tests;
 mod generate;
 mod inject;
 mod metrics;
+mod shape;
+#[cfg(test)]
+mod shape_tests;
 #[cfg(test)]
 mod tests;
 
@@ -66,6 +69,16 @@ pub struct MockConfig {
     /// A path prefix every route is served under (e.g. `/openai`: `/openai/v1/models`), as
     /// behind a proxy; empty for none. Paths outside it get 404. [`MockServer::url`] includes it.
     pub prefix: String,
+    /// Chat answers open with this many reasoning tokens (`delta.reasoning_content`), counted in
+    /// the output length as real servers count them and reported in
+    /// `usage.completion_tokens_details.reasoning_tokens`; 0 for none.
+    pub reasoning: u32,
+    /// Tokens per stream chunk after the first (1: one token per chunk). Each chunk leaves when
+    /// its last token is due, as with speculative decoding or a server's stream interval.
+    pub tokens_per_chunk: u32,
+    /// When set, usage reports `prompt_tokens_details.cached_tokens`: this many prompt tokens, or
+    /// the whole prompt if it is shorter, as if served from a prefix cache.
+    pub cached_tokens: Option<u64>,
 }
 
 impl Default for MockConfig {
@@ -82,6 +95,9 @@ impl Default for MockConfig {
             api_key: None,
             models: Vec::new(),
             prefix: String::new(),
+            reasoning: 0,
+            tokens_per_chunk: 1,
+            cached_tokens: None,
         }
     }
 }

@@ -16,27 +16,27 @@ use tokio::time::Instant;
 use super::generate::Schedule;
 use super::{MockConfig, MockServer};
 
-const MS: Duration = Duration::from_millis(1);
+pub(super) const MS: Duration = Duration::from_millis(1);
 
-fn ms(n: u64) -> Duration {
+pub(super) fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-async fn server(cfg: MockConfig) -> MockServer {
+pub(super) async fn server(cfg: MockConfig) -> MockServer {
     let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
     MockServer::start(addr, cfg).await.expect("bind 127.0.0.1:0")
 }
 
 /// A response in progress, with the instant its request was sent and the connection task (abort it to
 /// drop the connection).
-struct Pending {
-    status: StatusCode,
+pub(super) struct Pending {
+    pub(super) status: StatusCode,
     body: Incoming,
     sent: Instant,
     conn: JoinHandle<()>,
 }
 
-async fn send(addr: SocketAddr, method: Method, path: &str, body: Option<&str>) -> Pending {
+pub(super) async fn send(addr: SocketAddr, method: Method, path: &str, body: Option<&str>) -> Pending {
     send_with(addr, method, path, body, &[]).await
 }
 
@@ -72,14 +72,14 @@ async fn send_with(
 }
 
 /// One SSE event's payload and its arrival time relative to the request's send.
-struct Event {
-    at: Duration,
-    data: String,
+pub(super) struct Event {
+    pub(super) at: Duration,
+    pub(super) data: String,
 }
 
 impl Pending {
     /// Reads the next SSE events as they arrive, stopping once `limit` events are in (or at the end).
-    async fn events(&mut self, limit: usize) -> Vec<Event> {
+    pub(super) async fn events(&mut self, limit: usize) -> Vec<Event> {
         let mut buf = String::new();
         let mut out = Vec::new();
         while out.len() < limit {
@@ -101,13 +101,13 @@ impl Pending {
         out
     }
 
-    async fn text(self) -> String {
+    pub(super) async fn text(self) -> String {
         let bytes = self.body.collect().await.expect("body").to_bytes();
         String::from_utf8(bytes.to_vec()).expect("utf-8")
     }
 }
 
-fn json(s: &str) -> Value {
+pub(super) fn json(s: &str) -> Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
 }
 

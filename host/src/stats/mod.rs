@@ -54,6 +54,11 @@ struct Recorded {
     custom_trend_names: usize,
     errors_by_class: BTreeMap<ErrorClass, u64>,
     tokens: TokenAccounting,
+    /// Totals of what the answers' `usage` reported beyond input and output tokens, and their
+    /// tool calls.
+    reasoning_tokens: u64,
+    cached_tokens: u64,
+    tool_calls: u64,
     failure_samples: Vec<String>,
     recovery: Recovery,
     /// The headline latencies since the last [`PhaseStats::take_interval`], for the time series.
@@ -70,6 +75,9 @@ impl Default for Recorded {
             custom_trend_names: 0,
             errors_by_class: BTreeMap::new(),
             tokens: TokenAccounting::default(),
+            reasoning_tokens: 0,
+            cached_tokens: 0,
+            tool_calls: 0,
             failure_samples: Vec::new(),
             recovery: Recovery::default(),
             interval: Series::presized(),
@@ -212,6 +220,15 @@ impl PhaseStats {
             r.tokens.disagreements += 1;
             r.tokens.discrepancy += i64::from(usage) - i64::from(c.counted_output_tokens);
         }
+        if c.reasoning_chunks > 0 || c.reasoning_tokens.is_some_and(|n| n > 0) {
+            r.tokens.reasoning += 1;
+        }
+        r.reasoning_tokens += u64::from(c.reasoning_tokens.unwrap_or(0));
+        if let Some(cached) = c.cached_tokens {
+            r.tokens.cached_reported += 1;
+            r.cached_tokens += u64::from(cached);
+        }
+        r.tool_calls += u64::from(c.tool_calls);
         let n = c.output_tokens.max(1);
         r.each_series(extra, |s| {
             s.requests += 1;
@@ -219,6 +236,9 @@ impl PhaseStats {
             s.record(metric::E2E_PER_TOKEN, micros(c.e2e / n));
             if let Some(ttft) = c.ttft {
                 s.record(metric::TTFT, micros(ttft));
+            }
+            if let Some(ttfo) = c.ttfo {
+                s.record(metric::TTFO, micros(ttfo));
             }
             if let Some(ttst) = c.ttst {
                 s.record(metric::TTST, micros(ttst));

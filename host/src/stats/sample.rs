@@ -8,9 +8,12 @@ use std::time::Duration;
 pub struct LlmSample<'a> {
     /// Request start → last byte.
     pub e2e: Duration,
-    /// Request start → first content token (streamed calls only).
+    /// Request start → first generated token: content, reasoning or a tool call (streamed calls
+    /// only).
     pub ttft: Option<Duration>,
-    /// Request start → second content token.
+    /// Request start → first output token: content or a tool call, reasoning excluded.
+    pub ttfo: Option<Duration>,
+    /// Request start → second generated token.
     pub ttst: Option<Duration>,
     /// (E2E − TTFT) / (output tokens − 1).
     pub tpot: Option<Duration>,
@@ -26,6 +29,14 @@ pub struct LlmSample<'a> {
     pub usage_output_tokens: Option<u32>,
     /// What the client counted in the stream.
     pub counted_output_tokens: u32,
+    /// Stream chunks that carried reasoning and no output.
+    pub reasoning_chunks: u32,
+    /// The server's `usage.completion_tokens_details.reasoning_tokens`, when sent.
+    pub reasoning_tokens: Option<u32>,
+    /// The server's `usage.prompt_tokens_details.cached_tokens`, when sent.
+    pub cached_tokens: Option<u32>,
+    /// Tool calls in the answer.
+    pub tool_calls: u32,
 }
 
 /// A plain HTTP exchange that got a response (any status).

@@ -92,3 +92,50 @@ fn refused_credentials_make_one_note_with_the_count() {
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert!(notes[0].contains("refused the credentials of 3 request(s)") && notes[0].contains("401"));
 }
+
+#[test]
+fn reasoning_cached_tokens_and_tool_calls_are_totalled_and_ttfo_kept_beside_ttft() {
+    let stats = PhaseStats::new("p", Tags::new());
+    let ms = Duration::from_millis;
+    // A model that thought for 50 ms and reported it, with a prefix-cache hit of 96 of 128.
+    let reasoned = LlmSample {
+        ttft: Some(ms(20)),
+        ttfo: Some(ms(70)),
+        e2e: ms(100),
+        input_tokens: Some(128),
+        output_tokens: 10,
+        reasoning_chunks: 5,
+        reasoning_tokens: Some(5),
+        cached_tokens: Some(96),
+        ..LlmSample::default()
+    };
+    // One that answered with two tool calls at once, its usage without cache details.
+    let tools = LlmSample {
+        ttft: Some(ms(30)),
+        ttfo: Some(ms(30)),
+        e2e: ms(90),
+        input_tokens: Some(64),
+        output_tokens: 8,
+        tool_calls: 2,
+        ..LlmSample::default()
+    };
+    // A non-streamed answer whose usage counts reasoning (no chunks to see it in).
+    let whole =
+        LlmSample { e2e: ms(80), output_tokens: 4, reasoning_tokens: Some(3), ..LlmSample::default() };
+    let tagged = Tags::from([("kind".to_string(), "agent".to_string())]);
+    stats.record_llm(&Tags::new(), &reasoned);
+    stats.record_llm(&tagged, &tools);
+    stats.record_llm(&Tags::new(), &whole);
+    let report = stats.report(&PhaseShape::default(), Instant::now());
+    let ttfo = report.metrics[metric::TTFO];
+    // Three significant digits: 70 ms is kept as 70.015.
+    assert_eq!((ttfo.count, ttfo.min), (2, 30.0), "{ttfo:?}");
+    assert!((ttfo.max - 70.0).abs() < 0.1, "{ttfo:?}");
+    assert!((report.metrics[metric::TTFT].max - 30.0).abs() < 0.1, "TTFT of the second request only");
+    assert_eq!(report.by_tags[0].metrics[metric::TTFO].count, 1, "per tag set too");
+    assert_eq!((report.reasoning_tokens, report.tokens.reasoning), (8, 2));
+    assert_eq!((report.cached_tokens, report.tokens.cached_reported, report.input_tokens), (96, 1, 192));
+    assert_eq!(report.tool_calls, 2);
+    assert!(report.reasoned());
+    assert_eq!(report.cached_share(), Some(0.5));
+}

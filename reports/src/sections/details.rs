@@ -3,8 +3,8 @@
 //! except errors, where "none failed" is itself the finding (a zero-error check).
 
 use crate::document::{Align, Document, Text};
-use crate::format::{self, Stat};
-use crate::model::{Summary, metric};
+use crate::format::{self, NONE, Stat};
+use crate::model::{PhaseReport, Summary, metric};
 
 pub(super) fn errors(doc: &mut Document, s: &Summary) {
     let rows: Vec<Vec<String>> =
@@ -181,12 +181,22 @@ pub(super) fn by_tags(doc: &mut Document, s: &Summary) {
 }
 
 pub(super) fn token_accounting(doc: &mut Document, s: &Summary) {
-    let rows: Vec<Vec<String>> = s
+    let phases: Vec<&PhaseReport> = s
         .phases
         .iter()
         .filter(|p| p.tokens.from_usage + p.tokens.counted > 0 || p.output_tokens > 0)
+        .collect();
+    if phases.is_empty() {
+        return;
+    }
+    // The columns of answer shapes appear only when some phase has something in them.
+    let reasoning = phases.iter().any(|p| p.tokens.reasoning > 0);
+    let cached = phases.iter().any(|p| p.cached_share().is_some());
+    let tools = phases.iter().any(|p| p.tool_calls > 0);
+    let rows: Vec<Vec<String>> = phases
+        .iter()
         .map(|p| {
-            vec![
+            let mut row = vec![
                 p.name.clone(),
                 format::count(p.input_tokens),
                 format::count(p.output_tokens),
@@ -194,19 +204,39 @@ pub(super) fn token_accounting(doc: &mut Document, s: &Summary) {
                 format::count(p.tokens.counted),
                 format::count(p.tokens.disagreements),
                 format::signed(p.tokens.discrepancy),
-            ]
+            ];
+            if reasoning {
+                row.push(format::count(p.reasoning_tokens));
+            }
+            if cached {
+                row.push(p.cached_share().map_or_else(
+                    || NONE.to_string(),
+                    |share| format!("{} ({})", format::count(p.cached_tokens), format::percent(share)),
+                ));
+            }
+            if tools {
+                row.push(format::count(p.tool_calls));
+            }
+            row
         })
         .collect();
-    if rows.is_empty() {
-        return;
-    }
     doc.heading(2, "Tokens");
     doc.paragraph(Text::plain("Output tokens come from the server's ").then(Text::code("usage")).then(
         " when it sends one, else from counting content chunks; disagreements are requests \
                  where both existed and differed (discrepancy = usage − counted).",
     ));
+    if reasoning || cached {
+        doc.paragraph(
+            Text::plain("Reasoning tokens (part of the output) and cached input tokens (prompt tokens served from the \
+                 server's prefix cache, with their share of the input) are the server's own counts, from ")
+            .then(Text::code("usage.completion_tokens_details"))
+            .then(" and ")
+            .then(Text::code("usage.prompt_tokens_details"))
+            .then("."),
+        );
+    }
     use Align::{Left as L, Right as R};
-    let head = [
+    let mut head = vec![
         ("Phase", L),
         ("Input", R),
         ("Output", R),
@@ -215,6 +245,15 @@ pub(super) fn token_accounting(doc: &mut Document, s: &Summary) {
         ("Disagreements", R),
         ("Discrepancy", R),
     ];
+    if reasoning {
+        head.push(("Reasoning", R));
+    }
+    if cached {
+        head.push(("Cached input", R));
+    }
+    if tools {
+        head.push(("Tool calls", R));
+    }
     doc.table(&head, rows);
 }
 

@@ -155,9 +155,11 @@ fn phases(doc: &mut Document, s: &Summary) {
     );
 }
 
-/// The metrics of the latency table, in the order a reader scans them.
-const LATENCY_METRICS: [(&str, &str); 6] = [
+/// The metrics of the latency table, in the order a reader scans them. TTFO appears only for a
+/// phase where some request reasoned first (otherwise it repeats TTFT).
+const LATENCY_METRICS: [(&str, &str); 7] = [
     ("TTFT", metric::TTFT),
+    ("TTFO", metric::TTFO),
     ("ITL", metric::ITL),
     ("TPOT", metric::TPOT),
     ("E2E", metric::E2E),
@@ -173,6 +175,9 @@ fn latency_per_phase(doc: &mut Document, s: &Summary) {
         .iter()
         .flat_map(|p| {
             LATENCY_METRICS.iter().filter_map(move |(label, key)| {
+                if *key == metric::TTFO && !p.reasoned() {
+                    return None;
+                }
                 let d = p.metric(key)?;
                 let mut row = vec![p.name.clone(), (*label).to_string(), format::count(d.count)];
                 row.extend(stats.iter().map(|st| format::stat(Some(d), *st, format::ms)));
@@ -307,9 +312,10 @@ struct Merged {
 }
 
 fn streaming_ux(doc: &mut Document, s: &Summary) {
-    let lat = [("TTFT", metric::TTFT), ("ITL", metric::ITL), ("TPOT", metric::TPOT)];
+    let reasoned = s.phases.iter().any(PhaseReport::reasoned);
+    let lat = [("TTFT", metric::TTFT), ("TTFO", metric::TTFO), ("ITL", metric::ITL), ("TPOT", metric::TPOT)];
     let mut rows: Vec<Vec<Text>> = Vec::new();
-    for (label, key) in lat {
+    for (label, key) in lat.into_iter().filter(|(_, key)| *key != metric::TTFO || reasoned) {
         if let Some(m) = merge(&s.phases, key) {
             rows.push(vec![
                 Text::strong(label),

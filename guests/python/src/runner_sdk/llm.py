@@ -1,5 +1,12 @@
 """OpenAI-compatible completion calls. The host sends the request, parses the stream and records
-TTFT, ITL, TPOT, E2E and token counts; this module only builds what to send."""
+TTFT, TTFO, ITL, TPOT, E2E and token counts; this module only builds what to send.
+
+`send()` returns the WIT `Completion` as it is: besides the timings and token counts, `text` (the
+answer without reasoning), `ttfo_ms` (time to the first output token, content or a tool call,
+reasoning excluded; streaming only), `reasoning_chunks`, `reasoning_tokens` and `cached_tokens`
+(the server's usage details, None when not sent) and `tool_calls` (`ToolCall`s: `id`, `name`,
+`arguments` as JSON text). `reasoned`, `reasoning_ms`, `tool_call` and `cached_share` read them.
+Definitions: docs/METRICS.md."""
 
 from componentize_py_types import Err
 from wit_world.imports import llm as _raw
@@ -13,6 +20,7 @@ Completion = _raw.Completion
 Message = _types.Message
 ErrorClass = _raw.ErrorClass
 TokenSource = _raw.TokenSource
+ToolCall = _raw.ToolCall
 
 
 def class_name(cls: "ErrorClass") -> str:
@@ -209,3 +217,30 @@ def completion(prompt: str) -> Request:
     req = Request(Api.COMPLETIONS)
     req._prompt = prompt
     return req
+
+
+def reasoned(c: "Completion") -> bool:
+    """Whether the model reasoned before answering: reasoning chunks in the stream, or reasoning
+    tokens in the server's usage."""
+    return c.reasoning_chunks > 0 or bool(c.reasoning_tokens)
+
+
+def reasoning_ms(c: "Completion"):
+    """How long the first output waited on reasoning: TTFO − TTFT in ms (0 for a model that did
+    not reason); None unless streamed with an output."""
+    if c.ttfo_ms is None or c.ttft_ms is None:
+        return None
+    return c.ttfo_ms - c.ttft_ms
+
+
+def tool_call(c: "Completion", name: str):
+    """The first tool call of the function `name`, or None."""
+    return next((t for t in c.tool_calls if t.name == name), None)
+
+
+def cached_share(c: "Completion"):
+    """The share of the prompt served from the server's prefix cache, 0…1; None unless the server
+    reported both cached and prompt tokens."""
+    if c.cached_tokens is None or not c.input_tokens:
+        return None
+    return c.cached_tokens / c.input_tokens

@@ -17,9 +17,11 @@ use crate::error_class::ErrorClass;
 
 mod answer;
 mod body;
+mod tools;
 
 use answer::Accumulator;
 pub use body::{api_url, endpoint_url, request_body};
+pub use tools::ToolCall;
 
 /// How much of an error body is quoted in a message.
 const BODY_EXCERPT: usize = 200;
@@ -77,25 +79,31 @@ pub enum TokenSource {
 pub struct Completion {
     /// The HTTP status (2xx).
     pub status: u16,
-    /// The generated content (`delta.content` / `message.content` / `text`), concatenated.
+    /// The generated content (`delta.content` / `message.content` / `text`), concatenated;
+    /// reasoning is not part of it.
     pub text: String,
     /// The `finish_reason` of the first choice, when the server sent one.
     pub finish_reason: Option<String>,
-    /// Time to the first content chunk (streaming only).
+    /// Time to the first chunk that carried a generated token: content, reasoning or a tool call
+    /// (streaming only).
     pub ttft: Option<Duration>,
-    /// Time to the second content chunk (streaming only).
+    /// Time to the first output: the first chunk with content or a tool call, reasoning excluded
+    /// (streaming only). Equal to `ttft` when the model did not reason first; absent when the
+    /// stream carried reasoning only.
+    pub ttfo: Option<Duration>,
+    /// Time to the second generated chunk (streaming only).
     pub ttst: Option<Duration>,
     /// Time to the last byte of the response read: for a stream, the chunk that carried
     /// `data: [DONE]`, where reading stops.
     pub e2e: Duration,
     /// `(e2e − ttft) / (output_tokens − 1)`, streaming with at least two tokens only.
     pub tpot: Option<Duration>,
-    /// Gaps between consecutive content chunks.
+    /// Gaps between consecutive generated chunks.
     pub chunk_gaps: Vec<Duration>,
     /// Per-token inter-token latency estimates: the chunk gaps, each scaled down by the
     /// tokens-per-gap ratio when chunks carried several tokens.
     pub itl: Vec<Duration>,
-    /// Content chunks received.
+    /// Generated chunks received (content, reasoning or tool call).
     pub chunks: u32,
     /// `usage.prompt_tokens`, when sent.
     pub input_tokens: Option<u32>,
@@ -105,8 +113,18 @@ pub struct Completion {
     pub output_tokens_source: TokenSource,
     /// `usage.completion_tokens`, when sent.
     pub usage_output_tokens: Option<u32>,
-    /// Content chunks (0 when not streaming).
+    /// Generated chunks (0 when not streaming).
     pub counted_output_tokens: u32,
+    /// Chunks that carried reasoning (`delta.reasoning_content` / `delta.reasoning`) and no
+    /// output (content or a tool call); part of `chunks`.
+    pub reasoning_chunks: u32,
+    /// `usage.completion_tokens_details.reasoning_tokens`, when sent.
+    pub reasoning_tokens: Option<u32>,
+    /// `usage.prompt_tokens_details.cached_tokens` (prompt tokens served from the server's prefix
+    /// cache), when sent.
+    pub cached_tokens: Option<u32>,
+    /// The tool calls of the first choice, in the order their `index` first appeared.
+    pub tool_calls: Vec<ToolCall>,
 }
 
 /// A failed call.
@@ -247,5 +265,7 @@ async fn finish_body(resp: &mut BodyStream<'_>) {
 
 #[cfg(test)]
 mod props;
+#[cfg(test)]
+mod shape_tests;
 #[cfg(test)]
 mod tests;

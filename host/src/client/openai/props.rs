@@ -1,7 +1,8 @@
 //! Property tests of the OpenAI chunk handling ([`super::Accumulator`]), fed by the SSE parser as
-//! [`super::call`] feeds it, without a network: arbitrary events never panic, and a well-formed
-//! chat stream split anywhere yields its text, chunk count, token counts and timings. Bounded so
-//! the file runs in about a second.
+//! [`super::call`] feeds it, without a network: arbitrary events never panic, a well-formed chat
+//! stream split anywhere yields its text, chunk count, token counts and timings, and one that
+//! mixes reasoning, content and tool-call pieces yields its answer, its tool calls and TTFO.
+//! Bounded so the file runs in about a second.
 
 use std::time::{Duration, Instant};
 
@@ -9,7 +10,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::super::sse::SseParser;
-use super::{Accumulator, Completion, TokenSource};
+use super::{Accumulator, Completion, TokenSource, ToolCall};
 
 /// What `call` would make of a 200 response whose body arrived as `chunks`, the i-th chunk at
 /// `start + i ms`: the completion, or the message of the malformed-stream error it would raise.
@@ -57,6 +58,13 @@ fn json_value() -> impl Strategy<Value = Value> {
                     Just("finish_reason".to_owned()),
                     Just("index".to_owned()),
                     Just("error".to_owned()),
+                    Just("reasoning_content".to_owned()),
+                    Just("tool_calls".to_owned()),
+                    Just("function".to_owned()),
+                    Just("arguments".to_owned()),
+                    Just("usage".to_owned()),
+                    Just("prompt_tokens_details".to_owned()),
+                    Just("cached_tokens".to_owned()),
                     "[a-z]{1,4}",
                 ],
                 inner,
@@ -65,6 +73,36 @@ fn json_value() -> impl Strategy<Value = Value> {
             .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
+}
+
+/// One piece of a chat answer: reasoning, content or a piece of tool call `index`'s arguments.
+#[derive(Debug, Clone)]
+enum Piece {
+    Reasoning(String),
+    Content(String),
+    Tool(u8, String),
+}
+
+fn piece() -> impl Strategy<Value = Piece> {
+    prop_oneof![
+        "[^\r\n]{1,6}".prop_map(Piece::Reasoning),
+        "[^\r\n]{1,6}".prop_map(Piece::Content),
+        (0u8..3, "[^\r\n]{0,6}").prop_map(|(i, a)| Piece::Tool(i, a)),
+    ]
+}
+
+/// `bytes` cut at `cuts` (taken modulo its length, sorted).
+fn split<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
+    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+    cuts.sort_unstable();
+    let mut chunks = Vec::new();
+    let mut from = 0;
+    for cut in cuts {
+        chunks.push(&bytes[from..cut]);
+        from = cut;
+    }
+    chunks.push(&bytes[from..]);
+    chunks
 }
 
 /// One event's data: arbitrary JSON, `[DONE]`, or arbitrary text.
@@ -143,5 +181,60 @@ proptest! {
                 prop_assert_eq!(c.output_tokens_source, TokenSource::Counted);
             }
         }
+    }
+
+    #[test]
+    fn reasoning_content_and_tool_pieces_give_the_answer_its_tool_calls_and_ttfo(
+        pieces in prop::collection::vec(piece(), 0..12),
+        cuts in prop::collection::vec(any::<usize>(), 0..6),
+    ) {
+        let mut body = String::new();
+        for p in &pieces {
+            let delta = match p {
+                Piece::Reasoning(r) => json!({"reasoning_content": r}),
+                Piece::Content(c) => json!({"content": c}),
+                Piece::Tool(i, a) => json!({"tool_calls": [{"index": i, "id": format!("call_{i}"),
+                    "function": {"name": format!("f{i}"), "arguments": a}}]}),
+            };
+            let chunk = json!({"choices": [{"index": 0, "delta": delta, "finish_reason": null}]});
+            body.push_str(&format!("data: {chunk}\n\n"));
+        }
+        body.push_str("data: [DONE]\n\n");
+        // Every event in a chunk of its own, one millisecond apart, so each has its own instant.
+        let start = Instant::now();
+        let events: Vec<String> = body.split_inclusive("\n\n").map(str::to_owned).collect();
+        let per_event: Vec<&[u8]> = events.iter().map(|e| e.as_bytes()).collect();
+        let c = accumulate(&per_event, start).map_err(TestCaseError::fail)?;
+        // The same stream split anywhere gives the same answer.
+        let again = accumulate(&split(body.as_bytes(), &cuts), start).map_err(TestCaseError::fail)?;
+        prop_assert_eq!(&again.text, &c.text);
+        prop_assert_eq!(&again.tool_calls, &c.tool_calls);
+        prop_assert_eq!(again.reasoning_chunks, c.reasoning_chunks);
+
+        let content: String = pieces.iter().filter_map(|p| match p {
+            Piece::Content(c) => Some(c.as_str()),
+            _ => None,
+        }).collect();
+        prop_assert_eq!(&c.text, &content);
+        let reasoning = pieces.iter().filter(|p| matches!(p, Piece::Reasoning(_))).count();
+        prop_assert_eq!(c.reasoning_chunks as usize, reasoning);
+        prop_assert_eq!(c.chunks as usize, pieces.len());
+        let mut calls: Vec<(u8, ToolCall)> = Vec::new();
+        for p in &pieces {
+            if let Piece::Tool(i, a) = p {
+                match calls.iter_mut().find(|(j, _)| j == i) {
+                    Some((_, call)) => call.arguments.push_str(a),
+                    None => calls.push((*i, ToolCall { id: format!("call_{i}"), name: format!("f{i}"), arguments: a.clone() })),
+                }
+            }
+        }
+        let calls: Vec<ToolCall> = calls.into_iter().map(|(_, c)| c).collect();
+        prop_assert_eq!(&c.tool_calls, &calls);
+        // Event k arrived k + 1 ms after the start: TTFT at the first piece, TTFO at the first
+        // that is not reasoning.
+        let ms = |k: usize| Duration::from_millis(k as u64 + 1);
+        prop_assert_eq!(c.ttft, (!pieces.is_empty()).then(|| ms(0)));
+        let first_output = pieces.iter().position(|p| !matches!(p, Piece::Reasoning(_)));
+        prop_assert_eq!(c.ttfo, first_output.map(ms));
     }
 }

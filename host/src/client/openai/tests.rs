@@ -13,27 +13,27 @@ use super::super::test_support::*;
 use super::answer::{MAX_CONTENT_CHUNKS, MAX_TEXT, per_token_gaps};
 use super::*;
 
-const MS: fn(u64) -> Duration = Duration::from_millis;
+pub(super) const MS: fn(u64) -> Duration = Duration::from_millis;
 
-fn content(text: &str) -> String {
+pub(super) fn content(text: &str) -> String {
     format!(
         "data: {}\n\n",
         json!({"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]})
     )
 }
 
-fn usage(prompt: u32, completion: u32) -> String {
+pub(super) fn usage(prompt: u32, completion: u32) -> String {
     format!(
         "data: {}\n\n",
         json!({"choices": [], "usage": {"prompt_tokens": prompt, "completion_tokens": completion}})
     )
 }
 
-fn finish(reason: &str) -> String {
+pub(super) fn finish(reason: &str) -> String {
     format!("data: {}\n\n", json!({"choices": [{"index": 0, "delta": {}, "finish_reason": reason}]}))
 }
 
-fn chat(stream: bool) -> LlmRequest {
+pub(super) fn chat(stream: bool) -> LlmRequest {
     LlmRequest {
         api: Api::Chat,
         model: Some("m".into()),
@@ -83,7 +83,7 @@ async fn call_via(
 /// The call over the pooled client and over an own connection, each against a fresh server
 /// playing `script`: both must agree on the outcome (text, counts, error class); the own
 /// connection's result is returned for the caller's checks of timings and details.
-async fn run(script: Vec<Step>, req: &LlmRequest) -> Result<Completion, LlmError> {
+pub(super) async fn run(script: Vec<Step>, req: &LlmRequest) -> Result<Completion, LlmError> {
     let client = HttpClient::new(ClientConfig::default()).expect("client");
     let mut results = Vec::new();
     for via in [Via::Pooled, Via::Own] {
@@ -104,7 +104,7 @@ async fn run(script: Vec<Step>, req: &LlmRequest) -> Result<Completion, LlmError
     own
 }
 
-fn within(d: Duration, lo: u64, hi: u64) -> bool {
+pub(super) fn within(d: Duration, lo: u64, hi: u64) -> bool {
     d >= MS(lo) && d <= MS(hi)
 }
 
@@ -433,7 +433,7 @@ async fn non_streaming_uses_body_and_usage() {
     );
 }
 
-async fn expect_error(script: Vec<Step>, req: &LlmRequest) -> LlmError {
+pub(super) async fn expect_error(script: Vec<Step>, req: &LlmRequest) -> LlmError {
     run(script, req).await.expect_err("should fail")
 }
 
@@ -541,12 +541,27 @@ fn an_endless_stream_of_content_chunks_stops_at_the_cap() {
     assert!(e.contains("generated text is larger than"), "{e}");
 }
 
+/// vLLM and SGLang report an engine failure mid-stream as an `{"error": …}` event, after a 200
+/// and some tokens: the answer is not whole, so the call fails as `server-error`.
 #[tokio::test]
-async fn server_error_object_is_other() {
-    let err = format!("data: {}\n\n", json!({"error": {"message": "out of memory"}}));
-    let e = expect_error(vec![sse_head(), chunk(&err), end()], &chat(true)).await;
-    assert_eq!(e.class, ErrorClass::ServerError);
+async fn an_error_event_mid_stream_is_server_error() {
+    let err = format!("data: {}\n\n", json!({"error": {"message": "out of memory", "code": 500}}));
+    let e = expect_error(vec![sse_head(), chunk(&content("a")), chunk(&err), end()], &chat(true)).await;
+    assert_eq!((e.class, e.status), (ErrorClass::ServerError, Some(200)), "{}", e.message);
     assert!(e.message.contains("out of memory"), "{}", e.message);
+    // The same event followed by `[DONE]`, as vLLM ends it.
+    let script = vec![sse_head(), chunk(&content("a")), chunk(&err), chunk("data: [DONE]\n\n"), end()];
+    let e = expect_error(script, &chat(true)).await;
+    assert_eq!((e.class, e.status), (ErrorClass::ServerError, Some(200)), "{}", e.message);
+}
+
+/// A whole (non-streamed) 2xx body that is an error object rather than a completion.
+#[tokio::test]
+async fn an_error_object_in_a_whole_2xx_body_is_server_error() {
+    let body = json!({"error": {"message": "engine dead", "type": "InternalServerError"}}).to_string();
+    let e = expect_error(vec![full_response(200, "application/json", &body)], &chat(false)).await;
+    assert_eq!((e.class, e.status), (ErrorClass::ServerError, Some(200)), "{}", e.message);
+    assert!(e.message.contains("engine dead"), "{}", e.message);
 }
 
 #[tokio::test]
