@@ -172,7 +172,8 @@ struct PlayArgs {
     /// The built-in simulated server's behaviour (only without --target), as
     /// `ttft=50ms,itl=10ms,jitter=0ms,capacity=0,max-tokens=128` (any subset), plus
     /// `fault=KIND[=ARG][@RATE]` (repeatable), `api-key=KEY` (require that bearer key),
-    /// `model=NAME` (repeatable: serve these models only) and `prefix=/PATH` (serve under it).
+    /// `model=NAME` (repeatable: serve these models only), `prefix=/PATH` (serve under it) and
+    /// `embedding-dim=N` (the length of /v1/embeddings vectors).
     #[arg(long = "mock", value_name = "SPEC", default_value = "", value_parser = parse_mock_spec)]
     sim: MockArgs,
     /// Sample a telemetry source during the run (repeatable): `nvml` (local NVIDIA GPUs),
@@ -240,6 +241,9 @@ struct MockArgs {
     /// Serve every route under this path prefix (e.g. /openai), as behind a proxy.
     #[arg(long, value_name = "PATH", default_value = "", value_parser = parse_prefix)]
     prefix: String,
+    /// The length of the vectors /v1/embeddings answers with.
+    #[arg(long, default_value_t = runner::mock::DEFAULT_EMBEDDING_DIM)]
+    embedding_dim: u32,
 }
 
 impl MockArgs {
@@ -256,6 +260,7 @@ impl MockArgs {
             api_key: self.api_key.clone(),
             models: self.models.clone(),
             prefix: self.prefix.clone(),
+            embedding_dim: self.embedding_dim,
         }
     }
 }
@@ -272,6 +277,7 @@ fn parse_mock_spec(spec: &str) -> Result<MockArgs, String> {
         api_key: None,
         models: Vec::new(),
         prefix: String::new(),
+        embedding_dim: runner::mock::DEFAULT_EMBEDDING_DIM,
     };
     for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let (key, value) = item.split_once('=').ok_or_else(|| format!("expected key=value, got {item:?}"))?;
@@ -298,10 +304,13 @@ fn parse_mock_spec(spec: &str) -> Result<MockArgs, String> {
             "model" if !value.is_empty() => sim.models.push(value.to_string()),
             "model" => return Err("model= needs a name".into()),
             "prefix" => sim.prefix = parse_prefix(value)?,
+            "embedding-dim" => {
+                sim.embedding_dim = number()?.try_into().map_err(|_| "embedding-dim too large")?
+            }
             _ => {
                 return Err(format!(
                     "unknown key {key:?} (known: ttft, itl, jitter, capacity, max-tokens, fault, api-key, \
-                     model, prefix)"
+                     model, prefix, embedding-dim)"
                 ));
             }
         }

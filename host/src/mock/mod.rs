@@ -9,12 +9,15 @@
 
 mod api;
 mod conn;
+mod embed;
 pub mod fault;
 #[cfg(test)]
 mod fault_tests;
 mod generate;
+mod images;
 mod inject;
 mod metrics;
+mod seen;
 #[cfg(test)]
 mod tests;
 
@@ -66,6 +69,8 @@ pub struct MockConfig {
     /// A path prefix every route is served under (e.g. `/openai`: `/openai/v1/models`), as
     /// behind a proxy; empty for none. Paths outside it get 404. [`MockServer::url`] includes it.
     pub prefix: String,
+    /// The length of the vectors `/v1/embeddings` answers with.
+    pub embedding_dim: u32,
 }
 
 impl Default for MockConfig {
@@ -82,9 +87,13 @@ impl Default for MockConfig {
             api_key: None,
             models: Vec::new(),
             prefix: String::new(),
+            embedding_dim: DEFAULT_EMBEDDING_DIM,
         }
     }
 }
+
+/// The default length of an embedding vector (that of small sentence-embedding models).
+pub const DEFAULT_EMBEDDING_DIM: u32 = 384;
 
 /// A snapshot of the server's counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -186,6 +195,8 @@ struct Shared {
     next_seq: AtomicU64,
     /// The delays served, for the `/metrics` histograms (recorded only with `cfg.metrics`).
     observed: metrics::Observed,
+    /// What requests carried (sessions, images, texts to embed), for `/metrics`.
+    seen: seen::Seen,
 }
 
 /// A running simulated server. Dropping it also stops the accept loop (without waiting for it).
@@ -212,6 +223,7 @@ impl MockServer {
             counters: Arc::new(Counters::default()),
             next_seq: AtomicU64::new(0),
             observed: metrics::Observed::default(),
+            seen: seen::Seen::default(),
         });
         let (stop, stopped) = oneshot::channel();
         let accept = tokio::spawn(accept_loop(listener, shared.clone(), stopped));
