@@ -31,7 +31,7 @@ mod own;
 mod pooled;
 mod tls;
 
-pub use headers::{HeaderError, TargetHeaders};
+pub use headers::{HeaderError, RequestHeaders, TargetHeaders};
 pub use own::OwnConnection;
 pub use pooled::{ClientConfig, HttpClient, Streaming};
 pub use tls::load_pem_certs;
