@@ -1,5 +1,5 @@
 /// <reference path="./runner-scenario-types.d.ts" />
-declare module 'runner:scenario/data@0.2.0' {
+declare module 'runner:scenario/data@0.3.0' {
   /**
    * How many rows dataset `name` has; an error when the run has no such dataset.
    */
@@ -18,7 +18,7 @@ declare module 'runner:scenario/data@0.2.0' {
    * punctuation).
    */
   export function countTokens(text: string): number;
-  export type Message = import('runner:scenario/types@0.2.0').Message;
+  export type Message = import('runner:scenario/types@0.3.0').Message;
   /**
    * One row of a dataset.
    */

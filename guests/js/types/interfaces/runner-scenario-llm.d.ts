@@ -1,8 +1,10 @@
 /// <reference path="./runner-scenario-types.d.ts" />
-declare module 'runner:scenario/llm@0.2.0' {
+declare module 'runner:scenario/llm@0.3.0' {
   export function call(req: Request): Completion;
-  export type Tags = import('runner:scenario/types@0.2.0').Tags;
-  export type Message = import('runner:scenario/types@0.2.0').Message;
+  export function embed(req: EmbeddingRequest): Embedding;
+  export type Tags = import('runner:scenario/types@0.3.0').Tags;
+  export type Message = import('runner:scenario/types@0.3.0').Message;
+  export type Headers = import('runner:scenario/types@0.3.0').Headers;
   /**
    * # Variants
    * 
@@ -53,6 +55,18 @@ declare module 'runner:scenario/llm@0.2.0' {
     tag: 'synthetic',
     val: SyntheticPrompt,
   }
+  /**
+   * How the answer-length limit is named in the body.
+   * # Variants
+   * 
+   * ## `"max-tokens"`
+   * 
+   * `max_tokens`: every OpenAI-compatible server.
+   * ## `"max-completion-tokens"`
+   * 
+   * `max_completion_tokens`: OpenAI's newer chat name (vLLM and OpenAI accept it).
+   */
+  export type MaxTokensField = 'max-tokens' | 'max-completion-tokens';
   export interface Request {
     api: Api,
     /**
@@ -78,6 +92,10 @@ declare module 'runner:scenario/llm@0.2.0' {
      */
     maxTokens?: number,
     /**
+     * The body field that carries `max-tokens`.
+     */
+    maxTokensField: MaxTokensField,
+    /**
      * Stream the answer as server-sent events (needed for TTFT and ITL).
      */
     stream: boolean,
@@ -86,6 +104,11 @@ declare module 'runner:scenario/llm@0.2.0' {
      * (e.g. `{"temperature":0,"ignore_eos":true}`).
      */
     extraBody?: string,
+    /**
+     * Headers for this request only (e.g. `x-session-id` for session affinity), sent after
+     * the run's (`--header`, the API key); one of the same name replaces the run's.
+     */
+    headers: Headers,
     /**
      * Per-request timeout; none means the run's default (`--timeout`).
      */
@@ -108,16 +131,39 @@ declare module 'runner:scenario/llm@0.2.0' {
    */
   export type TokenSource = 'usage' | 'counted';
   /**
+   * One tool call the model asked for, its streamed pieces joined.
+   */
+  export interface ToolCall {
+    id: string,
+    /**
+     * The function's name.
+     */
+    name: string,
+    /**
+     * The arguments as the model wrote them (JSON text, not checked).
+     */
+    arguments: string,
+  }
+  /**
    * A finished call, timed by the host (milliseconds from the moment the request was sent).
    */
   export interface Completion {
     status: number,
+    /**
+     * The answer's content (reasoning not included).
+     */
     text: string,
     finishReason?: string,
     /**
-     * Time to the first content chunk (streaming only).
+     * Time to the first chunk that carries any generated token: content, reasoning or a
+     * tool call (streaming only).
      */
     ttftMs?: number,
+    /**
+     * Time to the first output token: content or a tool call, reasoning excluded
+     * (streaming only). Equal to TTFT for a model that does not reason.
+     */
+    ttfoMs?: number,
     /**
      * Time to the second content chunk (streaming only).
      */
@@ -149,6 +195,73 @@ declare module 'runner:scenario/llm@0.2.0' {
      * The host's count (content chunks, or 0 when not streaming).
      */
     countedOutputTokens: number,
+    /**
+     * Chunks that carried reasoning (`reasoning_content` / `reasoning`) and no content.
+     */
+    reasoningChunks: number,
+    /**
+     * The server's `usage.completion_tokens_details.reasoning_tokens`, when sent.
+     */
+    reasoningTokens?: number,
+    /**
+     * The server's `usage.prompt_tokens_details.cached_tokens` (prefix-cache hits), when sent.
+     */
+    cachedTokens?: number,
+    /**
+     * The tool calls of the first choice (`delta.tool_calls` / `message.tool_calls`).
+     */
+    toolCalls: Array<ToolCall>,
+  }
+  /**
+   * One embeddings call (`/v1/embeddings`): the texts go out as one batch (`input` a list).
+   */
+  export interface EmbeddingRequest {
+    /**
+     * The model name; none means the run's model (as for `request`).
+     */
+    model?: string,
+    /**
+     * The texts, when `prompt-source` is `inline`.
+     */
+    inputs: Array<string>,
+    /**
+     * `inline` sends `inputs`; a dataset row or a synthetic prompt sends `batch` texts made
+     * by the host: rows `index`, `index + 1`, … or seeds `seed`, `seed + 1`, ….
+     */
+    promptSource: PromptSource,
+    /**
+     * How many texts a non-inline `prompt-source` makes (at least 1).
+     */
+    batch: number,
+    /**
+     * A JSON object whose fields are merged into the request body.
+     */
+    extraBody?: string,
+    headers: Headers,
+    timeoutMs?: bigint,
+    tags: Tags,
+  }
+  /**
+   * A finished embeddings call.
+   */
+  export interface Embedding {
+    status: number,
+    /**
+     * Time to the last byte.
+     */
+    e2eMs: number,
+    /**
+     * The server's `usage.prompt_tokens`, when sent.
+     */
+    inputTokens?: number,
+    /**
+     * Vectors returned (one per text).
+     */
+    vectors: number,
+    /**
+     * The length of the first vector (0 when none, or when sent as base64).
+     */
+    dimensions: number,
   }
   /**
    * # Variants
@@ -174,9 +287,13 @@ declare module 'runner:scenario/llm@0.2.0' {
    * ## `"denied"`
    * 
    * The destination is not allowed for this run.
+   * ## `"server-error"`
+   * 
+   * The server answered 2xx but reported an error in the body or mid-stream
+   * (`{"error": …}`).
    * ## `"other"`
    */
-  export type ErrorClass = 'connect' | 'timeout' | 'http-status' | 'reset' | 'malformed-stream' | 'invalid-request' | 'denied' | 'other';
+  export type ErrorClass = 'connect' | 'timeout' | 'http-status' | 'reset' | 'malformed-stream' | 'invalid-request' | 'denied' | 'server-error' | 'other';
   export interface Error {
     'class': ErrorClass,
     /**

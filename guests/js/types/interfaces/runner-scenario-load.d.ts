@@ -1,5 +1,5 @@
 /// <reference path="./runner-scenario-types.d.ts" />
-declare module 'runner:scenario/load@0.2.0' {
+declare module 'runner:scenario/load@0.3.0' {
   /**
    * Runs a phase to its end. Only `drive` may call it.
    */
@@ -16,7 +16,7 @@ declare module 'runner:scenario/load@0.2.0' {
    * The live results of a running (or finished) phase, by name.
    */
   export function snapshot(name: string): PhaseSummary | undefined;
-  export type Tags = import('runner:scenario/types@0.2.0').Tags;
+  export type Tags = import('runner:scenario/types@0.3.0').Tags;
   /**
    * How an open-loop phase spaces its arrivals.
    * # Variants

@@ -1,4 +1,4 @@
-declare module 'runner:scenario/types@0.2.0' {
+declare module 'runner:scenario/types@0.3.0' {
   /**
    * Key/value labels attached to phases, requests and metrics. Reports group results by them.
    */
@@ -12,5 +12,15 @@ declare module 'runner:scenario/types@0.2.0' {
      */
     role: string,
     content: string,
+    /**
+     * Images sent with `content` (vision models): each an `https://` or `data:` URL. With
+     * any, the message's content goes out as content parts (`text`, then one `image_url`
+     * per image); with none, as a plain string.
+     */
+    images: Array<string>,
   }
+  /**
+   * HTTP header names and values, in order.
+   */
+  export type Headers = Array<[string, string]>;
 }
