@@ -1,5 +1,6 @@
 //! `runner:scenario/llm`: one OpenAI-compatible call, streamed and parsed by the host, with
-//! every timing recorded into the caller's phase. The guest only says what to send.
+//! every timing recorded into the caller's phase. The guest only says what to send. Embeddings
+//! calls (`embed`) are in [`embed`].
 
 use std::sync::Arc;
 use std::time::Duration;
