@@ -144,11 +144,13 @@ fn seeds() {
 fn wit_error_classes(file: &str) -> Vec<String> {
     let path = format!("{}/../wit/{file}", env!("CARGO_MANIFEST_DIR"));
     let wit = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let body = wit.split("enum error-class {").nth(1).and_then(|rest| rest.split('}').next());
+    let body = wit.split("enum error-class {").nth(1);
     let body = body.unwrap_or_else(|| panic!("{path} has no `enum error-class`"));
+    // Line by line up to the closing brace: a doc comment may hold braces (`{"error": …}`).
     body.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with("//"))
+        .take_while(|l| !l.starts_with('}'))
         .map(|l| l.trim_end_matches(',').to_owned())
         .collect()
 }

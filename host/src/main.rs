@@ -177,9 +177,10 @@ struct PlayArgs {
     /// The built-in simulated server's behaviour (only without --target), as
     /// `ttft=50ms,itl=10ms,jitter=0ms,capacity=0,max-tokens=128` (any subset), plus
     /// `fault=KIND[=ARG][@RATE]` (repeatable), `api-key=KEY` (require that bearer key),
-    /// `model=NAME` (repeatable: serve these models only), `prefix=/PATH` (serve under it), and
-    /// the answers' shape: `reasoning=N` (N reasoning tokens first), `tokens-per-chunk=K`,
-    /// `cached-tokens=N` (report N cached prompt tokens). See docs/METRICS.md.
+    /// `model=NAME` (repeatable: serve these models only), `prefix=/PATH` (serve under it),
+    /// `embedding-dim=N` (the length of /v1/embeddings vectors), and the answers' shape:
+    /// `reasoning=N` (N reasoning tokens first), `tokens-per-chunk=K`, `cached-tokens=N` (report
+    /// N cached prompt tokens). See docs/METRICS.md.
     #[arg(long = "mock", value_name = "SPEC", default_value = "", value_parser = parse_mock_spec)]
     sim: MockArgs,
     /// Sample a telemetry source during the run (repeatable): `nvml` (local NVIDIA GPUs),
@@ -258,6 +259,9 @@ struct MockArgs {
     /// shorter, as if served from a prefix cache.
     #[arg(long, value_name = "N")]
     cached_tokens: Option<u64>,
+    /// The length of the vectors /v1/embeddings answers with.
+    #[arg(long, default_value_t = runner::mock::DEFAULT_EMBEDDING_DIM)]
+    embedding_dim: u32,
 }
 
 impl MockArgs {
@@ -277,6 +281,7 @@ impl MockArgs {
             reasoning: self.reasoning,
             tokens_per_chunk: self.tokens_per_chunk,
             cached_tokens: self.cached_tokens,
+            embedding_dim: self.embedding_dim,
         }
     }
 }
@@ -296,6 +301,7 @@ fn parse_mock_spec(spec: &str) -> Result<MockArgs, String> {
         reasoning: 0,
         tokens_per_chunk: 1,
         cached_tokens: None,
+        embedding_dim: runner::mock::DEFAULT_EMBEDDING_DIM,
     };
     for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let (key, value) = item.split_once('=').ok_or_else(|| format!("expected key=value, got {item:?}"))?;
@@ -328,10 +334,13 @@ fn parse_mock_spec(spec: &str) -> Result<MockArgs, String> {
                 _ => return Err(format!("tokens-per-chunk={value}: from 1 to {}", u32::MAX)),
             },
             "cached-tokens" => sim.cached_tokens = Some(number()?),
+            "embedding-dim" => {
+                sim.embedding_dim = number()?.try_into().map_err(|_| "embedding-dim too large")?
+            }
             _ => {
                 return Err(format!(
                     "unknown key {key:?} (known: ttft, itl, jitter, capacity, max-tokens, fault, api-key, \
-                     model, prefix, reasoning, tokens-per-chunk, cached-tokens)"
+                     model, prefix, reasoning, tokens-per-chunk, cached-tokens, embedding-dim)"
                 ));
             }
         }

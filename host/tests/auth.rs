@@ -4,17 +4,25 @@
 
 mod common;
 
-use common::{MockProcess, Played, play_with_env, repo_root, runner, scenario};
+use common::{MockProcess, Played, play_with_env, repo_root, runner, scenario, test_guest};
 
 /// The API key the simulated server requires.
 const KEY: &str = "sk-test-5f1c0ffee0ddba11";
 /// The value of a secret `--header`.
 const HEADER_SECRET: &str = "hdr-secret-9a7b3c";
 
+/// The key a scenario sends in a per-request header, read from a dataset file.
+const REQUEST_SECRET: &str = "sk-req-7e3d1a5b9c";
+
 /// Asserts that neither secret appears in the run's output nor in any file of its run folder.
 fn assert_no_secret(run: &Played) {
+    assert_absent(run, &[KEY, HEADER_SECRET]);
+}
+
+/// Asserts that none of `secrets` appears in the run's output nor in any file of its run folder.
+fn assert_absent(run: &Played, secrets: &[&str]) {
     for (what, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
-        for secret in [KEY, HEADER_SECRET] {
+        for secret in secrets {
             assert!(!text.contains(secret), "{what} holds a secret:\n{text}");
         }
     }
@@ -29,7 +37,7 @@ fn assert_no_secret(run: &Played) {
             }
             let bytes = std::fs::read(&path).expect("a file of the run folder");
             let text = String::from_utf8_lossy(&bytes);
-            for secret in [KEY, HEADER_SECRET] {
+            for secret in secrets {
                 assert!(!text.contains(secret), "{} holds a secret", path.display());
             }
             files += 1;
@@ -153,4 +161,38 @@ fn a_malformed_header_is_a_usage_error_that_quotes_no_value() {
         assert!(stderr.contains("--header #1") && !stderr.contains("sk-"), "{bad:?}: {stderr}");
         assert!(!out.exists(), "no run was started");
     }
+}
+
+#[test]
+fn a_secret_in_a_per_request_header_reaches_the_target_and_is_never_recorded() {
+    // The scenario reads the key from a dataset file (a `--param` would be recorded in run.json)
+    // and sends it as its own `Authorization`, replacing the run's wrong one.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let secrets = dir.path().join("secrets.jsonl");
+    std::fs::write(&secrets, format!("{{\"text\": \"{REQUEST_SECRET}\"}}\n")).expect("the secrets file");
+    let data = format!("d={}", secrets.display());
+    let mock = MockProcess::start(&["--api-key", REQUEST_SECRET, "--ttft-ms", "5", "--itl-ms", "1"]);
+    let env = [("OPENAI_API_KEY", "sk-wrong-run-key"), ("RUNNER_LOG", "debug")];
+    let args = |mode: &'static str| {
+        ["--target", mock.url.as_str(), "--model", "mock", "--quiet", "--data", data.as_str(), "-p", mode]
+    };
+    let ok = play_with_env(&test_guest("request-features"), &args("mode=secret-header"), &env);
+    ok.assert_success();
+    let p = ok.phase("request");
+    assert_eq!(
+        (p.requests, p.errors),
+        (6, 0),
+        "the request's key replaced the run's: {:?}",
+        p.errors_by_class
+    );
+    assert_absent(&ok, &[REQUEST_SECRET]);
+    // The same secret in a value HTTP refuses: each call fails before it is sent, and the
+    // message the iteration fails with (kept in the report) names the header, not the value.
+    let bad = play_with_env(&test_guest("request-features"), &args("mode=bad-header"), &env);
+    bad.assert_success();
+    let p = bad.phase("request");
+    assert_eq!(p.errors_by_class.get("invalid-request"), Some(&6), "{:?}", p.errors_by_class);
+    let notes = &bad.summary().notes;
+    assert!(notes.iter().any(|n| n.contains("invalid value for header x-api-key")), "{notes:?}");
+    assert_absent(&bad, &[REQUEST_SECRET]);
 }

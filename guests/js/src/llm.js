@@ -1,8 +1,9 @@
-// OpenAI-compatible completion calls. The host sends the request, parses the stream and records
-// TTFT, TTFO, ITL, TPOT, E2E and token counts; this module only builds what to send (the Rust
-// SDK's `llm`). The completion `send()` returns is the WIT record as it is (see `Completion` in
-// index.d.ts): besides the timings, `ttfoMs` (first output, reasoning excluded), `reasoningChunks`,
-// `reasoningTokens`, `cachedTokens` and `toolCalls` (`{ id, name, arguments }`).
+// OpenAI-compatible calls: completions (`chat`, `completion`) and embeddings (`embed`). The host
+// sends the request, parses the stream and records TTFT, TTFO, ITL, TPOT, E2E and token counts;
+// this module only builds what to send (the Rust SDK's `llm`). The completion `send()` returns is
+// the WIT record as it is (see `Completion` in index.d.ts): besides the timings, `ttfoMs` (first
+// output, reasoning excluded), `reasoningChunks`, `reasoningTokens`, `cachedTokens` and
+// `toolCalls` (`{ id, name, arguments }`).
 
 import * as raw from "runner-sdk:raw";
 import * as metrics from "./metrics.js";
@@ -48,9 +49,40 @@ export class Request {
     return this;
   }
 
-  /** The most tokens to generate. */
+  /** The most tokens to generate, sent as `max_tokens` (every OpenAI-compatible server takes it). */
   maxTokens(n) {
     this._maxTokens = n;
+    this._maxTokensField = "max-tokens";
+    return this;
+  }
+
+  /**
+   * The most tokens to generate, sent as `max_completion_tokens` (OpenAI's newer name, which
+   * reasoning models require). The last of this and `maxTokens` wins.
+   */
+  maxCompletionTokens(n) {
+    this._maxTokens = n;
+    this._maxTokensField = "max-completion-tokens";
+    return this;
+  }
+
+  /**
+   * A header for this request only (e.g. `x-session-id`), sent after the run's (`--header`, the
+   * API key); one of the same name replaces the run's. Its value is never recorded.
+   */
+  header(name, value) {
+    this._headers.push([String(name), String(value)]);
+    return this;
+  }
+
+  /**
+   * Adds an image (an `https://` or `data:` URL) to the last message, sent after its text as
+   * content parts (chat only). With no message yet (`chatSynthetic`, `chatFromDataset`) it starts
+   * an empty user turn whose images the host moves onto the prompt's user turn.
+   */
+  image(url) {
+    if (this.messages.length === 0) this.message("user", "");
+    this.messages[this.messages.length - 1].images.push(String(url));
     return this;
   }
 
@@ -113,10 +145,7 @@ export class Request {
     const model = modelOrParam(this._model, () => params.get("model"));
     const messages = this._system === undefined ? this.messages : [{ role: "system", content: this._system, images: [] }, ...this.messages];
     const opt = (v, f = (x) => x) => (v === undefined ? raw.none : f(v));
-    const src = this.promptSource;
-    let promptSource = src;
-    if (src.tag === "dataset") promptSource = { tag: "dataset", val: { name: src.val.name, index: raw.u64(src.val.index) } };
-    if (src.tag === "synthetic") promptSource = { tag: "synthetic", val: { tokens: src.val.tokens, seed: raw.seed(src.val.seed) } };
+    const promptSource = rawPromptSource(this.promptSource);
     return {
       api: this.api,
       model: opt(model),
@@ -163,6 +192,105 @@ export function checkLength(done, maxTokens) {
   } else {
     metrics.count("stopped_early", 1);
   }
+}
+
+/** An embeddings request being built (`/v1/embeddings`); send it with `.send()`. */
+export class EmbedRequest {
+  constructor(inputs, promptSource) {
+    this.inputs = inputs;
+    this.promptSource = promptSource;
+    this._model = undefined;
+    this._batch = 1;
+    this._extra = undefined;
+    this._headers = [];
+    this._timeoutMs = undefined;
+    this.tags = [];
+  }
+
+  /** The model name; by default the `model` parameter, or none when that is empty. */
+  model(name) {
+    this._model = String(name);
+    return this;
+  }
+
+  /** How many texts a dataset or synthetic request makes (1 to 2048); inline texts go as given. */
+  batch(n) {
+    this._batch = n;
+    return this;
+  }
+
+  /** A JSON object merged into the request body (text or an object); empty means none. */
+  extra(json) {
+    const text = typeof json === "string" ? json : JSON.stringify(json);
+    this._extra = text.trim() === "" ? undefined : text;
+    return this;
+  }
+
+  /** A header for this request only, as `Request.header`. */
+  header(name, value) {
+    this._headers.push([String(name), String(value)]);
+    return this;
+  }
+
+  /** A per-request timeout instead of the run's default. */
+  timeout(duration) {
+    this._timeoutMs = toMs(duration);
+    return this;
+  }
+
+  /** Adds a tag to this request's metrics, e.g. `api=embeddings` beside chat calls in one phase. */
+  tag(key, value) {
+    this.tags.push(...toTags([[key, value]]));
+    return this;
+  }
+
+  /** The WIT record; `model` is resolved from the parameter when unset. */
+  toRaw() {
+    const model = modelOrParam(this._model, () => params.get("model"));
+    const opt = (v, f = (x) => x) => (v === undefined ? raw.none : f(v));
+    return {
+      model: opt(model),
+      inputs: this.inputs,
+      promptSource: rawPromptSource(this.promptSource),
+      batch: this._batch,
+      extraBody: opt(this._extra),
+      headers: this._headers,
+      timeoutMs: opt(this._timeoutMs, raw.u64),
+      tags: this.tags,
+    };
+  }
+
+  /** Sends the request: `{status, e2eMs, inputTokens, vectors, dimensions}`; throws an `LlmError`. */
+  send() {
+    try {
+      return raw.llm.embed(this.toRaw());
+    } catch (e) {
+      throw new LlmError(payloadOf(e));
+    }
+  }
+}
+
+/** Embeds these texts (an array, or one string) in one request. */
+export function embed(inputs) {
+  const list = typeof inputs === "string" ? [inputs] : Array.from(inputs, String);
+  return new EmbedRequest(list, { tag: "inline" });
+}
+
+/** Embeds rows `index`, `index + 1`, … of dataset `name` (`.batch(n)` of them), made on the host. */
+export function embedFromDataset(name, index) {
+  return new EmbedRequest([], { tag: "dataset", val: { name: String(name), index } });
+}
+
+/** Embeds synthetic texts of `tokens` tokens of seeds `seed`, `seed + 1`, … (`.batch(n)` of them). */
+export function embedSynthetic(tokens, seed) {
+  return new EmbedRequest([], { tag: "synthetic", val: { tokens, seed } });
+}
+
+/** A prompt source as the WIT takes it (u64 fields in the engine's spelling). */
+function rawPromptSource(src) {
+  if (src.tag === "dataset") return { tag: "dataset", val: { name: src.val.name, index: raw.u64(src.val.index) } };
+  if (src.tag === "synthetic") return { tag: "synthetic", val: { tokens: src.val.tokens, seed: raw.seed(src.val.seed) } };
+  return src;
 }
 
 /** A chat request (`/v1/chat/completions`) with one user message. */

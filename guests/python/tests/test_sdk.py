@@ -69,6 +69,43 @@ class Builders(unittest.TestCase):
         self.assertEqual(raw.prompt_source, raw_llm.PromptSource_Synthetic(raw_llm.SyntheticPrompt(64, 3)))
         self.assertIsInstance(llm.chat("x").as_raw(model="m").prompt_source, raw_llm.PromptSource_Inline)
 
+    def test_headers_limit_field_and_images_travel_in_the_record(self):
+        r = (
+            llm.chat("what is it?")
+            .image("https://example.com/a.png")
+            .image("data:image/png;base64,iVBORw==")
+            .header("x-session-id", "s-1")
+            .header("X-Other", 2)
+            .max_tokens(9)
+            .max_completion_tokens(32)
+        )
+        raw = r.as_raw(model="m")
+        self.assertEqual(raw.headers, [("x-session-id", "s-1"), ("X-Other", "2")])
+        self.assertEqual((raw.max_tokens, raw.max_tokens_field), (32, raw_llm.MaxTokensField.MAX_COMPLETION_TOKENS))
+        self.assertEqual(raw.messages[0].images, ["https://example.com/a.png", "data:image/png;base64,iVBORw=="])
+        plain = llm.chat("x").max_completion_tokens(4).max_tokens(5).as_raw(model="m")
+        self.assertEqual(plain.max_tokens_field, raw_llm.MaxTokensField.MAX_TOKENS, "the last one wins")
+        self.assertEqual((plain.headers, plain.messages[0].images), ([], []), "none by default")
+
+    def test_an_image_goes_on_the_last_turn_or_starts_one(self):
+        multi = llm.chat("first").message("assistant", "a").message("user", "second").image("u").as_raw(model="m")
+        self.assertEqual([len(m.images) for m in multi.messages], [0, 0, 1])
+        synthetic = llm.chat_synthetic(64, 1).system("s").image("u").as_raw(model="m")
+        turns = [(m.role, m.content, len(m.images)) for m in synthetic.messages]
+        self.assertEqual(turns, [("system", "s", 0), ("user", "", 1)], "an empty user turn carries it to the host")
+
+    def test_embeddings_inline_and_host_made_batches(self):
+        r = llm.embed(["a", "b"]).extra('{"dimensions":8}').header("x-session-id", "s").tag("api", "embeddings").timeout(1.5)
+        raw = r.as_raw(model="e")
+        self.assertEqual((raw.model, raw.inputs, raw.batch, raw.timeout_ms), ("e", ["a", "b"], 1, 1500))
+        self.assertIsInstance(raw.prompt_source, raw_llm.PromptSource_Inline)
+        self.assertEqual((raw.extra_body, raw.headers, raw.tags), ('{"dimensions":8}', [("x-session-id", "s")], [("api", "embeddings")]))
+        self.assertEqual(llm.embed("one").as_raw(model="e").inputs, ["one"], "one string is a list of one")
+        rows = llm.embed_from_dataset("docs", 10).batch(32).as_raw(model="e")
+        self.assertEqual((rows.prompt_source, rows.batch, rows.inputs), (raw_llm.PromptSource_Dataset(raw_llm.DatasetRow("docs", 10)), 32, []))
+        synthetic = llm.embed_synthetic(128, 7).as_raw(model="e")
+        self.assertEqual(synthetic.prompt_source, raw_llm.PromptSource_Synthetic(raw_llm.SyntheticPrompt(128, 7)))
+
     def test_http_builders(self):
         r = http.post("/v1/echo", "abc").header("content-type", "text/plain").timeout(1.5).tag("route", "echo")
         raw = r.as_raw()

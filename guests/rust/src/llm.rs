@@ -1,17 +1,20 @@
-//! OpenAI-compatible completion calls. The host sends the request, parses the stream and records
-//! TTFT, TTFO, ITL, TPOT, E2E and token counts; this module only builds what to send, and reads
-//! a [`Completion`] back (its fields, plus a few accessors for what real servers add: reasoning,
-//! tool calls, prefix-cache hits).
+//! OpenAI-compatible calls: completions ([`chat`], [`completion`]) and embeddings ([`embed`]).
+//! The host sends the request, parses the stream and records TTFT, TTFO, ITL, TPOT, E2E and token
+//! counts; this module only builds what to send, and reads a [`Completion`] back (its fields, plus
+//! a few accessors for what real servers add: reasoning, tool calls, prefix-cache hits).
 
 use std::time::Duration;
 
 use crate::bindings::runner::scenario::llm as raw;
 use crate::{Tags, millis, params};
 
+mod embed;
+
 pub use crate::bindings::runner::scenario::types::Message;
+pub use embed::{EmbedRequest, embed, embed_from_dataset, embed_synthetic};
 pub use raw::{
-    Api, Completion, DatasetRow, ErrorClass, MaxTokensField, PromptSource, SyntheticPrompt, TokenSource,
-    ToolCall,
+    Api, Completion, DatasetRow, Embedding, ErrorClass, MaxTokensField, PromptSource, SyntheticPrompt,
+    TokenSource, ToolCall,
 };
 
 /// A failed call: its class, the HTTP status when one came back, and a message.
@@ -157,9 +160,40 @@ impl Request {
         self
     }
 
-    /// The most tokens to generate.
+    /// The most tokens to generate, sent as `max_tokens` (every OpenAI-compatible server takes it).
     pub fn max_tokens(mut self, n: u32) -> Self {
         self.max_tokens = Some(n);
+        self.max_tokens_field = MaxTokensField::MaxTokens;
+        self
+    }
+
+    /// The most tokens to generate, sent as `max_completion_tokens` (OpenAI's newer name, which
+    /// reasoning models require). The last of this and [`Request::max_tokens`] wins.
+    pub fn max_completion_tokens(mut self, n: u32) -> Self {
+        self.max_tokens = Some(n);
+        self.max_tokens_field = MaxTokensField::MaxCompletionTokens;
+        self
+    }
+
+    /// A header for this request only (e.g. `x-session-id` for session affinity), sent after the
+    /// run's (`--header`, the API key); one of the same name replaces the run's. Its value is
+    /// never recorded. A bad name or value fails the call as `invalid-request`.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Adds an image (an `https://` or `data:` URL) to the last message, sent after its text as
+    /// content parts (chat only). With no message yet, as for [`chat_synthetic`] or
+    /// [`chat_from_dataset`], it starts an empty user turn whose images the host moves onto the
+    /// prompt's user turn.
+    pub fn image(mut self, url: impl Into<String>) -> Self {
+        if self.messages.is_empty() {
+            self.messages.push(Message { role: "user".into(), content: String::new(), images: Vec::new() });
+        }
+        if let Some(last) = self.messages.last_mut() {
+            last.images.push(url.into());
+        }
         self
     }
 
@@ -397,6 +431,40 @@ mod tests {
         }
         let unlimited = chat("x").ignore_eos(true).into_raw_with_model(None);
         assert_eq!(unlimited.extra_body, None, "no limit, no ignore_eos");
+    }
+
+    #[test]
+    fn headers_limit_field_and_images_travel_in_the_record() {
+        let raw = chat("what is it?")
+            .image("https://example.com/a.png")
+            .image("data:image/png;base64,iVBORw==")
+            .header("x-session-id", "s-1")
+            .header("X-Other", "2")
+            .max_tokens(9)
+            .max_completion_tokens(32)
+            .into_raw_with_model(None);
+        assert_eq!(raw.headers, vec![("x-session-id".into(), "s-1".into()), ("X-Other".into(), "2".into())]);
+        assert_eq!(raw.max_tokens, Some(32));
+        assert!(matches!(raw.max_tokens_field, MaxTokensField::MaxCompletionTokens), "the last one wins");
+        assert_eq!(raw.messages[0].images, ["https://example.com/a.png", "data:image/png;base64,iVBORw=="]);
+        let raw = chat("x").max_completion_tokens(4).max_tokens(5).into_raw_with_model(None);
+        assert!(matches!(raw.max_tokens_field, MaxTokensField::MaxTokens));
+        assert!(raw.headers.is_empty() && raw.messages[0].images.is_empty(), "none by default");
+    }
+
+    #[test]
+    fn an_image_goes_on_the_last_turn_or_starts_one() {
+        let raw = chat("first")
+            .message("assistant", "a")
+            .message("user", "second")
+            .image("u")
+            .into_raw_with_model(None);
+        let images: Vec<usize> = raw.messages.iter().map(|m| m.images.len()).collect();
+        assert_eq!(images, [0, 0, 1]);
+        let raw = chat_synthetic(64, 1).system("s").image("u").into_raw_with_model(None);
+        let turns: Vec<_> =
+            raw.messages.iter().map(|m| (m.role.as_str(), m.content.as_str(), m.images.len())).collect();
+        assert_eq!(turns, [("system", "s", 0), ("user", "", 1)], "an empty user turn carries it to the host");
     }
 
     #[test]

@@ -5,13 +5,19 @@ use super::HostState;
 use crate::bindings::runner::scenario::data::{Host, Row};
 use crate::bindings::runner::scenario::types::Message;
 
-/// A dataset row's conversation as the WIT carries it (for `data.get` and `llm` prompt sources).
-pub(super) fn messages(row: &crate::data::Row) -> impl Iterator<Item = Message> + '_ {
-    row.messages.iter().map(|(role, content)| Message {
-        role: role.clone(),
-        content: content.clone(),
-        images: Vec::new(),
-    })
+/// A dataset row's conversation as the WIT carries it, its images on the last turn (the user's).
+/// A guest that reads a row gets its images too (`data:` URLs may be megabytes: `llm`'s dataset
+/// prompt source sends a row without copying it into the guest).
+fn messages(row: &crate::data::Row) -> Vec<Message> {
+    let mut turns: Vec<Message> = row
+        .messages
+        .iter()
+        .map(|(role, content)| Message { role: role.clone(), content: content.clone(), images: Vec::new() })
+        .collect();
+    if let Some(last) = turns.last_mut() {
+        last.images = row.images.iter().map(|url| url.to_string()).collect();
+    }
+    turns
 }
 
 impl Host for HostState {
@@ -22,11 +28,7 @@ impl Host for HostState {
     async fn get(&mut self, name: String, index: u64) -> wasmtime::Result<Result<Row, String>> {
         Ok(self.run.settings.datasets.get(&name).map_err(|e| e.to_string()).map(|d| {
             let row = d.row(index);
-            Row {
-                prompt: row.prompt.clone(),
-                messages: messages(row).collect(),
-                output_tokens: row.output_tokens,
-            }
+            Row { prompt: row.prompt.clone(), messages: messages(row), output_tokens: row.output_tokens }
         }))
     }
 

@@ -1,18 +1,27 @@
 //! `runner:scenario/llm`: one OpenAI-compatible call, streamed and parsed by the host, with
-//! every timing recorded into the caller's phase. The guest only says what to send.
+//! every timing recorded into the caller's phase. The guest only says what to send. Embeddings
+//! calls (`embed`) are in [`embed`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::{HostState, ms, tags};
 use crate::bindings::runner::scenario::llm::{
-    Api, Completion, Embedding, EmbeddingRequest, Error, ErrorClass as WitErrorClass, Host, PromptSource,
-    Request, TokenSource, ToolCall,
+    Api, Completion, Embedding, EmbeddingRequest, Error, ErrorClass as WitErrorClass, Host, MaxTokensField,
+    PromptSource, Request, TokenSource, ToolCall,
 };
 use crate::bindings::runner::scenario::types::Message;
 use crate::client::http::Connections;
-use crate::client::openai::{self, Api as ClientApi, LlmError, LlmRequest, TokenSource as ClientTokenSource};
+use crate::client::openai::{
+    self, Api as ClientApi, LlmError, LlmRequest, MaxTokensField as ClientMaxTokensField,
+    Message as ClientMessage, TokenSource as ClientTokenSource,
+};
+use crate::data::{Dataset, Row};
 use crate::error_class::ErrorClass;
+use crate::run::RunSettings;
 use crate::stats::LlmSample;
+
+mod embed;
 
 /// The LLM interface's spelling of a class (it has every class).
 impl From<ErrorClass> for WitErrorClass {
@@ -57,35 +66,33 @@ impl HostState {
     /// The request as the client takes it: the model falls back to the run's model (`--model`,
     /// the `model` parameter, or the one discovered: decided once, in `run::model`), and a prompt
     /// from a dataset row or a synthetic one is filled in here, on the host.
-    fn llm_request(&self, mut req: Request) -> Result<LlmRequest, LlmError> {
+    fn llm_request(&self, req: Request) -> Result<LlmRequest, LlmError> {
         let settings = &self.run.settings;
         let model = req.model.or_else(|| settings.model.clone());
+        let mut messages: Vec<ClientMessage> = req.messages.into_iter().map(client_message).collect();
+        let mut prompt = req.prompt;
+        let mut max_tokens = req.max_tokens;
         match req.prompt_source {
             PromptSource::Inline => {}
             PromptSource::Dataset(at) => {
-                let dataset = settings.datasets.get(&at.name).map_err(|e| LlmError {
-                    class: ErrorClass::InvalidRequest,
-                    status: None,
-                    message: e.to_string(),
-                })?;
-                let row = dataset.row(at.index);
-                req.max_tokens = req.max_tokens.or(row.output_tokens);
+                let row = dataset(settings, &at.name)?.row(at.index);
+                max_tokens = max_tokens.or(row.output_tokens);
                 match req.api {
-                    Api::Chat => {
-                        req.messages.retain(|m| m.role == "system");
-                        req.messages.extend(super::data::messages(row))
+                    Api::Chat => replace_turns(&mut messages, row_turns(row)),
+                    Api::Completions if !row.images.is_empty() => {
+                        return Err(invalid(format!(
+                            "row {} of dataset {:?} has images: send it with the chat API",
+                            at.index, at.name
+                        )));
                     }
-                    Api::Completions => req.prompt = row.prompt.clone(),
+                    Api::Completions => prompt = row.prompt.clone(),
                 }
             }
             PromptSource::Synthetic(spec) => {
                 let text = settings.tokens.synthetic(spec.tokens, spec.seed);
                 match req.api {
-                    Api::Chat => {
-                        req.messages.retain(|m| m.role == "system");
-                        req.messages.push(Message { role: "user".into(), content: text, images: Vec::new() });
-                    }
-                    Api::Completions => req.prompt = text,
+                    Api::Chat => replace_turns(&mut messages, vec![ClientMessage::text("user", text)]),
+                    Api::Completions => prompt = text,
                 }
             }
         }
@@ -95,11 +102,16 @@ impl HostState {
                 Api::Completions => ClientApi::Completions,
             },
             model,
-            messages: req.messages.into_iter().map(|m| (m.role, m.content)).collect(),
-            prompt: req.prompt,
-            max_tokens: req.max_tokens,
+            messages,
+            prompt,
+            max_tokens,
+            max_tokens_field: match req.max_tokens_field {
+                MaxTokensField::MaxTokens => ClientMaxTokensField::MaxTokens,
+                MaxTokensField::MaxCompletionTokens => ClientMaxTokensField::MaxCompletionTokens,
+            },
             stream: req.stream,
             extra_body: req.extra_body,
+            headers: req.headers.into(),
             timeout: Some(
                 req.timeout_ms.map(Duration::from_millis).unwrap_or(self.run.settings.request_timeout),
             ),
@@ -107,13 +119,50 @@ impl HostState {
     }
 }
 
+/// A scenario's message as the client takes it.
+fn client_message(m: Message) -> ClientMessage {
+    ClientMessage { role: m.role, content: m.content, images: m.images.into_iter().map(Arc::from).collect() }
+}
+
+/// A dataset row's conversation, its images on its last turn (the user's), shared, not copied.
+fn row_turns(row: &Row) -> Vec<ClientMessage> {
+    let mut turns: Vec<ClientMessage> = row
+        .messages
+        .iter()
+        .map(|(role, content)| ClientMessage::text(role.clone(), content.clone()))
+        .collect();
+    if let Some(last) = turns.last_mut() {
+        last.images.extend(row.images.iter().cloned());
+    }
+    turns
+}
+
+/// Replaces the conversation's non-system turns with a prompt's `turns`. The images the scenario
+/// attached to its last turn go with the prompt's last turn, after any of the prompt's own: that
+/// is how a synthetic or dataset prompt is sent with an image (`chat_synthetic(..).image(url)`).
+fn replace_turns(messages: &mut Vec<ClientMessage>, mut turns: Vec<ClientMessage>) {
+    let carried =
+        messages.iter_mut().rev().find(|m| m.role != "system").map(|m| std::mem::take(&mut m.images));
+    messages.retain(|m| m.role == "system");
+    if let (Some(last), Some(carried)) = (turns.last_mut(), carried) {
+        last.images.extend(carried);
+    }
+    messages.extend(turns);
+}
+
+/// Dataset `name` of the run; an unknown one is an invalid request.
+fn dataset<'a>(settings: &'a RunSettings, name: &str) -> Result<&'a Arc<Dataset>, LlmError> {
+    settings.datasets.get(name).map_err(|e| invalid(e.to_string()))
+}
+
+/// A request that cannot be built.
+fn invalid(message: String) -> LlmError {
+    LlmError { class: ErrorClass::InvalidRequest, status: None, message }
+}
+
 impl Host for HostState {
-    async fn embed(&mut self, _req: EmbeddingRequest) -> wasmtime::Result<Result<Embedding, Error>> {
-        Ok(Err(Error {
-            class: WitErrorClass::InvalidRequest,
-            status: None,
-            message: "embeddings are not implemented yet".into(),
-        }))
+    async fn embed(&mut self, req: EmbeddingRequest) -> wasmtime::Result<Result<Embedding, Error>> {
+        Ok(self.embed_call(req).await)
     }
 
     async fn call(&mut self, req: Request) -> wasmtime::Result<Result<Completion, Error>> {

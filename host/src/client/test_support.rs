@@ -64,6 +64,23 @@ pub(crate) fn full_response(status: u16, content_type: &str, body: &str) -> Step
 
 /// A server that answers every connection with `script`; request bodies go to the receiver.
 pub(crate) async fn script_server(script: Vec<Step>) -> (SocketAddr, mpsc::UnboundedReceiver<Vec<u8>>) {
+    let (addr, mut requests) = recording_server(script).await;
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some((_, body)) = requests.recv().await {
+            if tx.send(body).is_err() {
+                return;
+            }
+        }
+    });
+    (addr, rx)
+}
+
+/// [`script_server`] that hands over each request's head (its request line and headers, as
+/// sent) with its body.
+pub(crate) async fn recording_server(
+    script: Vec<Step>,
+) -> (SocketAddr, mpsc::UnboundedReceiver<(String, Vec<u8>)>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (tx, rx) = mpsc::unbounded_channel();
@@ -73,10 +90,10 @@ pub(crate) async fn script_server(script: Vec<Step>) -> (SocketAddr, mpsc::Unbou
             let tx = tx.clone();
             tokio::spawn(async move {
                 let _ = sock.set_nodelay(true);
-                let Some(body) = read_request(&mut sock).await else {
+                let Some(request) = read_request(&mut sock).await else {
                     return;
                 };
-                let _ = tx.send(body);
+                let _ = tx.send(request);
                 let mut schedule = tokio::time::Instant::now();
                 for step in script {
                     match step {
@@ -101,8 +118,8 @@ pub(crate) async fn script_server(script: Vec<Step>) -> (SocketAddr, mpsc::Unbou
     (addr, rx)
 }
 
-/// Reads one request head and its content-length body; returns the body.
-async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
+/// Reads one request head and its content-length body.
+async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<(String, Vec<u8>)> {
     let mut buf = Vec::new();
     let mut tmp = [0u8; 4096];
     let head_end = loop {
@@ -115,8 +132,9 @@ async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
         }
         buf.extend_from_slice(&tmp[..n]);
     };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
     let len: usize = head
+        .to_ascii_lowercase()
         .lines()
         .find_map(|l| l.strip_prefix("content-length:"))
         .and_then(|v| v.trim().parse().ok())
@@ -128,7 +146,7 @@ async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
         }
         buf.extend_from_slice(&tmp[..n]);
     }
-    Some(buf[head_end..head_end + len].to_vec())
+    Some((head, buf[head_end..head_end + len].to_vec()))
 }
 
 /// A keep-alive HTTP/1.1 server answering `hello <path>`; the counter counts connections.

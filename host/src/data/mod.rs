@@ -5,8 +5,11 @@
 //! Two file shapes are read. A JSON array, or JSON Lines, of objects that are either
 //! ShareGPT-style conversations (`{"conversations": [{"from": "human", "value": …}, …]}`) or
 //! prompts (`{"prompt": …}`, `{"text": …}` or `{"messages": [{"role", "content"}]}`, with an
-//! optional answer length in `max_tokens`, `output_tokens` or `output_len`).
+//! optional answer length in `max_tokens`, `output_tokens` or `output_len`). Any entry may name
+//! images (`image`, `images`: URLs, or files beside the dataset read once into `data:` URLs, see
+//! [`images`]) that go with its user turn.
 
+pub mod images;
 pub mod prompt;
 
 use std::collections::BTreeMap;
@@ -24,6 +27,9 @@ pub enum DataError {
     Read { name: String, path: PathBuf, source: std::io::Error },
     #[error("--data {name}: {path}{where_}: {message}")]
     Parse { name: String, path: PathBuf, where_: String, message: String },
+    /// An image a row names cannot be sent (missing, too large, not an image).
+    #[error("--data {name}: {path}{where_}: {message}")]
+    Image { name: String, path: PathBuf, where_: String, message: String },
     #[error("--data {name}: {path} holds no usable row (a prompt, or a conversation with a user turn)")]
     Empty { name: String, path: PathBuf },
     #[error("--data {0:?}: give it as NAME=PATH")]
@@ -43,6 +49,9 @@ pub struct Row {
     pub messages: Vec<(String, String)>,
     /// The answer length the row asks for or holds, in tokens, when known.
     pub output_tokens: Option<u32>,
+    /// URLs of the images that go with the user turn (the last of `messages`), files already
+    /// read into `data:` URLs; shared, since every request built from the row sends them.
+    pub images: Vec<Arc<str>>,
 }
 
 /// A dataset, parsed once and shared read-only by every instance of the run.
@@ -87,20 +96,38 @@ impl Dataset {
             where_,
             message: e.to_string(),
         };
-        let entries: Vec<Entry> = if text.trim_start().starts_with('[') {
-            serde_json::from_str(&text).map_err(|e| parse_error(String::new(), e))?
+        // Each entry with where it is (`:line` of JSONL, ` entry #n` of an array), for image errors.
+        let entries: Vec<(String, Entry)> = if text.trim_start().starts_with('[') {
+            let list: Vec<Entry> = serde_json::from_str(&text).map_err(|e| parse_error(String::new(), e))?;
+            list.into_iter().enumerate().map(|(i, e)| (format!(" entry #{}", i + 1), e)).collect()
         } else {
             let mut entries = Vec::new();
             for (i, line) in text.lines().enumerate() {
                 if line.trim().is_empty() {
                     continue;
                 }
-                entries.push(serde_json::from_str(line).map_err(|e| parse_error(format!(":{}", i + 1), e))?);
+                let where_ = format!(":{}", i + 1);
+                let entry = serde_json::from_str(line).map_err(|e| parse_error(where_.clone(), e))?;
+                entries.push((where_, entry));
             }
             entries
         };
         let total = entries.len();
-        let rows: Vec<Row> = entries.into_iter().filter_map(|e| e.into_row(counter)).collect();
+        let mut images = images::Images::beside(path);
+        let mut rows: Vec<Row> = Vec::with_capacity(total);
+        for (where_, mut entry) in entries {
+            let named = entry.take_images();
+            let Some(row) = entry.into_row(counter) else { continue };
+            // Read only for rows that are kept: a skipped entry's images are never sent.
+            let urls = named.iter().map(|reference| images.url(reference)).collect::<Result<_, _>>();
+            let urls = urls.map_err(|message| DataError::Image {
+                name: name.into(),
+                path: path.into(),
+                where_,
+                message,
+            })?;
+            rows.push(Row { images: urls, ..row });
+        }
         if rows.is_empty() {
             return Err(DataError::Empty { name: name.into(), path: path.into() });
         }
@@ -156,6 +183,9 @@ struct Entry {
     text: Option<String>,
     #[serde(alias = "output_tokens", alias = "output_len")]
     max_tokens: Option<u32>,
+    /// One image (LLaVA's conversation files name it so).
+    image: Option<String>,
+    images: Option<Vec<String>>,
 }
 
 /// A ShareGPT turn.
@@ -172,6 +202,12 @@ struct Message {
 }
 
 impl Entry {
+    /// The images the entry names, `image` first.
+    fn take_images(&mut self) -> Vec<String> {
+        self.image.take().into_iter().chain(self.images.take().into_iter().flatten()).collect()
+    }
+
+    /// The row, without its images (see [`Entry::take_images`]); `None` when it has no user turn.
     fn into_row(self, counter: &TokenCounter) -> Option<Row> {
         if let Some(turns) = self.conversations {
             let mut messages = Vec::new();
@@ -186,17 +222,27 @@ impl Entry {
             let prompt = messages.last().filter(|(role, _)| role == "user")?.1.clone();
             // The recorded answer's length is what vLLM's ShareGPT benchmark asks the server for.
             let answer = turns.next().map(|t| counter.count(&t.value));
-            return Some(Row { prompt, messages, output_tokens: self.max_tokens.or(answer) });
+            return Some(Row {
+                prompt,
+                messages,
+                output_tokens: self.max_tokens.or(answer),
+                images: Vec::new(),
+            });
         }
         if let Some(list) = self.messages {
             let mut messages: Vec<(String, String)> = list.into_iter().map(|m| (m.role, m.content)).collect();
             let last_user = messages.iter().rposition(|(role, _)| role == "user")?;
             messages.truncate(last_user + 1);
             let prompt = messages[last_user].1.clone();
-            return Some(Row { prompt, messages, output_tokens: self.max_tokens });
+            return Some(Row { prompt, messages, output_tokens: self.max_tokens, images: Vec::new() });
         }
         let prompt = self.prompt.or(self.text)?;
-        Some(Row { messages: vec![("user".into(), prompt.clone())], prompt, output_tokens: self.max_tokens })
+        Some(Row {
+            messages: vec![("user".into(), prompt.clone())],
+            prompt,
+            output_tokens: self.max_tokens,
+            images: Vec::new(),
+        })
     }
 }
 
@@ -252,6 +298,36 @@ mod tests {
         assert_eq!(row.prompt, "hello there");
         assert_eq!(row.messages[0], ("system".to_string(), "be brief".to_string()));
         assert_eq!(row.output_tokens, Some(4));
+    }
+
+    #[test]
+    fn rows_carry_their_images_as_urls_read_once() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        std::fs::create_dir(dir.path().join("img")).expect("a folder");
+        std::fs::write(dir.path().join("img/cat.jpg"), [0xff, 0xd8, 0xff]).expect("an image");
+        let path = dir.path().join("v.jsonl");
+        std::fs::write(
+            &path,
+            "{\"prompt\": \"what?\", \"images\": [\"img/cat.jpg\", \"https://example.com/dog.png\"]}\n\
+             {\"image\": \"img/cat.jpg\", \"conversations\": [{\"from\": \"human\", \"value\": \"<image> and?\"}]}\n\
+             {\"text\": \"no image\"}\n",
+        )
+        .expect("the dataset");
+        let d = Dataset::load("v", &path, &TokenCounter::Estimate).expect("loads");
+        let cat = "data:image/jpeg;base64,/9j/";
+        let urls = |i: u64| d.row(i).images.iter().map(|u| u.to_string()).collect::<Vec<_>>();
+        assert_eq!(urls(0), [cat, "https://example.com/dog.png"]);
+        assert_eq!(urls(1), [cat]);
+        assert!(Arc::ptr_eq(&d.row(0).images[0], &d.row(1).images[0]), "one file, read once");
+        assert!(d.row(2).images.is_empty());
+        std::fs::write(&path, "{\"text\": \"a\"}\n{\"text\": \"b\", \"image\": \"gone.png\"}\n")
+            .expect("rewritten");
+        let err =
+            Dataset::load("v", &path, &TokenCounter::Estimate).expect_err("a missing image").to_string();
+        assert!(
+            err.starts_with("--data v: ") && err.contains("v.jsonl:2: image ") && err.contains("gone.png"),
+            "{err}"
+        );
     }
 
     #[test]

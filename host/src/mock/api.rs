@@ -33,7 +33,7 @@ pub(super) const MAX_TOKENS: u64 = 1 << 20;
 const STREAM_BUFFER: usize = 16;
 
 /// The id of the only model served.
-const MODEL: &str = "mock";
+pub(super) const MODEL: &str = "mock";
 
 /// A response body: either complete up front, or streamed from a generator task.
 pub(super) enum MockBody {
@@ -105,6 +105,10 @@ pub(super) enum RequestError {
     /// The server requires an API key and the request did not carry it.
     #[error("missing or incorrect API key: send it as 'Authorization: Bearer <key>'")]
     Unauthorized,
+    /// A field holds something the API does not take (an image part without a usable URL, an
+    /// embeddings `input` that is not text or tokens).
+    #[error("{1}")]
+    Invalid(&'static str, String),
 }
 
 impl RequestError {
@@ -113,7 +117,7 @@ impl RequestError {
             RequestError::Body(_) | RequestError::Json(_) | RequestError::Missing(_) => {
                 StatusCode::BAD_REQUEST
             }
-            RequestError::MaxTokens(_) => StatusCode::BAD_REQUEST,
+            RequestError::MaxTokens(_) | RequestError::Invalid(..) => StatusCode::BAD_REQUEST,
             RequestError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             RequestError::NotFound(_) | RequestError::UnknownModel(_) => StatusCode::NOT_FOUND,
             RequestError::Method(..) => StatusCode::METHOD_NOT_ALLOWED,
@@ -134,6 +138,7 @@ impl RequestError {
             RequestError::Missing(p) => Some(p),
             RequestError::MaxTokens(_) => Some("max_tokens"),
             RequestError::UnknownModel(_) => Some("model"),
+            RequestError::Invalid(param, _) => Some(param),
             _ => None,
         }
     }
@@ -227,6 +232,7 @@ pub(super) async fn handle(
     if guarded && !authorized(shared.cfg.api_key.as_deref(), &req) {
         return Ok(finish(guard, RequestError::Unauthorized.into_response()));
     }
+    shared.seen.request(req.headers());
     let kind = match (path.as_str(), &method) {
         ("/", &Method::GET) => return Ok(finish(guard, text_response(StatusCode::OK, "ok"))),
         ("/health", &Method::GET) => return Ok(finish(guard, text_response(StatusCode::OK, ""))),
@@ -242,7 +248,17 @@ pub(super) async fn handle(
         }
         ("/v1/chat/completions", &Method::POST) => Kind::Chat,
         ("/v1/completions", &Method::POST) => Kind::Completion,
-        ("/" | "/health" | "/v1/models" | "/v1/chat/completions" | "/v1/completions", _) => {
+        ("/v1/embeddings", &Method::POST) => {
+            let resp = match super::embed::answer(&shared, req).await {
+                Ok(body) => json_response(StatusCode::OK, body),
+                Err(e) => e.into_response(),
+            };
+            return Ok(finish(guard, resp));
+        }
+        (
+            "/" | "/health" | "/v1/models" | "/v1/chat/completions" | "/v1/completions" | "/v1/embeddings",
+            _,
+        ) => {
             return Ok(finish(guard, RequestError::Method(method, path).into_response()));
         }
         _ => return Ok(finish(guard, RequestError::NotFound(path).into_response())),
@@ -315,8 +331,10 @@ fn authorized(key: Option<&str>, req: &Request<Incoming>) -> bool {
     given.and_then(|v| v.strip_prefix("Bearer ")).is_some_and(|given| given.trim() == key)
 }
 
-/// Reads and validates a generation request; returns the job and whether it streams.
-async fn parse(shared: &Shared, kind: Kind, req: Request<Incoming>) -> Result<(Job, bool), RequestError> {
+/// Reads a request's JSON body (at most [`MAX_BODY`] bytes) as a `T`.
+pub(super) async fn read_json<T: serde::de::DeserializeOwned>(
+    req: Request<Incoming>,
+) -> Result<T, RequestError> {
     let bytes = Limited::new(req.into_body(), MAX_BODY)
         .collect()
         .await
@@ -328,11 +346,19 @@ async fn parse(shared: &Shared, kind: Kind, req: Request<Incoming>) -> Result<(J
             }
         })?
         .to_bytes();
-    let r: GenRequest = serde_json::from_slice(&bytes)?;
+    Ok(serde_json::from_slice(&bytes)?)
+}
+
+/// Reads and validates a generation request; returns the job and whether it streams.
+async fn parse(shared: &Shared, kind: Kind, req: Request<Incoming>) -> Result<(Job, bool), RequestError> {
+    let r: GenRequest = read_json(req).await?;
     check_model(&shared.cfg.models, r.model.as_deref())?;
     let prompt_tokens = match kind {
         Kind::Chat => {
-            r.messages.as_deref().ok_or(RequestError::Missing("messages"))?.iter().map(message_words).sum()
+            let messages = r.messages.as_deref().ok_or(RequestError::Missing("messages"))?;
+            let images = super::images::image_parts(messages)?;
+            shared.seen.image_parts.fetch_add(images, Ordering::Relaxed);
+            messages.iter().map(message_words).sum::<u64>() + images * super::images::IMAGE_TOKENS
         }
         Kind::Completion => prompt_words(r.prompt.as_ref().ok_or(RequestError::Missing("prompt"))?),
     };
@@ -379,8 +405,8 @@ fn message_words(message: &serde_json::Value) -> u64 {
     }
 }
 
-/// Approximate prompt tokens of a completions `prompt`: a string, strings, token ids, or lists of ids.
-fn prompt_words(prompt: &serde_json::Value) -> u64 {
+/// Approximate prompt tokens of a completions `prompt` (or an embeddings `input`): a string, strings, token ids, or lists of ids.
+pub(super) fn prompt_words(prompt: &serde_json::Value) -> u64 {
     match prompt {
         serde_json::Value::String(s) => words(s),
         serde_json::Value::Array(items) => items
@@ -406,7 +432,7 @@ fn finish(guard: RequestGuard, resp: Response<MockBody>) -> Response<MockBody> {
 }
 
 /// A request's model against the served ones: any (or none) when none are configured.
-fn check_model(served: &[String], model: Option<&str>) -> Result<(), RequestError> {
+pub(super) fn check_model(served: &[String], model: Option<&str>) -> Result<(), RequestError> {
     match model {
         _ if served.is_empty() => Ok(()),
         None => Err(RequestError::Missing("model")),
@@ -434,7 +460,7 @@ fn text_response(status: StatusCode, text: &'static str) -> Response<MockBody> {
     resp
 }
 
-fn json_response(status: StatusCode, body: Bytes) -> Response<MockBody> {
+pub(super) fn json_response(status: StatusCode, body: Bytes) -> Response<MockBody> {
     let mut resp = Response::new(MockBody::Full(Full::new(body)));
     *resp.status_mut() = status;
     resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

@@ -12,6 +12,8 @@
 //!   actually produced, measured from each request's arrival as vLLM measures them.
 //! - `vllm:num_preemptions_total`: always 0 (the mock never preempts).
 //!
+//! Then the `runner_mock_*` series of what requests carried (see the `seen` module).
+//!
 //! `/slots` is shaped like llama.cpp's: one entry per slot, `is_processing` for those in use.
 //!
 //! `/metrics/dcgm` is shaped like NVIDIA's DCGM exporter, with values that follow the load: one
@@ -165,6 +167,7 @@ pub(super) fn render(shared: &Shared) -> String {
         "vllm:request_queue_time_seconds",
         "Histogram of time spent in WAITING phase for request.",
     );
+    shared.seen.render(&mut page);
     page
 }
 

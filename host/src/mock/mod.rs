@@ -9,12 +9,15 @@
 
 mod api;
 mod conn;
+mod embed;
 pub mod fault;
 #[cfg(test)]
 mod fault_tests;
 mod generate;
+mod images;
 mod inject;
 mod metrics;
+mod seen;
 mod shape;
 #[cfg(test)]
 mod shape_tests;
@@ -79,6 +82,8 @@ pub struct MockConfig {
     /// When set, usage reports `prompt_tokens_details.cached_tokens`: this many prompt tokens, or
     /// the whole prompt if it is shorter, as if served from a prefix cache.
     pub cached_tokens: Option<u64>,
+    /// The length of the vectors `/v1/embeddings` answers with.
+    pub embedding_dim: u32,
 }
 
 impl Default for MockConfig {
@@ -98,9 +103,13 @@ impl Default for MockConfig {
             reasoning: 0,
             tokens_per_chunk: 1,
             cached_tokens: None,
+            embedding_dim: DEFAULT_EMBEDDING_DIM,
         }
     }
 }
+
+/// The default length of an embedding vector (that of small sentence-embedding models).
+pub const DEFAULT_EMBEDDING_DIM: u32 = 384;
 
 /// A snapshot of the server's counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -202,6 +211,8 @@ struct Shared {
     next_seq: AtomicU64,
     /// The delays served, for the `/metrics` histograms (recorded only with `cfg.metrics`).
     observed: metrics::Observed,
+    /// What requests carried (sessions, images, texts to embed), for `/metrics`.
+    seen: seen::Seen,
 }
 
 /// A running simulated server. Dropping it also stops the accept loop (without waiting for it).
@@ -228,6 +239,7 @@ impl MockServer {
             counters: Arc::new(Counters::default()),
             next_seq: AtomicU64::new(0),
             observed: metrics::Observed::default(),
+            seen: seen::Seen::default(),
         });
         let (stop, stopped) = oneshot::channel();
         let accept = tokio::spawn(accept_loop(listener, shared.clone(), stopped));

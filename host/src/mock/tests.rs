@@ -453,3 +453,91 @@ async fn a_prefix_moves_every_route_under_it() {
         assert_eq!(send(addr, Method::GET, outside, None).await.status, StatusCode::NOT_FOUND, "{outside}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embeddings_are_unit_vectors_of_the_text_after_a_prefill_delay() {
+    let cfg = MockConfig { ttft: ms(20), itl: ms(100), embedding_dim: 8, ..Default::default() };
+    let srv = server(cfg).await;
+    let addr = srv.addr();
+    let hundred_words = vec!["w"; 100].join(" ");
+    let body = serde_json::json!({"model": "e", "input": [hundred_words, "a b", "a b"]}).to_string();
+    let p = send(addr, Method::POST, "/v1/embeddings", Some(&body)).await;
+    let (status, sent) = (p.status, p.sent);
+    let v = json(&p.text().await);
+    let took = sent.elapsed();
+    assert_eq!(status, StatusCode::OK);
+    // 104 input tokens at itl/100 each, after ttft.
+    assert!(took >= ms(20 + 104) && took < ms(1000), "{took:?}");
+    assert_eq!((v["object"].as_str(), v["model"].as_str()), (Some("list"), Some("e")));
+    assert_eq!(
+        (v["usage"]["prompt_tokens"].as_u64(), v["usage"]["total_tokens"].as_u64()),
+        (Some(104), Some(104))
+    );
+    let vectors: Vec<Vec<f64>> = (0..3)
+        .map(|i| {
+            assert_eq!(v["data"][i]["index"], i);
+            let numbers = v["data"][i]["embedding"].as_array().expect("a vector");
+            numbers.iter().map(|x| x.as_f64().expect("a number")).collect()
+        })
+        .collect();
+    assert!(vectors.iter().all(|v| v.len() == 8), "{vectors:?}");
+    let norm = vectors[0].iter().map(|x| x * x).sum::<f64>().sqrt();
+    assert!((norm - 1.0).abs() < 1e-4, "unit length: {norm}");
+    assert_eq!(vectors[1], vectors[2], "the same text, the same vector");
+    assert_ne!(vectors[0], vectors[1]);
+
+    let body = r#"{"input": "a b", "encoding_format": "base64"}"#;
+    let v = json(&send(addr, Method::POST, "/v1/embeddings", Some(body)).await.text().await);
+    let packed = v["data"][0]["embedding"].as_str().expect("base64 text");
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(packed).expect("base64");
+    let floats: Vec<f64> =
+        bytes.chunks(4).map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]]))).collect();
+    assert_eq!(floats.len(), 8);
+    assert!(floats.iter().zip(&vectors[1]).all(|(a, b)| (a - b).abs() < 1e-5), "the same vector, packed");
+
+    for (bad, param) in [
+        (r#"{"model": "e"}"#, "input"),
+        (r#"{"input": []}"#, "input"),
+        (r#"{"input": [{}]}"#, "input"),
+        (r#"{"input": "x", "encoding_format": "hex"}"#, "encoding_format"),
+    ] {
+        let p = send(addr, Method::POST, "/v1/embeddings", Some(bad)).await;
+        assert_eq!(p.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(json(&p.text().await)["error"]["param"], param, "{bad}");
+    }
+    let wrong_method = send(addr, Method::GET, "/v1/embeddings", None).await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    srv.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn image_parts_cost_prompt_tokens_and_sessions_images_and_texts_show_on_metrics() {
+    let cfg = MockConfig { ttft: ms(0), itl: ms(0), metrics: true, ..Default::default() };
+    let srv = server(cfg).await;
+    let addr = srv.addr();
+    let part = |url: &str| serde_json::json!({"type": "image_url", "image_url": {"url": url}});
+    let chat = serde_json::json!({"max_tokens": 2, "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "what is this"}, part("https://example.com/a.png"), part("data:image/gif;base64,R0lGODlh")]}]});
+    let session = [("x-session-id", "s-1")];
+    let p = send_with(addr, Method::POST, "/v1/chat/completions", Some(&chat.to_string()), &session).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert_eq!(json(&p.text().await)["usage"]["prompt_tokens"], 3 + 2 * super::images::IMAGE_TOKENS);
+    let broken =
+        serde_json::json!({"messages": [{"role": "user", "content": [part("data:image/png;base64,***")]}]});
+    let p = send_with(addr, Method::POST, "/v1/chat/completions", Some(&broken.to_string()), &session).await;
+    assert_eq!(p.status, StatusCode::BAD_REQUEST, "a broken data: URL");
+    let embed = r#"{"input": ["a", "b", "c"]}"#;
+    let p = send_with(addr, Method::POST, "/v1/embeddings", Some(embed), &[("x-session-id", "s-2")]).await;
+    assert_eq!(p.status, StatusCode::OK);
+    let page = send(addr, Method::GET, "/metrics", None).await.text().await;
+    for line in [
+        "runner_mock_session_requests_total{session_id=\"s-1\"} 2",
+        "runner_mock_session_requests_total{session_id=\"s-2\"} 1",
+        "runner_mock_image_parts_total 2",
+        "runner_mock_embedding_inputs_total 3",
+    ] {
+        assert!(page.lines().any(|l| l == line), "{line} missing from:\n{page}");
+    }
+    srv.shutdown().await;
+}

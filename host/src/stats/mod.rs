@@ -11,6 +11,7 @@
 //! lock per phase that is never held across an `.await`.
 
 pub mod custom;
+pub mod embeddings;
 pub mod iterations;
 pub mod recovery;
 pub mod report;
@@ -25,6 +26,7 @@ use std::time::{Duration, Instant};
 use runner_reports::{Distribution, TokenAccounting, metric};
 
 pub use custom::MAX_METRIC_NAMES;
+pub use embeddings::EmbeddingSample;
 pub use iterations::IterationCounters;
 pub use recovery::Recovery;
 pub use report::PhaseShape;

@@ -1,5 +1,6 @@
-"""OpenAI-compatible completion calls. The host sends the request, parses the stream and records
-TTFT, TTFO, ITL, TPOT, E2E and token counts; this module only builds what to send.
+"""OpenAI-compatible calls: completions (`chat`, `completion`) and embeddings (`embed`). The host
+sends the request, parses the stream and records TTFT, TTFO, ITL, TPOT, E2E and token counts; this
+module only builds what to send.
 
 `send()` returns the WIT `Completion` as it is: besides the timings and token counts, `text` (the
 answer without reasoning), `ttfo_ms` (time to the first output token, content or a tool call,
@@ -17,6 +18,7 @@ from .tags import tag_list
 
 Api = _raw.Api
 Completion = _raw.Completion
+Embedding = _raw.Embedding
 Message = _types.Message
 ErrorClass = _raw.ErrorClass
 TokenSource = _raw.TokenSource
@@ -100,8 +102,31 @@ class Request:
         return self
 
     def max_tokens(self, n: int) -> "Request":
-        """The most tokens to generate."""
+        """The most tokens to generate, sent as `max_tokens` (every OpenAI-compatible server takes it)."""
         self._max_tokens = n
+        self._max_tokens_field = _raw.MaxTokensField.MAX_TOKENS
+        return self
+
+    def max_completion_tokens(self, n: int) -> "Request":
+        """The most tokens to generate, sent as `max_completion_tokens` (OpenAI's newer name, which
+        reasoning models require). The last of this and `max_tokens` wins."""
+        self._max_tokens = n
+        self._max_tokens_field = _raw.MaxTokensField.MAX_COMPLETION_TOKENS
+        return self
+
+    def header(self, name: str, value) -> "Request":
+        """A header for this request only (e.g. `x-session-id`), sent after the run's (`--header`,
+        the API key); one of the same name replaces the run's. Its value is never recorded."""
+        self._headers.append((str(name), str(value)))
+        return self
+
+    def image(self, url: str) -> "Request":
+        """Adds an image (an `https://` or `data:` URL) to the last message, sent after its text as
+        content parts (chat only). With no message yet (`chat_synthetic`, `chat_from_dataset`) it
+        starts an empty user turn whose images the host moves onto the prompt's user turn."""
+        if not self._messages:
+            self.message("user", "")
+        self._messages[-1].images.append(str(url))
         return self
 
     def stream(self, stream: bool = True) -> "Request":
@@ -193,6 +218,87 @@ class Request:
             return _raw.call(self.as_raw())
         except Err as e:
             raise LlmError(e.value.class_, e.value.status, e.value.message) from None
+
+
+class EmbedRequest:
+    """An embeddings request being built (`/v1/embeddings`); send it with `send()`."""
+
+    def __init__(self, inputs, prompt_source):
+        self._inputs = inputs
+        self._prompt_source = prompt_source
+        self._model = None
+        self._batch = 1
+        self._extra_body = None
+        self._headers = []
+        self._timeout_ms = None
+        self._tags = []
+
+    def model(self, model: str) -> "EmbedRequest":
+        """The model name; by default the `model` parameter, or none when that is empty."""
+        self._model = model
+        return self
+
+    def batch(self, n: int) -> "EmbedRequest":
+        """How many texts a dataset or synthetic request makes (1 to 2048); inline texts go as given."""
+        self._batch = n
+        return self
+
+    def extra(self, json: str) -> "EmbedRequest":
+        """A JSON object merged into the request body, e.g. `{"dimensions":256}`; empty means none."""
+        self._extra_body = json if json and json.strip() else None
+        return self
+
+    def header(self, name: str, value) -> "EmbedRequest":
+        """A header for this request only, as `Request.header`."""
+        self._headers.append((str(name), str(value)))
+        return self
+
+    def timeout(self, seconds: float) -> "EmbedRequest":
+        """A per-request timeout instead of the run's default."""
+        self._timeout_ms = max(0, round(seconds * 1000.0))
+        return self
+
+    def tag(self, key: str, value) -> "EmbedRequest":
+        """Adds a tag to this request's metrics, e.g. `api=embeddings` beside chat calls in one phase."""
+        self._tags.extend(tag_list([(key, value)]))
+        return self
+
+    def as_raw(self, model=None):
+        """The WIT record this request becomes; `model` is resolved from the parameter when unset."""
+        model = model_or_param(self._model if model is None else model, lambda: params.get("model"))
+        return _raw.EmbeddingRequest(
+            model=model,
+            inputs=list(self._inputs),
+            prompt_source=self._prompt_source,
+            batch=self._batch,
+            extra_body=self._extra_body,
+            headers=list(self._headers),
+            timeout_ms=self._timeout_ms,
+            tags=list(self._tags),
+        )
+
+    def send(self) -> "Embedding":
+        """Sends the request: its timing, token count, vectors and their length; raises LlmError."""
+        try:
+            return _raw.embed(self.as_raw())
+        except Err as e:
+            raise LlmError(e.value.class_, e.value.status, e.value.message) from None
+
+
+def embed(inputs) -> EmbedRequest:
+    """Embeds these texts (a list, or one string) in one request."""
+    texts = [inputs] if isinstance(inputs, str) else [str(t) for t in inputs]
+    return EmbedRequest(texts, _raw.PromptSource_Inline())
+
+
+def embed_from_dataset(name: str, index: int) -> EmbedRequest:
+    """Embeds rows `index`, `index + 1`, ... of dataset `name` (`batch(n)` of them), made on the host."""
+    return EmbedRequest([], _raw.PromptSource_Dataset(_raw.DatasetRow(name, index)))
+
+
+def embed_synthetic(tokens: int, seed: int) -> EmbedRequest:
+    """Embeds synthetic texts of `tokens` tokens of seeds `seed`, `seed + 1`, ... (`batch(n)` of them)."""
+    return EmbedRequest([], _raw.PromptSource_Synthetic(_raw.SyntheticPrompt(tokens, seed)))
 
 
 def chat(content: str) -> Request:

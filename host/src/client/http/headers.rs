@@ -23,7 +23,42 @@ pub enum HeaderError {
     /// The value holds a character HTTP does not allow in one (a control character, a newline).
     #[error("invalid value for header {0}")]
     InvalidValue(String),
+    /// A request's own header (the scenario's) whose name is not a header name; counted from 1
+    /// (not quoted: a scenario may have put a credential there by mistake).
+    #[error("header #{0} of the request has no valid header name")]
+    InvalidRequestName(usize),
+    /// A request's own header that only the client may set, since it frames the body.
+    #[error("header {0} is set by the host, not by the request")]
+    Reserved(String),
 }
+
+/// A request's own headers (a scenario's), in order. Their `Debug` shows names only: a value
+/// may be a credential, and a request may be logged.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct RequestHeaders(pub Vec<(String, String)>);
+
+impl fmt::Debug for RequestHeaders {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.iter().map(|(name, _)| name)).finish()
+    }
+}
+
+impl std::ops::Deref for RequestHeaders {
+    type Target = [(String, String)];
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl From<Vec<(String, String)>> for RequestHeaders {
+    fn from(headers: Vec<(String, String)>) -> Self {
+        RequestHeaders(headers)
+    }
+}
+
+/// Headers that frame the body: the client writes them, a request may not.
+const RESERVED: [&str; 2] = ["content-length", "transfer-encoding"];
 
 /// Headers added to every request runner sends to the target, and to no other host. A header a
 /// request sets itself wins over one of the same name here (names compare case-insensitively).
@@ -76,6 +111,31 @@ impl TargetHeaders {
             }
         }
         names
+    }
+
+    /// The headers of one request that carries its own (`request`, a scenario's, checked here):
+    /// the client's `base` headers (content type, accept), then the run's, each unless `request`
+    /// has one of the same name (compared case-insensitively), then `request`'s, in order.
+    pub fn layered(
+        &self,
+        base: &[(String, String)],
+        request: &[(String, String)],
+    ) -> Result<Vec<(String, String)>, HeaderError> {
+        let mut own = Vec::with_capacity(request.len());
+        for (i, (name, value)) in request.iter().enumerate() {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| HeaderError::InvalidRequestName(i + 1))?;
+            if RESERVED.contains(&name.as_str()) {
+                return Err(HeaderError::Reserved(name.to_string()));
+            }
+            HeaderValue::from_str(value).map_err(|_| HeaderError::InvalidValue(name.to_string()))?;
+            own.push((name.as_str().to_owned(), value.clone()));
+        }
+        let unset = |name: &str| !own.iter().any(|(o, _)| o.eq_ignore_ascii_case(name));
+        let mut all: Vec<(String, String)> = base.iter().filter(|(name, _)| unset(name)).cloned().collect();
+        all.extend(self.fields.iter().filter(|(name, _)| unset(name)).cloned());
+        all.extend(own);
+        Ok(all)
     }
 
     /// A request's own headers followed by those of ours it does not set itself.
@@ -141,10 +201,47 @@ mod tests {
     }
 
     #[test]
+    fn a_requests_own_headers_come_last_and_replace_the_runs_and_the_clients() {
+        let mut h = TargetHeaders::default();
+        h.push("X-Session-Id: run").expect("valid");
+        h.add_bearer("k1").expect("valid");
+        let base = pairs(&[("content-type", "application/json"), ("accept", "text/event-stream")]);
+        let request = pairs(&[("X-Session-ID", "s-1"), ("Accept", "application/json"), ("x-a", "1")]);
+        assert_eq!(
+            h.layered(&base, &request).expect("valid"),
+            pairs(&[
+                ("content-type", "application/json"),
+                ("authorization", "Bearer k1"),
+                ("x-session-id", "s-1"),
+                ("accept", "application/json"),
+                ("x-a", "1"),
+            ]),
+            "one header per name, the request's lower-cased and last"
+        );
+        assert_eq!(h.layered(&base, &[]).expect("valid").len(), 4, "no request header: base and run's");
+    }
+
+    #[test]
+    fn a_requests_bad_headers_are_refused_without_quoting_them() {
+        let h = TargetHeaders::default();
+        let bad_name = h.layered(&[], &pairs(&[("x-ok", "1"), ("Bearer sk-secret", "v")]));
+        assert_eq!(bad_name, Err(HeaderError::InvalidRequestName(2)));
+        let bad_value = h.layered(&[], &pairs(&[("X-Key", "sk-secret\n")])).expect_err("a newline");
+        assert_eq!(bad_value.to_string(), "invalid value for header x-key");
+        let framing = h.layered(&[], &pairs(&[("Content-Length", "3")])).expect_err("reserved");
+        assert_eq!(framing.to_string(), "header content-length is set by the host, not by the request");
+        for e in [bad_name.expect_err("bad"), bad_value, framing] {
+            assert!(!e.to_string().contains("sk-secret"), "{e}");
+        }
+    }
+
+    #[test]
     fn debug_shows_names_only() {
         let mut h = TargetHeaders::default();
         h.add_bearer("sk-secret").expect("valid");
         let shown = format!("{h:?}");
         assert!(shown.contains("authorization") && !shown.contains("sk-secret"), "{shown}");
+        let own = RequestHeaders::from(pairs(&[("x-key", "sk-secret")]));
+        assert_eq!(format!("{own:?}"), r#"["x-key"]"#);
     }
 }

@@ -33,7 +33,7 @@ mod own;
 mod pooled;
 mod tls;
 
-pub use headers::{HeaderError, TargetHeaders};
+pub use headers::{HeaderError, RequestHeaders, TargetHeaders};
 pub use own::{OwnConnection, OwnStreaming};
 pub use pooled::{ClientConfig, HttpClient, Streaming};
 pub use tls::load_pem_certs;

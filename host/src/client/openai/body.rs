@@ -1,10 +1,52 @@
-//! The request side of a call: the endpoint's URL under the target and the JSON body built from
-//! an [`LlmRequest`].
+//! The request side of a call: the endpoint's URL under the target, the JSON body built from
+//! an [`LlmRequest`] and the headers it goes with.
+
+use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
+use super::super::http::TargetHeaders;
 use super::{Api, LlmError, LlmRequest};
 use crate::error_class::ErrorClass;
+
+/// One turn of a chat conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Message {
+    /// `system`, `user` or `assistant`.
+    pub role: String,
+    /// The text.
+    pub content: String,
+    /// Image URLs (`https://` or `data:`) sent after the text as content parts. Shared: a
+    /// dataset's image, read once as a `data:` URL, may be megabytes that every request sends.
+    pub images: Vec<Arc<str>>,
+}
+
+impl Message {
+    /// A turn of text only.
+    pub fn text(role: impl Into<String>, content: impl Into<String>) -> Self {
+        Message { role: role.into(), content: content.into(), images: Vec::new() }
+    }
+}
+
+/// The body field that carries the answer-length limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MaxTokensField {
+    /// `max_tokens`: every OpenAI-compatible server.
+    #[default]
+    MaxTokens,
+    /// `max_completion_tokens`: OpenAI's newer name for chat.
+    MaxCompletionTokens,
+}
+
+impl MaxTokensField {
+    /// The field's name in the body.
+    pub fn name(self) -> &'static str {
+        match self {
+            MaxTokensField::MaxTokens => "max_tokens",
+            MaxTokensField::MaxCompletionTokens => "max_completion_tokens",
+        }
+    }
+}
 
 /// The endpoint URL for `api` under `base_url` (see [`api_url`]).
 pub fn endpoint_url(base_url: &str, api: Api) -> String {
@@ -33,37 +75,68 @@ pub fn request_body(req: &LlmRequest) -> Result<Value, LlmError> {
     }
     match req.api {
         Api::Chat => {
-            let messages: Vec<Value> = req
-                .messages
-                .iter()
-                .map(|(role, content)| json!({"role": role, "content": content}))
-                .collect();
+            let messages: Vec<Value> = req.messages.iter().map(message).collect();
             body.insert("messages".into(), Value::Array(messages));
         }
         Api::Completions => {
+            if req.messages.iter().any(|m| !m.images.is_empty()) {
+                return Err(LlmError::new(
+                    ErrorClass::InvalidRequest,
+                    None,
+                    "images are sent with chat requests only (api chat), not completions",
+                ));
+            }
             body.insert("prompt".into(), json!(req.prompt));
         }
     }
     if let Some(max) = req.max_tokens {
-        body.insert("max_tokens".into(), json!(max));
+        body.insert(req.max_tokens_field.name().into(), json!(max));
     }
     body.insert("stream".into(), json!(req.stream));
     if req.stream {
         // Without this, most servers send no token counts when streaming.
         body.insert("stream_options".into(), json!({"include_usage": true}));
     }
-    if let Some(extra) = &req.extra_body {
-        let invalid =
-            |why: String| LlmError::new(ErrorClass::InvalidRequest, None, format!("extra_body {why}"));
-        match serde_json::from_str::<Value>(extra) {
-            Ok(Value::Object(fields)) => body.extend(fields),
-            Ok(other) => {
-                return Err(invalid(format!("must be a JSON object, not {}", json_kind(&other))));
-            }
-            Err(e) => return Err(invalid(format!("is not valid JSON: {e}"))),
-        }
-    }
+    merge_extra(&mut body, req.extra_body.as_deref())?;
     Ok(Value::Object(body))
+}
+
+/// A chat message as the API takes it: `content` a plain string, or, with images, content
+/// parts (the text, then one `image_url` part per image).
+fn message(m: &Message) -> Value {
+    if m.images.is_empty() {
+        return json!({"role": m.role, "content": m.content});
+    }
+    let mut parts = Vec::with_capacity(1 + m.images.len());
+    parts.push(json!({"type": "text", "text": m.content}));
+    for url in &m.images {
+        parts.push(json!({"type": "image_url", "image_url": {"url": &**url}}));
+    }
+    json!({"role": m.role, "content": parts})
+}
+
+/// Merges the fields of `extra` (the scenario's `extra_body`, a JSON object) over `body`.
+pub(super) fn merge_extra(body: &mut Map<String, Value>, extra: Option<&str>) -> Result<(), LlmError> {
+    let Some(extra) = extra else { return Ok(()) };
+    let invalid = |why: String| LlmError::new(ErrorClass::InvalidRequest, None, format!("extra_body {why}"));
+    match serde_json::from_str::<Value>(extra) {
+        Ok(Value::Object(fields)) => {
+            body.extend(fields);
+            Ok(())
+        }
+        Ok(other) => Err(invalid(format!("must be a JSON object, not {}", json_kind(&other)))),
+        Err(e) => Err(invalid(format!("is not valid JSON: {e}"))),
+    }
+}
+
+/// The headers of a call: the client's `own` (content type, accept), the run's, then the
+/// request's, checked (an `invalid-request` that names no value; see [`TargetHeaders::layered`]).
+pub(super) fn request_headers(
+    run: &TargetHeaders,
+    own: &[(String, String)],
+    request: &[(String, String)],
+) -> Result<Vec<(String, String)>, LlmError> {
+    run.layered(own, request).map_err(|e| LlmError::new(ErrorClass::InvalidRequest, None, e.to_string()))
 }
 
 pub(super) fn json_kind(v: &Value) -> &'static str {
@@ -76,3 +149,6 @@ pub(super) fn json_kind(v: &Value) -> &'static str {
         Value::Object(_) => "an object",
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -11,16 +11,19 @@ use bytes::Bytes;
 use serde_json::Value;
 use thiserror::Error;
 
-use super::http::{BodyStream, Connections, HttpError, Request, TargetHeaders};
+use super::http::{BodyStream, Connections, HttpError, Request, RequestHeaders, TargetHeaders};
 use super::sse::SseParser;
 use crate::error_class::ErrorClass;
 
 mod answer;
 mod body;
+mod embeddings;
 mod tools;
 
 use answer::Accumulator;
-pub use body::{api_url, endpoint_url, request_body};
+use body::request_headers;
+pub use body::{MaxTokensField, Message, api_url, endpoint_url, request_body};
+pub use embeddings::{EmbeddingRequest, Embeddings, MAX_BATCH, embed, embeddings_body};
 pub use tools::ToolCall;
 
 /// How much of an error body is quoted in a message.
@@ -36,31 +39,37 @@ const MAX_BODY: usize = super::sse::DEFAULT_MAX_BUFFERED;
 const BODY_END_AFTER_DONE: Duration = Duration::from_millis(20);
 
 /// Which endpoint to call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Api {
     /// `/v1/chat/completions` with `messages`.
+    #[default]
     Chat,
     /// `/v1/completions` with `prompt`.
     Completions,
 }
 
 /// What to send. The host adds nothing the guest did not ask for, except `stream_options`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LlmRequest {
     /// Which endpoint.
     pub api: Api,
     /// The model name; `None` leaves the field out.
     pub model: Option<String>,
-    /// `(role, content)` pairs (chat).
-    pub messages: Vec<(String, String)>,
+    /// The conversation (chat).
+    pub messages: Vec<Message>,
     /// The prompt (completions).
     pub prompt: String,
-    /// `max_tokens`, when set.
+    /// The answer-length limit, when set.
     pub max_tokens: Option<u32>,
+    /// The body field `max_tokens` is sent in.
+    pub max_tokens_field: MaxTokensField,
     /// Ask for server-sent events (needed for TTFT and ITL).
     pub stream: bool,
     /// A JSON object whose fields override the built body.
     pub extra_body: Option<String>,
+    /// This request's own headers, sent after the run's; one of the same name replaces the run's.
+    /// Never recorded: a value may be a credential.
+    pub headers: RequestHeaders,
     /// Per-call timeout; `None` uses the client's default.
     pub timeout: Option<Duration>,
 }
@@ -163,7 +172,7 @@ pub async fn call(
     let http_req = Request {
         method: "POST".into(),
         url: endpoint_url(base_url, req.api),
-        headers: headers.merged(&own).into_owned(),
+        headers: request_headers(headers, &own, &req.headers)?,
         body: Bytes::from(body.to_string()),
         timeout: req.timeout,
     };

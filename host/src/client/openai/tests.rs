@@ -37,12 +37,11 @@ pub(super) fn chat(stream: bool) -> LlmRequest {
     LlmRequest {
         api: Api::Chat,
         model: Some("m".into()),
-        messages: vec![("user".into(), "hi".into())],
-        prompt: String::new(),
+        messages: vec![Message::text("user", "hi")],
         max_tokens: Some(16),
         stream,
-        extra_body: None,
         timeout: Some(Duration::from_secs(5)),
+        ..LlmRequest::default()
     }
 }
 

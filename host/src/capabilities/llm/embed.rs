@@ -1,0 +1,75 @@
+//! `llm.embed`: one embeddings call, its texts given by the guest or made on the host (dataset
+//! rows, synthetic prompts), recorded into the caller's phase like a non-streamed completion:
+//! a request, its E2E and input tokens, or its error class.
+
+use std::time::Duration;
+
+use super::{dataset, invalid};
+use crate::bindings::runner::scenario::llm::{Embedding, EmbeddingRequest, Error, PromptSource};
+use crate::capabilities::{HostState, ms, tags};
+use crate::client::http::Connections;
+use crate::client::openai::{self, LlmError, MAX_BATCH};
+use crate::stats::EmbeddingSample;
+
+impl HostState {
+    /// Makes the call, records it and converts the outcome for the guest.
+    pub(super) async fn embed_call(&mut self, req: EmbeddingRequest) -> Result<Embedding, Error> {
+        let extra = tags(req.tags.clone());
+        let result = match self.embedding_request(req) {
+            Ok(request) => {
+                let settings = &self.run.settings;
+                let conns = Connections { pooled: &self.run.http, own: self.plain_http.own(settings) };
+                openai::embed(conns, &settings.target, &settings.headers, &request).await
+            }
+            Err(error) => Err(error),
+        };
+        match result {
+            Ok(e) => {
+                self.stats()
+                    .record_embedding(&extra, &EmbeddingSample { e2e: e.e2e, input_tokens: e.input_tokens });
+                Ok(Embedding {
+                    status: e.status,
+                    e2e_ms: ms(e.e2e),
+                    input_tokens: e.input_tokens,
+                    vectors: e.vectors,
+                    dimensions: e.dimensions,
+                })
+            }
+            Err(e) => {
+                self.stats().record_error(&extra, e.class);
+                if matches!(e.status, Some(401 | 403)) {
+                    self.stats().record_credentials_refused();
+                }
+                Err(Error { class: e.class.into(), status: e.status, message: e.message })
+            }
+        }
+    }
+
+    /// The request as the client takes it: the run's model when it names none, and the texts of
+    /// a non-inline prompt source made here — `batch` dataset rows from `index` on (wrapping
+    /// around the dataset) or `batch` synthetic prompts of seeds `seed`, `seed + 1`, ….
+    fn embedding_request(&self, req: EmbeddingRequest) -> Result<openai::EmbeddingRequest, LlmError> {
+        let settings = &self.run.settings;
+        let batch = u64::from(req.batch);
+        let inputs = match req.prompt_source {
+            PromptSource::Inline => req.inputs,
+            _ if req.batch == 0 || req.batch > MAX_BATCH => {
+                return Err(invalid(format!("batch must be between 1 and {MAX_BATCH}, got {}", req.batch)));
+            }
+            PromptSource::Dataset(at) => {
+                let rows = dataset(settings, &at.name)?;
+                (0..batch).map(|i| rows.row(at.index.wrapping_add(i)).prompt.clone()).collect()
+            }
+            PromptSource::Synthetic(spec) => (0..batch)
+                .map(|i| settings.tokens.synthetic(spec.tokens, spec.seed.wrapping_add(i)))
+                .collect(),
+        };
+        Ok(openai::EmbeddingRequest {
+            model: req.model.or_else(|| settings.model.clone()),
+            inputs,
+            extra_body: req.extra_body,
+            headers: req.headers.into(),
+            timeout: Some(req.timeout_ms.map(Duration::from_millis).unwrap_or(settings.request_timeout)),
+        })
+    }
+}
