@@ -180,7 +180,8 @@ struct PlayArgs {
     /// `model=NAME` (repeatable: serve these models only), `prefix=/PATH` (serve under it),
     /// `embedding-dim=N` (the length of /v1/embeddings vectors), and the answers' shape:
     /// `reasoning=N` (N reasoning tokens first), `tokens-per-chunk=K`, `cached-tokens=N` (report
-    /// N cached prompt tokens). See docs/METRICS.md.
+    /// N cached prompt tokens), `eos=N` (stop after N tokens unless `ignore_eos`). See
+    /// docs/METRICS.md.
     #[arg(long = "mock", value_name = "SPEC", default_value = "", value_parser = parse_mock_spec)]
     sim: MockArgs,
     /// Sample a telemetry source during the run (repeatable): `nvml` (local NVIDIA GPUs),
@@ -259,6 +260,10 @@ struct MockArgs {
     /// shorter, as if served from a prefix cache.
     #[arg(long, value_name = "N")]
     cached_tokens: Option<u64>,
+    /// The model ends its answers after N tokens (`finish_reason: "stop"`) unless the request
+    /// says `"ignore_eos": true`, as a real model stops at its end of sequence.
+    #[arg(long, value_name = "N")]
+    eos: Option<u32>,
     /// The length of the vectors /v1/embeddings answers with.
     #[arg(long, default_value_t = runner::mock::DEFAULT_EMBEDDING_DIM)]
     embedding_dim: u32,
@@ -281,6 +286,7 @@ impl MockArgs {
             reasoning: self.reasoning,
             tokens_per_chunk: self.tokens_per_chunk,
             cached_tokens: self.cached_tokens,
+            eos: self.eos,
             embedding_dim: self.embedding_dim,
         }
     }
@@ -301,6 +307,7 @@ fn parse_mock_spec(spec: &str) -> Result<MockArgs, String> {
         reasoning: 0,
         tokens_per_chunk: 1,
         cached_tokens: None,
+        eos: None,
         embedding_dim: runner::mock::DEFAULT_EMBEDDING_DIM,
     };
     for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -334,13 +341,14 @@ fn parse_mock_spec(spec: &str) -> Result<MockArgs, String> {
                 _ => return Err(format!("tokens-per-chunk={value}: from 1 to {}", u32::MAX)),
             },
             "cached-tokens" => sim.cached_tokens = Some(number()?),
+            "eos" => sim.eos = Some(number()?.try_into().map_err(|_| "eos too large")?),
             "embedding-dim" => {
                 sim.embedding_dim = number()?.try_into().map_err(|_| "embedding-dim too large")?
             }
             _ => {
                 return Err(format!(
                     "unknown key {key:?} (known: ttft, itl, jitter, capacity, max-tokens, fault, api-key, \
-                     model, prefix, reasoning, tokens-per-chunk, cached-tokens, embedding-dim)"
+                     model, prefix, reasoning, tokens-per-chunk, cached-tokens, eos, embedding-dim)"
                 ));
             }
         }

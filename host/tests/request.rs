@@ -243,3 +243,24 @@ fn a_phase_mixing_chat_and_embeddings_keeps_them_apart_by_tag() {
     assert!(!by_api["embeddings"].metrics.contains_key("ttft"), "embeddings have E2E only");
     assert_eq!(by_api["embeddings"].metrics["e2e"].count, 6);
 }
+
+#[test]
+fn ignore_eos_gets_every_answer_its_full_length_and_without_it_short_answers_are_counted_not_failed() {
+    // The simulated model ends its answers after 5 tokens unless the request says ignore_eos, as a
+    // real model stops at its end of sequence. ttft-probe sends it by default (`ignore_eos=true`).
+    let base = ["--quiet", "--mock", "ttft=2ms,itl=1ms,eos=5", "-p", "requests=4", "-p", "max_tokens=12"];
+    let run = play(&common::scenario("ttft-probe"), &base);
+    run.assert_success();
+    let p = run.phase("ttft-probe");
+    assert_eq!((p.requests, p.errors, p.output_tokens), (4, 0, 4 * 12), "ignore_eos honoured");
+    let check = &p.checks["output_tokens == max_tokens"];
+    assert_eq!((check.passes, check.fails), (4, 0));
+    assert_eq!(p.counters.get("stopped_early"), None);
+
+    let run = play(&common::scenario("ttft-probe"), &[&base[..], &["-p", "ignore_eos=false"]].concat());
+    run.assert_success();
+    let p = run.phase("ttft-probe");
+    assert_eq!((p.requests, p.errors, p.output_tokens), (4, 0, 4 * 5), "the model stopped at 5");
+    assert_eq!(p.counters.get("stopped_early"), Some(&4), "{:?}", p.counters);
+    assert!(p.checks.get("output_tokens == max_tokens").is_none_or(|c| c.fails == 0), "{:?}", p.checks);
+}

@@ -175,6 +175,8 @@ struct GenRequest {
     #[serde(default)]
     max_completion_tokens: Option<u64>,
     #[serde(default)]
+    ignore_eos: Option<bool>,
+    #[serde(default)]
     stream_options: Option<StreamOptions>,
     #[serde(default)]
     messages: Option<Vec<serde_json::Value>>,
@@ -367,6 +369,11 @@ async fn parse(shared: &Shared, kind: Kind, req: Request<Incoming>) -> Result<(J
         Some(n) => u32::try_from(n).map_err(|_| RequestError::MaxTokens(n))?,
         None => shared.cfg.default_max_tokens,
     };
+    // The model's own end of sequence comes first, unless the request ignores it.
+    let (max_tokens, stop) = match shared.cfg.eos {
+        Some(eos) if eos < max_tokens && r.ignore_eos != Some(true) => (eos.max(1), true),
+        _ => (max_tokens, false),
+    };
     let seq = shared.next_seq.fetch_add(1, Ordering::Relaxed);
     let id = match kind {
         Kind::Chat => format!("chatcmpl-mock-{seq}"),
@@ -387,6 +394,7 @@ async fn parse(shared: &Shared, kind: Kind, req: Request<Incoming>) -> Result<(J
         tokens_per_chunk: cfg.tokens_per_chunk.max(1),
         model: r.model.unwrap_or_else(|| MODEL.to_string()),
         max_tokens,
+        stop,
         prompt_tokens,
         include_usage: r.stream_options.unwrap_or_default().include_usage.unwrap_or(false),
     };

@@ -82,6 +82,10 @@ pub struct MockConfig {
     /// When set, usage reports `prompt_tokens_details.cached_tokens`: this many prompt tokens, or
     /// the whole prompt if it is shorter, as if served from a prefix cache.
     pub cached_tokens: Option<u64>,
+    /// When set, the model ends every answer after this many tokens with `finish_reason: "stop"`
+    /// (its end of sequence) unless the request says `"ignore_eos": true`, as vLLM, SGLang and
+    /// llama.cpp let a benchmark ask.
+    pub eos: Option<u32>,
     /// The length of the vectors `/v1/embeddings` answers with.
     pub embedding_dim: u32,
 }
@@ -103,6 +107,7 @@ impl Default for MockConfig {
             reasoning: 0,
             tokens_per_chunk: 1,
             cached_tokens: None,
+            eos: None,
             embedding_dim: DEFAULT_EMBEDDING_DIM,
         }
     }

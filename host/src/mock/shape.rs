@@ -65,6 +65,9 @@ pub(super) struct Job {
     pub model: String,
     /// Tokens generated, reasoning included.
     pub max_tokens: u32,
+    /// The answer ends at the model's end of sequence (`finish_reason: "stop"`), before the
+    /// request's limit.
+    pub stop: bool,
     pub prompt_tokens: u64,
     pub include_usage: bool,
     /// The first `reasoning` tokens are reasoning (at most `max_tokens`; chat only).
@@ -134,7 +137,11 @@ impl Job {
     }
 
     fn finish_reason(&self) -> &'static str {
-        if self.tool.is_some() { "tool_calls" } else { "length" }
+        match (&self.tool, self.stop) {
+            (Some(_), _) => "tool_calls",
+            (None, true) => "stop",
+            (None, false) => "length",
+        }
     }
 
     /// The id of the tool call.
@@ -239,8 +246,9 @@ impl Job {
             Kind::Completion => (
                 "text_completion",
                 format!(
-                    r#"{{"index":0,"text":{},"logprobs":null,"finish_reason":"length"}}"#,
-                    json_str(&text(self.max_tokens))
+                    r#"{{"index":0,"text":{},"logprobs":null,"finish_reason":"{}"}}"#,
+                    json_str(&text(self.max_tokens)),
+                    self.finish_reason()
                 ),
             ),
         };
