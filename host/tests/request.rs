@@ -264,3 +264,30 @@ fn ignore_eos_gets_every_answer_its_full_length_and_without_it_short_answers_are
     assert_eq!(p.counters.get("stopped_early"), Some(&4), "{:?}", p.counters);
     assert!(p.checks.get("output_tokens == max_tokens").is_none_or(|c| c.fails == 0), "{:?}", p.checks);
 }
+
+#[test]
+fn http2_only_with_the_flag_for_llm_calls_and_plain_requests() {
+    // Without --http2 every request is HTTP/1.1 (each VU on its own connection); with it every
+    // request goes as HTTP/2 (prior knowledge over http://), which the simulated server also
+    // speaks and counts.
+    for (flag, http2) in [(None, false), (Some("--http2"), true)] {
+        let mock = MockProcess::start(&["--metrics", "--ttft-ms", "2", "--itl-ms", "1"]);
+        let mut args =
+            vec!["--quiet", "--target", mock.url.as_str(), "-p", "requests=3", "-p", "max_tokens=4"];
+        args.extend(flag);
+        let run = play(&common::scenario("ttft-probe"), &args);
+        run.assert_success();
+        let p = run.phase("ttft-probe");
+        assert_eq!((p.requests, p.errors), (3, 0), "{flag:?}");
+        let mut args = vec!["--quiet", "--target", mock.url.as_str(), "-p", "vus=1", "-p", "duration=300ms"];
+        args.extend(flag);
+        let get = play(&common::scenario("http-get"), &args);
+        get.assert_success();
+        let gets = get.phase("http-get").requests;
+        assert!(gets > 0);
+        // The model discovery (/v1/models) of each run, the three calls and the GETs.
+        let h2 = value(&metrics_page(&mock.url), "runner_mock_http2_requests_total").expect("the counter");
+        let want = if http2 { 2 + 3 + gets } else { 0 };
+        assert_eq!(h2, want, "{flag:?}: HTTP/2 requests");
+    }
+}

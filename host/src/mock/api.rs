@@ -235,6 +235,7 @@ pub(super) async fn handle(
         return Ok(finish(guard, RequestError::Unauthorized.into_response()));
     }
     shared.seen.request(req.headers());
+    shared.seen.version(req.version());
     let kind = match (path.as_str(), &method) {
         ("/", &Method::GET) => return Ok(finish(guard, text_response(StatusCode::OK, "ok"))),
         ("/health", &Method::GET) => return Ok(finish(guard, text_response(StatusCode::OK, ""))),

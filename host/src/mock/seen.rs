@@ -28,9 +28,18 @@ pub(super) struct Seen {
     pub image_parts: AtomicU64,
     /// Texts of embeddings requests.
     pub embedding_inputs: AtomicU64,
+    /// Requests that came over HTTP/2 (the mock serves HTTP/1.1 and, by prior knowledge, h2c).
+    pub http2_requests: AtomicU64,
 }
 
 impl Seen {
+    /// Counts a request's HTTP version.
+    pub(super) fn version(&self, version: hyper::Version) {
+        if version == hyper::Version::HTTP_2 {
+            self.http2_requests.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// Counts the sessions a request's headers name.
     pub(super) fn request(&self, headers: &HeaderMap) {
         let mut values = headers.get_all(SESSION_HEADER).iter().peekable();
@@ -64,6 +73,7 @@ impl Seen {
         for (name, help, value) in [
             ("runner_mock_image_parts_total", "Image parts in chat messages.", &self.image_parts),
             ("runner_mock_embedding_inputs_total", "Texts embedded.", &self.embedding_inputs),
+            ("runner_mock_http2_requests_total", "Requests that came over HTTP/2.", &self.http2_requests),
         ] {
             counter(page, name, help);
             let _ = writeln!(page, "{name} {}", value.load(Ordering::Relaxed));
