@@ -153,7 +153,7 @@ fn assert_clean(run: &Played) {
             );
         }
         assert_eq!(p.tokens.from_usage, p.requests, "phase {}: every count from usage", p.name);
-        assert!(p.counters.get("stopped_early").is_none(), "phase {}: ignore_eos was honoured", p.name);
+        assert!(!p.counters.contains_key("stopped_early"), "phase {}: ignore_eos was honoured", p.name);
     }
     assert!(s.notes.iter().all(|n| !n.contains("refused")), "{:?}", s.notes);
 }
