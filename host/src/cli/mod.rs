@@ -1,0 +1,4 @@
+//! Parts of the `runner` command line that are long enough for a file of their own (the binary's
+//! modules; the library knows nothing of them).
+
+pub mod mock_args;
