@@ -137,7 +137,7 @@ struct PlayArgs {
     insecure: bool,
     /// Speak HTTP/2 to every server (ALPN over https, prior knowledge over http). Without it,
     /// every request is HTTP/1.1, as OpenAI-compatible clients send them; LLM calls and plain
-    /// requests to an http:// target each go over the virtual user's own keep-alive connection.
+    /// requests to the target each go over the virtual user's own keep-alive connection.
     #[arg(long)]
     http2: bool,
     /// The most VUs alive at once over all phases (sizes the instance pool; a phase asking for

@@ -1,10 +1,10 @@
 //! `runner:scenario/http`: plain HTTP requests, timed by the host and recorded into the caller's
 //! phase.
 //!
-//! A request to the target's origin over plain `http://` (a path, or an absolute URL with the
-//! target's scheme, host and port) goes over the instance's own keep-alive connection
-//! ([`OwnConnection`]); anything else (TLS, HTTP/2, other hosts) goes through the run's pooled
-//! client after the allow-list check.
+//! A request to the target's origin (a path, or an absolute URL with the target's scheme, host and
+//! port; `http://` or `https://`) goes over the instance's own keep-alive connection
+//! ([`OwnConnection`]); anything else (other hosts, everything with `--http2`) goes through the
+//! run's pooled client after the allow-list check.
 
 use std::time::Duration;
 
@@ -30,18 +30,20 @@ pub fn resolve(target: &str, url: &str) -> String {
 /// An instance's plain-HTTP state: its own connection to the target, set up on first use.
 #[derive(Debug, Default)]
 pub struct InstanceHttp {
-    /// `None` until the first request; then `Some(None)` when the target is not plain `http://`.
+    /// `None` until the first request; then `Some(None)` when the target is not an `http(s)://`
+    /// URL.
     own: Option<Option<OwnConnection>>,
 }
 
 impl InstanceHttp {
-    /// The instance's own connection to the target: none when the target is not plain
-    /// `http://`, or when the run speaks HTTP/2 (`--http2`: the pooled client multiplexes).
-    pub(super) fn own(&mut self, settings: &RunSettings) -> Option<&mut OwnConnection> {
+    /// The instance's own connection to the target (over TLS with `pooled`'s trust for an
+    /// `https://` one): none when the run speaks HTTP/2 (`--http2`: the pooled client
+    /// multiplexes) or the target is not an `http(s)://` URL.
+    pub(super) fn own(&mut self, settings: &RunSettings, pooled: &HttpClient) -> Option<&mut OwnConnection> {
         if settings.http2 {
             return None;
         }
-        self.own.get_or_insert_with(|| OwnConnection::new(&settings.target)).as_mut()
+        self.own.get_or_insert_with(|| OwnConnection::new(&settings.target, Some(pooled.own_tls()))).as_mut()
     }
 }
 
@@ -115,7 +117,7 @@ impl Host for HostState {
         let content = req.response_content;
         let settings = &self.run.settings;
         let timeout = req.timeout_ms.map(Duration::from_millis).unwrap_or(settings.request_timeout);
-        let mut own = self.plain_http.own(settings);
+        let mut own = self.plain_http.own(settings, &self.run.http);
         let result = match (route(settings, own.as_deref_mut(), &req.method, req.url), own) {
             (Err(error), _) => Err(error),
             (Ok(Route::Own(path)), Some(own)) => {
@@ -212,7 +214,7 @@ mod tests {
     #[test]
     fn requests_on_a_plain_http_target_take_the_own_connection() {
         let s = settings("http://h:1");
-        let mut own = OwnConnection::new(&s.target);
+        let mut own = OwnConnection::new(&s.target, None);
         let path = |p: &'static str| Some(Route::Own(PathAndQuery::from_static(p)));
         let pooled = |u: &str| Some(Route::Pooled(u.to_string()));
         assert_eq!(route(&s, own.as_mut(), "GET", "/a?b=1".into()).ok(), path("/a?b=1"));
@@ -228,7 +230,7 @@ mod tests {
     #[test]
     fn a_target_with_a_path_prefixes_request_paths() {
         let s = settings("http://h:1/v1/");
-        let mut own = OwnConnection::new(&s.target);
+        let mut own = OwnConnection::new(&s.target, None);
         let got = route(&s, own.as_mut(), "GET", "/models".into()).ok();
         assert_eq!(got, Some(Route::Own(PathAndQuery::from_static("/v1/models"))));
     }
@@ -236,7 +238,7 @@ mod tests {
     #[test]
     fn other_hosts_are_denied_and_bad_paths_are_invalid() {
         let s = settings("http://h:1");
-        let mut own = OwnConnection::new(&s.target);
+        let mut own = OwnConnection::new(&s.target, None);
         let denied = route(&s, own.as_mut(), "GET", "http://evil:1/x".into()).map_err(|e| e.class);
         assert_eq!(denied, Err(ErrorClass::Denied));
         let bad = route(&s, own.as_mut(), "GET", "/a b".into());
@@ -261,9 +263,9 @@ mod tests {
     }
 
     #[test]
-    fn tls_targets_use_the_pooled_client() {
+    fn without_an_own_connection_https_targets_use_the_pooled_client() {
         let s = settings("https://h");
-        assert!(OwnConnection::new(&s.target).is_none());
+        assert!(OwnConnection::new(&s.target, None).is_none());
         assert_eq!(route(&s, None, "GET", "/x".into()).ok(), Some(Route::Pooled("https://h/x".into())));
         let denied = route(&s, None, "GET", "http://evil/x".into()).map_err(|e| e.class);
         assert_eq!(denied, Err(ErrorClass::Denied));

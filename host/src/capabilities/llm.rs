@@ -170,7 +170,10 @@ impl Host for HostState {
         let result = match self.llm_request(req) {
             Ok(request) => {
                 let settings = &self.run.settings;
-                let conns = Connections { pooled: &self.run.http, own: self.plain_http.own(settings) };
+                let conns = Connections {
+                    pooled: &self.run.http,
+                    own: self.plain_http.own(settings, &self.run.http),
+                };
                 openai::call(conns, &settings.target, &settings.headers, &request).await
             }
             Err(error) => Err(error),

@@ -44,7 +44,7 @@ pub struct HostState {
     pub limits: StoreLimits,
     pub run: Arc<RunContext>,
     pub role: Role,
-    /// This instance's own connection to a plain-`http://` target (see [`http::InstanceHttp`]).
+    /// This instance's own connection to the target (see [`http::InstanceHttp`]).
     pub plain_http: http::InstanceHttp,
     /// Caps how fast this instance may log (see [`log::LogLimiter`]).
     pub log_limit: log::LogLimiter,

@@ -18,7 +18,10 @@ impl HostState {
         let result = match self.embedding_request(req) {
             Ok(request) => {
                 let settings = &self.run.settings;
-                let conns = Connections { pooled: &self.run.http, own: self.plain_http.own(settings) };
+                let conns = Connections {
+                    pooled: &self.run.http,
+                    own: self.plain_http.own(settings, &self.run.http),
+                };
                 openai::embed(conns, &settings.target, &settings.headers, &request).await
             }
             Err(error) => Err(error),

@@ -2,10 +2,11 @@
 //! [`Timings`], [`HttpError`] and its message format, the method and header checks — and the
 //! transports themselves, re-exported here:
 //!
-//! - [`HttpClient`] (`pooled.rs`): pooled hyper connections, HTTP/1.1 and HTTP/2 over TLS, for any
-//!   origin; the OpenAI client and every request off the target go through it.
+//! - [`HttpClient`] (`pooled.rs`): pooled hyper connections, HTTP/1.1 (or HTTP/2 with `--http2`),
+//!   for any origin; every request off the target, and every request with `--http2`, goes
+//!   through it.
 //! - [`OwnConnection`] (`own.rs`, framed by `h1.rs`): one VU's own HTTP/1.1 keep-alive connection
-//!   to a plain `http://` target, the path a load test repeats most.
+//!   to an `http://` or `https://` target (TLS: `socket.rs`), the path a load test repeats most.
 //!
 //! [`TargetHeaders`] (`headers.rs`) are the headers the run adds to every request to the target.
 //! [`Connections`] picks between the two for one request and hands back a [`BodyStream`] that
@@ -31,6 +32,7 @@ mod h1;
 mod headers;
 mod own;
 mod pooled;
+mod socket;
 mod tls;
 
 pub use headers::{HeaderError, RequestHeaders, TargetHeaders};
@@ -98,7 +100,7 @@ impl HttpError {
 pub struct Connections<'c> {
     /// Serves every origin.
     pub pooled: &'c HttpClient,
-    /// The VU's own connection to a plain `http://` target, if any.
+    /// The VU's own connection to the target, if any.
     pub own: Option<&'c mut OwnConnection>,
 }
 

@@ -1,11 +1,12 @@
-//! A connection of one's own: one HTTP/1.1 keep-alive connection to a plain `http://` origin,
-//! held by one virtual user, driven by that user's task and reopened when the server closes it
-//! (what oha and wrk do per connection). This is the path a load test repeats most, so it is
-//! lean: the request is written from one reused buffer with one `write`, and the response is
-//! framed by [`super::h1`] straight from the read buffer — no pool checkout, no channels between
-//! a request and a connection task, no header map unless the caller wants the headers. hyper's
-//! client costs more per request than everything else the host does for a plain GET together
-//! (docs/BENCHMARKS.md); TLS, HTTP/2 and other hosts stay with the pooled hyper client.
+//! A connection of one's own: one HTTP/1.1 keep-alive connection to the target's origin (plain
+//! `http://`, or `https://` over TLS: [`super::socket`]), held by one virtual user, driven by that
+//! user's task and reopened when the server closes it (what oha and wrk do per connection). This
+//! is the path a load test repeats most, so it is lean: the request is written from one reused
+//! buffer with one `write`, and the response is framed by [`super::h1`] straight from the read
+//! buffer — no pool checkout, no channels between a request and a connection task, no header map
+//! unless the caller wants the headers. hyper's client costs more per request than everything
+//! else the host does for a plain GET together (docs/BENCHMARKS.md); HTTP/2 and other hosts stay
+//! with the pooled hyper client.
 //!
 //! Timings and error classes are the pooled client's: `connect` is reported by the request that
 //! opened the connection, `ttfb` when the response head is complete, `total` at the last body
@@ -24,9 +25,9 @@ use bytes::{Bytes, BytesMut};
 use hyper::Uri;
 use hyper::http::uri::{Authority, InvalidUri, PathAndQuery};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use super::h1::{self, Chunked, Framing};
+use super::socket::{Endpoint, Socket};
 use super::{HttpError, Response, Timings, Url, chain, parse_header, parse_method};
 use crate::deadline::Deadline;
 use crate::error_class::ErrorClass;
@@ -37,13 +38,15 @@ const READ_CHUNK: usize = 16 * 1024;
 /// An open connection unused for longer than this is checked before a request is written on it.
 const IDLE_CHECK_AFTER: Duration = Duration::from_millis(10);
 
-/// One VU's own HTTP/1.1 connection to a plain `http://` origin (see the module docs).
+/// One VU's own HTTP/1.1 connection to an `http://` or `https://` origin (see the module docs).
 pub struct OwnConnection {
-    /// `http://host:port`, for error messages.
+    /// `http://host:port` (or `https://`), for error messages.
     origin: Arc<str>,
     authority: Authority,
-    /// Where to connect: `host:port`, the port defaulting to 80.
-    addr: String,
+    /// Where to connect (`host:port`, the port defaulting to the scheme's), and TLS for `https`.
+    endpoint: Endpoint,
+    /// `http` or `https`.
+    scheme: &'static str,
     /// The base URL's path without its trailing `/` (usually empty), put before request paths.
     prefix: String,
     /// The `host` header every request gets unless it brings its own.
@@ -60,7 +63,7 @@ pub struct OwnConnection {
 
 /// An open connection and the bytes read from it but not yet consumed.
 struct Conn {
-    stream: TcpStream,
+    stream: Socket,
     read: BytesMut,
     /// When its last response ended (or it was opened).
     idle_since: Instant,
@@ -138,24 +141,29 @@ struct Progress {
 
 impl OwnConnection {
     /// A connection (opened on first use) to `base`'s origin, when `base` is a plain `http://`
-    /// URL with a host; `None` otherwise (TLS and HTTP/2 stay with the pooled client).
-    pub fn new(base: &str) -> Option<OwnConnection> {
+    /// URL with a host, or an `https://` one and `tls` is given (the pooled client's trust,
+    /// [`super::HttpClient::own_tls`]); `None` otherwise.
+    pub fn new(base: &str, tls: Option<Arc<rustls::ClientConfig>>) -> Option<OwnConnection> {
         let uri: Uri = base.parse().ok()?;
-        if uri.scheme_str() != Some("http") {
-            return None;
-        }
+        let (scheme, default_port, tls) = match (uri.scheme_str(), tls) {
+            (Some("http"), _) => ("http", 80, None),
+            (Some("https"), Some(tls)) => ("https", 443, Some(tls)),
+            _ => return None,
+        };
         let authority = uri.authority()?.clone();
         if authority.host().is_empty() {
             return None;
         }
         let host = authority.as_str().to_string();
-        let addr = format!("{}:{}", authority.host(), authority.port_u16().unwrap_or(80));
-        let origin = Arc::from(format!("http://{authority}"));
+        let endpoint =
+            Endpoint::new(authority.host(), authority.port_u16().unwrap_or(default_port), tls).ok()?;
+        let origin = Arc::from(format!("{scheme}://{authority}"));
         let prefix = uri.path().trim_end_matches('/').to_string();
         Some(OwnConnection {
             origin,
             authority,
-            addr,
+            endpoint,
+            scheme,
             prefix,
             host,
             last_path: None,
@@ -189,9 +197,9 @@ impl OwnConnection {
         self.authority.host()
     }
 
-    /// Whether `uri` can go over this connection: plain `http` to the same host and port.
+    /// Whether `uri` can go over this connection: the same scheme, host and port.
     pub fn serves(&self, uri: &Uri) -> bool {
-        uri.scheme_str() == Some("http") && uri.authority() == Some(&self.authority)
+        uri.scheme_str() == Some(self.scheme) && uri.authority() == Some(&self.authority)
     }
 
     /// Whether a connection is open now (it may still turn out closed on the next request).
@@ -232,7 +240,7 @@ impl OwnConnection {
             sent_at,
         };
         let mut progress = Progress::default();
-        let exchange = exchange(&mut self.conn, &self.addr, &outgoing, &mut progress);
+        let exchange = exchange(&mut self.conn, &self.endpoint, &outgoing, &mut progress);
         let outcome = self.deadline.run(sent_at + timeout, exchange).await;
         let result = match outcome {
             Some(Ok((head, body, last))) => Ok(Response {
@@ -294,7 +302,7 @@ impl OwnConnection {
             sent_at,
         };
         let mut progress = Progress::default();
-        let exchange = exchange_head(&mut self.conn, &self.addr, &outgoing, &mut progress);
+        let exchange = exchange_head(&mut self.conn, &self.endpoint, &outgoing, &mut progress);
         let head = match self.deadline.run(deadline, exchange).await {
             Some(Ok(head)) => head,
             Some(Err(failure)) => {
@@ -494,11 +502,11 @@ fn validate(method: &str, headers: &[(String, String)]) -> Result<(), String> {
 /// body and the instant of the last byte. See [`exchange_head`] for the retry.
 async fn exchange(
     slot: &mut Option<Conn>,
-    addr: &str,
+    endpoint: &Endpoint,
     outgoing: &Outgoing<'_>,
     progress: &mut Progress,
 ) -> Result<(h1::Head, Bytes, Instant), Failure> {
-    let head = exchange_head(slot, addr, outgoing, progress).await?;
+    let head = exchange_head(slot, endpoint, outgoing, progress).await?;
     let Some(conn) = slot.as_mut() else {
         return Err(Failure::Closed); // `exchange_head` leaves the connection that answered.
     };
@@ -524,7 +532,7 @@ async fn exchange(
 /// any byte of the answer is replaced once when the request may be repeated.
 async fn exchange_head(
     slot: &mut Option<Conn>,
-    addr: &str,
+    endpoint: &Endpoint,
     outgoing: &Outgoing<'_>,
     progress: &mut Progress,
 ) -> Result<h1::Head, Failure> {
@@ -547,7 +555,7 @@ async fn exchange_head(
             None => {
                 let started = Instant::now();
                 // Boxed: connecting is a large future needed once per connection.
-                let stream = Box::pin(connect(addr)).await.map_err(Failure::Connect)?;
+                let stream = Box::pin(endpoint.connect()).await.map_err(Failure::Connect)?;
                 progress.connect = Some(started.elapsed());
                 slot.insert(Conn {
                     stream,
@@ -575,20 +583,10 @@ async fn exchange_head(
     }
 }
 
-async fn connect(addr: &str) -> io::Result<TcpStream> {
-    let stream = TcpStream::connect(addr).await?;
-    // Small requests and responses: Nagle would only add latency.
-    stream.set_nodelay(true)?;
-    Ok(stream)
-}
-
 impl Conn {
-    /// Whether the connection, between requests, has neither been closed by the server nor
-    /// received bytes no request asked for. Without a system call when tokio knows the socket
-    /// is not readable; otherwise one `recv`.
+    /// See [`Socket::is_idle_and_open`].
     fn is_idle_and_open(&mut self) -> bool {
-        let mut byte = [0u8; 1];
-        matches!(self.stream.try_read(&mut byte), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+        self.stream.is_idle_and_open()
     }
 
     /// Reads more into the buffer; the instant it arrived, or `Closed` at the end of the stream.
@@ -608,6 +606,8 @@ impl Conn {
         progress: &mut Progress,
     ) -> Result<h1::Head, Failure> {
         self.stream.write_all(outgoing.bytes).await.map_err(Failure::Io)?;
+        // TLS may hold the last record back until flushed; for TCP this is nothing.
+        self.stream.flush().await.map_err(Failure::Io)?;
         // When the bytes that completed the head arrived (read once per read, not again here).
         let mut arrived = None;
         loop {

@@ -1,6 +1,6 @@
 //! The pooled client, [`HttpClient`]: hyper-util's connection pool (HTTP/1.1, and HTTP/2 over TLS
 //! by ALPN) with host-side timings (connect, time to first byte, total) and a classification of
-//! every failure. It serves every origin; a VU's requests to a plain `http://` target take its
+//! every failure. It serves every origin; a VU's requests to an `http(s)://` target take its
 //! [`super::OwnConnection`] instead.
 //!
 //! Connect time is measured by wrapping the connector: each new connection carries its
@@ -78,6 +78,8 @@ impl Default for ClientConfig {
 pub struct HttpClient {
     inner: Client<TimedConnector, Full<Bytes>>,
     default_timeout: Duration,
+    /// The same trust, offering only HTTP/1.1: for a VU's own TLS connection.
+    own_tls: Arc<rustls::ClientConfig>,
 }
 
 impl fmt::Debug for HttpClient {
@@ -213,6 +215,8 @@ impl HttpClient {
     /// Builds a client with its own connection pool.
     pub fn new(config: ClientConfig) -> Result<HttpClient, HttpError> {
         let tls = tls::client_config(&config)?;
+        let mut own_tls = tls.clone();
+        own_tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         let mut http = HttpConnector::new();
         // SSE chunks are tiny; Nagle would hold them back and distort every inter-token gap.
         http.set_nodelay(true);
@@ -230,7 +234,13 @@ impl HttpClient {
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
             .build(TimedConnector { inner: https });
-        Ok(HttpClient { inner, default_timeout: config.default_timeout })
+        Ok(HttpClient { inner, default_timeout: config.default_timeout, own_tls: Arc::new(own_tls) })
+    }
+
+    /// The TLS settings of a VU's own connection to an `https://` target: this client's trust
+    /// (`--ca-cert`, `--insecure`), HTTP/1.1 only.
+    pub fn own_tls(&self) -> Arc<rustls::ClientConfig> {
+        self.own_tls.clone()
     }
 
     /// The timeout used for requests that carry none.

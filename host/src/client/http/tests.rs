@@ -408,7 +408,7 @@ async fn own_get(
 #[tokio::test]
 async fn own_connection_is_reused_and_reports_connect_once() {
     let (addr, conns) = hyper_server().await;
-    let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
+    let mut own = OwnConnection::new(&format!("http://{addr}"), None).expect("plain http");
     let first = own_get(&mut own, "/a", Duration::from_secs(5)).await.expect("first");
     assert_eq!((first.status, &first.body[..]), (200, &b"hello /a"[..]));
     assert!(first.timings.connect.is_some());
@@ -425,7 +425,7 @@ async fn own_connection_is_reused_and_reports_connect_once() {
 async fn own_connection_reopens_after_the_server_closes_it() {
     // `connection: close` on every response: each request needs (and reports) a new connection.
     let (addr, _) = script_server(vec![full_response(200, "text/plain", "ok")]).await;
-    let mut own = OwnConnection::new(&format!("http://{addr}/")).expect("plain http");
+    let mut own = OwnConnection::new(&format!("http://{addr}/"), None).expect("plain http");
     for _ in 0..3 {
         let r = own_get(&mut own, "/", Duration::from_secs(5)).await.expect("answered");
         assert_eq!((r.status, &r.body[..]), (200, &b"ok"[..]));
@@ -436,14 +436,14 @@ async fn own_connection_reopens_after_the_server_closes_it() {
 #[tokio::test]
 async fn own_connection_classifies_refusal_and_timeout() {
     let addr = closed_port().await;
-    let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
+    let mut own = OwnConnection::new(&format!("http://{addr}"), None).expect("plain http");
     let e = own_get(&mut own, "/v1", Duration::from_secs(5)).await.expect_err("refused");
     assert_eq!(e.class, ErrorClass::Connect);
     assert!(e.message.contains(&format!("GET http://{addr}/v1")), "{}", e.message);
     assert!(e.message.to_lowercase().contains("refused"), "{}", e.message);
 
     let (addr, _) = script_server(vec![Step::Sleep(Duration::from_secs(3))]).await;
-    let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
+    let mut own = OwnConnection::new(&format!("http://{addr}"), None).expect("plain http");
     let t = Instant::now();
     let e = own_get(&mut own, "/", Duration::from_millis(100)).await.expect_err("stall");
     assert_eq!(e.class, ErrorClass::Timeout, "{}", e.message);
@@ -457,7 +457,7 @@ async fn own_connection_sends_a_get_again_when_the_server_closed_the_idle_connec
     // next GET goes out on a new connection instead of failing.
     let (addr, mut requests) =
         script_server(vec![Step::Write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok".to_vec())]).await;
-    let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
+    let mut own = OwnConnection::new(&format!("http://{addr}"), None).expect("plain http");
     for i in 0..3 {
         let r = own_get(&mut own, "/", Duration::from_secs(5)).await.expect("answered");
         assert_eq!((r.status, &r.body[..]), (200, &b"ok"[..]), "request {i}");
@@ -478,7 +478,7 @@ async fn own_connection_replaces_a_connection_closed_while_idle_before_writing()
     // already closed: a connection idle for a while is checked before a request goes out on it.
     let (addr, mut bodies) =
         script_server(vec![Step::Write(b"HTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n".to_vec())]).await;
-    let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
+    let mut own = OwnConnection::new(&format!("http://{addr}"), None).expect("plain http");
     for i in 0..3 {
         let body = Bytes::from(format!("n={i}"));
         let path = PathAndQuery::from_static("/items");
@@ -498,7 +498,7 @@ async fn own_connection_replaces_a_connection_closed_while_idle_before_writing()
 #[tokio::test]
 async fn own_connection_closes_when_the_caller_asks() {
     let (addr, conns) = hyper_server().await;
-    let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
+    let mut own = OwnConnection::new(&format!("http://{addr}"), None).expect("plain http");
     let close = [("Connection".to_string(), "close".to_string())];
     for _ in 0..2 {
         let path = PathAndQuery::from_static("/c");
@@ -513,14 +513,14 @@ async fn own_connection_closes_when_the_caller_asks() {
 async fn own_connection_reads_chunked_and_close_delimited_bodies() {
     let script = vec![sse_head(), chunk("hel"), Step::Sleep(Duration::from_millis(30)), chunk("lo"), end()];
     let (addr, _) = script_server(script).await;
-    let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
+    let mut own = OwnConnection::new(&format!("http://{addr}"), None).expect("plain http");
     let r = own_get(&mut own, "/", Duration::from_secs(5)).await.expect("chunked");
     assert_eq!(&r.body[..], b"hello");
     assert!(r.timings.total >= r.timings.ttfb + Duration::from_millis(25), "{:?}", r.timings);
     assert!(!own.is_open(), "the response said connection: close");
 
     let (addr, _) = script_server(vec![Step::Write(b"HTTP/1.1 200 OK\r\n\r\nuntil close".to_vec())]).await;
-    let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
+    let mut own = OwnConnection::new(&format!("http://{addr}"), None).expect("plain http");
     let r = own_get(&mut own, "/", Duration::from_secs(5)).await.expect("close-delimited");
     assert_eq!(&r.body[..], b"until close");
 }
@@ -528,7 +528,7 @@ async fn own_connection_reads_chunked_and_close_delimited_bodies() {
 #[tokio::test]
 async fn own_connection_gives_headers_only_when_asked() {
     let (addr, _) = hyper_server().await;
-    let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
+    let mut own = OwnConnection::new(&format!("http://{addr}"), None).expect("plain http");
     let path = PathAndQuery::from_static("/h");
     let bare = own.send("GET".into(), path.clone(), &[], Bytes::new(), Duration::from_secs(5), false).await;
     assert!(bare.expect("answered").headers.is_empty());
@@ -541,13 +541,13 @@ async fn own_connection_gives_headers_only_when_asked() {
 async fn own_connection_classifies_resets_and_malformed_answers() {
     let head = b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc".to_vec();
     let (addr, _) = script_server(vec![Step::Write(head), Step::Reset]).await;
-    let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
+    let mut own = OwnConnection::new(&format!("http://{addr}"), None).expect("plain http");
     let e = own_get(&mut own, "/", Duration::from_secs(5)).await.expect_err("reset mid-body");
     assert_eq!(e.class, ErrorClass::Reset, "{}", e.message);
     assert!(!own.is_open());
 
     let (addr, _) = script_server(vec![Step::Write(b"not http at all\r\n\r\n".to_vec())]).await;
-    let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
+    let mut own = OwnConnection::new(&format!("http://{addr}"), None).expect("plain http");
     let e = own_get(&mut own, "/x", Duration::from_secs(5)).await.expect_err("malformed");
     assert_eq!(e.class, ErrorClass::Other, "{}", e.message);
     assert!(
@@ -559,17 +559,57 @@ async fn own_connection_classifies_resets_and_malformed_answers() {
     // A stall after the head: the deadline says the response, not its head, was late.
     let head = b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc".to_vec();
     let (addr, _) = script_server(vec![Step::Write(head), Step::Sleep(Duration::from_secs(3))]).await;
-    let mut own = OwnConnection::new(&format!("http://{addr}")).expect("plain http");
+    let mut own = OwnConnection::new(&format!("http://{addr}"), None).expect("plain http");
     let e = own_get(&mut own, "/", Duration::from_millis(100)).await.expect_err("stall mid-body");
     assert_eq!(e.class, ErrorClass::Timeout);
     assert!(e.message.contains("no complete response within"), "{}", e.message);
 }
 
+#[tokio::test]
+async fn an_own_connection_over_tls_is_http1_and_kept_across_idle_pauses() {
+    let pki = tls::pki();
+    let (addr, mut versions) = tls::server(Some(pki.server.clone()), Duration::ZERO).await;
+    let client = tls_client(trusting(&pki));
+    let base = format!("https://localhost:{}", addr.port());
+    let mut own = OwnConnection::new(&base, Some(client.own_tls())).expect("https with TLS settings");
+    for (i, path) in ["/a", "/b", "/c"].into_iter().enumerate() {
+        // Idle long enough for the check before reuse: the TLS 1.3 session tickets the server
+        // sent after the handshake must not be taken for a closed connection.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let r = own_get(&mut own, path, Duration::from_secs(5)).await.expect(path);
+        assert_eq!((r.status, &r.body[..]), (200, format!("hello {path}").as_bytes()), "{path}");
+        assert_eq!(versions.recv().await, Some(hyper::Version::HTTP_11), "{path}");
+        assert_eq!(r.timings.connect.is_some(), i == 0, "{path}: one handshake, then the same connection");
+    }
+    let mut stream = own
+        .start("GET".into(), PathAndQuery::from_static("/stream"), &[], b"", Duration::from_secs(5), false)
+        .await
+        .expect("a streamed answer");
+    let mut pieces = Vec::new();
+    while let Some((bytes, at)) = stream.next_chunk().await.expect("a piece") {
+        pieces.push((bytes, at));
+    }
+    let text: Vec<u8> = pieces.iter().flat_map(|(b, _)| b.to_vec()).collect();
+    assert_eq!(text, b"data: a\n\ndata: b\n\ndata: [DONE]\n\n");
+    let span = pieces.last().map(|p| p.1).zip(pieces.first().map(|p| p.1)).map(|(l, f)| l - f);
+    assert!(
+        span.is_some_and(|d| d >= tls::STREAM_GAP * 2 - Duration::from_millis(10)),
+        "arrived as sent: {span:?}"
+    );
+
+    // Untrusted: the handshake fails as `connect`, naming the certificate.
+    let untrusting = tls_client(ClientConfig::default());
+    let mut own = OwnConnection::new(&base, Some(untrusting.own_tls())).expect("https with TLS settings");
+    let e = own_get(&mut own, "/a", Duration::from_secs(5)).await.expect_err("untrusted");
+    assert_eq!(e.class, ErrorClass::Connect, "{}", e.message);
+    assert!(e.message.to_lowercase().contains("certificate"), "{}", e.message);
+}
+
 #[test]
 fn own_connection_is_only_for_plain_http_origins() {
-    assert!(OwnConnection::new("https://127.0.0.1:1").is_none());
-    assert!(OwnConnection::new("not a url").is_none());
-    let mut own = OwnConnection::new("http://h:8/base/").expect("plain http");
+    assert!(OwnConnection::new("https://127.0.0.1:1", None).is_none(), "https needs TLS settings");
+    assert!(OwnConnection::new("not a url", None).is_none());
+    let mut own = OwnConnection::new("http://h:8/base/", None).expect("plain http");
     assert_eq!(own.host(), "h");
     assert_eq!(own.join("/x?y=1").expect("valid").as_str(), "/base/x?y=1");
     // The last target is reused only for the same path.

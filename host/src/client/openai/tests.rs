@@ -74,7 +74,9 @@ async fn call_via(
 ) -> Result<Completion, LlmError> {
     let own = match via {
         Via::Pooled => None,
-        Via::Own => Some(own.get_or_insert_with(|| OwnConnection::new(base).expect("a plain http base"))),
+        Via::Own => {
+            Some(own.get_or_insert_with(|| OwnConnection::new(base, None).expect("a plain http base")))
+        }
     };
     call(Connections { pooled: client, own }, base, &TargetHeaders::default(), req).await
 }

@@ -83,7 +83,7 @@ async fn a_call_sends_the_requests_headers_after_the_runs_replacing_those_of_the
         let (addr, mut requests) =
             recording_server(vec![full_response(200, "application/json", &answer.to_string())]).await;
         let base = format!("http://{addr}");
-        let mut own = OwnConnection::new(&base).expect("a plain http base");
+        let mut own = OwnConnection::new(&base, None).expect("a plain http base");
         let conns = Connections { pooled: &client, own: own_connection.then_some(&mut own) };
         let c = call(conns, &base, &run, &req).await.expect("completion");
         assert_eq!(c.text, "ok");

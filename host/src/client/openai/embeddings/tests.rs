@@ -23,12 +23,12 @@ fn answer(body: &serde_json::Value) -> Step {
     full_response(200, "application/json", &body.to_string())
 }
 
-/// The call over a VU's own connection (the path every request to an `http://` target takes).
+/// The call over a VU's own connection (the path every request to the target takes).
 async fn run(script: Vec<Step>, req: &EmbeddingRequest) -> Result<Embeddings, LlmError> {
     let (addr, _) = recording_server(script).await;
     let client = HttpClient::new(ClientConfig::default()).expect("client");
     let base = format!("http://{addr}");
-    let mut own = OwnConnection::new(&base).expect("a plain http base");
+    let mut own = OwnConnection::new(&base, None).expect("a plain http base");
     embed(Connections { pooled: &client, own: Some(&mut own) }, &base, &TargetHeaders::default(), req).await
 }
 
