@@ -129,7 +129,9 @@ async fn tool_call_deltas_are_output_joined_per_index() {
     let ttft = c.ttft.expect("ttft");
     assert_eq!(c.ttfo, Some(ttft), "a tool call is output");
     assert!(within(ttft, 20, 35), "ttft {ttft:?}");
-    assert!(within(c.chunk_gaps[0], 10, 25), "gaps {:?}", c.chunk_gaps);
+    // The script keeps its schedule from the previous step's planned end, so a late first write
+    // makes the next gap shorter than 10 ms by as much.
+    assert!(within(c.chunk_gaps[0], 7, 25), "gaps {:?}", c.chunk_gaps);
 }
 
 /// A whole answer: `message.tool_calls` (arguments as an object, as some servers send them),
