@@ -109,7 +109,10 @@ fn a_server_killed_and_restarted_mid_run_costs_only_the_requests_of_the_outage()
         .collect();
     let after: Vec<_> = samples.iter().filter(|s| s.elapsed_s > restarted_at.as_secs_f64() + 0.5).collect();
     assert!(!after.is_empty(), "samples after the restart: {samples:?}");
-    assert!(after.iter().all(|s| s.interval_errors == 0 && s.interval_requests > 0), "{after:?}");
+    // (The closing sample may cover a few milliseconds only, too short for an arrival at 50/s.)
+    let ok =
+        |s: &&timeseries::Sample| s.interval_errors == 0 && (s.interval_requests > 0 || s.interval_s < 0.1);
+    assert!(after.iter().all(ok), "{after:?}");
 
     let note = summary.notes.iter().find(|n| n.contains("recovery time")).cloned();
     let note = note.unwrap_or_else(|| panic!("no recovery note in {:?}", summary.notes));
