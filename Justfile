@@ -47,11 +47,13 @@ test: scenarios
 
 # The shipped scenarios against a real llama.cpp server with a real model (host/tests/real_server.rs),
 # one at a time. scripts/llama-server.sh builds the server and fetches the model once per machine
-# (about 10 minutes on 2 cores the first time; cached in ~/.cache/runner, keyed by version).
+# (about 10 minutes on 2 cores the first time; cached in ~/.cache/runner, keyed by version). The
+# packages are `test`'s, so the features cargo unifies, and the build, are the same.
 test-real: scenarios
     paths=$(scripts/llama-server.sh) && \
         RUNNER_LLAMA_SERVER=$(sed -n 1p <<<"$paths") RUNNER_LLAMA_MODEL=$(sed -n 2p <<<"$paths") \
-        cargo test --release -p runner --test real_server -- --ignored --test-threads=1 --nocapture
+        cargo test --release -p runner -p runner-reports -p runner-contract -p runner-sdk --test real_server \
+        -- --ignored --test-threads=1 --nocapture
 
 # Formatting and lints, as CI would want them.
 lint:
