@@ -7,14 +7,13 @@
 use std::fmt;
 use std::time::Duration;
 
-use bytes::Bytes;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde_json::{Map, Value, json};
 
-use super::super::http::{Connections, Request, RequestHeaders, TargetHeaders};
+use super::super::http::{Connections, RequestHeaders, TargetHeaders};
 use super::body::{api_url, merge_extra, request_headers};
-use super::{ERROR_BODY_LIMIT, LlmError, excerpt, malformed};
+use super::{LlmError, excerpt, json_headers, malformed, post_json, read_whole_body};
 use crate::error_class::ErrorClass;
 
 /// The most texts one call may carry (OpenAI's limit for one `input` list).
@@ -82,36 +81,10 @@ pub async fn embed(
     req: &EmbeddingRequest,
 ) -> Result<Embeddings, LlmError> {
     let body = embeddings_body(req)?;
-    let own =
-        [("content-type".into(), "application/json".into()), ("accept".into(), "application/json".into())];
-    let http_req = Request {
-        method: "POST".into(),
-        url: api_url(base_url, "embeddings"),
-        headers: request_headers(headers, &own, &req.headers)?,
-        body: Bytes::from(body.to_string()),
-        timeout: req.timeout,
-    };
-    // Sent once more on a new connection when a reused one was found closed, as a completion is:
-    // an embedding is computed from the body alone.
-    let mut resp = conns.start(http_req, true).await.map_err(|e| LlmError::from_http(e, None))?;
+    let headers = request_headers(headers, &json_headers("application/json"), &req.headers)?;
+    let mut resp = post_json(conns, api_url(base_url, "embeddings"), headers, &body, req.timeout).await?;
     let status = Some(resp.status());
-    if !(200..300).contains(&resp.status()) {
-        let body = resp.read_to_end(ERROR_BODY_LIMIT).await.map_err(|e| LlmError::from_http(e, status))?;
-        return Err(LlmError::new(
-            ErrorClass::HttpStatus,
-            status,
-            format!("HTTP {}: {}", resp.status(), excerpt(&body)),
-        ));
-    }
-    let mut last_byte = resp.sent_at() + resp.ttfb();
-    let mut body = Vec::new();
-    while let Some((bytes, at)) = resp.next_chunk().await.map_err(|e| LlmError::from_http(e, status))? {
-        last_byte = at;
-        if body.len() + bytes.len() > MAX_EMBEDDINGS_BODY {
-            return Err(malformed(status, format!("body larger than {MAX_EMBEDDINGS_BODY} bytes")));
-        }
-        body.extend_from_slice(&bytes);
-    }
+    let (body, last_byte) = read_whole_body(&mut resp, MAX_EMBEDDINGS_BODY).await?;
     let answer: Answer = serde_json::from_slice(&body)
         .map_err(|e| malformed(status, format!("body is not an embeddings answer: {e}")))?;
     if let Some(err) = answer.error.filter(|e| !e.is_null()) {

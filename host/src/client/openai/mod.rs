@@ -168,26 +168,10 @@ pub async fn call(
 ) -> Result<Completion, LlmError> {
     let body = request_body(req)?;
     let accept = if req.stream { "text/event-stream" } else { "application/json" };
-    let own = [("content-type".into(), "application/json".into()), ("accept".into(), accept.into())];
-    let http_req = Request {
-        method: "POST".into(),
-        url: endpoint_url(base_url, req.api),
-        headers: request_headers(headers, &own, &req.headers)?,
-        body: Bytes::from(body.to_string()),
-        timeout: req.timeout,
-    };
-    // A completion may be sent again when a reused connection was found closed before any byte
-    // of the answer: see `OwnConnection::start`.
-    let mut resp = conns.start(http_req, true).await.map_err(|e| LlmError::from_http(e, None))?;
+    let url = endpoint_url(base_url, req.api);
+    let headers = request_headers(headers, &json_headers(accept), &req.headers)?;
+    let mut resp = post_json(conns, url, headers, &body, req.timeout).await?;
     let status = Some(resp.status());
-    if !(200..300).contains(&resp.status()) {
-        let body = resp.read_to_end(ERROR_BODY_LIMIT).await.map_err(|e| LlmError::from_http(e, status))?;
-        return Err(LlmError::new(
-            ErrorClass::HttpStatus,
-            status,
-            format!("HTTP {}: {}", resp.status(), excerpt(&body)),
-        ));
-    }
     let mut acc = Accumulator::default();
     let mut last_byte = resp.sent_at() + resp.ttfb();
     if req.stream {
@@ -220,14 +204,8 @@ pub async fn call(
             return Err(malformed(status, "the stream ended without `data: [DONE]`"));
         }
     } else {
-        let mut body = Vec::new();
-        while let Some((bytes, at)) = resp.next_chunk().await.map_err(|e| LlmError::from_http(e, status))? {
-            last_byte = at;
-            if body.len() + bytes.len() > MAX_BODY {
-                return Err(malformed(status, format!("body larger than {MAX_BODY} bytes")));
-            }
-            body.extend_from_slice(&bytes);
-        }
+        let (body, at) = read_whole_body(&mut resp, MAX_BODY).await?;
+        last_byte = at;
         let value: Value =
             serde_json::from_slice(&body).map_err(|e| malformed(status, format!("body is not JSON: {e}")))?;
         acc.on_whole(&value).map_err(|m| malformed(status, m))?;
@@ -240,6 +218,57 @@ pub async fn call(
         ));
     }
     Ok(acc.finish(resp.status(), resp.sent_at(), last_byte))
+}
+
+/// The host's own headers of a call: a JSON body, and the answer's type it accepts.
+fn json_headers(accept: &str) -> [(String, String); 2] {
+    [("content-type".into(), "application/json".into()), ("accept".into(), accept.into())]
+}
+
+/// POSTs `body` as JSON to `url` with `headers` (the host's [`json_headers`], the run's and the
+/// call's, layered by [`request_headers`]) and returns the answer once its head says 2xx; any other status is
+/// [`ErrorClass::HttpStatus`], quoting the start of its body. The request may be sent again when a
+/// reused connection was found closed before any byte of the answer (see
+/// [`super::http::OwnConnection::start`]): a completion or an embedding is computed from the body
+/// alone and changes nothing on the server.
+async fn post_json<'c>(
+    conns: Connections<'c>,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: &Value,
+    timeout: Option<std::time::Duration>,
+) -> Result<BodyStream<'c>, LlmError> {
+    let http_req =
+        Request { method: "POST".into(), url, headers, body: Bytes::from(body.to_string()), timeout };
+    let mut resp = conns.start(http_req, true).await.map_err(|e| LlmError::from_http(e, None))?;
+    let status = Some(resp.status());
+    if !(200..300).contains(&resp.status()) {
+        let body = resp.read_to_end(ERROR_BODY_LIMIT).await.map_err(|e| LlmError::from_http(e, status))?;
+        return Err(LlmError::new(
+            ErrorClass::HttpStatus,
+            status,
+            format!("HTTP {}: {}", resp.status(), excerpt(&body)),
+        ));
+    }
+    Ok(resp)
+}
+
+/// Reads a whole (non-streamed) body of at most `limit` bytes, and the instant of its last byte.
+async fn read_whole_body(
+    resp: &mut BodyStream<'_>,
+    limit: usize,
+) -> Result<(Vec<u8>, std::time::Instant), LlmError> {
+    let status = Some(resp.status());
+    let mut last_byte = resp.sent_at() + resp.ttfb();
+    let mut body = Vec::new();
+    while let Some((bytes, at)) = resp.next_chunk().await.map_err(|e| LlmError::from_http(e, status))? {
+        last_byte = at;
+        if body.len() + bytes.len() > limit {
+            return Err(malformed(status, format!("body larger than {limit} bytes")));
+        }
+        body.extend_from_slice(&bytes);
+    }
+    Ok((body, last_byte))
 }
 
 fn malformed(status: Option<u16>, why: impl fmt::Display) -> LlmError {
