@@ -259,60 +259,52 @@ async fn a_stream_held_open_after_done_ends_at_done_on_a_connection_not_reused()
 /// ends `end_after` after `[DONE]` (in a write of its own); the counter counts connections.
 async fn sse_keep_alive_server(end_after: Duration) -> (std::net::SocketAddr, Arc<AtomicUsize>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let conns = Arc::new(AtomicUsize::new(0));
-    let counter = conns.clone();
-    tokio::spawn(async move {
-        while let Ok((mut sock, _)) = listener.accept().await {
-            counter.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                loop {
-                    // One request: its head, then `content-length` bytes of body.
-                    let (head_len, body_len) = loop {
-                        let mut headers = [httparse::EMPTY_HEADER; 32];
-                        let mut req = httparse::Request::new(&mut headers);
-                        if let Ok(httparse::Status::Complete(n)) = req.parse(&buf) {
-                            let len = req
-                                .headers
-                                .iter()
-                                .find(|h| h.name.eq_ignore_ascii_case("content-length"))
-                                .and_then(|h| std::str::from_utf8(h.value).ok()?.parse::<usize>().ok())
-                                .unwrap_or(0);
-                            break (n, len);
-                        }
-                        let mut chunk = [0u8; 4096];
-                        match sock.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                    };
-                    while buf.len() < head_len + body_len {
-                        let mut chunk = [0u8; 4096];
-                        match sock.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                    }
-                    buf.drain(..head_len + body_len);
-                    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
-                    let events: String = [finish("stop"), "data: [DONE]\n\n".to_string()]
+    counting_server(move |mut sock| async move {
+        let mut buf = Vec::new();
+        loop {
+            // One request: its head, then `content-length` bytes of body.
+            let (head_len, body_len) = loop {
+                let mut headers = [httparse::EMPTY_HEADER; 32];
+                let mut req = httparse::Request::new(&mut headers);
+                if let Ok(httparse::Status::Complete(n)) = req.parse(&buf) {
+                    let len = req
+                        .headers
                         .iter()
-                        .map(|e| format!("{:x}\r\n{e}\r\n", e.len()))
-                        .collect();
-                    if sock.write_all(format!("{head}{events}").as_bytes()).await.is_err() {
-                        return;
-                    }
-                    tokio::time::sleep(end_after).await;
-                    if sock.write_all(b"0\r\n\r\n").await.is_err() {
-                        return;
-                    }
+                        .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+                        .and_then(|h| std::str::from_utf8(h.value).ok()?.parse::<usize>().ok())
+                        .unwrap_or(0);
+                    break (n, len);
                 }
-            });
+                let mut chunk = [0u8; 4096];
+                match sock.read(&mut chunk).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            };
+            while buf.len() < head_len + body_len {
+                let mut chunk = [0u8; 4096];
+                match sock.read(&mut chunk).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            buf.drain(..head_len + body_len);
+            let head =
+                "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+            let events: String = [finish("stop"), "data: [DONE]\n\n".to_string()]
+                .iter()
+                .map(|e| format!("{:x}\r\n{e}\r\n", e.len()))
+                .collect();
+            if sock.write_all(format!("{head}{events}").as_bytes()).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(end_after).await;
+            if sock.write_all(b"0\r\n\r\n").await.is_err() {
+                return;
+            }
         }
-    });
-    (addr, conns)
+    })
+    .await
 }
 
 #[tokio::test]
@@ -365,30 +357,40 @@ async fn an_own_connection_the_server_closed_after_an_answer_is_replaced_without
 /// close`, then closes the connection `close_after` later; the counter counts connections.
 async fn one_answer_per_connection_server(close_after: Duration) -> (std::net::SocketAddr, Arc<AtomicUsize>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    counting_server(move |mut sock| async move {
+        let mut buf = Vec::new();
+        while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+            let mut chunk = [0u8; 4096];
+            match sock.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+        let events: String = [content("x"), finish("stop"), "data: [DONE]\n\n".to_string()]
+            .iter()
+            .map(|e| format!("{:x}\r\n{e}\r\n", e.len()))
+            .collect();
+        let _ = sock.write_all(format!("{head}{events}0\r\n\r\n").as_bytes()).await;
+        tokio::time::sleep(close_after).await;
+    })
+    .await
+}
+
+/// A server on 127.0.0.1 that runs `serve` on each connection it accepts, counting them.
+async fn counting_server<F, Fut>(serve: F) -> (std::net::SocketAddr, Arc<AtomicUsize>)
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let conns = Arc::new(AtomicUsize::new(0));
     let counter = conns.clone();
     tokio::spawn(async move {
-        while let Ok((mut sock, _)) = listener.accept().await {
+        while let Ok((sock, _)) = listener.accept().await {
             counter.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                    let mut chunk = [0u8; 4096];
-                    match sock.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
-                let events: String = [content("x"), finish("stop"), "data: [DONE]\n\n".to_string()]
-                    .iter()
-                    .map(|e| format!("{:x}\r\n{e}\r\n", e.len()))
-                    .collect();
-                let _ = sock.write_all(format!("{head}{events}0\r\n\r\n").as_bytes()).await;
-                tokio::time::sleep(close_after).await;
-            });
+            tokio::spawn(serve(sock));
         }
     });
     (addr, conns)
