@@ -13,6 +13,7 @@
 //! - [`stats`]: HdrHistogram-backed recording of every measurement, per phase and tag set.
 //! - [`client`]: outbound HTTP with host-side timings, the SSE parser and OpenAI-compatible calls.
 //! - [`deadline`]: the re-armable timer bounding each request on an own connection and each iteration.
+//! - [`sandbox`]: where a scenario's plain HTTP may go (origins: scheme, host and port).
 //! - [`error_class`]: the one classification of request failures, shared by clients, stats and WIT.
 //! - [`data`]: datasets (`--data`), synthetic prompts and token counts (`--tokenizer`).
 //! - [`mock`]: the built-in simulated OpenAI-compatible server.
@@ -31,6 +32,7 @@ pub mod load;
 pub mod mock;
 pub mod new;
 pub mod run;
+pub mod sandbox;
 pub mod stats;
 pub mod telemetry;
 pub mod timeline;

@@ -147,9 +147,11 @@ struct PlayArgs {
     /// Linear memory one scenario instance may use (e.g. 64MiB); past it the iteration fails.
     #[arg(long, default_value = "64MiB", value_parser = parse_size)]
     guest_memory: usize,
-    /// A host plain HTTP requests may reach besides the target's (repeatable).
-    #[arg(long = "allow-host", value_name = "HOST")]
-    allowed_hosts: Vec<String>,
+    /// Another origin plain HTTP requests may reach besides the target's (repeatable): HOST (its
+    /// default ports, 80 for http and 443 for https), HOST:PORT, or HOST:* (any port). The
+    /// target's own host on another port needs one too.
+    #[arg(long = "allow-host", value_name = "HOST[:PORT|:*]", value_parser = parse_allowed_host)]
+    allowed_hosts: Vec<runner::sandbox::AllowedHost>,
     /// A header sent with every request to the target (LLM calls and plain HTTP), never to hosts
     /// reached through --allow-host, as 'Name: value' (repeatable). A header the scenario sets
     /// on a request wins. Values are never recorded, only names.
@@ -249,6 +251,10 @@ fn parse_size(s: &str) -> Result<usize, String> {
         Some(bytes) => Ok(bytes),
         None => Err(format!("{s:?} is too large")),
     }
+}
+
+fn parse_allowed_host(s: &str) -> Result<runner::sandbox::AllowedHost, String> {
+    s.parse()
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {

@@ -80,7 +80,7 @@ fn http_to_a_host_off_the_allow_list_is_refused_and_counted() {
             "-p",
             "path=http://127.0.0.2:9/",
             "--allow-host",
-            "127.0.0.2",
+            "127.0.0.2:9",
         ],
     );
     assert_eq!(allowed.phase("http-get").errors_by_class.get("denied"), None, "allowed hosts are reached");

@@ -20,6 +20,7 @@ use crate::client::http::{
 };
 use crate::error_class::ErrorClass;
 use crate::run::RunSettings;
+use crate::sandbox::{AllowedHost, Origin};
 use crate::stats::HttpSample;
 
 /// Joins a path (starting with `/`) to the target; absolute URLs pass through.
@@ -79,7 +80,7 @@ enum Route {
 /// Only a path or an absolute URL is parsed, once, and never the target.
 fn route(
     settings: &RunSettings,
-    mut own: Option<&mut OwnConnection>,
+    own: Option<&mut OwnConnection>,
     method: &str,
     url: String,
 ) -> Result<Route, HttpError> {
@@ -94,18 +95,20 @@ fn route(
     }
     // An unparsable URL goes to the pooled client, which reports it with its usual message.
     let Ok(uri) = url.parse::<Uri>() else { return Ok(Route::Pooled(url)) };
-    if let Some(own) = own.as_deref_mut()
+    if let Some(own) = own
         && own.serves(&uri)
     {
         let path = uri.path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"));
         return Ok(Route::Own(path));
     }
-    if let Some(host) = uri.host()
-        && own.is_none_or(|own| own.host() != host)
-        && !settings.allows_host(host)
+    // Origins, not hosts: the target's host on another port is another server.
+    if let Some(origin) = Origin::of(&uri)
+        && !settings.allows(&origin)
     {
-        let message =
-            format!("{url}: host {host} is not allowed (the target's host is; add more with --allow-host)");
+        let message = format!(
+            "{url}: {origin} is not allowed (only the target's origin is; allow it with --allow-host {})",
+            AllowedHost::for_origin(&origin)
+        );
         return Err(HttpError { class: ErrorClass::Denied, message });
     }
     Ok(Route::Pooled(url))
@@ -199,7 +202,7 @@ mod tests {
     fn settings(target: &str) -> RunSettings {
         RunSettings {
             target: target.to_string(),
-            allowed_hosts: vec!["other.example".to_string()],
+            allowed_hosts: vec!["other.example".parse().expect("a valid --allow-host")],
             ..RunSettings::default()
         }
     }
@@ -220,11 +223,19 @@ mod tests {
         assert_eq!(route(&s, own.as_mut(), "GET", "/a?b=1".into()).ok(), path("/a?b=1"));
         assert_eq!(route(&s, own.as_mut(), "GET", "http://h:1/x".into()).ok(), path("/x"));
         assert_eq!(route(&s, own.as_mut(), "GET", "http://h:1".into()).ok(), path("/"));
-        // Same host, another port or scheme: the pooled client, still allowed.
-        assert_eq!(route(&s, own.as_mut(), "GET", "http://h:2/x".into()).ok(), pooled("http://h:2/x"));
-        assert_eq!(route(&s, own.as_mut(), "GET", "https://h:1/x".into()).ok(), pooled("https://h:1/x"));
+        // Same host, another port or scheme: another origin, denied.
+        for other in ["http://h:2/x", "https://h:1/x"] {
+            let denied = route(&s, own.as_mut(), "GET", other.into()).map_err(|e| e.class);
+            assert_eq!(denied, Err(ErrorClass::Denied), "{other}");
+        }
         let allowed = "http://other.example/y";
         assert_eq!(route(&s, own.as_mut(), "GET", allowed.into()).ok(), pooled(allowed));
+        let denied = route(&s, own.as_mut(), "GET", "http://other.example:8080/y".into());
+        assert!(
+            matches!(&denied, Err(HttpError { class: ErrorClass::Denied, message })
+                if message.ends_with("allow it with --allow-host other.example:8080)")),
+            "{denied:?}"
+        );
     }
 
     #[test]
@@ -269,9 +280,11 @@ mod tests {
         assert_eq!(route(&s, None, "GET", "/x".into()).ok(), Some(Route::Pooled("https://h/x".into())));
         let denied = route(&s, None, "GET", "http://evil/x".into()).map_err(|e| e.class);
         assert_eq!(denied, Err(ErrorClass::Denied));
+        let denied = route(&s, None, "GET", "http://h/x".into()).map_err(|e| e.class);
+        assert_eq!(denied, Err(ErrorClass::Denied), "http://h is port 80, the target https://h 443");
         assert_eq!(
-            route(&s, None, "GET", "http://h/x".into()).ok(),
-            Some(Route::Pooled("http://h/x".into()))
+            route(&s, None, "GET", "https://H:443/x".into()).ok(),
+            Some(Route::Pooled("https://H:443/x".into()))
         );
     }
 }

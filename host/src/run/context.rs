@@ -10,6 +10,7 @@ use crate::client::http::{HttpClient, TargetHeaders};
 use crate::data::{Datasets, TokenCounter};
 use crate::engine::DEFAULT_GUEST_MEMORY;
 use crate::load::{PhaseLimits, PhaseRegistry, StopSignal};
+use crate::sandbox::{AllowedHost, Origin};
 use crate::stats::{PhaseStats, Slo, Tags};
 
 /// The per-request timeout when none is given (`--timeout`): long enough for a 4k-token answer
@@ -36,8 +37,9 @@ pub struct RunSettings {
     /// The most linear memory one instance may grow to; beyond it the iteration fails and the
     /// instance is replaced.
     pub guest_memory: usize,
-    /// Hosts plain `http` requests may reach besides the target's (`--allow-host`).
-    pub allowed_hosts: Vec<String>,
+    /// Hosts (and ports) plain `http` requests may reach besides the target's origin
+    /// (`--allow-host`; see [`crate::sandbox`]).
+    pub allowed_hosts: Vec<AllowedHost>,
     /// Headers added to every request to the target, and to no other host (`--header`, the API
     /// key). Secret: never recorded, only their names.
     pub headers: TargetHeaders,
@@ -74,27 +76,17 @@ impl Default for RunSettings {
 }
 
 impl RunSettings {
-    /// Whether plain HTTP may go to `host`: the target's host, or one given with `--allow-host`.
-    pub fn allows_host(&self, host: &str) -> bool {
-        let target_host = self.target.parse::<hyper::Uri>().ok().and_then(|u| u.host().map(str::to_string));
-        target_host.as_deref() == Some(host)
-            || self.allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
+    /// Whether plain HTTP may go to `origin`: the target's origin (scheme, host and port), or
+    /// one that an `--allow-host` allows. The target's other ports are not its origin.
+    pub fn allows(&self, origin: &Origin) -> bool {
+        Origin::parse(&self.target).as_ref() == Some(origin)
+            || self.allowed_hosts.iter().any(|h| h.allows(origin))
     }
 
     /// Whether `url` is on the target's origin (scheme, host and port, default ports filled in):
     /// only such requests get the run's [`RunSettings::headers`].
     pub fn is_target_origin(&self, url: &str) -> bool {
-        fn origin(url: &str) -> Option<(String, String, u16)> {
-            let uri = url.parse::<hyper::Uri>().ok()?;
-            let scheme = uri.scheme_str()?.to_ascii_lowercase();
-            let port = uri.port_u16().or(match scheme.as_str() {
-                "http" => Some(80),
-                "https" => Some(443),
-                _ => None,
-            })?;
-            Some((scheme, uri.host()?.to_ascii_lowercase(), port))
-        }
-        origin(url).is_some_and(|o| origin(&self.target).as_ref() == Some(&o))
+        Origin::parse(url).is_some_and(|o| Origin::parse(&self.target) == Some(o))
     }
 
     /// What every phase of the run runs within.

@@ -51,7 +51,7 @@ pub struct PlayOptions {
     /// Linear-memory cap per instance, in bytes.
     pub guest_memory: usize,
     /// Hosts plain `http` requests may reach besides the target's.
-    pub allowed_hosts: Vec<String>,
+    pub allowed_hosts: Vec<crate::sandbox::AllowedHost>,
     /// Headers for every request to the target: `--header`, and the API key's `Authorization`.
     pub headers: crate::client::http::TargetHeaders,
     /// Per-request objectives for goodput.
