@@ -11,6 +11,7 @@
 
 pub mod images;
 pub mod prompt;
+pub mod read;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

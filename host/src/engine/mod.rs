@@ -1,6 +1,13 @@
 //! The Wasm engine: wasmtime's configuration, loading scenario components (through an on-disk
 //! cache of compiled code), checking the WIT version a component was built against, and linking
 //! the capabilities so VU instances can be created cheaply from one [`ScenarioPre`].
+//!
+//! A cache entry is machine code the host will jump into, so it is checked before use: each
+//! entry starts with a magic and the SHA-256 of the serialized component after it, and only
+//! bytes that match their digest are handed to wasmtime. An entry that fails the check (a
+//! flipped bit, a torn or truncated write, an entry of an older runner) is never executed: the
+//! component is compiled again, the entry replaced (written whole to a temporary file, then
+//! renamed over it) and the user told in one line.
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -14,6 +21,7 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 
 use crate::bindings::{Scenario, ScenarioPre};
 use crate::capabilities::HostState;
+use crate::data::read::{MAX_SCENARIO_BYTES, ReadError, read_limited};
 
 pub mod vu;
 
@@ -32,6 +40,8 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 pub enum LoadError {
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
+    #[error("{path} {source}")]
+    TooLarge { path: PathBuf, source: ReadError },
     #[error("{path} is not a WebAssembly file (no `\\0asm` header)")]
     NotWasm { path: PathBuf },
     #[error(
@@ -173,7 +183,10 @@ fn engine_error(e: impl std::fmt::Display) -> LoadError {
 
 /// Reads, compiles (or fetches from the cache), checks and links a scenario component.
 pub fn load(path: &Path, options: &EngineOptions) -> Result<LoadedScenario, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: path.into(), source })?;
+    let bytes = read_limited(path, MAX_SCENARIO_BYTES, "a scenario file").map_err(|e| match e {
+        ReadError::Io(source) => LoadError::Read { path: path.into(), source },
+        source => LoadError::TooLarge { path: path.into(), source },
+    })?;
     let engine = new_engine(options)?;
     let (component, from_cache) = compile(&engine, path, &bytes, options)?;
     let wit_version = check_contract(&engine, &component, path)?;
@@ -211,21 +224,64 @@ fn compile(
         return Err(LoadError::CoreModule { path: path.into() });
     }
     let cached = options.cache_dir.as_ref().map(|dir| dir.join(cache_key(engine, bytes)));
-    if let Some(file) = cached.as_ref().filter(|f| f.exists()) {
-        // SAFETY: the file was written by `Component::serialize` from this same engine
-        // configuration (its name includes the engine's compatibility hash and the
-        // component's digest), into a cache directory owned by the user running runner.
-        if let Ok(component) = unsafe { Component::deserialize_file(engine, file) } {
-            return Ok((component, true));
+    let mut rejected = None;
+    if let Some(file) = &cached {
+        match read_cache(engine, file) {
+            Ok(Some(component)) => return Ok((component, true)),
+            Ok(None) => {}
+            Err(why) => rejected = Some(why),
         }
     }
     let component = Component::new(engine, bytes)
         .map_err(|e| LoadError::Invalid { path: path.into(), message: one_line(&e) })?;
     if let Some(file) = cached {
-        // The cache is an optimisation: failing to write it is not an error of the run.
-        let _ = write_cache(&component, &file);
+        // The cache is an optimisation: failing to write it is not an error of the run, but a
+        // bad entry that stays is worth saying.
+        let written = write_cache(&component, &file);
+        if let Some(why) = rejected {
+            let replaced = match written {
+                Ok(()) => "the entry was replaced".to_string(),
+                Err(e) => format!("the entry could not be replaced: {e}"),
+            };
+            tracing::warn!(
+                "the compile cache entry {} {why}: it was not used; {} was compiled again and {replaced}",
+                file.display(),
+                path.display()
+            );
+        }
     }
     Ok((component, false))
+}
+
+/// What a cache entry starts with: this magic, then the SHA-256 of the rest (the component as
+/// `Component::serialize` wrote it). A new layout takes a new magic.
+const CACHE_MAGIC: &[u8; 8] = b"runner\x01\n";
+
+/// The cached component at `file`: `Ok(None)` when there is no entry, `Err(why)` when there is
+/// one that must not be used.
+fn read_cache(engine: &Engine, file: &Path) -> Result<Option<Component>, String> {
+    let bytes = match std::fs::read(file) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot be read ({e})")),
+    };
+    let Some(rest) = bytes.strip_prefix(CACHE_MAGIC.as_slice()) else {
+        return Err("failed its integrity check (no integrity header)".into());
+    };
+    let Some((digest, serialized)) = rest.split_at_checked(32) else {
+        return Err("failed its integrity check (cut short)".into());
+    };
+    if Sha256::digest(serialized).as_slice() != digest {
+        return Err("failed its integrity check (its contents do not match their SHA-256)".into());
+    }
+    // SAFETY: these bytes are the ones `Component::serialize` wrote from this same engine
+    // configuration (the file's name holds the engine's compatibility hash and the component's
+    // digest) into the user's own cache folder, unchanged since: their SHA-256, written with
+    // them, matches. Wasmtime checks the engine settings recorded in them once more.
+    match unsafe { Component::deserialize(engine, serialized) } {
+        Ok(component) => Ok(Some(component)),
+        Err(e) => Err(format!("was refused by wasmtime ({})", one_line(&e))),
+    }
 }
 
 fn cache_key(engine: &Engine, bytes: &[u8]) -> String {
@@ -238,14 +294,29 @@ fn cache_key(engine: &Engine, bytes: &[u8]) -> String {
     format!("{hex}-{:016x}.cwasm", hasher.finish())
 }
 
+/// Writes the entry whole to a temporary file, flushed to disk, then renames it over `file`: a
+/// crash or a full disk mid-write leaves at worst a temporary file, never a torn entry.
 fn write_cache(component: &Component, file: &Path) -> std::io::Result<()> {
+    use std::io::Write;
     let serialized = component.serialize().map_err(std::io::Error::other)?;
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir)?;
     }
     let tmp = file.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, serialized)?;
-    std::fs::rename(tmp, file)
+    let written = (|| {
+        let mut out = std::fs::File::create(&tmp)?;
+        out.write_all(CACHE_MAGIC)?;
+        out.write_all(&Sha256::digest(&serialized))?;
+        out.write_all(&serialized)?;
+        out.sync_all()
+    })();
+    match written.and_then(|()| std::fs::rename(&tmp, file)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
 }
 
 /// Checks that the component speaks our contract: it exports `runner:scenario/guest` and every
