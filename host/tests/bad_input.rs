@@ -173,3 +173,29 @@ fn a_component_built_for_the_previous_minor_wit_version_is_refused_naming_both()
         assert_one_line_error(&out, 1, &["runner:scenario@0.1.0", "runner:scenario@0.3.0", "rebuild"]);
     }
 }
+
+/// A file of `len` bytes that starts with `head` and takes no disk space (sparse).
+fn sparse_file(dir: &Path, name: &str, head: &[u8], len: u64) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, head).expect("writing a test file");
+    std::fs::File::options().write(true).open(&path).and_then(|f| f.set_len(len)).expect("growing it");
+    path.display().to_string()
+}
+
+#[test]
+fn files_over_their_size_limits_are_refused_before_they_are_read() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let wasm = sparse_file(dir.path(), "huge.wasm", b"\0asm\x0d\0\x01\0", (256 << 20) + 1);
+    assert_one_line_error(&run(&["play", &wasm]), 1, &["huge.wasm", "larger than the 256 MiB limit"]);
+    assert_one_line_error(&run(&["inspect", &wasm]), 1, &["larger than the 256 MiB limit"]);
+
+    let probe = scenario("ttft-probe");
+    let probe = probe.to_str().expect("utf-8 path");
+    let data = sparse_file(dir.path(), "huge.jsonl", b"{\"prompt\": \"a\"}\n", (1 << 30) + 1);
+    let out = run(&["play", probe, "--data", &format!("d={data}")]);
+    assert_one_line_error(&out, 1, &["--data d: ", "huge.jsonl", "larger than the 1 GiB limit"]);
+
+    let tokenizer = sparse_file(dir.path(), "tokenizer.json", b"{", (128 << 20) + 1);
+    let out = run(&["play", probe, "--tokenizer", &tokenizer]);
+    assert_one_line_error(&out, 1, &["--tokenizer ", "larger than the 128 MiB limit"]);
+}

@@ -148,3 +148,73 @@ fn a_param_of_the_wrong_kind_is_refused_before_any_traffic_and_inspect_shows_kin
     assert!(rate.contains("number"), "{stdout}");
     assert!(stdout.contains("runner:scenario/data@0.3.0"), "{stdout}");
 }
+
+#[test]
+fn a_row_without_a_prompt_is_an_error_naming_its_line() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for (body, line) in [
+        ("{\"prompt\": \"ok\"}\n{\"promt\": \"typo\"}\n{\"prompt\": \"ok\"}\n", ":2: "),
+        ("{\"prompt\": \"ok\"}\n\n{\"prompt\": \"\"}\n", ":3: "),
+        ("[{\"text\": \"ok\"}, {\"max_tokens\": 3}]", " entry #2: "),
+    ] {
+        let file = write(dir.path(), "rows.jsonl", body);
+        let out = runner()
+            .arg("play")
+            .arg(scenario("replay"))
+            .args(["--data", &format!("prompts={file}"), "--out"])
+            .arg(dir.path().join("run"))
+            .output()
+            .expect("running runner");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{body:?} must be refused, not skipped: {stderr}");
+        let error: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(error.len(), 1, "{stderr}");
+        assert!(error[0].contains(&format!("rows.jsonl{line}")) && error[0].contains("prompt"), "{stderr}");
+    }
+}
+
+#[test]
+fn conversations_without_a_user_turn_are_skipped_and_counted_aloud() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = write(
+        dir.path(),
+        "chats.jsonl",
+        "{\"conversations\": [{\"from\": \"human\", \"value\": \"hello\"}]}\n\
+         {\"conversations\": [{\"from\": \"gpt\", \"value\": \"no question\"}]}\n\
+         {\"messages\": [{\"role\": \"system\", \"content\": \"only a system turn\"}]}\n",
+    );
+    let run = play(
+        &scenario("replay"),
+        &["--quiet", "--mock", "ttft=1ms,itl=1ms", "--data", &format!("prompts={file}"), "-p", "requests=2"],
+    );
+    run.assert_success();
+    assert!(
+        run.stderr.lines().any(|l| l.contains("--data prompts") && l.contains("2 of 3") && l.contains(":2")),
+        "the skipped entries are counted, with the first one's line: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_tokenizer_file_that_is_json_but_not_a_tokenizer_says_so() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for body in ["{\"a\": 1}", "[]", "{\"version\": \"1.0\", \"model\": 3}"] {
+        let file = write(dir.path(), "tokenizer.json", body);
+        let out = runner()
+            .env("RUNNER_LOG", "off")
+            .arg("play")
+            .arg(scenario("ttft-probe"))
+            .args(["--tokenizer", &file, "--out"])
+            .arg(dir.path().join("run"))
+            .output()
+            .expect("running runner");
+        let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with("error: --tokenizer ")
+                && stderr.contains("is JSON but not a Hugging Face tokenizer"),
+            "{body}: {stderr}"
+        );
+    }
+}

@@ -8,6 +8,10 @@
 //! optional answer length in `max_tokens`, `output_tokens` or `output_len`). Any entry may name
 //! images (`image`, `images`: URLs, or files beside the dataset read once into `data:` URLs, see
 //! [`images`]) that go with its user turn.
+//!
+//! An entry with no prompt at all (none of those fields, or an empty prompt) is an error naming
+//! its line; a conversation with no user turn is skipped, and the skipped ones are counted in one
+//! warning. Files are read within a size limit ([`read`]).
 
 pub mod images;
 pub mod prompt;
@@ -26,6 +30,15 @@ pub use prompt::TokenCounter;
 pub enum DataError {
     #[error("--data {name}: cannot read {path}: {source}")]
     Read { name: String, path: PathBuf, source: std::io::Error },
+    #[error("--data {name}: {path} {source}")]
+    TooLarge { name: String, path: PathBuf, source: read::ReadError },
+    #[error("--data {name}: {path} is not UTF-8 text: {source}")]
+    NotText { name: String, path: PathBuf, source: std::string::FromUtf8Error },
+    #[error(
+        "--data {name}: {path}{where_}: no prompt: an entry needs a non-empty `prompt` or `text`, \
+         `messages` or `conversations`"
+    )]
+    NoPrompt { name: String, path: PathBuf, where_: String },
     #[error("--data {name}: {path}{where_}: {message}")]
     Parse { name: String, path: PathBuf, where_: String, message: String },
     /// An image a row names cannot be sent (missing, too large, not an image).
@@ -86,7 +99,11 @@ impl Dataset {
 
     /// Reads and parses `path`; answers held in conversations are measured with `counter`.
     pub fn load(name: &str, path: &Path, counter: &TokenCounter) -> Result<Self, DataError> {
-        let text = std::fs::read_to_string(path).map_err(|source| DataError::Read {
+        let bytes = read::read_limited(path, read::MAX_DATASET_BYTES, "a dataset").map_err(|e| match e {
+            read::ReadError::Io(source) => DataError::Read { name: name.into(), path: path.into(), source },
+            source => DataError::TooLarge { name: name.into(), path: path.into(), source },
+        })?;
+        let text = String::from_utf8(bytes).map_err(|source| DataError::NotText {
             name: name.into(),
             path: path.into(),
             source,
@@ -116,9 +133,19 @@ impl Dataset {
         let total = entries.len();
         let mut images = images::Images::beside(path);
         let mut rows: Vec<Row> = Vec::with_capacity(total);
+        let mut first_skipped = None;
         for (where_, mut entry) in entries {
             let named = entry.take_images();
-            let Some(row) = entry.into_row(counter) else { continue };
+            let row = match entry.into_row(counter) {
+                Ok(Some(row)) => row,
+                Ok(None) => {
+                    first_skipped.get_or_insert_with(|| where_.clone());
+                    continue;
+                }
+                Err(NoPrompt) => {
+                    return Err(DataError::NoPrompt { name: name.into(), path: path.into(), where_ });
+                }
+            };
             // Read only for rows that are kept: a skipped entry's images are never sent.
             let urls = named.iter().map(|reference| images.url(reference)).collect::<Result<_, _>>();
             let urls = urls.map_err(|message| DataError::Image {
@@ -131,6 +158,13 @@ impl Dataset {
         }
         if rows.is_empty() {
             return Err(DataError::Empty { name: name.into(), path: path.into() });
+        }
+        if let Some(first) = first_skipped {
+            tracing::warn!(
+                "--data {name}: {} of {total} entries have no user turn and are skipped (the first: {}{first})",
+                total - rows.len(),
+                path.display()
+            );
         }
         Ok(Self { name: name.into(), path: path.into(), skipped: total - rows.len(), rows })
     }
@@ -202,14 +236,18 @@ struct Message {
     content: String,
 }
 
+/// An entry that names no prompt in any of the shapes read.
+struct NoPrompt;
+
 impl Entry {
     /// The images the entry names, `image` first.
     fn take_images(&mut self) -> Vec<String> {
         self.image.take().into_iter().chain(self.images.take().into_iter().flatten()).collect()
     }
 
-    /// The row, without its images (see [`Entry::take_images`]); `None` when it has no user turn.
-    fn into_row(self, counter: &TokenCounter) -> Option<Row> {
+    /// The row, without its images (see [`Entry::take_images`]); `None` when it has no user turn,
+    /// [`NoPrompt`] when it has no prompt of any shape.
+    fn into_row(self, counter: &TokenCounter) -> Result<Option<Row>, NoPrompt> {
         if let Some(turns) = self.conversations {
             let mut messages = Vec::new();
             let mut turns = turns.into_iter();
@@ -220,31 +258,52 @@ impl Entry {
                     break;
                 }
             }
-            let prompt = messages.last().filter(|(role, _)| role == "user")?.1.clone();
+            let Some((_, prompt)) = messages.last().filter(|(role, _)| role == "user") else {
+                return Ok(None);
+            };
+            let prompt = prompt.clone();
             // The recorded answer's length is what vLLM's ShareGPT benchmark asks the server for.
             let answer = turns.next().map(|t| counter.count(&t.value));
-            return Some(Row {
+            return Ok(Some(Row {
                 prompt,
                 messages,
                 output_tokens: self.max_tokens.or(answer),
                 images: Vec::new(),
-            });
+            }));
         }
         if let Some(list) = self.messages {
             let mut messages: Vec<(String, String)> = list.into_iter().map(|m| (m.role, m.content)).collect();
-            let last_user = messages.iter().rposition(|(role, _)| role == "user")?;
+            let Some(last_user) = messages.iter().rposition(|(role, _)| role == "user") else {
+                return Ok(None);
+            };
             messages.truncate(last_user + 1);
             let prompt = messages[last_user].1.clone();
-            return Some(Row { prompt, messages, output_tokens: self.max_tokens, images: Vec::new() });
+            return Ok(Some(Row { prompt, messages, output_tokens: self.max_tokens, images: Vec::new() }));
         }
-        let prompt = self.prompt.or(self.text)?;
-        Some(Row {
+        let prompt = self.prompt.or(self.text).filter(|p| !p.is_empty()).ok_or(NoPrompt)?;
+        Ok(Some(Row {
             messages: vec![("user".into(), prompt.clone())],
             prompt,
             output_tokens: self.max_tokens,
             images: Vec::new(),
-        })
+        }))
     }
+}
+
+/// Reads a `--tokenizer` file (Hugging Face's `tokenizer.json`) within
+/// [`read::MAX_TOKENIZER_BYTES`]; the error is one line for [`prompt::TokenizerError`], and says
+/// whether the file is not JSON at all or JSON of another shape (a dataset, a model's
+/// `config.json`), which `tokenizers`' own message leaves unclear.
+pub(crate) fn read_tokenizer(path: &Path) -> Result<tokenizers::Tokenizer, String> {
+    let bytes =
+        read::read_limited(path, read::MAX_TOKENIZER_BYTES, "a tokenizer file").map_err(|e| e.to_string())?;
+    tokenizers::Tokenizer::from_bytes(&bytes).map_err(|e| {
+        let why = e.to_string().lines().next().unwrap_or_default().to_string();
+        match serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+            Ok(_) => format!("is JSON but not a Hugging Face tokenizer (a tokenizer.json): {why}"),
+            Err(json) => format!("is not JSON: {json}"),
+        }
+    })
 }
 
 /// OpenAI's role for a ShareGPT speaker.
@@ -336,6 +395,10 @@ mod tests {
         let err = load("{\"prompt\": \"ok\"}\n{not json}\n").expect_err("line 2 is broken").to_string();
         assert!(err.starts_with("--data d: ") && err.contains("d.json:2: "), "{err}");
         let err = load("{\"other\": 1}\n").expect_err("no prompt").to_string();
+        assert!(err.starts_with("--data d: ") && err.contains("d.json:1: no prompt"), "{err}");
+        let err = load("{\"conversations\": [{\"from\": \"gpt\", \"value\": \"hi\"}]}\n")
+            .expect_err("no user turn")
+            .to_string();
         assert!(err.contains("holds no usable row"), "{err}");
         let err = Datasets::load(&["x".into()], &TokenCounter::Estimate).expect_err("no =").to_string();
         assert_eq!(err, "--data \"x\": give it as NAME=PATH");

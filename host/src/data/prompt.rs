@@ -55,10 +55,9 @@ pub struct TokenizerError {
 impl TokenCounter {
     /// Loads a `tokenizer.json` (the format of Hugging Face's `tokenizers`).
     pub fn from_file(path: &Path) -> Result<Self, TokenizerError> {
-        Tokenizer::from_file(path).map(|t| Self::Exact(Box::new(t))).map_err(|e| TokenizerError {
-            path: path.display().to_string(),
-            message: e.to_string().lines().next().unwrap_or_default().to_string(),
-        })
+        super::read_tokenizer(path)
+            .map(|t| Self::Exact(Box::new(t)))
+            .map_err(|message| TokenizerError { path: path.display().to_string(), message })
     }
 
     /// Whether counts are exact.
