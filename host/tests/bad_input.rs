@@ -199,3 +199,37 @@ fn files_over_their_size_limits_are_refused_before_they_are_read() {
     let out = run(&["play", probe, "--tokenizer", &tokenizer]);
     assert_one_line_error(&out, 1, &["--tokenizer ", "larger than the 128 MiB limit"]);
 }
+
+#[test]
+fn extra_body_cannot_replace_what_the_host_builds() {
+    let probe = scenario("ttft-probe");
+    for (extra, field) in [
+        (r#"{"stream": false}"#, "stream"),
+        (r#"{"stream_options": {"include_usage": false}}"#, "stream_options"),
+        (r#"{"messages": [{"role": "user", "content": "other"}]}"#, "messages"),
+        (r#"{"prompt": "other"}"#, "prompt"),
+        (r#"{"model": "other"}"#, "model"),
+        (r#"{"max_completion_tokens": 1}"#, "max_completion_tokens"),
+    ] {
+        let param = format!("extra_body={extra}");
+        let run =
+            common::play(&probe, &["-q", "--mock", "ttft=1ms,itl=1ms", "-p", "requests=2", "-p", &param]);
+        run.assert_success();
+        let p = run.phase("ttft-probe");
+        assert_eq!(p.requests, 2, "{extra}");
+        assert_eq!(p.errors_by_class.get("invalid-request"), Some(&2), "{extra}: {:?}", p.errors_by_class);
+        let named = format!("`{field}`");
+        assert!(
+            run.summary().notes.iter().any(|n| n.contains("extra_body") && n.contains(&named)),
+            "{extra}: the message names {named}: {:?}",
+            run.summary().notes
+        );
+    }
+    // Fields the host does not build pass through.
+    let run = common::play(
+        &probe,
+        &["-q", "--mock", "ttft=1ms,itl=1ms", "-p", "requests=2", "-p", r#"extra_body={"temperature": 0}"#],
+    );
+    run.assert_success();
+    assert_eq!(run.phase("ttft-probe").errors, 0, "{:?}", run.phase("ttft-probe").errors_by_class);
+}

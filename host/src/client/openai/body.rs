@@ -1,5 +1,12 @@
 //! The request side of a call: the endpoint's URL under the target, the JSON body built from
 //! an [`LlmRequest`] and the headers it goes with.
+//!
+//! `extra_body` adds fields to the body; it never replaces one the host builds from the
+//! request, since those decide what is sent and how the answer is read and measured: `stream`,
+//! `stream_options`, `messages` and `prompt` always; `model`, and `max_tokens` /
+//! `max_completion_tokens` (one limit under two names), when the request sets them; an
+//! embeddings request's `input`. Such an `extra_body` fails the call as `invalid-request`,
+//! naming the field, before anything is sent.
 
 use std::sync::Arc;
 
@@ -67,7 +74,13 @@ pub fn api_url(base_url: &str, path: &str) -> String {
     format!("{root}/v1/{}", path.trim_start_matches('/'))
 }
 
-/// The JSON request body: the built fields, then `extra_body`'s fields over them.
+/// Fields of a completion body the host always owns, set or not: the answer's shape
+/// (`stream`, and `stream_options`, which asks for the usage counts when streaming) and the
+/// prompt under either API's name.
+const HOST_OWNED: &[&str] = &["stream", "stream_options", "messages", "prompt"];
+
+/// The JSON request body: the built fields, then `extra_body`'s fields beside them (none may
+/// replace a built one; see the module's doc).
 pub fn request_body(req: &LlmRequest) -> Result<Value, LlmError> {
     let mut body = Map::new();
     if let Some(model) = &req.model {
@@ -97,7 +110,11 @@ pub fn request_body(req: &LlmRequest) -> Result<Value, LlmError> {
         // Without this, most servers send no token counts when streaming.
         body.insert("stream_options".into(), json!({"include_usage": true}));
     }
-    merge_extra(&mut body, req.extra_body.as_deref())?;
+    let limit: &[&str] = match req.max_tokens {
+        Some(_) => &["max_tokens", "max_completion_tokens"],
+        None => &[],
+    };
+    merge_extra_reserving(&mut body, req.extra_body.as_deref(), &[HOST_OWNED, limit].concat())?;
     Ok(Value::Object(body))
 }
 
@@ -115,12 +132,30 @@ fn message(m: &Message) -> Value {
     json!({"role": m.role, "content": parts})
 }
 
-/// Merges the fields of `extra` (the scenario's `extra_body`, a JSON object) over `body`.
+/// Adds the fields of `extra` (the scenario's `extra_body`, a JSON object) to `body`; one that
+/// `body` already has is refused, never silently replaced.
 pub(super) fn merge_extra(body: &mut Map<String, Value>, extra: Option<&str>) -> Result<(), LlmError> {
+    merge_extra_reserving(body, extra, &[])
+}
+
+/// [`merge_extra`], refusing the `reserved` fields too, whether `body` has them or not.
+fn merge_extra_reserving(
+    body: &mut Map<String, Value>,
+    extra: Option<&str>,
+    reserved: &[&str],
+) -> Result<(), LlmError> {
     let Some(extra) = extra else { return Ok(()) };
     let invalid = |why: String| LlmError::new(ErrorClass::InvalidRequest, None, format!("extra_body {why}"));
     match serde_json::from_str::<Value>(extra) {
         Ok(Value::Object(fields)) => {
+            if let Some(field) =
+                fields.keys().find(|k| body.contains_key(*k) || reserved.contains(&k.as_str()))
+            {
+                return Err(invalid(format!(
+                    "may not set `{field}`: the host builds it from the request's own fields \
+                     (stream, prompt or messages, model, max-tokens, inputs)"
+                )));
+            }
             body.extend(fields);
             Ok(())
         }

@@ -130,13 +130,19 @@ fn a_path_prefix_is_kept_and_gets_v1_unless_it_ends_in_it() {
 }
 
 #[test]
-fn body_has_fields_and_extra_body_overrides() {
+fn body_has_fields_and_extra_body_adds_to_them() {
     let mut req = chat(true);
-    req.extra_body = Some(r#"{"max_tokens": 4, "temperature": 0}"#.into());
+    req.extra_body = Some(r#"{"ignore_eos": true, "temperature": 0}"#.into());
     let body = request_body(&req).expect("body");
-    let want = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4,
-        "stream": true, "stream_options": {"include_usage": true}, "temperature": 0});
+    let want = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 16,
+        "stream": true, "stream_options": {"include_usage": true}, "ignore_eos": true, "temperature": 0});
     assert_eq!(body, want);
+    // Without a limit or a model in the request, extra_body may give them.
+    let open = LlmRequest { max_tokens: None, model: None, ..chat(false) };
+    let with =
+        LlmRequest { extra_body: Some(r#"{"max_completion_tokens": 4, "model": "x"}"#.into()), ..open };
+    let body = request_body(&with).expect("body");
+    assert_eq!((body["max_completion_tokens"].clone(), body["model"].clone()), (json!(4), json!("x")));
     let plain = LlmRequest {
         api: Api::Completions,
         model: None,
@@ -145,6 +151,32 @@ fn body_has_fields_and_extra_body_overrides() {
         ..chat(false)
     };
     assert_eq!(request_body(&plain).expect("body"), json!({"prompt": "p", "stream": false}));
+}
+
+#[test]
+fn extra_body_never_replaces_a_field_the_host_builds() {
+    for (api, extra, field) in [
+        (Api::Chat, r#"{"stream": false}"#, "stream"),
+        (Api::Chat, r#"{"stream_options": {"include_usage": false}}"#, "stream_options"),
+        (Api::Chat, r#"{"messages": []}"#, "messages"),
+        (Api::Chat, r#"{"prompt": "p"}"#, "prompt"),
+        (Api::Completions, r#"{"messages": []}"#, "messages"),
+        (Api::Completions, r#"{"prompt": "p"}"#, "prompt"),
+        (Api::Chat, r#"{"model": "other"}"#, "model"),
+        (Api::Chat, r#"{"max_tokens": 4}"#, "max_tokens"),
+        (Api::Chat, r#"{"temperature": 0, "max_completion_tokens": 4}"#, "max_completion_tokens"),
+    ] {
+        for stream in [true, false] {
+            let req = LlmRequest { api, extra_body: Some(extra.into()), ..chat(stream) };
+            let e = request_body(&req).expect_err("refused");
+            assert_eq!(e.class, ErrorClass::InvalidRequest, "{extra}");
+            assert!(
+                e.message.starts_with(&format!("extra_body may not set `{field}`")),
+                "{extra}: {}",
+                e.message
+            );
+        }
+    }
 }
 
 #[tokio::test]

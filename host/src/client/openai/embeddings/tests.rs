@@ -35,9 +35,16 @@ async fn run(script: Vec<Step>, req: &EmbeddingRequest) -> Result<Embeddings, Ll
 #[test]
 fn the_body_is_model_and_an_input_list_then_extra_body() {
     let mut req = two_texts();
-    req.extra_body = Some(r#"{"encoding_format": "float", "model": "other"}"#.into());
+    req.extra_body = Some(r#"{"encoding_format": "float", "dimensions": 8}"#.into());
     let body = embeddings_body(&req).expect("body");
-    assert_eq!(body, json!({"model": "other", "input": ["a b", "c"], "encoding_format": "float"}));
+    assert_eq!(
+        body,
+        json!({"model": "e", "input": ["a b", "c"], "encoding_format": "float", "dimensions": 8})
+    );
+    for owned in [r#"{"model": "other"}"#, r#"{"input": ["x"]}"#] {
+        let e = embeddings_body(&EmbeddingRequest { extra_body: Some(owned.into()), ..two_texts() });
+        assert!(e.is_err_and(|e| e.message.starts_with("extra_body may not set `")), "{owned}");
+    }
     let one = EmbeddingRequest { model: None, inputs: vec!["x".into()], ..two_texts() };
     assert_eq!(embeddings_body(&one).expect("body"), json!({"input": ["x"]}), "one text is still a list");
 }
