@@ -442,7 +442,15 @@ async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
         },
     };
     let outcome = run::play(opts).await?;
-    print!("{}", runner_reports::render_console(&outcome.summary));
+    // A failed drive() ends with its own error line below; the console summary leaves out the
+    // note that repeats it (summary.json and the reports keep it), so it is printed once.
+    let mut console = outcome.summary.clone();
+    if let Some(e) = &outcome.drive_error
+        && !outcome.interrupted
+    {
+        console.notes.retain(|n| !(n.starts_with("drive() failed: ") && n.ends_with(e.as_str())));
+    }
+    print!("{}", runner_reports::render_console(&console));
     println!("\nrun folder: {}", outcome.out_dir.display());
     let failed: Vec<&str> =
         outcome.summary.thresholds.iter().filter(|t| !t.passed).map(|t| t.expression.as_str()).collect();
@@ -525,6 +533,20 @@ fn compare(a: &std::path::Path, b: &std::path::Path, fail_on: Option<f64>) -> an
     comparison.b_label = format!("{} ({})", b.display(), comparison.b_label);
     print!("{}", runner_reports::render_comparison(&comparison));
     let Some(limit) = fail_on else { return Ok(ExitCode::SUCCESS) };
+    if comparison.gated_rows() == 0 {
+        // A gate that could compare nothing must not pass as "no regression".
+        let why = if comparison.phases.is_empty() {
+            let names = |s: &runner_reports::Summary| match s.phases.len() {
+                0 => "none".to_string(),
+                _ => s.phases.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", "),
+            };
+            format!("no phase name is in both runs (A has {}; B has {})", names(&sa), names(&sb))
+        } else {
+            "no latency or throughput has a value in both runs".to_string()
+        };
+        eprintln!("error: --fail-on {limit}%: {why}: nothing was compared");
+        return Ok(ExitCode::from(exit::ERROR));
+    }
     let regressions = comparison.regressions(limit);
     if regressions.is_empty() {
         println!("\nno latency or throughput got worse by more than {limit}%");

@@ -201,6 +201,26 @@ fn files_over_their_size_limits_are_refused_before_they_are_read() {
 }
 
 #[test]
+fn a_failing_drive_is_reported_once_on_stderr() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = runner()
+        .env("RUNNER_LOG", "info")
+        .args(["play", scenario("rate").to_str().expect("utf-8 path"), "-p", "rate=-3", "--out"])
+        .arg(dir.path().join("run"))
+        .output()
+        .expect("running the runner binary");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let message = "rate must be a finite number";
+    let times = stdout.matches(message).count() + stderr.matches(message).count();
+    assert_eq!(times, 1, "printed once, not {times} times:\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    let last = stderr.trim_end().lines().last().unwrap_or_default();
+    assert!(last.starts_with("error: the scenario failed: ") && last.contains(message), "{stderr}");
+    let summary = std::fs::read_to_string(dir.path().join("run/summary.json")).expect("summary.json written");
+    assert!(summary.contains(message), "the run folder keeps it");
+}
+
+#[test]
 fn extra_body_cannot_replace_what_the_host_builds() {
     let probe = scenario("ttft-probe");
     for (extra, field) in [

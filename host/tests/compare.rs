@@ -105,3 +105,32 @@ fn a_folder_without_a_summary_is_a_one_line_error() {
     assert_eq!(bad.code, Some(2), "{}", bad.stderr);
     assert!(bad.stderr.contains("\"-5\" is not a percentage like 10 or 10%"), "{}", bad.stderr);
 }
+
+#[test]
+fn fail_on_with_no_phase_in_common_is_an_error_not_a_pass() {
+    let run = probe("20ms");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    // The same run with its phase renamed: nothing can be paired, so the gate has judged nothing.
+    let text = std::fs::read_to_string(run.out.join("summary.json")).expect("reading summary.json");
+    let mut json: serde_json::Value = serde_json::from_str(&text).expect("summary.json is JSON");
+    json["phases"][0]["name"] = "renamed".into();
+    let renamed = dir.path().join("renamed.json");
+    std::fs::write(&renamed, json.to_string()).expect("writing the renamed summary");
+
+    let plain = compare(&[run.out.as_os_str(), renamed.as_os_str()]);
+    assert_eq!(plain.code, Some(0), "without --fail-on it is only shown:\n{}", plain.stderr);
+    assert!(plain.stdout.contains("no phase name is in both runs"), "{}", plain.stdout);
+
+    let gated = compare(&[run.out.as_os_str(), renamed.as_os_str(), "--fail-on".as_ref(), "10".as_ref()]);
+    assert_eq!(gated.code, Some(1), "a gate that judged nothing must not pass:\n{}", gated.stderr);
+    let lines: Vec<&str> = gated.stderr.trim_end().lines().collect();
+    assert_eq!(lines.len(), 1, "{}", gated.stderr);
+    assert!(
+        lines[0].starts_with("error: --fail-on")
+            && lines[0].contains("no phase")
+            && lines[0].contains("renamed"),
+        "{}",
+        lines[0]
+    );
+    assert!(!gated.stdout.contains("no latency or throughput got worse"), "{}", gated.stdout);
+}

@@ -159,6 +159,17 @@ pub struct Regression {
 }
 
 impl Comparison {
+    /// How many latency and throughput rows have a value on both sides, so the `--fail-on` gate
+    /// could judge them. Zero (no phase in common, or none with numbers on both sides) means a
+    /// gate that found no regression has not passed anything: the CLI refuses it.
+    pub fn gated_rows(&self) -> usize {
+        self.phases
+            .iter()
+            .flat_map(|p| &p.rows)
+            .filter(|r| matches!(r.kind, Kind::Latency | Kind::Throughput) && r.verdict != Verdict::NotJudged)
+            .count()
+    }
+
     /// The latency and throughput rows that got worse by more than `limit_pct` percent
     /// (the `--fail-on` gate), in table order.
     pub fn regressions(&self, limit_pct: f64) -> Vec<Regression> {
