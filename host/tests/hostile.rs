@@ -148,8 +148,26 @@ fn metric_names_and_tags_that_cannot_be_rendered_are_refused_and_noted() {
     let run = hostile("metric-names", &[]);
     run.assert_success();
     let p = run.phase("hostile");
-    assert_eq!(p.counters.keys().collect::<Vec<_>>(), ["good_counter"], "only the renderable name is kept");
+    assert_eq!(
+        p.counters.keys().collect::<Vec<_>>(),
+        ["big_counter", "good_counter"],
+        "only the renderable names are kept"
+    );
     assert!(p.checks.is_empty() && !p.metrics.contains_key("custom:fine"), "{:?}", p.checks);
+    assert_eq!(p.counters["big_counter"], u64::MAX, "a counter saturates, never wraps around");
+    assert!(
+        !p.metrics.contains_key("custom:nan_trend"),
+        "a NaN is not recorded as 0: {:?}",
+        p.metrics.keys()
+    );
+    assert!(
+        run.summary()
+            .notes
+            .iter()
+            .any(|n| n.contains("1 custom trend values were refused: not a finite number")),
+        "{:?}",
+        run.summary().notes
+    );
     assert!(
         run.summary().notes.iter().any(|n| n.contains("5 custom-metric updates were refused")),
         "{:?}",

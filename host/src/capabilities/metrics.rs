@@ -1,13 +1,17 @@
 //! `runner:scenario/metrics`: custom trends, counters and checks, recorded into the calling
 //! instance's phase. A name or tag no report can render ([`limits::name`], [`limits::tags`]) is
 //! refused: these calls return nothing, so the update is dropped, counted and noted in the
-//! report. Thresholds declared from `drive` are bounded in number and length.
+//! report, as is a trend value that is not a finite number. Thresholds declared from `drive` are
+//! bounded in number and length.
 
 use super::{HostState, limits, tags};
 use crate::bindings::runner::scenario::metrics::Host;
 
 /// The kind of cap note for custom-metric updates refused for their name or tags.
 pub const METRIC_REFUSED: &str = "custom-metric updates were refused: their name or tags cannot be reported";
+
+/// The kind of cap note for trend values that are NaN or infinite.
+pub const TREND_NOT_FINITE: &str = "custom trend values were refused: not a finite number";
 
 impl HostState {
     /// Whether an update of metric `name` with `extra` tags may be recorded; counts it if not.
@@ -29,7 +33,10 @@ impl Host for HostState {
         value: f64,
         extra: Vec<(String, String)>,
     ) -> wasmtime::Result<()> {
-        if self.metric_ok(&name, &extra) {
+        if !value.is_finite() {
+            // Recorded as 0 it would drag the trend's percentiles down in silence.
+            self.stats().caps.record(TREND_NOT_FINITE, 1, || format!("{value} for trend {name:?}"));
+        } else if self.metric_ok(&name, &extra) {
             self.stats().record_trend(&name, value, &tags(extra));
         }
         Ok(())

@@ -47,6 +47,12 @@ fn drive_phase(case: &str) -> Option<raw::Phase> {
             max_vus: 1,
             arrival: raw::Arrival::Uniform,
         }),
+        // A day of instant iterations: for probing how a long phase stops on a signal.
+        "long" => raw::Executor::ConstantVus(raw::ConstantVus {
+            vus: 1,
+            duration_ms: Some(86_400_000),
+            iterations_per_vu: None,
+        }),
         "vus" => raw::Executor::ConstantVus(raw::ConstantVus {
             vus: u32::MAX,
             duration_ms: Some(1000),
@@ -175,6 +181,10 @@ impl Scenario for Hostile {
                 rawmetrics::trend("fine", 1.0, &tags(&[(&long, "v")]));
                 rawmetrics::check("fine_check", true, &tags(&[("k", "line\nbreak")]));
                 metrics::count("good_counter", 1);
+                // Values a report cannot hold: a trend of NaN, a counter pushed past u64::MAX.
+                rawmetrics::trend("nan_trend", f64::NAN, &[]);
+                rawmetrics::count("big_counter", u64::MAX, &[]);
+                rawmetrics::count("big_counter", u64::MAX, &[]);
                 Ok(())
             }
             "log-bytes" => {
