@@ -142,7 +142,7 @@ struct PlayArgs {
     http2: bool,
     /// The most VUs alive at once over all phases (sizes the instance pool; a phase asking for
     /// more fails with a clear error).
-    #[arg(long, default_value_t = 1_000)]
+    #[arg(long, default_value_t = 1_000, value_parser = parse_max_vus)]
     max_vus: u32,
     /// Linear memory one scenario instance may use (e.g. 64MiB); past it the iteration fails.
     #[arg(long, default_value = "64MiB", value_parser = parse_size)]
@@ -234,6 +234,9 @@ fn parse_slo(spec: &str) -> Result<Slo, String> {
     if slo == Slo::default() { Err("give at least one of ttft=, tpot=, e2e=".into()) } else { Ok(slo) }
 }
 
+/// The most linear memory a guest can have: what a 32-bit address reaches.
+const MAX_GUEST_MEMORY: usize = 4 << 30;
+
 /// `64MiB`, `512KiB`, `1GiB` or a plain number of bytes.
 fn parse_size(s: &str) -> Result<usize, String> {
     let t = s.trim();
@@ -248,6 +251,8 @@ fn parse_size(s: &str) -> Result<usize, String> {
     };
     match n.checked_mul(scale) {
         Some(0) => Err("must be greater than zero".into()),
+        // A wasm32 instance addresses at most 4 GiB; more would only size the pool's reservations.
+        Some(bytes) if bytes > MAX_GUEST_MEMORY => Err(format!("{s:?} is over the maximum of 4GiB")),
         Some(bytes) => Ok(bytes),
         None => Err(format!("{s:?} is too large")),
     }
@@ -267,7 +272,24 @@ fn parse_param(s: &str) -> Result<(String, String), String> {
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s)
         .map_err(|e| format!("{s:?} is not a duration like 500ms, 30s or 2m: {e}"))?;
-    if d.is_zero() { Err("must be greater than zero".into()) } else { Ok(d) }
+    // Every duration ends up added to an `Instant` or a timer: bounded like a scenario's.
+    let max = runner::capabilities::limits::MAX_DURATION;
+    if d.is_zero() {
+        Err("must be greater than zero".into())
+    } else if d > max {
+        Err(format!("{s:?} is longer than the maximum of {}", humantime::format_duration(max)))
+    } else {
+        Ok(d)
+    }
+}
+
+/// `--max-vus`: from 1 to [`runner::capabilities::limits::MAX_VUS`] (it sizes the instance pool).
+fn parse_max_vus(s: &str) -> Result<u32, String> {
+    let max = runner::capabilities::limits::MAX_VUS;
+    match s.trim().parse::<u32>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("{s:?} is not a VU count from 1 to {max}")),
+    }
 }
 
 /// `runner play x.wasm --help`: the path of a scenario whose parameters should follow the help.
@@ -605,6 +627,10 @@ fn print_params(info: &runner::bindings::exports::runner::scenario::guest::Info)
 }
 
 async fn mock(addr: SocketAddr, sim: MockArgs) -> anyhow::Result<ExitCode> {
+    if let Err(e) = sim.check() {
+        eprintln!("error: {e}");
+        return Ok(ExitCode::from(exit::USAGE));
+    }
     let server =
         MockServer::start(addr, sim.config(0)).await.with_context(|| format!("cannot listen on {addr}"))?;
     eprintln!(

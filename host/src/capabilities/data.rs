@@ -1,9 +1,12 @@
 //! `runner:scenario/data`: datasets given with `--data` and synthetic prompts, both held by
 //! the host ([`crate::data`]) and read by the guest by index.
 
-use super::HostState;
+use super::{HostState, limits};
 use crate::bindings::runner::scenario::data::{Host, Row};
 use crate::bindings::runner::scenario::types::Message;
+
+/// The kind of cap note for synthetic prompts cut to [`limits::MAX_PROMPT_TOKENS`].
+pub const PROMPT_CUT: &str = "synthetic prompts were cut to the maximum of 1048576 tokens";
 
 /// A dataset row's conversation as the WIT carries it, its images on the last turn (the user's).
 /// A guest that reads a row gets its images too (`data:` URLs may be megabytes: `llm`'s dataset
@@ -20,6 +23,12 @@ fn messages(row: &crate::data::Row) -> Vec<Message> {
     turns
 }
 
+#[cfg(test)]
+#[test]
+fn the_cut_note_names_the_cap() {
+    assert!(PROMPT_CUT.contains(&limits::MAX_PROMPT_TOKENS.to_string()));
+}
+
 impl Host for HostState {
     async fn len(&mut self, name: String) -> wasmtime::Result<Result<u64, String>> {
         Ok(self.run.settings.datasets.get(&name).map(|d| d.len() as u64).map_err(|e| e.to_string()))
@@ -33,7 +42,13 @@ impl Host for HostState {
     }
 
     async fn synthetic_prompt(&mut self, tokens: u32, seed: u64) -> wasmtime::Result<String> {
-        Ok(self.run.settings.tokens.synthetic(tokens, seed))
+        // The WIT gives this call no error: past the cap, the prompt is cut to it and the report
+        // says so (`llm`'s synthetic prompt source refuses instead, with an error the guest sees).
+        let capped = tokens.min(limits::MAX_PROMPT_TOKENS);
+        if capped < tokens {
+            self.stats().caps.record(PROMPT_CUT, 1, || format!("{tokens} tokens asked for"));
+        }
+        Ok(self.run.settings.tokens.synthetic(capped, seed))
     }
 
     async fn count_tokens(&mut self, text: String) -> wasmtime::Result<u32> {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use hyper::Uri;
 use hyper::http::uri::PathAndQuery;
 
-use super::{HostState, ms, tags};
+use super::{HostState, limits, ms, tags};
 use crate::bindings::runner::scenario::http::{
     Error, ErrorClass as WitErrorClass, Host, Request, Response, ResponseContent, Timings,
 };
@@ -116,10 +116,21 @@ fn route(
 
 impl Host for HostState {
     async fn send(&mut self, req: Request) -> wasmtime::Result<Result<Response, Error>> {
+        // Tags and the timeout cross into the recorder and the deadline arithmetic: out of bounds,
+        // the request is not sent and the guest gets the reason.
+        let checked = limits::tags(&req.tags)
+            .and_then(|()| req.timeout_ms.map(limits::timeout_ms).transpose())
+            .map_err(|message| HttpError { class: ErrorClass::InvalidRequest, message });
+        let timeout = match checked {
+            Ok(timeout) => timeout.unwrap_or(self.run.settings.request_timeout),
+            Err(e) => {
+                self.stats().record_error(&Default::default(), e.class);
+                return Ok(Err(Error { class: e.class.into(), message: e.message }));
+            }
+        };
         let extra = tags(req.tags);
         let content = req.response_content;
         let settings = &self.run.settings;
-        let timeout = req.timeout_ms.map(Duration::from_millis).unwrap_or(settings.request_timeout);
         let mut own = self.plain_http.own(settings, &self.run.http);
         let result = match (route(settings, own.as_deref_mut(), &req.method, req.url), own) {
             (Err(error), _) => Err(error),

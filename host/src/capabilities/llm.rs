@@ -3,9 +3,8 @@
 //! calls (`embed`) are in [`embed`].
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use super::{HostState, ms, tags};
+use super::{HostState, limits, ms, tags};
 use crate::bindings::runner::scenario::llm::{
     Api, Completion, Embedding, EmbeddingRequest, Error, ErrorClass as WitErrorClass, Host, MaxTokensField,
     PromptSource, Request, TokenSource, ToolCall,
@@ -68,6 +67,8 @@ impl HostState {
     /// from a dataset row or a synthetic one is filled in here, on the host.
     fn llm_request(&self, req: Request) -> Result<LlmRequest, LlmError> {
         let settings = &self.run.settings;
+        limits::tags(&req.tags).map_err(invalid)?;
+        let timeout = req.timeout_ms.map(limits::timeout_ms).transpose().map_err(invalid)?;
         let model = req.model.or_else(|| settings.model.clone());
         let mut messages: Vec<ClientMessage> = req.messages.into_iter().map(client_message).collect();
         let mut prompt = req.prompt;
@@ -89,7 +90,7 @@ impl HostState {
                 }
             }
             PromptSource::Synthetic(spec) => {
-                let text = settings.tokens.synthetic(spec.tokens, spec.seed);
+                let text = settings.tokens.synthetic(synthetic_tokens(spec.tokens)?, spec.seed);
                 match req.api {
                     Api::Chat => replace_turns(&mut messages, vec![ClientMessage::text("user", text)]),
                     Api::Completions => prompt = text,
@@ -112,9 +113,7 @@ impl HostState {
             stream: req.stream,
             extra_body: req.extra_body,
             headers: req.headers.into(),
-            timeout: Some(
-                req.timeout_ms.map(Duration::from_millis).unwrap_or(self.run.settings.request_timeout),
-            ),
+            timeout: Some(timeout.unwrap_or(self.run.settings.request_timeout)),
         })
     }
 }
@@ -155,6 +154,18 @@ fn dataset<'a>(settings: &'a RunSettings, name: &str) -> Result<&'a Arc<Dataset>
     settings.datasets.get(name).map_err(|e| invalid(e.to_string()))
 }
 
+/// A synthetic prompt's length, refused over [`limits::MAX_PROMPT_TOKENS`]: the host builds the
+/// text, so an unchecked count is an allocation of up to 25 GB on the guest's say-so.
+pub(super) fn synthetic_tokens(tokens: u32) -> Result<u32, LlmError> {
+    if tokens > limits::MAX_PROMPT_TOKENS {
+        return Err(invalid(format!(
+            "a synthetic prompt of {tokens} tokens is over the maximum of {} tokens",
+            limits::MAX_PROMPT_TOKENS
+        )));
+    }
+    Ok(tokens)
+}
+
 /// A request that cannot be built.
 fn invalid(message: String) -> LlmError {
     LlmError { class: ErrorClass::InvalidRequest, status: None, message }
@@ -166,7 +177,8 @@ impl Host for HostState {
     }
 
     async fn call(&mut self, req: Request) -> wasmtime::Result<Result<Completion, Error>> {
-        let extra = tags(req.tags.clone());
+        // Tags out of bounds refuse the call (below); its error is then recorded without them.
+        let extra = if limits::tags(&req.tags).is_ok() { tags(req.tags.clone()) } else { Default::default() };
         let result = match self.llm_request(req) {
             Ok(request) => {
                 let settings = &self.run.settings;

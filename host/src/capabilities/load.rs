@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use runner_reports::metric;
 
-use super::{HostState, Role, ms, tags};
+use super::{HostState, Role, limits, ms, tags};
 use crate::bindings::runner::scenario::load::{Arrival, Executor, Host, Latency, Phase, PhaseSummary};
 use crate::load::plan::{Arrivals, Budget, Plan, RateProfile, VuCurve};
 use crate::load::{PhaseSpec, VuFactory};
@@ -19,28 +19,61 @@ pub const DEFAULT_GRACEFUL_STOP: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_DURATION: Duration = Duration::from_secs(600);
 
 fn positive_rate(what: &str, r: f64) -> Result<f64, String> {
-    if r.is_finite() && r >= 0.0 {
-        Ok(r)
-    } else {
-        Err(format!("{what} must be a finite number ≥ 0, not {r}"))
-    }
+    limits::rate(what, r)
 }
 
 fn nonzero_ms(what: &str, v: u64) -> Result<Duration, String> {
-    if v == 0 { Err(format!("{what} must be greater than 0")) } else { Ok(Duration::from_millis(v)) }
+    if v == 0 { Err(format!("{what} must be greater than 0")) } else { limits::duration_ms(what, v) }
 }
 
 fn nonzero<T: PartialEq + Default + std::fmt::Display>(what: &str, v: T) -> Result<T, String> {
     if v == T::default() { Err(format!("{what} must be greater than 0")) } else { Ok(v) }
 }
 
+/// A VU count that is not zero and not over [`limits::MAX_VUS`].
+fn vu_count(what: &str, v: u32) -> Result<u32, String> {
+    limits::vus(what, nonzero(what, v)?)
+}
+
+/// An optional duration, bounded like every other.
+fn optional_ms(what: &str, v: Option<u64>) -> Result<Option<Duration>, String> {
+    v.map(|ms| limits::duration_ms(what, ms)).transpose()
+}
+
+/// The stages' durations, each and in total within [`limits::MAX_DURATION`] (their sum is the
+/// phase's duration: unchecked, it overflows or sets a deadline years away).
+fn stage_durations(durations: impl Iterator<Item = u64>, count: usize) -> Result<Vec<Duration>, String> {
+    if count > limits::MAX_STAGES {
+        return Err(format!("{count} stages; at most {} are accepted", limits::MAX_STAGES));
+    }
+    let mut total = Duration::ZERO;
+    let mut out = Vec::with_capacity(count);
+    for ms in durations {
+        let d = limits::duration_ms("a stage's duration-ms", ms)?;
+        total += d;
+        if total > limits::MAX_DURATION {
+            return Err(format!(
+                "the stages last longer than the maximum of {} in all",
+                limits::human(limits::MAX_DURATION)
+            ));
+        }
+        out.push(d);
+    }
+    Ok(out)
+}
+
 /// Validates a phase and maps its executor onto a [`Plan`]. `seed` makes Poisson schedules
-/// reproducible: each phase derives its own from the run's seed and its name.
+/// reproducible: each phase derives its own from the run's seed and its name. Every duration,
+/// rate and count is bounded ([`limits`]): a value past a bound refuses the phase with a message
+/// the guest gets back from `load.run`, rather than reaching the scheduler's arithmetic.
 pub fn to_spec(phase: Phase, seed: u64) -> Result<PhaseSpec, String> {
     let name = phase.name.trim().to_string();
     if name.is_empty() {
         return Err("a phase needs a non-empty name".into());
     }
+    limits::name("a phase name", &name)?;
+    let context = |e: String| format!("phase {name:?}: {e}");
+    limits::tags(&phase.tags).map_err(context)?;
     let poisson_seed = |arrival: Arrival| {
         matches!(arrival, Arrival::Poisson).then(|| {
             let mut h = std::hash::DefaultHasher::new();
@@ -48,15 +81,14 @@ pub fn to_spec(phase: Phase, seed: u64) -> Result<PhaseSpec, String> {
             h.finish()
         })
     };
-    let context = |e: String| format!("phase {name:?}: {e}");
     let (executor, plan) = match phase.executor {
         Executor::ConstantVus(c) => {
-            let vus = nonzero("vus", c.vus).map_err(context)?;
+            let vus = vu_count("vus", c.vus).map_err(context)?;
             let (budget, duration) = match (c.duration_ms, c.iterations_per_vu) {
                 (Some(d), None) => (Budget::Unlimited, nonzero_ms("duration-ms", d).map_err(context)?),
                 (d, Some(k)) => (
                     Budget::PerVu(nonzero("iterations-per-vu", k).map_err(context)?),
-                    d.map(Duration::from_millis).unwrap_or(DEFAULT_MAX_DURATION),
+                    optional_ms("duration-ms", d).map_err(context)?.unwrap_or(DEFAULT_MAX_DURATION),
                 ),
                 (None, None) => {
                     return Err(context("constant-vus needs duration-ms or iterations-per-vu".into()));
@@ -68,10 +100,15 @@ pub fn to_spec(phase: Phase, seed: u64) -> Result<PhaseSpec, String> {
             if r.stages.is_empty() {
                 return Err(context("ramping-vus needs at least one stage".into()));
             }
-            let stages: Vec<_> =
-                r.stages.iter().map(|s| (Duration::from_millis(s.duration_ms), s.target)).collect();
+            let durations =
+                stage_durations(r.stages.iter().map(|s| s.duration_ms), r.stages.len()).map_err(context)?;
+            let mut stages = Vec::with_capacity(durations.len());
+            for (d, s) in durations.into_iter().zip(&r.stages) {
+                stages.push((d, limits::vus("a stage's target", s.target).map_err(context)?));
+            }
             let duration = stages.iter().map(|s| s.0).sum::<Duration>();
-            let vus = VuCurve { start: r.start_vus, stages };
+            let start = limits::vus("start-vus", r.start_vus).map_err(context)?;
+            let vus = VuCurve { start, stages };
             if vus.max() == 0 || duration.is_zero() {
                 return Err(context("ramping-vus needs a stage with VUs and a non-zero duration".into()));
             }
@@ -80,7 +117,7 @@ pub fn to_spec(phase: Phase, seed: u64) -> Result<PhaseSpec, String> {
         Executor::ConstantArrivalRate(c) => {
             let rate = nonzero("rate", positive_rate("rate", c.rate).map_err(context)?).map_err(context)?;
             let duration = nonzero_ms("duration-ms", c.duration_ms).map_err(context)?;
-            let max_vus = nonzero("max-vus", c.max_vus).map_err(context)?;
+            let max_vus = vu_count("max-vus", c.max_vus).map_err(context)?;
             let arrivals = Arrivals::Rate {
                 profile: RateProfile::constant(rate, duration),
                 poisson_seed: poisson_seed(c.arrival),
@@ -89,12 +126,11 @@ pub fn to_spec(phase: Phase, seed: u64) -> Result<PhaseSpec, String> {
         }
         Executor::RampingArrivalRate(r) => {
             let start = positive_rate("start-rate", r.start_rate).map_err(context)?;
-            let mut stages = Vec::new();
-            for s in &r.stages {
-                stages.push((
-                    Duration::from_millis(s.duration_ms),
-                    positive_rate("stage target", s.target).map_err(context)?,
-                ));
+            let durations =
+                stage_durations(r.stages.iter().map(|s| s.duration_ms), r.stages.len()).map_err(context)?;
+            let mut stages = Vec::with_capacity(durations.len());
+            for (d, s) in durations.into_iter().zip(&r.stages) {
+                stages.push((d, positive_rate("stage target", s.target).map_err(context)?));
             }
             let profile = RateProfile::staged(start, &stages);
             let duration = profile.duration();
@@ -103,32 +139,31 @@ pub fn to_spec(phase: Phase, seed: u64) -> Result<PhaseSpec, String> {
                     "ramping-arrival-rate needs stages with a rate and a non-zero duration".into(),
                 ));
             }
-            let max_vus = nonzero("max-vus", r.max_vus).map_err(context)?;
+            let max_vus = vu_count("max-vus", r.max_vus).map_err(context)?;
             let arrivals = Arrivals::Rate { profile, poisson_seed: poisson_seed(r.arrival) };
             ("ramping-arrival-rate", Plan::Open { arrivals, max_vus, duration })
         }
         Executor::Burst(b) => {
-            let n = nonzero("count", b.count).map_err(context)?;
+            let n = vu_count("count", b.count).map_err(context)?;
             ("burst", Plan::Open { arrivals: Arrivals::AllAtOnce(n), max_vus: n, duration: Duration::ZERO })
         }
         Executor::SharedIterations(s) => {
-            let vus = nonzero("vus", s.vus).map_err(context)?;
+            let vus = vu_count("vus", s.vus).map_err(context)?;
             let total = nonzero("iterations", s.iterations).map_err(context)?;
-            let duration = s.max_duration_ms.map(Duration::from_millis).unwrap_or(DEFAULT_MAX_DURATION);
+            let duration = optional_ms("max-duration-ms", s.max_duration_ms)
+                .map_err(context)?
+                .unwrap_or(DEFAULT_MAX_DURATION);
             (
                 "shared-iterations",
                 Plan::Closed { vus: VuCurve::constant(vus), budget: Budget::Shared(total), duration },
             )
         }
-        Executor::Pause(d) => ("pause", Plan::Pause(Duration::from_millis(d))),
+        Executor::Pause(d) => ("pause", Plan::Pause(limits::duration_ms("pause", d).map_err(context)?)),
     };
-    Ok(PhaseSpec {
-        name,
-        tags: tags(phase.tags),
-        executor,
-        plan,
-        graceful_stop: phase.graceful_stop_ms.map(Duration::from_millis).unwrap_or(DEFAULT_GRACEFUL_STOP),
-    })
+    let graceful_stop = optional_ms("graceful-stop-ms", phase.graceful_stop_ms)
+        .map_err(context)?
+        .unwrap_or(DEFAULT_GRACEFUL_STOP);
+    Ok(PhaseSpec { name, tags: tags(phase.tags), executor, plan, graceful_stop })
 }
 
 fn latency(stats: &PhaseStats, name: &str) -> Latency {
@@ -168,6 +203,15 @@ impl HostState {
     fn start_phase(&self, phase: Phase) -> Result<u32, String> {
         let vus = self.controller_only("start")?.clone();
         let spec = to_spec(phase, self.run.settings.seed)?;
+        // Each phase keeps its statistics until the report: a `drive` starting phases in a loop
+        // would otherwise grow the host without bound.
+        if self.run.phases.entries().len() >= limits::MAX_PHASES {
+            return Err(format!(
+                "phase {:?} not started: a run may start at most {} phases",
+                spec.name,
+                limits::MAX_PHASES
+            ));
+        }
         self.run.phases.start(spec, vus)
     }
 }

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod data;
 pub mod gpu;
 pub mod http;
+pub mod limits;
 pub mod llm;
 pub mod load;
 pub mod log;

@@ -64,7 +64,33 @@ pub struct MockArgs {
     pub embedding_dim: u32,
 }
 
+/// The most generation slots the simulated server takes (tokio's semaphore panics past ~2^61).
+pub const MAX_CAPACITY: usize = 1_000_000;
+/// The longest embedding vector the simulated server makes (it builds one per input text).
+pub const MAX_EMBEDDING_DIM: u32 = 65_536;
+
 impl MockArgs {
+    /// Refuses settings that would make the simulated server panic or allocate without bound;
+    /// one line, a usage error for either spelling.
+    pub fn check(&self) -> Result<(), String> {
+        let max_ms = runner::capabilities::limits::MAX_DURATION.as_millis();
+        for (what, ms) in [("ttft", self.ttft_ms), ("itl", self.itl_ms), ("jitter", self.jitter_ms)] {
+            if u128::from(ms) > max_ms {
+                return Err(format!("{what} of {ms} ms is longer than the maximum of 7days"));
+            }
+        }
+        if self.capacity > MAX_CAPACITY {
+            return Err(format!("capacity {} is over the maximum of {MAX_CAPACITY}", self.capacity));
+        }
+        if self.embedding_dim == 0 || self.embedding_dim > MAX_EMBEDDING_DIM {
+            return Err(format!(
+                "embedding-dim {} must be from 1 to {MAX_EMBEDDING_DIM}",
+                self.embedding_dim
+            ));
+        }
+        Ok(())
+    }
+
     /// The simulated server's configuration, its randomness seeded with `seed`.
     pub fn config(&self, seed: u64) -> MockConfig {
         MockConfig {
@@ -111,7 +137,7 @@ pub fn parse_mock_spec(spec: &str) -> Result<MockArgs, String> {
         let (key, value) = item.split_once('=').ok_or_else(|| format!("expected key=value, got {item:?}"))?;
         let millis = || -> Result<u64, String> {
             humantime::parse_duration(value)
-                .map(|d| d.as_millis() as u64)
+                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
                 .map_err(|e| format!("{key}={value}: not a duration like 50ms ({e})"))
         };
         let number = || value.parse::<u64>().map_err(|_| format!("{key}={value}: not a whole number"));
@@ -119,7 +145,7 @@ pub fn parse_mock_spec(spec: &str) -> Result<MockArgs, String> {
             "ttft" => sim.ttft_ms = millis()?,
             "itl" => sim.itl_ms = millis()?,
             "jitter" => sim.jitter_ms = millis()?,
-            "capacity" => sim.capacity = number()? as usize,
+            "capacity" => sim.capacity = usize::try_from(number()?).unwrap_or(usize::MAX),
             "max-tokens" => {
                 sim.default_max_tokens = number()?.try_into().map_err(|_| "max-tokens too large")?
             }
@@ -151,6 +177,7 @@ pub fn parse_mock_spec(spec: &str) -> Result<MockArgs, String> {
         }
     }
     runner::mock::fault::check_rates(&sim.faults).map_err(|e| e.to_string())?;
+    sim.check()?;
     Ok(sim)
 }
 

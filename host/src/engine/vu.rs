@@ -2,7 +2,11 @@
 //! instances of the scenario ([`WasmVus`]). Each VU is its own store and instance, made from the
 //! run's pre-linked component; the controller (`describe`, `drive`) is one more instance.
 
+use std::any::Any;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::task::Poll;
 
 use wasmtime::Store;
 
@@ -76,6 +80,31 @@ impl VuFactory for WasmVus {
     }
 }
 
+/// The kind of cap note for iterations a panic of the host ended.
+pub const HOST_PANIC: &str =
+    "iterations ended in a panic of the runner (a bug: please report it); their VUs were replaced";
+
+/// Polls `fut`, turning a panic inside it into an error instead of unwinding into the task.
+async fn catch_unwind<F: Future>(fut: F) -> Result<F::Output, Box<dyn Any + Send>> {
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(|cx| match std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+        Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+        Ok(Poll::Pending) => Poll::Pending,
+        Err(panic) => Poll::Ready(Err(panic)),
+    })
+    .await
+}
+
+/// A panic's message, when it has one.
+fn panic_message(panic: &(dyn Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string());
+    text.replace('\n', " ")
+}
+
 /// One VU: an instance of the scenario bound to one phase.
 pub struct WasmVu {
     store: Store<HostState>,
@@ -89,11 +118,23 @@ impl Vu for WasmVu {
     fn iterate(&mut self, iteration: u64) -> BoxFuture<'_, Outcome> {
         self.ctx.iteration = iteration;
         Box::pin(async move {
-            match self.scenario.runner_scenario_guest().call_iteration(&mut self.store, &self.ctx).await {
-                Ok(Ok(())) => Outcome::Completed,
-                Ok(Err(message)) => Outcome::Failed(message),
+            let call = self.scenario.runner_scenario_guest().call_iteration(&mut self.store, &self.ctx);
+            match catch_unwind(call).await {
+                Ok(Ok(Ok(()))) => Outcome::Completed,
+                Ok(Ok(Err(message))) => Outcome::Failed(message),
                 // A trap leaves the instance unusable: the scheduler replaces it.
-                Err(trap) => Outcome::Broken(one_line(&trap)),
+                Ok(Err(trap)) => Outcome::Broken(one_line(&trap)),
+                Err(panic) => {
+                    // A host function panicked on this guest's behalf: a bug of the runner. The
+                    // iteration fails and is counted, the instance (its store unwound mid-call)
+                    // is replaced, and the report says so, instead of the task dying silently
+                    // with its VU and the phase reporting nothing.
+                    let message = panic_message(panic.as_ref());
+                    self.store.data().stats().caps.record(HOST_PANIC, 1, || message.clone());
+                    Outcome::Broken(format!(
+                        "the runner panicked during this iteration (a runner bug): {message}"
+                    ))
+                }
             }
         })
     }

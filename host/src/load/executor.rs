@@ -100,14 +100,27 @@ async fn open_loop(
     let mut iteration = 0u64;
     let t0 = Instant::now();
     stats.mark_started(t0);
-    for offset in ArrivalTimes::new(&arrivals) {
+    // A rate-driven schedule ends at its duration whatever its rate: a dispatcher that fell
+    // behind (a rate above what one task can start on this machine) stops at the end instead of
+    // working through the backlog for seconds more, and counts what it did not start.
+    let end = matches!(arrivals, Arrivals::Rate { .. }).then_some(t0 + duration);
+    for (taken, offset) in ArrivalTimes::new(&arrivals).enumerate() {
         let intended = t0 + offset;
+        if end.is_some_and(|end| Instant::now() >= end) {
+            not_started(stats, &arrivals, taken as u64);
+            break;
+        }
         tokio::select! {
             biased;
             _ = env.stop.until(Stop::Graceful) => break,
             _ = tokio::time::sleep_until(intended.into()) => {}
         }
-        while tasks.try_join_next().is_some() {}
+        while let Some(joined) = tasks.try_join_next() {
+            if joined.is_err() {
+                // The task panicked (a host bug) and took its VU with it: let a new one be made.
+                created = created.saturating_sub(1);
+            }
+        }
         let vu = match idle_rx.try_recv() {
             Ok(vu) => vu,
             Err(_) if created < max_vus => {
@@ -136,6 +149,23 @@ async fn open_loop(
     let schedule_end = (t0 + duration).max(Instant::now());
     drain(&env.stop, &mut tasks, schedule_end + graceful, graceful, stats).await;
     Ok(())
+}
+
+/// The kind of cap note for arrivals the dispatcher did not reach before the phase's end.
+pub const NOT_STARTED: &str = "planned arrivals were not started: the dispatcher fell behind the rate and the phase ended at its duration";
+
+/// Counts the arrivals of `arrivals` after the first `taken` as dropped, and notes why.
+fn not_started(stats: &PhaseStats, arrivals: &Arrivals, taken: u64) {
+    let Arrivals::Rate { profile, .. } = arrivals else { return };
+    let planned = profile.expected_arrivals().ceil();
+    let left = if planned >= u64::MAX as f64 { u64::MAX } else { (planned as u64).saturating_sub(taken) };
+    if left == 0 {
+        return;
+    }
+    stats.iterations.dropped_many(left);
+    stats.caps.record(NOT_STARTED, left, || {
+        format!("{taken} of about {planned:.0} started; the rest counted as dropped")
+    });
 }
 
 async fn closed_loop(

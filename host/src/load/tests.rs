@@ -194,3 +194,29 @@ async fn the_registry_refuses_a_second_phase_of_the_same_name_and_new_phases_onc
     let late = PhaseSpec { name: "q".into(), ..pause() };
     assert!(registry.start(late, env.vus).unwrap_err().contains("stopping"));
 }
+
+#[tokio::test]
+async fn an_open_loop_ends_at_its_duration_whatever_its_rate() {
+    // 20 million arrivals in 1 s: more than one dispatcher can start. It used to work through the
+    // whole backlog (~6 s on the 2-core machine); the phase must end at its duration, and the
+    // arrivals it did not reach are counted as dropped, with a note.
+    let (env, _) = env(Behaviour::Sleep(Duration::ZERO), Duration::from_secs(10));
+    let duration = Duration::from_secs(1);
+    let arrivals = Arrivals::Rate { profile: RateProfile::constant(2e7, duration), poisson_seed: None };
+    let stats = Arc::new(PhaseStats::new("p", Tags::new()));
+    let spec = PhaseSpec {
+        graceful_stop: Duration::from_millis(100),
+        ..spec(Plan::Open { arrivals, max_vus: 1, duration })
+    };
+    let began = Instant::now();
+    run_phase(env, spec, stats.clone()).await.expect("the phase runs");
+    let took = began.elapsed();
+    assert!(took < Duration::from_millis(2500), "the phase ran {took:?} for a 1 s schedule");
+    let c = stats.iterations.counts();
+    assert_eq!(
+        c.completed + c.failed + c.dropped + c.interrupted,
+        20_000_000,
+        "every planned arrival is counted: {c:?}"
+    );
+    assert!(stats.caps.count(super::executor::NOT_STARTED) > 0, "{:?}", stats.notes());
+}

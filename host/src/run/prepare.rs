@@ -132,6 +132,11 @@ pub async fn describe(scenario: &Arc<LoadedScenario>) -> anyhow::Result<Info> {
         .call_describe(&mut store)
         .await
         .map_err(|e| anyhow::anyhow!("the scenario's describe() failed: {}", engine::one_line(&e)))
+        .and_then(|info| {
+            crate::capabilities::limits::describe(&info)
+                .map_err(|e| anyhow::anyhow!("the scenario's describe() is refused: {e}"))?;
+            Ok(info)
+        })
 }
 
 /// The scenario's declared defaults overlaid with the command line's values. An undeclared

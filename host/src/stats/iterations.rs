@@ -37,6 +37,12 @@ impl IterationCounters {
         self.dropped.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// `n` open-loop arrivals were not started (the phase's time ran out before the dispatcher
+    /// reached them): lost, and counted.
+    pub fn dropped_many(&self, n: u64) {
+        self.dropped.fetch_add(n, Ordering::Relaxed);
+    }
+
     /// Counts every iteration in flight now as interrupted: called when a phase cuts them off.
     pub fn interrupt_in_flight(&self) {
         self.interrupted.fetch_add(self.in_flight(), Ordering::Relaxed);

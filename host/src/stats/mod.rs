@@ -10,6 +10,7 @@
 //! milliseconds. VUs record concurrently: counters are atomics, histograms sit behind one short
 //! lock per phase that is never held across an `.await`.
 
+pub mod caps;
 pub mod custom;
 pub mod embeddings;
 pub mod iterations;
@@ -25,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use runner_reports::{Distribution, TokenAccounting, metric};
 
+pub use caps::Caps;
 pub use custom::MAX_METRIC_NAMES;
 pub use embeddings::EmbeddingSample;
 pub use iterations::IterationCounters;
@@ -113,6 +115,8 @@ pub struct PhaseStats {
     ended: OnceLock<Instant>,
     /// Guest log lines dropped by the per-instance rate cap.
     log_lines_dropped: AtomicU64,
+    /// What the host refused or cut on the guest's behalf, by kind (see [`Caps`]).
+    pub caps: Caps,
     /// LLM requests the server refused as unauthorized (HTTP 401 or 403), also counted as errors.
     credentials_refused: AtomicU64,
     requests: AtomicU64,
@@ -137,6 +141,7 @@ impl PhaseStats {
             started: OnceLock::new(),
             ended: OnceLock::new(),
             log_lines_dropped: AtomicU64::new(0),
+            caps: Caps::default(),
             credentials_refused: AtomicU64::new(0),
             requests: AtomicU64::new(0),
             errors: AtomicU64::new(0),

@@ -126,6 +126,7 @@ impl PhaseStats {
                 "phase {name}: {dropped_lines} log lines were dropped (over the per-instance log rate cap)"
             ));
         }
+        notes.extend(self.caps.notes(name));
         let refused = self.credentials_refused.load(std::sync::atomic::Ordering::Relaxed);
         if refused > 0 {
             notes.push(format!(

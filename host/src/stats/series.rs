@@ -67,9 +67,11 @@ impl Series {
         self.metrics.insert(name.to_string(), h);
     }
 
-    /// Adds `delta` to the custom counter `name`.
+    /// Adds `delta` to the custom counter `name`, saturating: a guest's deltas must not wrap a
+    /// counter around to a small number.
     pub(super) fn count(&mut self, name: &str, delta: u64) {
-        *self.counters.entry(name.to_string()).or_default() += delta;
+        let counter = self.counters.entry(name.to_string()).or_default();
+        *counter = counter.saturating_add(delta);
     }
 
     /// Records one outcome of the check `name`.
@@ -122,5 +124,18 @@ pub(super) fn distribution(h: &Histogram<u64>) -> Distribution {
         p95: q(0.95),
         p99: q(0.99),
         max: h.max() as f64 / scale,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_counter_saturates_instead_of_wrapping() {
+        let mut s = Series::default();
+        s.count("c", u64::MAX);
+        s.count("c", u64::MAX);
+        assert_eq!(s.counters["c"], u64::MAX);
     }
 }

@@ -2,11 +2,9 @@
 //! rows, synthetic prompts), recorded into the caller's phase like a non-streamed completion:
 //! a request, its E2E and input tokens, or its error class.
 
-use std::time::Duration;
-
-use super::{dataset, invalid};
+use super::{dataset, invalid, synthetic_tokens};
 use crate::bindings::runner::scenario::llm::{Embedding, EmbeddingRequest, Error, PromptSource};
-use crate::capabilities::{HostState, ms, tags};
+use crate::capabilities::{HostState, limits, ms, tags};
 use crate::client::http::Connections;
 use crate::client::openai::{self, LlmError, MAX_BATCH};
 use crate::stats::EmbeddingSample;
@@ -14,7 +12,8 @@ use crate::stats::EmbeddingSample;
 impl HostState {
     /// Makes the call, records it and converts the outcome for the guest.
     pub(super) async fn embed_call(&mut self, req: EmbeddingRequest) -> Result<Embedding, Error> {
-        let extra = tags(req.tags.clone());
+        // Tags out of bounds refuse the call (below); its error is then recorded without them.
+        let extra = if limits::tags(&req.tags).is_ok() { tags(req.tags.clone()) } else { Default::default() };
         let result = match self.embedding_request(req) {
             Ok(request) => {
                 let settings = &self.run.settings;
@@ -53,6 +52,8 @@ impl HostState {
     /// around the dataset) or `batch` synthetic prompts of seeds `seed`, `seed + 1`, ….
     fn embedding_request(&self, req: EmbeddingRequest) -> Result<openai::EmbeddingRequest, LlmError> {
         let settings = &self.run.settings;
+        limits::tags(&req.tags).map_err(invalid)?;
+        let timeout = req.timeout_ms.map(limits::timeout_ms).transpose().map_err(invalid)?;
         let batch = u64::from(req.batch);
         let inputs = match req.prompt_source {
             PromptSource::Inline => req.inputs,
@@ -63,16 +64,27 @@ impl HostState {
                 let rows = dataset(settings, &at.name)?;
                 (0..batch).map(|i| rows.row(at.index.wrapping_add(i)).prompt.clone()).collect()
             }
-            PromptSource::Synthetic(spec) => (0..batch)
-                .map(|i| settings.tokens.synthetic(spec.tokens, spec.seed.wrapping_add(i)))
-                .collect(),
+            PromptSource::Synthetic(spec) => {
+                // The whole batch is built on the host: its total length is what is bounded.
+                let total = u64::from(spec.tokens) * batch;
+                if total > u64::from(limits::MAX_PROMPT_TOKENS) {
+                    return Err(invalid(format!(
+                        "{batch} synthetic prompts of {} tokens are {total} tokens, over the maximum of {} \
+                         tokens per call",
+                        spec.tokens,
+                        limits::MAX_PROMPT_TOKENS
+                    )));
+                }
+                let tokens = synthetic_tokens(spec.tokens)?;
+                (0..batch).map(|i| settings.tokens.synthetic(tokens, spec.seed.wrapping_add(i))).collect()
+            }
         };
         Ok(openai::EmbeddingRequest {
             model: req.model.or_else(|| settings.model.clone()),
             inputs,
             extra_body: req.extra_body,
             headers: req.headers.into(),
-            timeout: Some(req.timeout_ms.map(Duration::from_millis).unwrap_or(settings.request_timeout)),
+            timeout: Some(timeout.unwrap_or(settings.request_timeout)),
         })
     }
 }
