@@ -72,6 +72,9 @@ pub fn new_run_id() -> String {
 /// folder costs no preparation, nor a request to the target) without creating anything: a run
 /// whose preparation then fails leaves no folder behind. The claim itself comes later.
 pub fn check_given(dir: &Path, force: bool) -> anyhow::Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        anyhow::bail!("--out {} is a file, not a folder", dir.display());
+    }
     let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
     let mut occupied = false;
     for entry in entries.filter_map(Result::ok) {
@@ -233,10 +236,11 @@ pub fn rebuild(dir: &Path) -> anyhow::Result<Summary> {
     } else {
         None
     };
+    let header = header()?;
     let path = dir.join(TIMESERIES);
     let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
     let parsed = runner_reports::timeseries::read(&bytes);
-    let mut summary = runner_reports::timeseries::rebuild(header()?, &parsed.records);
+    let mut summary = runner_reports::timeseries::rebuild(header, &parsed.records);
     summary.notes.extend(set_aside.into_iter().chain(parsed.note()));
     write(dir, &summary)?;
     Ok(summary)
