@@ -21,9 +21,10 @@ use cli::mock_args::{MockArgs, parse_mock_spec};
 
 /// Exit codes (also in the README).
 mod exit {
-    /// The run could not be performed: bad scenario, unreachable target, I/O error.
+    /// The run could not be performed (bad scenario, unreachable target, I/O error, a run folder
+    /// another run holds), or its folder could not be written (the summary is printed anyway).
     pub const ERROR: u8 = 1;
-    /// The command line is wrong (unknown flag, bad value).
+    /// The command line is wrong (unknown flag, bad value, an --out holding an earlier run).
     pub const USAGE: u8 = 2;
     /// The scenario's `drive()` returned an error or trapped; the report was still written.
     pub const SCENARIO_FAILED: u8 = 3;
@@ -117,9 +118,13 @@ struct PlayArgs {
     /// Random seed for the scenario and Poisson schedules (default: from the clock; recorded).
     #[arg(long)]
     seed: Option<u64>,
-    /// Run folder (default: runs/<scenario>-<timestamp>).
+    /// Run folder (default: a fresh runs/<scenario>-<timestamp>). One that already holds files
+    /// is refused (exit 2) unless --force; one another run is writing is always refused.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Write into an --out folder that holds an earlier run, removing that run's files first.
+    #[arg(long)]
+    force: bool,
     /// Default per-request timeout (a scenario may set its own per request).
     #[arg(long, default_value = "10m", value_parser = parse_duration)]
     timeout: Duration,
@@ -435,6 +440,7 @@ async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
         model: args.model,
         seed: args.seed,
         out: args.out,
+        force: args.force,
         request_timeout: args.timeout,
         iteration_timeout: args.iteration_timeout,
         lag_bound: args.lag_bound,
@@ -463,7 +469,16 @@ async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
             guest_memory: args.guest_memory,
         },
     };
-    let outcome = run::play(opts).await?;
+    let outcome = match run::play(opts).await {
+        Ok(outcome) => outcome,
+        // A run folder that holds an earlier run: the command line's to fix (another --out, or
+        // --force), like any usage error.
+        Err(e) if matches!(e.downcast_ref(), Some(run::FolderError::Exists(_))) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(exit::USAGE));
+        }
+        Err(e) => return Err(e),
+    };
     // A failed drive() ends with its own error line below; the console summary leaves out the
     // note that repeats it (summary.json and the reports keep it), so it is printed once.
     let mut console = outcome.summary.clone();
@@ -474,6 +489,11 @@ async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
     }
     print!("{}", runner_reports::render_console(&console));
     println!("\nrun folder: {}", outcome.out_dir.display());
+    // The summary above is the run's whatever happened to its folder; a folder that could not be
+    // written is still a failed run (exit 1).
+    if let Some(missing) = &outcome.folder_error {
+        eprintln!("error: the run folder {} is incomplete: {missing}", outcome.out_dir.display());
+    }
     let failed: Vec<&str> =
         outcome.summary.thresholds.iter().filter(|t| !t.passed).map(|t| t.expression.as_str()).collect();
     if !failed.is_empty() {
@@ -487,6 +507,7 @@ async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
             eprintln!("error: the scenario failed: {e}");
             ExitCode::from(exit::SCENARIO_FAILED)
         }
+        None if outcome.folder_error.is_some() => ExitCode::from(exit::ERROR),
         None if !failed.is_empty() => ExitCode::from(exit::THRESHOLDS_FAILED),
         None => ExitCode::SUCCESS,
     })

@@ -92,6 +92,11 @@ pub struct Summary {
     pub schema_version: u32,
     /// The version of `runner` that made the run.
     pub runner_version: String,
+    /// The run's identity, the same in its `run.json`, `summary.json` and `timeseries.jsonl`, so
+    /// `runner report` never mixes one run's files with another's; empty in folders written
+    /// before it existed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub run_id: String,
     /// The scenario package that drove the run.
     pub scenario: ScenarioInfo,
     /// The base URL the traffic went to.

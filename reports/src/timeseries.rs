@@ -2,10 +2,15 @@
 //! (so a killed run keeps everything up to its last flushed second), and [`rebuild`], which turns
 //! such a file back into a [`Summary`] when the run never wrote its own.
 //!
-//! Three kinds of record, tagged by `"kind"`: a [`PhaseStart`] when a phase begins, then one
-//! [`Sample`] per phase per interval (one second by default), the last one when the phase ends;
-//! and with `--telemetry`, one [`TelemetrySample`] per source (per device for NVML) per
-//! telemetry sample.
+//! Four kinds of record, tagged by `"kind"`: a [`RunStart`] first, naming the run (its id is
+//! also in `run.json`, so a file left by another run is never taken for this one's); a
+//! [`PhaseStart`] when a phase begins, then one [`Sample`] per phase per interval (one second by
+//! default), the last one when the phase ends; and with `--telemetry`, one [`TelemetrySample`]
+//! per source (per device for NVML) per telemetry sample.
+//!
+//! [`read`] takes what a crash or a full disk leaves — a torn last line, a torn UTF-8 character,
+//! garbage — skipping and counting the lines it cannot use. [`rates`] gives a phase's
+//! throughput over time without turning a phase's short first or last interval into a spike.
 
 use std::collections::BTreeMap;
 
@@ -17,12 +22,21 @@ use crate::model::{Distribution, Iterations, PhaseReport, Summary};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Record {
+    /// The run began: always the file's first record.
+    Run(RunStart),
     /// A phase began.
     Phase(PhaseStart),
     /// A phase's state at the end of an interval.
     Sample(Sample),
     /// What one telemetry source (one device of it) read at one instant.
     Telemetry(TelemetrySample),
+}
+
+/// The run a time series belongs to.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunStart {
+    /// The run's id, as in its `run.json` and `summary.json`.
+    pub run_id: String,
 }
 
 /// One telemetry reading: a source's (or one of its devices') fields at one instant. Fields the
@@ -102,10 +116,31 @@ pub struct Sample {
     pub latency: BTreeMap<String, Distribution>,
 }
 
+/// An interval shorter than this many seconds is *partial*: a phase's first or last, cut by its
+/// start or end (or one squeezed by a stalled sampler). A handful of requests over a few
+/// milliseconds is no measure of throughput, so its rate is never shown on its own.
+pub const PARTIAL_S: f64 = 0.5;
+
 impl Sample {
-    /// Successful requests per second over the interval.
+    /// Successful requests per second over the interval (over its real length, however short:
+    /// see [`PARTIAL_S`] and [`Sample::steady_requests_per_s`]).
     pub fn requests_per_s(&self) -> f64 {
         per_s(self.interval_requests.saturating_sub(self.interval_errors), self.interval_s)
+    }
+
+    /// Whether the interval is too short for its rate to stand alone ([`PARTIAL_S`]).
+    pub fn is_partial(&self) -> bool {
+        self.interval_s < PARTIAL_S
+    }
+
+    /// Successful requests per second to show on a live line: the interval's rate, or the
+    /// phase's average so far when the interval is partial or the phase's last.
+    pub fn steady_requests_per_s(&self) -> f64 {
+        if self.last || self.is_partial() {
+            per_s(self.requests.saturating_sub(self.errors), self.elapsed_s)
+        } else {
+            self.requests_per_s()
+        }
     }
 
     /// Output tokens per second over the interval.
@@ -118,19 +153,124 @@ fn per_s(n: u64, secs: f64) -> f64 {
     if secs > 0.0 { n as f64 / secs } else { 0.0 }
 }
 
-/// Reads `timeseries.jsonl` text. A truncated last line (the run was killed mid-write) is
-/// skipped; any other bad line is an error naming its number.
-pub fn parse(text: &str) -> Result<Vec<Record>, String> {
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let mut records = Vec::with_capacity(lines.len());
-    for (i, line) in lines.iter().enumerate() {
-        match serde_json::from_str(line) {
-            Ok(record) => records.push(record),
-            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => break,
-            Err(e) => return Err(format!("timeseries.jsonl line {}: {e}", i + 1)),
+/// One point of a phase's throughput over time ([`rates`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RatePoint {
+    /// The end of the window, in seconds since the run started.
+    pub t_s: f64,
+    /// The window's length, in seconds.
+    pub window_s: f64,
+    /// Successful requests per second.
+    pub requests_per_s: f64,
+    /// Failed requests per second.
+    pub errors_per_s: f64,
+    /// Output tokens per second.
+    pub output_tokens_per_s: f64,
+}
+
+/// A phase's throughput over time from its samples, in order: one point per interval, each rate
+/// over the interval's real length, except that a partial interval ([`PARTIAL_S`]) is folded
+/// into its neighbour (the one before it, or for a phase's first, the one after) rather than
+/// extrapolated from a few milliseconds into a spike or a dip.
+pub fn rates(samples: &[&Sample]) -> Vec<RatePoint> {
+    struct Window {
+        t_s: f64,
+        secs: f64,
+        requests: u64,
+        errors: u64,
+        tokens: u64,
+    }
+    let mut windows: Vec<Window> = Vec::with_capacity(samples.len());
+    for s in samples {
+        let w = Window {
+            t_s: s.t_s,
+            secs: s.interval_s.max(0.0),
+            requests: s.interval_requests,
+            errors: s.interval_errors,
+            tokens: s.interval_output_tokens,
+        };
+        match windows.last_mut() {
+            Some(prev) if prev.secs < PARTIAL_S || w.secs < PARTIAL_S => {
+                prev.t_s = w.t_s;
+                prev.secs += w.secs;
+                prev.requests += w.requests;
+                prev.errors += w.errors;
+                prev.tokens += w.tokens;
+            }
+            _ => windows.push(w),
         }
     }
-    Ok(records)
+    windows
+        .into_iter()
+        .map(|w| RatePoint {
+            t_s: w.t_s,
+            window_s: w.secs,
+            requests_per_s: per_s(w.requests.saturating_sub(w.errors), w.secs),
+            errors_per_s: per_s(w.errors, w.secs),
+            output_tokens_per_s: per_s(w.tokens, w.secs),
+        })
+        .collect()
+}
+
+/// What [`read`] made of a `timeseries.jsonl`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Parsed {
+    /// The records of every usable line, in file order.
+    pub records: Vec<Record>,
+    /// The lines that could not be used: (1-based line number, why).
+    pub skipped: Vec<(usize, String)>,
+}
+
+impl Parsed {
+    /// One line for the summary's notes when lines were skipped.
+    pub fn note(&self) -> Option<String> {
+        let (first, why) = self.skipped.first()?;
+        let n = self.skipped.len();
+        let lines: Vec<String> = self.skipped.iter().take(5).map(|(line, _)| line.to_string()).collect();
+        let more = if n > 5 { ", …" } else { "" };
+        Some(format!(
+            "timeseries.jsonl: {n} damaged line{} skipped (line{} {}{more}; line {first}: {why}); the \
+             rest was used",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "" } else { "s" },
+            lines.join(", "),
+        ))
+    }
+}
+
+/// Reads the bytes of a `timeseries.jsonl` as a crash or a full disk may have left them: a line
+/// that is not UTF-8 (a character torn in two), not JSON (torn, or garbage) or not a record is
+/// skipped and counted; blank lines are ignored. Never fails.
+pub fn read(bytes: &[u8]) -> Parsed {
+    let mut parsed = Parsed::default();
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let record = std::str::from_utf8(line)
+            .map_err(|e| format!("not UTF-8 ({e})"))
+            .and_then(|text| serde_json::from_str::<Record>(text).map_err(|e| e.to_string()));
+        match record {
+            Ok(record) => parsed.records.push(record),
+            Err(why) => parsed.skipped.push((i + 1, why)),
+        }
+    }
+    parsed
+}
+
+/// Reads `timeseries.jsonl` text strictly: a truncated last line (the run was killed
+/// mid-write) is skipped; any other bad line is an error naming its number. For a folder's file,
+/// which may be damaged, use [`read`].
+pub fn parse(text: &str) -> Result<Vec<Record>, String> {
+    let mut parsed = read(text.as_bytes());
+    let last_line = text.split('\n').count();
+    if !text.ends_with('\n') && parsed.skipped.last().is_some_and(|(line, _)| *line == last_line) {
+        parsed.skipped.pop();
+    }
+    match parsed.skipped.first() {
+        Some((line, why)) => Err(format!("timeseries.jsonl line {line}: {why}")),
+        None => Ok(parsed.records),
+    }
 }
 
 /// Merges interval distributions. Counts, means, minima and maxima are exact; percentiles are
@@ -159,14 +299,28 @@ fn merge(parts: &[&Distribution]) -> Distribution {
 }
 
 /// Rebuilds a summary from the run's header (`run.json`: a summary without phases) and its
-/// time series: every phase up to its last recorded sample.
+/// time series: every phase up to its last recorded sample. Only the records of the header's
+/// run count: when the header has a run id, those after a [`RunStart`] with that id (a file
+/// from another run, or from before run ids, gives no phases, and a note says so).
 pub fn rebuild(mut header: Summary, records: &[Record]) -> Summary {
     let mut order: Vec<String> = Vec::new();
     let mut starts: BTreeMap<&str, &PhaseStart> = BTreeMap::new();
     let mut samples: BTreeMap<&str, Vec<&Sample>> = BTreeMap::new();
     let mut last_t: f64 = 0.0;
+    // Folders written before run ids: every record is the header's.
+    let mut ours = header.run_id.is_empty();
+    let mut foreign = 0usize;
     for record in records {
+        if let Record::Run(run) = record {
+            ours = header.run_id.is_empty() || run.run_id == header.run_id;
+            continue;
+        }
+        if !ours {
+            foreign += 1;
+            continue;
+        }
         match record {
+            Record::Run(_) => {}
             Record::Phase(p) => {
                 if !order.contains(&p.phase) {
                     order.push(p.phase.clone());
@@ -220,6 +374,13 @@ pub fn rebuild(mut header: Summary, records: &[Record]) -> Summary {
         })
         .collect();
     header.duration_s = last_t;
+    if foreign > 0 {
+        header.notes.push(format!(
+            "timeseries.jsonl: {foreign} record{} of another run (not run {}) left out",
+            if foreign == 1 { "" } else { "s" },
+            header.run_id
+        ));
+    }
     header.notes.push(format!(
         "rebuilt from timeseries.jsonl{}: counts are exact up to the last recorded second; percentiles \
          are request-weighted means of per-second percentiles, an approximation",
@@ -302,5 +463,98 @@ mod tests {
         assert_eq!(ttft.count, 30);
         assert!((ttft.mean - (51.0 * 10.0 + 52.0 * 20.0) / 30.0).abs() < 1e-9);
         assert!(s.notes[0].contains("interrupted run"));
+    }
+
+    fn line(record: &Record) -> String {
+        serde_json::to_string(record).expect("serialises")
+    }
+
+    #[test]
+    fn read_skips_and_counts_torn_garbage_and_non_utf8_lines() {
+        let good = line(&sample(1.0, 10, 10, false));
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(format!("{good}\n").as_bytes());
+        bytes.extend_from_slice(b"garbage, not JSON\n");
+        // A record whose text holds a two-byte character torn after its first byte.
+        let mut torn_char =
+            line(&Record::Phase(PhaseStart { phase: "caf\u{e9}".into(), ..PhaseStart::default() }))
+                .into_bytes();
+        let e_acute = torn_char.iter().position(|&b| b == 0xC3).expect("the é's first byte");
+        torn_char.truncate(e_acute + 1);
+        bytes.extend_from_slice(&torn_char);
+        bytes.push(b'\n');
+        bytes.extend_from_slice(b"\n"); // blank: ignored
+        bytes.extend_from_slice(format!("{good}\n").as_bytes());
+        bytes.extend_from_slice(&good.as_bytes()[..good.len() / 2]); // torn last line
+        let parsed = read(&bytes);
+        assert_eq!(parsed.records.len(), 2);
+        let lines: Vec<usize> = parsed.skipped.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, [2, 3, 6]);
+        assert!(parsed.skipped[1].1.contains("not UTF-8"), "{:?}", parsed.skipped);
+        let note = parsed.note().expect("a note");
+        assert!(note.starts_with("timeseries.jsonl: 3 damaged lines skipped (lines 2, 3, 6;"), "{note}");
+        assert!(!note.contains('\n'));
+        assert_eq!(read(format!("{good}\n").as_bytes()).note(), None);
+    }
+
+    #[test]
+    fn rebuild_uses_only_the_records_of_the_headers_run() {
+        let run = |id: &str| Record::Run(RunStart { run_id: id.into() });
+        let phase = |name: &str| Record::Phase(PhaseStart { phase: name.into(), ..PhaseStart::default() });
+        let header = Summary { run_id: "new".into(), ..Summary::default() };
+        let records = vec![run("old"), phase("old-phase"), sample(1.0, 5, 5, true), run("new"), phase("p")];
+        let s = rebuild(header.clone(), &records);
+        assert_eq!(s.phases.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["p"]);
+        assert!(s.notes[0].contains("2 records of another run"), "{:?}", s.notes);
+        // A time series with no run record (or another run's only) gives nothing for this run.
+        assert!(rebuild(header, &[phase("p"), sample(1.0, 5, 5, true)]).phases.is_empty());
+        // A header from before run ids takes every record.
+        assert_eq!(rebuild(Summary::default(), &[phase("p")]).phases.len(), 1);
+    }
+
+    fn interval(t_s: f64, interval_s: f64, requests: u64, last: bool) -> Sample {
+        Sample {
+            t_s,
+            elapsed_s: t_s,
+            last,
+            interval_s,
+            interval_requests: requests,
+            interval_output_tokens: requests * 4,
+            ..Sample::default()
+        }
+    }
+
+    #[test]
+    fn a_phases_short_first_and_last_intervals_are_folded_into_their_neighbours() {
+        // 40 requests a second; the phase began 0.05 s before the first tick and ended 0.02 s
+        // after the last: on their own those intervals would read 20/s and 50/s... or 0 and 100.
+        let samples = [
+            interval(1.0, 0.05, 1, false),
+            interval(2.0, 1.0, 40, false),
+            interval(3.0, 1.0, 40, false),
+            interval(3.02, 0.02, 2, true),
+        ];
+        let refs: Vec<&Sample> = samples.iter().collect();
+        let points = rates(&refs);
+        assert_eq!(points.len(), 2, "{points:?}");
+        assert_eq!(points[0].t_s, 2.0);
+        assert!((points[0].requests_per_s - 41.0 / 1.05).abs() < 1e-9);
+        assert_eq!(points[1].t_s, 3.02);
+        assert!((points[1].requests_per_s - 42.0 / 1.02).abs() < 1e-9);
+        assert!((points[1].output_tokens_per_s - 4.0 * 42.0 / 1.02).abs() < 1e-9);
+        // One short interval alone (a phase shorter than the partial bound) is its own point.
+        let alone = [interval(0.3, 0.3, 12, true)];
+        assert_eq!(rates(&alone.iter().collect::<Vec<_>>()).len(), 1);
+    }
+
+    #[test]
+    fn a_live_line_shows_the_phase_average_for_a_partial_or_last_interval() {
+        let mut s = interval(3.02, 0.02, 2, false);
+        s.requests = 122;
+        s.elapsed_s = 3.0;
+        assert!((s.requests_per_s() - 100.0).abs() < 1e-9, "the raw rate over 20 ms");
+        assert!((s.steady_requests_per_s() - 122.0 / 3.0).abs() < 1e-9);
+        let full = interval(2.0, 1.0, 40, false);
+        assert!((full.steady_requests_per_s() - 40.0).abs() < 1e-9);
     }
 }

@@ -19,6 +19,8 @@ pub struct Finished {
     pub summary: Summary,
     /// Whether the run was cut short by Ctrl-C or SIGTERM.
     pub interrupted: bool,
+    /// What could not be written into the run folder, one line.
+    pub folder_error: Option<String>,
 }
 
 /// Runs the finish stage.
@@ -28,7 +30,7 @@ pub async fn finish(
     started: Started,
     driven: Driven,
 ) -> anyhow::Result<Finished> {
-    let Started { run, header, out_dir, timeline, sampler, controller } = started;
+    let Started { run, header, folder, timeline, sampler, controller } = started;
     let duration = run.started.elapsed();
     drop(controller);
     // Before the time series closes, so the telemetry's last sample is written into it.
@@ -40,10 +42,11 @@ pub async fn finish(
     for error in driven.phase_errors {
         summary.run_note(error);
     }
-    let aborted = timeline.finish().await.unwrap_or_else(|e| {
+    let ended = timeline.finish().await;
+    if let Some(e) = &ended.write_error {
         summary.run_note(format!("the time series is incomplete: {e}"));
-        None
-    });
+    }
+    let aborted = ended.aborted;
     // A stop that no threshold asked for came from Ctrl-C or SIGTERM.
     let interrupted = run.stop.level() > Stop::Running && aborted.is_none();
     let interruption = interrupted
@@ -73,6 +76,16 @@ pub async fn finish(
     if let Some(mock) = prepared.mock {
         mock.shutdown().await;
     }
-    folder::write(&out_dir, &summary)?;
-    Ok(Finished { summary, interrupted })
+    // A full disk loses the folder, not the run: the caller still prints the summary, then says
+    // what is missing. The lock is held until the last file is written.
+    let failed_writes: Vec<String> = ended
+        .write_error
+        // Its error was said when it happened, and is in the summary's notes.
+        .map(|_| format!("{} stopped at its first failed write", folder::TIMESERIES))
+        .into_iter()
+        .chain(folder::write(&folder.dir, &summary).err().map(|e| format!("{e:#}")))
+        .collect();
+    drop(folder);
+    let folder_error = (!failed_writes.is_empty()).then(|| failed_writes.join("; "));
+    Ok(Finished { summary, interrupted, folder_error })
 }

@@ -19,7 +19,7 @@ use std::time::Duration;
 use runner_reports::Summary;
 
 pub use context::{DEFAULT_REQUEST_TIMEOUT, RunContext, RunSettings};
-pub use folder::{RUN_HEADER, SUMMARY, TIMESERIES};
+pub use folder::{FolderError, RUN_HEADER, SUMMARY, TIMESERIES};
 pub use prepare::{describe, kind_name, load_scenario, merge_params};
 
 use crate::engine::EngineOptions;
@@ -37,8 +37,10 @@ pub struct PlayOptions {
     /// `--model`: the model of every LLM call that names none; overrides the `model` parameter.
     pub model: Option<String>,
     pub seed: Option<u64>,
-    /// The run folder; `None` means `runs/<scenario>-<timestamp>`.
+    /// The run folder; `None` means a fresh `runs/<scenario>-<timestamp>`.
     pub out: Option<PathBuf>,
+    /// `--force`: write into an `out` that holds an earlier run, removing that run's files.
+    pub force: bool,
     pub request_timeout: Duration,
     pub iteration_timeout: Duration,
     pub lag_bound: Duration,
@@ -84,6 +86,9 @@ pub struct ConnectOptions {
 pub struct RunOutcome {
     pub summary: Summary,
     pub out_dir: PathBuf,
+    /// What could not be written into the run folder (the time series, the summary, the
+    /// reports), one line; the summary above is whole regardless.
+    pub folder_error: Option<String>,
     /// The error `drive` returned (or trapped with), if any; the report is written regardless.
     pub drive_error: Option<String>,
     /// Whether the run was cut short by Ctrl-C or SIGTERM.
@@ -92,11 +97,23 @@ pub struct RunOutcome {
 
 /// Runs a scenario from start to finish.
 pub async fn play(opts: PlayOptions) -> anyhow::Result<RunOutcome> {
+    // A folder named with --out that would be refused is refused first, before any preparation
+    // or request to the target; it is claimed (created, locked) once the run is prepared.
+    if let Some(dir) = &opts.out {
+        folder::check_given(dir, opts.force)?;
+    }
     let prepared = prepare::prepare(&opts).await?;
-    let mut started = start::start(&opts, &prepared).await?;
+    let claimed = opts.out.as_deref().map(|dir| folder::claim_given(dir, opts.force)).transpose()?;
+    let mut started = start::start(&opts, &prepared, claimed).await?;
     let driven = drive::drive(&mut started).await;
-    let out_dir = started.out_dir.clone();
+    let out_dir = started.folder.dir.clone();
     let drive_error = driven.error.clone();
     let finished = finish::finish(&opts, prepared, started, driven).await?;
-    Ok(RunOutcome { summary: finished.summary, out_dir, drive_error, interrupted: finished.interrupted })
+    Ok(RunOutcome {
+        summary: finished.summary,
+        out_dir,
+        folder_error: finished.folder_error,
+        drive_error,
+        interrupted: finished.interrupted,
+    })
 }

@@ -1,6 +1,6 @@
 //! The second stage: set up the run and write its header before any traffic — the run's
-//! context, `run.json` in a fresh run folder, the time series, the telemetry sampler and the
-//! controller instance.
+//! context, `run.json` in the run folder (claimed and locked: `folder::claim_*`), the time
+//! series, the telemetry sampler and the controller instance.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -11,7 +11,7 @@ use wasmtime::Store;
 
 use super::PlayOptions;
 use super::context::{RunContext, RunSettings};
-use super::folder::{self, RUN_HEADER};
+use super::folder::{self, RUN_HEADER, RunFolder};
 use super::prepare::{Prepared, client};
 use crate::bindings::Scenario;
 use crate::capabilities::HostState;
@@ -24,7 +24,8 @@ pub struct Started {
     pub run: Arc<RunContext>,
     /// `summary.json` as it would be with no phases; the finish stage completes it.
     pub header: Summary,
-    pub out_dir: std::path::PathBuf,
+    /// The run folder, locked until the run has written it.
+    pub folder: RunFolder,
     pub timeline: Timeline,
     pub sampler: Option<Sampler>,
     /// The controller's store and instance, which run `drive`.
@@ -32,7 +33,14 @@ pub struct Started {
 }
 
 /// Runs the start stage.
-pub async fn start(opts: &PlayOptions, prepared: &Prepared) -> anyhow::Result<Started> {
+///
+/// `claimed` is the folder `--out` named, already claimed; without one, a fresh default folder
+/// is claimed here, where the scenario's name is known.
+pub async fn start(
+    opts: &PlayOptions,
+    prepared: &Prepared,
+    claimed: Option<RunFolder>,
+) -> anyhow::Result<Started> {
     let seed = opts.seed.unwrap_or_else(|| {
         SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
     });
@@ -55,12 +63,19 @@ pub async fn start(opts: &PlayOptions, prepared: &Prepared) -> anyhow::Result<St
     let run = RunContext::new(settings, client(opts.request_timeout, &opts.connect)?);
     run.declare_thresholds(prepared.declared.iter().cloned());
     let header = header(opts, prepared, seed);
-    let out_dir = opts.out.clone().unwrap_or_else(|| folder::default_out_dir(&prepared.info.name));
-    folder::create(&out_dir)?;
+    let folder = match claimed {
+        Some(folder) => folder,
+        None => folder::claim_default(&folder::default_out_dir(&prepared.info.name))?,
+    };
+    if let Some(note) = &folder.note {
+        eprintln!("note: {note}");
+    }
+    let out_dir = &folder.dir;
     // The run's header goes to disk before any traffic, so even a killed run can be rebuilt.
-    folder::write_file(&out_dir, RUN_HEADER, header.to_json())?;
-    let timeline = Timeline::start(run.clone(), &out_dir, opts.progress, abort_on(opts, prepared))
-        .with_context(|| format!("creating {}/timeseries.jsonl", out_dir.display()))?;
+    folder::write_file(out_dir, RUN_HEADER, &header.to_json())?;
+    let timeline =
+        Timeline::start(run.clone(), out_dir, &header.run_id, opts.progress, abort_on(opts, prepared))
+            .with_context(|| format!("creating {}/timeseries.jsonl", out_dir.display()))?;
     let sampler = Sampler::start(
         &opts.telemetry,
         telemetry::Hooks {
@@ -85,7 +100,7 @@ pub async fn start(opts: &PlayOptions, prepared: &Prepared) -> anyhow::Result<St
         .controller()
         .await
         .map_err(anyhow::Error::msg)?;
-    Ok(Started { run, header, out_dir, timeline, sampler, controller })
+    Ok(Started { run, header, folder, timeline, sampler, controller })
 }
 
 /// The summary's header: who ran what against which target, when, with which inputs.
@@ -94,6 +109,7 @@ fn header(opts: &PlayOptions, prepared: &Prepared, seed: u64) -> Summary {
     Summary {
         schema_version: runner_reports::SCHEMA_VERSION,
         runner_version: env!("CARGO_PKG_VERSION").to_string(),
+        run_id: folder::new_run_id(),
         scenario: ScenarioInfo {
             name: info.name.clone(),
             version: info.version.clone(),

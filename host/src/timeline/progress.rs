@@ -66,6 +66,14 @@ impl ProgressLines {
         }
     }
 
+    /// One line of its own on stderr, above the redrawn lines when there are any.
+    pub(super) fn say(&self, line: &str) {
+        match &self.bars {
+            Some(bars) if bars.println(line).is_ok() => {}
+            _ => eprintln!("{line}"),
+        }
+    }
+
     /// Clears redrawn lines from the terminal.
     pub(super) fn close(&mut self) {
         if let Some(bars) = &self.bars {
@@ -93,7 +101,8 @@ fn progress_line(s: &Sample, shape: &PhaseShape) -> String {
         s.phase,
         s.elapsed_s,
         s.requests,
-        s.requests_per_s(),
+        // A phase's short first or last interval would read as a spike: the phase's average.
+        s.steady_requests_per_s(),
         s.errors,
         s.in_flight,
         if s.last { "  done" } else { "" }

@@ -11,7 +11,7 @@ use super::svg::{Axis, BarChart, LineChart, Series, bar_chart, line_chart};
 use crate::format::{self, Stat};
 use crate::model::{Distribution, PhaseReport, Summary, metric};
 use crate::sections::{sweep_groups, sweep_level};
-use crate::timeseries::{Record, Sample, TelemetrySample};
+use crate::timeseries::{self, RatePoint, Record, Sample, TelemetrySample};
 
 /// One series of interval values taken from the samples, points where `value` has one.
 fn from_samples(
@@ -75,18 +75,23 @@ pub(super) fn over_time(summary: &Summary, records: &[Record]) -> String {
             series: latency.into_iter().filter(|s| !s.points.is_empty()).collect(),
             attrs: vec![("phase", p.name.clone())],
         }));
+        // Rates over each interval's real length, a phase's short first or last interval folded
+        // into its neighbour (`timeseries::rates`), so the end of a phase draws no spike.
+        let rates = timeseries::rates(&mine);
+        let rate_series = |key: &str, label: &str, axis, value: fn(&RatePoint) -> f64| Series {
+            key: key.to_string(),
+            label: label.to_string(),
+            points: rates.iter().map(|r| (r.t_s, value(r))).collect(),
+            axis,
+        };
         let mut throughput =
-            vec![from_samples("requests_per_s", "successful requests/s", &mine, Axis::Left, |s| {
-                Some(s.requests_per_s())
-            })];
+            vec![rate_series("requests_per_s", "successful requests/s", Axis::Left, |r| r.requests_per_s)];
         if mine.iter().any(|s| s.interval_errors > 0) {
-            throughput.push(from_samples("errors_per_s", "failed requests/s", &mine, Axis::Left, |s| {
-                (s.interval_s > 0.0).then(|| s.interval_errors as f64 / s.interval_s)
-            }));
+            throughput.push(rate_series("errors_per_s", "failed requests/s", Axis::Left, |r| r.errors_per_s));
         }
         if mine.iter().any(|s| s.interval_output_tokens > 0) {
-            throughput.push(from_samples("output_tok_per_s", "output tok/s", &mine, Axis::Right, |s| {
-                Some(s.output_tokens_per_s())
+            throughput.push(rate_series("output_tok_per_s", "output tok/s", Axis::Right, |r| {
+                r.output_tokens_per_s
             }));
         }
         out.push_str(&line_chart(&LineChart {
