@@ -8,7 +8,7 @@ py_scenarios := "ttft-probe-py stress-sweep-py"
 # JavaScript scenarios (scenarios/<name>/scenario.js, guests/js SDK), built to scenarios/<name>.wasm.
 js_scenarios := "ttft-probe-js stress-sweep-js"
 # Guests that only the tests use (host/tests/guests/), built to target/test-guests/<name>.wasm.
-test_guests := "misbehaving wrong-version older-version gpu-bound stream-shapes request-features hostile hostile-describe"
+test_guests := "misbehaving wrong-version older-version gpu-bound stream-shapes request-features hostile hostile-describe sleepy"
 
 default:
     @just --list

@@ -3,7 +3,11 @@
 //! guests (each `capabilities` module maps it onto its own generated enum).
 //!
 //! The kebab-case names ([`ErrorClass::as_str`]) are the WIT contract's spelling and the keys of
-//! `errors_by_class` in `summary.json` and the time series, so they never change.
+//! `errors_by_class` in `summary.json` and the time series, so they never change. Two classes are
+//! the host's own, beyond the WIT enum of `runner:scenario@0.3.0` (which cannot grow without a
+//! version bump): [`ErrorClass::Tls`] and [`ErrorClass::ClientLimit`]. They are counted and
+//! reported under their own names; a guest is told the nearest WIT case (`connect`, `other`),
+//! with a message that says which it is.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -11,8 +15,16 @@ use std::fmt;
 /// What kind of failure a request ended in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ErrorClass {
-    /// The connection could not be opened (refused, DNS, TLS handshake).
+    /// The connection could not be opened (refused, unreachable, DNS): the server's side.
     Connect,
+    /// The TLS handshake failed: the certificate was refused (unknown issuer, expired, wrong name,
+    /// a CA used as the server's own) or the peer does not speak TLS. Host-side class; `connect`
+    /// in the WIT.
+    Tls,
+    /// The runner's own limits, not the server: out of file descriptors (EMFILE, ENFILE), local
+    /// ports (EADDRNOTAVAIL) or socket buffers (ENOBUFS, ENOMEM). Host-side class; `other` in the
+    /// WIT.
+    ClientLimit,
     /// No complete answer before the deadline, including a stall mid-stream.
     Timeout,
     /// The server answered with a non-2xx status where the call needs a 2xx one (an LLM call;
@@ -34,8 +46,10 @@ pub enum ErrorClass {
 
 impl ErrorClass {
     /// Every class, in declaration order.
-    pub const ALL: [ErrorClass; 9] = [
+    pub const ALL: [ErrorClass; 11] = [
         ErrorClass::Connect,
+        ErrorClass::Tls,
+        ErrorClass::ClientLimit,
         ErrorClass::Timeout,
         ErrorClass::HttpStatus,
         ErrorClass::Reset,
@@ -50,6 +64,8 @@ impl ErrorClass {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorClass::Connect => "connect",
+            ErrorClass::Tls => "tls",
+            ErrorClass::ClientLimit => "client-limit",
             ErrorClass::Timeout => "timeout",
             ErrorClass::HttpStatus => "http-status",
             ErrorClass::Reset => "reset",
@@ -59,6 +75,36 @@ impl ErrorClass {
             ErrorClass::ServerError => "server-error",
             ErrorClass::Other => "other",
         }
+    }
+
+    /// Whether a request that failed so never reached the server: no connection was opened
+    /// (`connect`, `tls`, `client-limit`) or it was refused before any byte left (`denied`,
+    /// `invalid-request`).
+    pub fn never_reached_server(self) -> bool {
+        matches!(
+            self,
+            ErrorClass::Connect
+                | ErrorClass::Tls
+                | ErrorClass::ClientLimit
+                | ErrorClass::Denied
+                | ErrorClass::InvalidRequest
+        )
+    }
+
+    /// Whether the failure is a connection that could not be opened: what a VU backs off from
+    /// (retrying at once only hammers a closed port or repeats a refused handshake).
+    pub fn is_connection_failure(self) -> bool {
+        matches!(self, ErrorClass::Connect | ErrorClass::Tls | ErrorClass::ClientLimit)
+    }
+
+    /// Whether the failure is the server's (or the network's) to answer for: what an outage is
+    /// made of. The client's own limits, a refused certificate and the scenario's own refused
+    /// requests are not.
+    pub fn is_servers(self) -> bool {
+        !matches!(
+            self,
+            ErrorClass::ClientLimit | ErrorClass::Tls | ErrorClass::Denied | ErrorClass::InvalidRequest
+        )
     }
 }
 
@@ -84,6 +130,8 @@ mod tests {
             names,
             [
                 "connect",
+                "tls",
+                "client-limit",
                 "timeout",
                 "http-status",
                 "reset",

@@ -93,10 +93,100 @@ fn an_https_target_gets_one_tls_connection_per_vu_for_all_its_requests() {
     // The model discovery (pooled client) and one connection per VU for its five calls.
     assert_eq!(handshakes.load(Ordering::SeqCst), 1 + 2, "one TLS handshake per VU");
 
-    // Without the CA the handshake fails: every call is `connect`, none reaches the server.
+    // Without the CA the handshake fails: every call is `tls`, none reaches the server.
     let args = ["--quiet", "--target", &target, "--model", "m", "-p", "requests=2", "-p", "max_tokens=4"];
     let run = play(&scenario("ttft-probe"), &args);
     run.assert_success();
     let p = run.phase("ttft-probe");
-    assert_eq!(p.errors_by_class.get("connect"), Some(&2), "{:?}", p.errors_by_class);
+    assert_eq!(p.errors_by_class.get("tls"), Some(&2), "{:?}", p.errors_by_class);
+}
+
+/// A server config whose certificate is what `openssl req -x509` makes by default: self-signed,
+/// `CA:TRUE`, for `localhost`; and that certificate as PEM.
+fn self_signed_ca_as_server() -> (String, Arc<rustls::ServerConfig>) {
+    let key = KeyPair::generate().expect("key");
+    let mut params = CertificateParams::new(vec!["localhost".to_owned()]).expect("params");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, "localhost");
+    let cert = params.self_signed(&key).expect("self-signed");
+    let der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut server = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], der)
+        .expect("server cert");
+    server.alpn_protocols = vec![b"http/1.1".to_vec()];
+    (cert.pem(), Arc::new(server))
+}
+
+#[test]
+fn a_self_signed_ca_certificate_given_with_ca_cert_is_pinned_and_works() {
+    // Before: every request failed "invalid peer certificate: CaUsedAsEndEntity" as `connect`.
+    let mock = MockProcess::start(&["--ttft-ms", "2", "--itl-ms", "1"]);
+    let (pem, server) = self_signed_ca_as_server();
+    let (port, _) = tls_terminator(mock.url.trim_start_matches("http://").to_string(), server);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let ca = dir.path().join("server.pem");
+    std::fs::write(&ca, pem).expect("the certificate file");
+    let target = format!("https://localhost:{port}");
+    let ca = ca.display().to_string();
+    let args = ["--quiet", "--target", &target, "--ca-cert", &ca, "-p", "requests=4", "-p", "max_tokens=4"];
+    let run = play(&scenario("ttft-probe"), &args);
+    run.assert_success();
+    let p = run.phase("ttft-probe");
+    assert_eq!((p.requests, p.errors), (4, 0), "{:?} {:?}", p.errors_by_class, run.summary().notes);
+    assert!(run.summary().headline.is_none(), "{:?}", run.summary().headline);
+    // http-get goes over plain `http` (own connection) the same way.
+    let args = ["--quiet", "--target", &target, "--ca-cert", &ca, "-p", "vus=1", "-p", "duration=300ms"];
+    let run = play(&scenario("http-get"), &args);
+    run.assert_success();
+    let p = run.phase("http-get");
+    assert!(p.requests > 0 && p.errors == 0, "{} requests, {:?}", p.requests, p.errors_by_class);
+}
+
+#[test]
+fn a_refused_certificate_is_tls_with_a_hint_backs_off_and_the_summary_says_nothing_reached_the_server() {
+    let mock = MockProcess::start(&["--ttft-ms", "2", "--itl-ms", "1"]);
+    let (_, server) = self_signed_ca_as_server();
+    let (port, handshakes) = tls_terminator(mock.url.trim_start_matches("http://").to_string(), server);
+    let target = format!("https://localhost:{port}");
+    // 4 VUs for 3 s against a certificate nobody gave: before, tens of thousands of attempts.
+    let args = [
+        "--target",
+        &target,
+        "--model",
+        "m",
+        "-p",
+        "vus=4",
+        "-p",
+        "requests=1000000",
+        "-p",
+        "max_duration=3s",
+    ];
+    let run = play(&scenario("concurrency-test"), &args);
+    let p = run.phase("concurrency-test");
+    assert_eq!(p.errors_by_class.keys().collect::<Vec<_>>(), ["tls"], "{:?}", p.errors_by_class);
+    // 10 ms doubling to 1 s: about 9 attempts per VU in 3 s.
+    assert!(
+        p.requests <= 80,
+        "backed off: {} attempts, {} handshakes",
+        p.requests,
+        handshakes.load(Ordering::SeqCst)
+    );
+    let notes = &run.summary().notes;
+    assert!(
+        notes.iter().any(|n| n.contains("class tls") && n.contains("--ca-cert") && n.contains("--insecure")),
+        "a note with what is wrong and the fix: {notes:?}"
+    );
+    assert!(notes.iter().any(|n| n.contains("backed off")), "the back-off is said: {notes:?}");
+    assert!(!notes.iter().any(|n| n.contains("recovered from")), "no server outage: {notes:?}");
+    let headline = run.summary().headline.as_deref().unwrap_or_default();
+    assert!(headline.starts_with("nothing reached the server"), "{headline:?}");
+    let top = run.stdout.lines().take(4).collect::<Vec<_>>().join("\n");
+    assert!(top.contains("nothing reached the server"), "at the top of the console summary:\n{}", run.stdout);
+    let md = run.report_md.as_deref().unwrap_or_default();
+    let md_top: String = md.lines().take(4).collect::<Vec<_>>().join("\n");
+    assert!(md_top.contains("nothing reached the server"), "at the top of report.md:\n{md_top}");
 }

@@ -42,6 +42,9 @@ pub fn render_console(summary: &Summary) -> String {
         summary.phases.len(),
         if summary.phases.len() == 1 { "" } else { "s" }
     ));
+    if let Some(headline) = &summary.headline {
+        wrap(&mut lines, "!! ", headline);
+    }
     for p in &summary.phases {
         lines.push(String::new());
         phase(&mut lines, p);

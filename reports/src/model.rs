@@ -126,6 +126,10 @@ pub struct Summary {
     /// Warnings the run wants the reader to see.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The one warning that comes before everything else in every rendering, because it changes
+    /// what the numbers mean (e.g. "nothing reached the server"); absent when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headline: Option<String>,
     /// The `--threshold` criteria and how the run fared against each, in the order given;
     /// empty when none were set (and in summaries written before thresholds existed).
     #[serde(default)]

@@ -50,11 +50,12 @@ impl InstanceHttp {
 
 /// The HTTP interface's spelling of a class. It has no `http-status` (for plain HTTP a status
 /// is a response) nor `malformed-stream` (the body is not parsed): the HTTP client never reports
-/// them, and were one to reach a guest it would be `other`.
+/// them, and were one to reach a guest it would be `other`. The host's own classes map to the
+/// nearest case (`tls` → `connect`, `client-limit` → `other`); their messages say which.
 impl From<ErrorClass> for WitErrorClass {
     fn from(class: ErrorClass) -> Self {
         match class {
-            ErrorClass::Connect => WitErrorClass::Connect,
+            ErrorClass::Connect | ErrorClass::Tls => WitErrorClass::Connect,
             ErrorClass::Timeout => WitErrorClass::Timeout,
             ErrorClass::Reset => WitErrorClass::Reset,
             ErrorClass::InvalidRequest => WitErrorClass::InvalidRequest,
@@ -62,6 +63,7 @@ impl From<ErrorClass> for WitErrorClass {
             ErrorClass::HttpStatus
             | ErrorClass::MalformedStream
             | ErrorClass::ServerError
+            | ErrorClass::ClientLimit
             | ErrorClass::Other => WitErrorClass::Other,
         }
     }
@@ -152,6 +154,7 @@ impl Host for HostState {
         };
         match result {
             Ok(resp) => {
+                self.backoff.reset();
                 let t = resp.timings;
                 self.stats()
                     .record_http(&extra, HttpSample { connect: t.connect, ttfb: t.ttfb, total: t.total });
@@ -177,6 +180,7 @@ impl Host for HostState {
             }
             Err(e) => {
                 self.stats().record_error(&extra, e.class);
+                self.after_failure(e.class, &e.message).await;
                 Ok(Err(Error { class: e.class.into(), message: e.message }))
             }
         }

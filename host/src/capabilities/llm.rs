@@ -22,11 +22,14 @@ use crate::stats::LlmSample;
 
 mod embed;
 
-/// The LLM interface's spelling of a class (it has every class).
+/// The LLM interface's spelling of a class: every WIT case, and the host's own classes mapped to
+/// the nearest (`tls` → `connect`: no connection was made; `client-limit` → `other`: not the
+/// server's doing); their messages say which (see `client/http/blame.rs`).
 impl From<ErrorClass> for WitErrorClass {
     fn from(class: ErrorClass) -> Self {
         match class {
-            ErrorClass::Connect => WitErrorClass::Connect,
+            ErrorClass::Connect | ErrorClass::Tls => WitErrorClass::Connect,
+            ErrorClass::ClientLimit => WitErrorClass::Other,
             ErrorClass::Timeout => WitErrorClass::Timeout,
             ErrorClass::HttpStatus => WitErrorClass::HttpStatus,
             ErrorClass::Reset => WitErrorClass::Reset,
@@ -192,6 +195,7 @@ impl Host for HostState {
         };
         match result {
             Ok(c) => {
+                self.backoff.reset();
                 self.stats().record_llm(&extra, &sample(&c));
                 Ok(Ok(Completion {
                     status: c.status,
@@ -227,6 +231,7 @@ impl Host for HostState {
                 if matches!(e.status, Some(401 | 403)) {
                     self.stats().record_credentials_refused();
                 }
+                self.after_failure(e.class, &e.message).await;
                 Ok(Err(Error { class: e.class.into(), status: e.status, message: e.message }))
             }
         }

@@ -5,6 +5,7 @@
 //! every instance; [`HostState`] is created per instance (the controller, or one VU); each call
 //! then reads the instance's [`Role`] to know which phase its measurements belong to.
 
+pub mod backoff;
 pub mod clock;
 pub mod data;
 pub mod gpu;
@@ -49,6 +50,8 @@ pub struct HostState {
     pub plain_http: http::InstanceHttp,
     /// Caps how fast this instance may log (see [`log::LogLimiter`]).
     pub log_limit: log::LogLimiter,
+    /// Waits after connections that cannot be opened (see [`backoff`]).
+    pub backoff: backoff::Backoff,
 }
 
 impl HostState {
@@ -72,6 +75,7 @@ impl HostState {
             role,
             plain_http: Default::default(),
             log_limit: Default::default(),
+            backoff: Default::default(),
         }
     }
 

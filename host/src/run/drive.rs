@@ -1,8 +1,13 @@
 //! The third stage: the controller runs `drive()`, which starts the phases, while Ctrl-C and
 //! SIGTERM are watched: the first stops the run gracefully, the second at once.
+//!
+//! A graceful stop must end the run within the phases' graceful stop, whatever `drive` does: its
+//! sleeps end at once (`capabilities/clock.rs`), new phases are refused, and a `drive` still
+//! running [`DRIVE_GRACE`] after its last phase ended is dropped, so a container's stop grace
+//! (10 s in Docker) is not spent on a scenario that loops without load.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::context::RunContext;
 use super::start::Started;
@@ -32,10 +37,30 @@ pub async fn drive(started: &mut Started) -> Driven {
             Err(trap) => Some(format!("drive() trapped: {}", engine::one_line(&trap))),
         },
         _ = run.stop.until(Stop::Now) => Some("stopped at once by a second interrupt".to_string()),
+        _ = graceful_cut(run) => Some(format!(
+            "drive() had not returned {} s after the interrupt and the end of its phases: dropped",
+            DRIVE_GRACE.as_secs()
+        )),
     };
     let phase_errors = run.phases.wait_all().await;
     interrupts.abort();
     Driven { error, phase_errors }
+}
+
+/// How long `drive` may go on after a graceful stop once every phase has ended: enough to read
+/// the last summaries and log, not enough to outlast a container's stop grace.
+pub const DRIVE_GRACE: Duration = Duration::from_secs(2);
+
+/// Resolves [`DRIVE_GRACE`] after the run is asked to stop gracefully and every phase has ended
+/// (each within its own graceful stop); never before a stop is asked for.
+async fn graceful_cut(run: &RunContext) {
+    run.stop.until(Stop::Graceful).await;
+    // Phases end on their own schedule (the executors watch the same signal); polling their end
+    // keeps the registry free of a second notification path.
+    while run.phases.entries().iter().any(|(stats, _)| !stats.ended()) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(DRIVE_GRACE).await;
 }
 
 /// First Ctrl-C (or SIGTERM): start nothing new and let in-flight iterations finish within their

@@ -71,6 +71,9 @@ pub async fn finish(
         };
         summary.drive_row(run.drive_stats.report(&shape, run.started));
     }
+    let measured: Vec<_> = run.phases.entries().into_iter().map(|(stats, _)| stats).collect();
+    let measured = measured.iter().map(AsRef::as_ref).chain([run.drive_stats.as_ref()]);
+    summary.headline(crate::stats::nothing_reached_the_server(measured, &run.settings.target));
     summary.thresholds(&opts.thresholds, run.declared_thresholds());
     let summary = summary.build();
     if let Some(mock) = prepared.mock {

@@ -20,6 +20,8 @@ pub struct SummaryBuilder {
     run_notes: Vec<String>,
     phase_notes: Vec<String>,
     thresholds: Vec<Threshold>,
+    /// What the reader must see first (`Summary::headline`).
+    headline: Option<String>,
 }
 
 impl SummaryBuilder {
@@ -52,6 +54,12 @@ impl SummaryBuilder {
         self
     }
 
+    /// The warning every rendering puts first (e.g. that nothing reached the server).
+    pub fn headline(&mut self, headline: Option<String>) -> &mut Self {
+        self.headline = headline;
+        self
+    }
+
     /// A problem of the run itself (not of one phase).
     pub fn run_note(&mut self, note: String) -> &mut Self {
         self.run_notes.push(note);
@@ -79,8 +87,13 @@ impl SummaryBuilder {
             .chain(self.run_notes)
             .chain(self.phase_notes)
             .collect();
-        let mut summary =
-            Summary { duration_s: self.duration.as_secs_f64(), phases: self.phases, notes, ..self.header };
+        let mut summary = Summary {
+            duration_s: self.duration.as_secs_f64(),
+            phases: self.phases,
+            notes,
+            headline: self.headline,
+            ..self.header
+        };
         summary.thresholds = runner_reports::thresholds::evaluate(&self.thresholds, &summary);
         summary
     }

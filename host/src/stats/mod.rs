@@ -31,7 +31,7 @@ pub use custom::MAX_METRIC_NAMES;
 pub use embeddings::EmbeddingSample;
 pub use iterations::IterationCounters;
 pub use recovery::Recovery;
-pub use report::PhaseShape;
+pub use report::{PhaseShape, nothing_reached_the_server};
 pub use sample::{HttpSample, LlmSample, Slo};
 pub use series::PRESIZED_MAX_US;
 use series::{Series, distribution, empty_distribution};
@@ -64,6 +64,13 @@ struct Recorded {
     cached_tokens: u64,
     tool_calls: u64,
     failure_samples: Vec<String>,
+    /// The first message of each class that is not the server's doing (`tls`, `client-limit`),
+    /// quoted in the report's notes with its fix.
+    blame_samples: BTreeMap<ErrorClass, String>,
+    /// Requests after which a VU backed off because its connection could not be opened, and how
+    /// long it waited in all.
+    backoffs: u64,
+    backoff_total: Duration,
     recovery: Recovery,
     /// The headline latencies since the last [`PhaseStats::take_interval`], for the time series.
     interval: Series,
@@ -83,6 +90,9 @@ impl Default for Recorded {
             cached_tokens: 0,
             tool_calls: 0,
             failure_samples: Vec::new(),
+            blame_samples: BTreeMap::new(),
+            backoffs: 0,
+            backoff_total: Duration::ZERO,
             recovery: Recovery::default(),
             interval: Series::presized(),
         }
@@ -279,12 +289,44 @@ impl PhaseStats {
         self.requests.fetch_add(1, Ordering::Relaxed);
         self.errors.fetch_add(1, Ordering::Relaxed);
         let mut r = self.lock();
-        r.recovery.on_error(Instant::now());
+        // The client's own limits, a refused certificate or request are no outage of the server.
+        if class.is_servers() {
+            r.recovery.on_error(Instant::now());
+        }
         *r.errors_by_class.entry(class).or_default() += 1;
         r.each_series(extra, |s| {
             s.requests += 1;
             s.errors += 1;
         });
+    }
+
+    /// Keeps the first message of a class the report explains (`tls`, `client-limit`: what is
+    /// wrong and how to fix it); other classes are left to `errors_by_class`.
+    pub fn record_error_message(&self, class: ErrorClass, message: &str) {
+        if matches!(class, ErrorClass::Tls | ErrorClass::ClientLimit) {
+            self.lock().blame_samples.entry(class).or_insert_with(|| message.to_string());
+        }
+    }
+
+    /// Records that a VU waited `waited` before going on, because its connection could not be
+    /// opened (see `capabilities/backoff.rs`).
+    pub fn record_backoff(&self, waited: Duration) {
+        let mut r = self.lock();
+        r.backoffs += 1;
+        r.backoff_total += waited;
+    }
+
+    /// Requests that reached the server: answered (any status), or failed after a connection
+    /// was open. Failures that never left the client (`ErrorClass::never_reached_server`) are not.
+    pub fn reached_server(&self) -> u64 {
+        let never: u64 = self
+            .lock()
+            .errors_by_class
+            .iter()
+            .filter(|(class, _)| class.never_reached_server())
+            .map(|(_, n)| n)
+            .sum();
+        self.requests().saturating_sub(never)
     }
 
     /// Records a plain HTTP exchange that got a response (any status).

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use runner_reports::{Goodput, PhaseReport, ScheduleReport, TaggedMetrics, metric};
 
 use super::{MAX_METRIC_NAMES, MAX_TAG_SETS, PhaseStats, distribution, per_second};
+use crate::error_class::ErrorClass;
 
 /// How a phase was planned, for its report.
 #[derive(Debug, Clone, Default)]
@@ -134,6 +135,23 @@ impl PhaseStats {
                  set the API key's variable (--api-key-env, OPENAI_API_KEY by default) or pass --header"
             ));
         }
+        for (class, first) in &r.blame_samples {
+            let n = r.errors_by_class.get(class).copied().unwrap_or(0);
+            let what = match class {
+                ErrorClass::Tls => "failed the TLS handshake (class tls, the server was never reached)",
+                _ => "failed on the runner's own limits, not the server's (class client-limit)",
+            };
+            notes.push(format!("phase {name}: {n} request(s) {what}; the first: {first}"));
+        }
+        if r.backoffs > 0 {
+            notes.push(format!(
+                "phase {name}: connections could not be opened, so VUs backed off before going on (10 ms \
+                 doubling to 1 s, reset by a success) {} time(s), {:.2} s in all: the request rate here is \
+                 not the scenario's",
+                r.backoffs,
+                r.backoff_total.as_secs_f64()
+            ));
+        }
         let recovery = &r.recovery;
         if recovery.longest >= OUTAGE_NOTE_AFTER {
             notes.push(format!(
@@ -146,4 +164,31 @@ impl PhaseStats {
         }
         notes
     }
+}
+
+/// The run's headline when requests were made and not one reached the server (every one failed
+/// to connect, at the TLS handshake, on the runner's own limits, or was refused by the runner):
+/// the numbers then measure no server, and the reader must see that before them.
+pub fn nothing_reached_the_server<'a>(
+    phases: impl IntoIterator<Item = &'a PhaseStats>,
+    target: &str,
+) -> Option<String> {
+    let (mut requests, mut reached) = (0u64, 0u64);
+    let mut classes = std::collections::BTreeMap::<String, u64>::new();
+    for p in phases {
+        requests += p.requests();
+        reached += p.reached_server();
+        for (class, n) in p.errors_by_class() {
+            *classes.entry(class).or_default() += n;
+        }
+    }
+    if requests == 0 || reached > 0 {
+        return None;
+    }
+    let classes: Vec<String> = classes.iter().map(|(c, n)| format!("{n} {c}")).collect();
+    Some(format!(
+        "nothing reached the server: all {requests} request(s) to {target} failed before a connection \
+         was open ({}); these numbers measure no server (see the notes for the cause and its fix)",
+        classes.join(", ")
+    ))
 }

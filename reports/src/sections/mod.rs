@@ -52,6 +52,9 @@ pub(crate) fn document(summary: &Summary) -> Document {
 fn header(doc: &mut Document, s: &Summary) {
     let sc = &s.scenario;
     doc.heading(1, format!("{}@{} — run report", sc.name, sc.version));
+    if let Some(headline) = &s.headline {
+        doc.paragraph(Text::strong(headline.as_str()));
+    }
     if !sc.description.is_empty() {
         doc.paragraph(sc.description.as_str());
     }

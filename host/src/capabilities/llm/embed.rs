@@ -27,6 +27,7 @@ impl HostState {
         };
         match result {
             Ok(e) => {
+                self.backoff.reset();
                 self.stats()
                     .record_embedding(&extra, &EmbeddingSample { e2e: e.e2e, input_tokens: e.input_tokens });
                 Ok(Embedding {
@@ -42,6 +43,7 @@ impl HostState {
                 if matches!(e.status, Some(401 | 403)) {
                     self.stats().record_credentials_refused();
                 }
+                self.after_failure(e.class, &e.message).await;
                 Err(Error { class: e.class.into(), status: e.status, message: e.message })
             }
         }

@@ -28,6 +28,7 @@ use thiserror::Error;
 
 use crate::error_class::ErrorClass;
 
+mod blame;
 mod h1;
 mod headers;
 mod own;

@@ -90,7 +90,7 @@ enum Failure {
 impl Failure {
     fn class(&self) -> ErrorClass {
         match self {
-            Failure::Connect(_) => ErrorClass::Connect,
+            Failure::Connect(e) => super::blame::connect_failure(e).map_or(ErrorClass::Connect, |(c, _)| c),
             Failure::Io(e) if e.kind() == io::ErrorKind::TimedOut => ErrorClass::Timeout,
             Failure::Io(_) | Failure::Closed => ErrorClass::Reset,
             Failure::Parse(_) => ErrorClass::Other,
@@ -99,7 +99,7 @@ impl Failure {
 
     fn message(&self) -> String {
         match self {
-            Failure::Connect(e) => format!("tcp connect error: {}", chain(e)),
+            Failure::Connect(e) => super::blame::describe(e, format!("tcp connect error: {}", chain(e))).1,
             Failure::Io(e) => chain(e),
             Failure::Closed => "connection closed before the response was complete".to_string(),
             Failure::Parse(e) => e.to_string(),

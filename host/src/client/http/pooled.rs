@@ -176,7 +176,8 @@ impl Streaming {
                 Err(_) => return Err(self.timeout_error()),
                 Ok(None) => return Ok(None),
                 Ok(Some(Err(e))) => {
-                    return Err(HttpError::new(classify(&e), &self.method, &self.url, chain(&e)));
+                    let (class, message) = describe_failure(&e);
+                    return Err(HttpError::new(class, &self.method, &self.url, message));
                 }
                 Ok(Some(Ok(frame))) => frame,
             };
@@ -271,7 +272,8 @@ impl HttpClient {
                 ));
             }
             Ok(Err(e)) => {
-                return Err(HttpError::new(classify(&e), &method, &url as &dyn fmt::Display, chain(&e)));
+                let (class, message) = describe_failure(&e);
+                return Err(HttpError::new(class, &method, &url as &dyn fmt::Display, message));
             }
             Ok(Ok(response)) => response,
         };
@@ -307,6 +309,16 @@ fn build_request(req: &Request) -> Result<hyper::Request<Full<Bytes>>, HttpError
         builder = builder.header(name, value);
     }
     builder.body(Full::new(req.body.clone())).map_err(|e| invalid(e.to_string()))
+}
+
+/// A failure's class and one-line message: a connection refused by its certificate or by the
+/// runner's own limits is said to be so, with its fix (`blame.rs`); anything else is classified
+/// by [`classify`] and described by its cause chain.
+fn describe_failure(err: &(dyn StdError + 'static)) -> (ErrorClass, String) {
+    if super::blame::connect_failure(err).is_some() {
+        return super::blame::describe(err, chain(err));
+    }
+    (classify(err), chain(err))
 }
 
 /// Classifies a failure by walking its source chain, outermost first.

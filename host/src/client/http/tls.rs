@@ -1,10 +1,17 @@
 //! TLS settings of the outbound client: which server certificates it trusts (native roots,
 //! `--ca-cert` roots, or, when asked, any certificate at all) and reading PEM CA files.
+//!
+//! A `--ca-cert` certificate is also pinned: a server presenting exactly that certificate as its
+//! own is accepted even where WebPKI refuses it. This is what makes the certificate `openssl req
+//! -x509` makes by default work (self-signed with `CA:TRUE`, refused by webpki as
+//! `CaUsedAsEndEntity`; curl accepts it with `--cacert`): the user handed us that very
+//! certificate. Handshake signatures are still verified, so the peer holds its key.
 
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
+use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
@@ -58,7 +65,65 @@ pub(super) fn client_config(config: &ClientConfig) -> Result<rustls::ClientConfi
             .add(CertificateDer::from(der.as_slice()))
             .map_err(|e| fail(format!("extra CA certificate #{}: {e}", i + 1)))?;
     }
-    Ok(builder.with_root_certificates(roots).with_no_client_auth())
+    if config.extra_root_certs.is_empty() {
+        return Ok(builder.with_root_certificates(roots).with_no_client_auth());
+    }
+    let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
+    let pinned = config.extra_root_certs.iter().map(|der| CertificateDer::from(der.clone())).collect();
+    let verifier = Arc::new(PinnedOrWebPki { webpki, pinned });
+    Ok(builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth())
+}
+
+/// The verifier when `--ca-cert` is given: WebPKI over the native and `--ca-cert` roots, and
+/// failing that, a server certificate byte-for-byte equal to one of the `--ca-cert` ones (see
+/// the module docs).
+#[derive(Debug)]
+struct PinnedOrWebPki {
+    webpki: Arc<WebPkiServerVerifier>,
+    pinned: Vec<CertificateDer<'static>>,
+}
+
+impl ServerCertVerifier for PinnedOrWebPki {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self.webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+            Ok(verified) => Ok(verified),
+            Err(_) if self.pinned.iter().any(|p| p.as_ref() == end_entity.as_ref()) => {
+                Ok(ServerCertVerified::assertion())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.webpki.supported_verify_schemes()
+    }
 }
 
 /// The verifier behind [`ClientConfig::insecure`]: every certificate passes; handshake
