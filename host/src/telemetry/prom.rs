@@ -21,6 +21,11 @@ use super::{Sample, TelemetryError};
 /// A scrape that takes longer than this counts as failed (the next interval tries again).
 const SCRAPE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The most of one scrape's body that is read. vLLM's `/metrics` with every histogram is a few
+/// hundred KiB; an endpoint that answers more (a wrong URL serving a file, a hostile server) fails
+/// the scrape instead of growing the runner's memory by what loopback carries in two seconds.
+pub const MAX_SCRAPE_BYTES: usize = 16 * 1024 * 1024;
+
 /// One series' value: its name, its labels (histogram bounds, and the names of `--prom-keep` rows).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
@@ -249,7 +254,8 @@ impl HttpGet {
         &self.url
     }
 
-    /// Fetches the body once; a non-2xx status or no answer within `SCRAPE_TIMEOUT` (2 s) fails.
+    /// Fetches the body once; a non-2xx status, no answer within `SCRAPE_TIMEOUT` (2 s) or a body
+    /// over [`MAX_SCRAPE_BYTES`] fails.
     pub async fn fetch(&self) -> Result<Bytes, TelemetryError> {
         let fail = |reason: String| TelemetryError::Scrape { url: self.url.clone(), reason };
         let scrape = async {
@@ -262,7 +268,14 @@ impl HttpGet {
             if !response.status().is_success() {
                 return Err(fail(format!("HTTP {}", response.status())));
             }
-            let body = response.into_body().collect().await.map_err(|e| fail(e.to_string()))?;
+            let body = http_body_util::Limited::new(response.into_body(), MAX_SCRAPE_BYTES);
+            let body = body.collect().await.map_err(|e| {
+                if e.is::<http_body_util::LengthLimitError>() {
+                    fail(format!("the answer is larger than {MAX_SCRAPE_BYTES} bytes"))
+                } else {
+                    fail(e.to_string())
+                }
+            })?;
             Ok(body.to_bytes())
         };
         tokio::time::timeout(SCRAPE_TIMEOUT, scrape)
@@ -316,6 +329,34 @@ impl PromSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An endpoint that streams an endless body: the scrape stops at the cap, long before the
+    /// timeout, and says why.
+    #[tokio::test]
+    async fn a_scrape_larger_than_the_cap_fails_without_reading_it_all() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.expect("accept");
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let _ = socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\n").await;
+            let block = vec![b'#'; 64 * 1024];
+            let mut sent = 0usize;
+            while socket.write_all(&block).await.is_ok() {
+                sent += block.len();
+            }
+            sent
+        });
+        let get = HttpGet::new(&format!("http://{addr}/metrics"), Vec::new()).expect("url");
+        let started = std::time::Instant::now();
+        let error = get.fetch().await.expect_err("an endless body must fail the scrape");
+        assert!(error.to_string().contains("larger than 16777216 bytes"), "{error}");
+        assert!(started.elapsed() < SCRAPE_TIMEOUT, "stopped by the timeout, not the cap");
+        let sent = server.await.expect("server");
+        assert!(sent < 64 * 1024 * 1024, "the client read {sent} bytes");
+    }
 
     const VLLM: &str = r#"# HELP vllm:num_requests_running Number of requests in model execution batches.
 # TYPE vllm:num_requests_running gauge
