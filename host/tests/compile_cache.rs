@@ -25,14 +25,18 @@ fn play(cache: &Path) -> Output {
         .expect("running the runner binary")
 }
 
-/// The one entry in the cache folder.
+/// The one entry in the cache folder (beside it, its digest file `<entry>.sha256`).
 fn entry(cache: &Path) -> PathBuf {
-    let entries: Vec<PathBuf> = std::fs::read_dir(cache)
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(cache)
         .expect("the cache folder exists")
         .map(|e| e.expect("a folder entry").path())
         .collect();
-    assert_eq!(entries.len(), 1, "one entry and no leftover temporary file: {entries:?}");
-    entries.into_iter().next().expect("one entry")
+    entries.sort();
+    assert_eq!(entries.len(), 2, "one entry, its digest and no leftover temporary file: {entries:?}");
+    let digest = entries.pop().expect("the digest file");
+    let entry = entries.pop().expect("the entry");
+    assert_eq!(digest.as_os_str().to_string_lossy(), format!("{}.sha256", entry.display()));
+    entry
 }
 
 /// Lines of stderr that speak of the compile cache.
@@ -110,9 +114,13 @@ fn a_corrupted_cache_entry_is_rebuilt_reported_once_and_never_run() {
         }),
         ("cut in half", good[..good.len() / 2].to_vec()),
         ("empty", Vec::new()),
+        ("intact, but its digest file deleted (an older runner's entry)", good.clone()),
     ];
     for (what, bytes) in corruptions {
         std::fs::write(&file, &bytes).expect("corrupting the entry");
+        if what.contains("digest file deleted") {
+            std::fs::remove_file(format!("{}.sha256", file.display())).expect("deleting the digest");
+        }
         let out = play(cache.path());
         assert_success(&out);
         let lines = cache_lines(&out);
@@ -124,7 +132,13 @@ fn a_corrupted_cache_entry_is_rebuilt_reported_once_and_never_run() {
             lines[0]
         );
         assert_eq!(entry(cache.path()), file, "{what}: the entry keeps its name");
-        assert_ne!(std::fs::read(&file).expect("reading the entry"), bytes, "{what}: the entry was replaced");
+        if bytes != good {
+            assert_ne!(
+                std::fs::read(&file).expect("reading the entry"),
+                bytes,
+                "{what}: the entry was replaced"
+            );
+        }
         let after = play(cache.path());
         assert_success(&after);
         assert!(

@@ -253,9 +253,19 @@ fn compile(
     Ok((component, false))
 }
 
-/// What a cache entry starts with: this magic, then the SHA-256 of the rest (the component as
-/// `Component::serialize` wrote it). A new layout takes a new magic.
+/// What an entry's digest file (`<entry>.sha256`) holds: this magic, then the SHA-256 of the
+/// entry (the component exactly as `Component::serialize` wrote it). The digest lives beside the
+/// entry, not in it, so that a checked entry is still mapped from its file
+/// (`Component::deserialize_file`): its code and memory images are then the page cache's, shared by
+/// every process, instead of copies (and memfds) per process. A new layout takes a new magic.
 const CACHE_MAGIC: &[u8; 8] = b"runner\x01\n";
+
+/// The digest file of the cache entry `file`.
+fn digest_file(file: &Path) -> std::path::PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".sha256");
+    name.into()
+}
 
 /// The cached component at `file`: `Ok(None)` when there is no entry, `Err(why)` when there is
 /// one that must not be used.
@@ -265,20 +275,21 @@ fn read_cache(engine: &Engine, file: &Path) -> Result<Option<Component>, String>
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot be read ({e})")),
     };
-    let Some(rest) = bytes.strip_prefix(CACHE_MAGIC.as_slice()) else {
-        return Err("failed its integrity check (no integrity header)".into());
+    let Ok(header) = std::fs::read(digest_file(file)) else {
+        return Err("failed its integrity check (no digest file beside it)".into());
     };
-    let Some((digest, serialized)) = rest.split_at_checked(32) else {
-        return Err("failed its integrity check (cut short)".into());
+    let Some(digest) = header.strip_prefix(CACHE_MAGIC.as_slice()).filter(|d| d.len() == 32) else {
+        return Err("failed its integrity check (its digest file is not one)".into());
     };
-    if Sha256::digest(serialized).as_slice() != digest {
+    if Sha256::digest(&bytes).as_slice() != digest {
         return Err("failed its integrity check (its contents do not match their SHA-256)".into());
     }
-    // SAFETY: these bytes are the ones `Component::serialize` wrote from this same engine
+    // SAFETY: the file holds the bytes `Component::serialize` wrote from this same engine
     // configuration (the file's name holds the engine's compatibility hash and the component's
-    // digest) into the user's own cache folder, unchanged since: their SHA-256, written with
-    // them, matches. Wasmtime checks the engine settings recorded in them once more.
-    match unsafe { Component::deserialize(engine, serialized) } {
+    // digest) into the user's own cache folder, unchanged since: their SHA-256, written beside
+    // them, matches. Entries are only ever replaced whole, by a rename, so the file mapped is one
+    // whole entry. Wasmtime checks the engine settings recorded in it once more.
+    match unsafe { Component::deserialize_file(engine, file) } {
         Ok(component) => Ok(Some(component)),
         Err(e) => Err(format!("was refused by wasmtime ({})", one_line(&e))),
     }
@@ -303,20 +314,25 @@ fn write_cache(component: &Component, file: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
     }
     let tmp = file.with_extension(format!("tmp{}", std::process::id()));
-    let written = (|| {
-        let mut out = std::fs::File::create(&tmp)?;
-        out.write_all(CACHE_MAGIC)?;
-        out.write_all(&Sha256::digest(&serialized))?;
-        out.write_all(&serialized)?;
-        out.sync_all()
-    })();
-    match written.and_then(|()| std::fs::rename(&tmp, file)) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
+    let tmp_digest = file.with_extension(format!("sha256.tmp{}", std::process::id()));
+    let write = |path: &Path, parts: &[&[u8]]| -> std::io::Result<()> {
+        let mut out = std::fs::File::create(path)?;
+        for part in parts {
+            out.write_all(part)?;
         }
+        out.sync_all()
+    };
+    // The digest first: an entry and a digest from two different writers, or a crash between
+    // the two renames, fail the check and are rebuilt; they are never run.
+    let written = write(&tmp, &[&serialized])
+        .and_then(|()| write(&tmp_digest, &[CACHE_MAGIC, &Sha256::digest(&serialized)]))
+        .and_then(|()| std::fs::rename(&tmp_digest, digest_file(file)))
+        .and_then(|()| std::fs::rename(&tmp, file));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+        let _ = std::fs::remove_file(&tmp_digest);
     }
+    written
 }
 
 /// Checks that the component speaks our contract: it exports `runner:scenario/guest` and every
