@@ -200,8 +200,8 @@ struct PlayArgs {
     /// …) or `llamacpp-slots=URL` (llama.cpp's /slots). See docs/TELEMETRY.md.
     #[arg(long = "telemetry", value_name = "SOURCE")]
     telemetry: Vec<runner::telemetry::SourceSpec>,
-    /// Time between two telemetry samples.
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    /// Time between two telemetry samples (at least 10ms).
+    #[arg(long, default_value = "1s", value_parser = parse_sample_interval)]
     sample_interval: Duration,
     /// The NVML library to load for `--telemetry nvml` (default: the system's libnvidia-ml.so).
     #[arg(long, value_name = "PATH")]
@@ -263,6 +263,26 @@ fn parse_size(s: &str) -> Result<usize, String> {
     }
 }
 
+/// `--target`: an absolute `http://` or `https://` URL without credentials. A password in the URL
+/// would be printed in every message and written to the run folder, and is not sent anyway
+/// (credentials go in `--api-key-env` or `--header`): refused, without echoing it. Checked after
+/// parsing, not as clap's value parser, whose error would quote the value.
+fn check_target(s: &str) -> Result<(), String> {
+    // The authority is looked at before parsing: a parse error would quote the password.
+    let authority = s.split_once("://").map_or(s, |(_, rest)| rest).split(['/', '?', '#']).next();
+    if authority.is_some_and(|a| a.contains('@')) {
+        return Err("--target carries credentials (user:password@): pass them with --api-key-env or \
+                    --header 'Authorization: …' instead, which are never written to the run folder"
+            .into());
+    }
+    let uri: hyper::Uri = s.parse().map_err(|e| format!("--target {s:?} is not a URL: {e}"))?;
+    match uri.scheme_str() {
+        Some("http" | "https") if uri.host().is_some_and(|h| !h.is_empty()) => Ok(()),
+        Some("http" | "https") => Err(format!("--target {s:?} names no host")),
+        _ => Err(format!("--target {s:?} is not an http:// or https:// URL")),
+    }
+}
+
 fn parse_allowed_host(s: &str) -> Result<runner::sandbox::AllowedHost, String> {
     s.parse()
 }
@@ -286,6 +306,15 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     } else {
         Ok(d)
     }
+}
+
+/// `--sample-interval`: a duration of at least 10 ms. Each sample scrapes every telemetry source
+/// (a server's whole `/metrics`, every GPU): shorter, the runner would load the server it measures
+/// and spin on its own sampler.
+fn parse_sample_interval(s: &str) -> Result<Duration, String> {
+    const MIN: Duration = Duration::from_millis(10);
+    let d = parse_duration(s)?;
+    if d < MIN { Err(format!("{s:?} is shorter than the minimum of 10ms")) } else { Ok(d) }
 }
 
 /// `--max-vus`: from 1 to [`runner::capabilities::limits::MAX_VUS`] (it sizes the instance pool).
@@ -325,7 +354,7 @@ fn main() -> ExitCode {
         }) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+                eprintln!("error: {}", one_line(&e));
                 ExitCode::from(exit::ERROR)
             }
         };
@@ -354,10 +383,28 @@ fn main() -> ExitCode {
     match runtime.block_on(dispatch(cli.command)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+            eprintln!("error: {}", one_line(&e));
             ExitCode::from(exit::ERROR)
         }
     }
+}
+
+/// An error and its causes on one line, each cause once: an error whose message already quotes
+/// its source (`cannot read F: No such file…`, the usual thiserror shape) is not followed by that
+/// source again, as anyhow's `{:#}` would.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line.replace('\n', " ")
 }
 
 /// `runner inspect x.wasm | head -1`: like any Unix tool, end silently when the reader goes away
@@ -424,8 +471,9 @@ fn target_headers(args: &PlayArgs) -> Result<TargetHeaders, String> {
 }
 
 async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
-    let checked =
-        run::model::check_flag(args.model.as_deref(), &args.params).and_then(|()| target_headers(&args));
+    let checked = run::model::check_flag(args.model.as_deref(), &args.params)
+        .and_then(|()| args.target.as_deref().map_or(Ok(()), check_target))
+        .and_then(|()| target_headers(&args));
     let headers = match checked {
         Ok(headers) => headers,
         Err(why) => {

@@ -21,7 +21,17 @@ fn assert_one_line_error(out: &Output, code: i32, needles: &[&str]) -> String {
     for needle in needles {
         assert!(stderr.contains(needle), "{needle:?} not in: {stderr}");
     }
+    assert_no_part_twice(&stderr);
     stderr
+}
+
+/// No part of an error line (between ": ") of more than a few words is said twice, as an error
+/// followed by the source its own message already quotes would be.
+fn assert_no_part_twice(line: &str) {
+    let parts: Vec<&str> = line.split(": ").map(str::trim).filter(|p| p.len() > 12).collect();
+    for (i, part) in parts.iter().enumerate() {
+        assert!(!parts[i + 1..].contains(part), "{part:?} is said twice in: {line}");
+    }
 }
 
 fn write_temp(name: &str, bytes: &[u8]) -> (tempfile::TempDir, String) {
@@ -88,6 +98,23 @@ fn bad_flags_and_values() {
     assert_one_line_error(&run(&["play", path, "--mock", "reasoning=some"]), 2, &["reasoning=some"]);
     assert_one_line_error(&run(&["mock", "--tokens-per-chunk", "0"]), 2, &["--tokens-per-chunk"]);
     assert_one_line_error(&run(&["frobnicate"]), 2, &["frobnicate"]);
+    assert_one_line_error(
+        &run(&["play", path, "--target", "ftp://h/"]),
+        2,
+        &["not an http:// or https:// URL"],
+    );
+    assert_one_line_error(&run(&["play", path, "--target", "127.0.0.1:8000"]), 2, &["--target"]);
+}
+
+#[test]
+fn a_target_carrying_credentials_is_refused_without_echoing_them() {
+    let path = scenario("ttft-probe");
+    let path = path.to_str().expect("utf-8 path");
+    for target in ["http://user:s3cr3t-pw@127.0.0.1:1", "https://user:s3cr3t-pw@example.invalid/v1"] {
+        let out = run(&["play", path, "--target", target]);
+        let stderr = assert_one_line_error(&out, 2, &["carries credentials", "--api-key-env"]);
+        assert!(!stderr.contains("s3cr3t-pw"), "the password is echoed: {stderr}");
+    }
 }
 
 #[test]
@@ -226,7 +253,6 @@ fn extra_body_cannot_replace_what_the_host_builds() {
     for (extra, field) in [
         (r#"{"stream": false}"#, "stream"),
         (r#"{"stream_options": {"include_usage": false}}"#, "stream_options"),
-        (r#"{"messages": [{"role": "user", "content": "other"}]}"#, "messages"),
         (r#"{"prompt": "other"}"#, "prompt"),
         (r#"{"model": "other"}"#, "model"),
         (r#"{"max_completion_tokens": 1}"#, "max_completion_tokens"),

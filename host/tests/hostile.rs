@@ -224,6 +224,7 @@ fn command_line_values_past_their_bounds_are_usage_errors() {
         (&["--timeout", "100000000000s"][..], "longer than the maximum of 7days"),
         (&["--iteration-timeout", "30days"][..], "longer than the maximum of 7days"),
         (&["--max-vus", "4000000000"][..], "not a VU count from 1 to 100000"),
+        (&["--sample-interval", "1ns"][..], "shorter than the minimum of 10ms"),
         (&["--guest-memory", "1000GiB"][..], "over the maximum of 4GiB"),
         (
             &["--mock", "capacity=18446744073709551615"][..],

@@ -1,12 +1,17 @@
 //! The request side of a call: the endpoint's URL under the target, the JSON body built from
 //! an [`LlmRequest`] and the headers it goes with.
 //!
-//! `extra_body` adds fields to the body; it never replaces one the host builds from the
-//! request, since those decide what is sent and how the answer is read and measured: `stream`,
-//! `stream_options`, `messages` and `prompt` always; `model`, and `max_tokens` /
-//! `max_completion_tokens` (one limit under two names), when the request sets them; an
-//! embeddings request's `input`. Such an `extra_body` fails the call as `invalid-request`,
-//! naming the field, before anything is sent.
+//! `extra_body` adds fields to the body. It may not set one the host builds from the request's
+//! own fields, since those decide how the answer is read and what is recorded: `stream` and
+//! `stream_options` always; `model`, and `max_tokens` / `max_completion_tokens` (one limit under
+//! two names), when the request sets them; an embeddings request's `input`; and the other API's
+//! prompt field (`prompt` on a chat request, `messages` on a completion). Such an `extra_body`
+//! fails the call as `invalid-request`, naming the field, before anything is sent.
+//!
+//! One documented precedence: the API's own prompt field (`messages` for chat, `prompt` for
+//! completions) given in `extra_body` is sent instead of the built one. It is how a scenario
+//! sends what a WIT request cannot say: an agent loop's assistant tool calls and tool results,
+//! a prompt as token ids.
 
 use std::sync::Arc;
 
@@ -74,10 +79,9 @@ pub fn api_url(base_url: &str, path: &str) -> String {
     format!("{root}/v1/{}", path.trim_start_matches('/'))
 }
 
-/// Fields of a completion body the host always owns, set or not: the answer's shape
-/// (`stream`, and `stream_options`, which asks for the usage counts when streaming) and the
-/// prompt under either API's name.
-const HOST_OWNED: &[&str] = &["stream", "stream_options", "messages", "prompt"];
+/// Fields of a completion body the host always owns, set or not: the answer's shape (`stream`,
+/// and `stream_options`, which asks for the usage counts when streaming).
+const HOST_OWNED: &[&str] = &["stream", "stream_options"];
 
 /// The JSON request body: the built fields, then `extra_body`'s fields beside them (none may
 /// replace a built one; see the module's doc).
@@ -114,7 +118,17 @@ pub fn request_body(req: &LlmRequest) -> Result<Value, LlmError> {
         Some(_) => &["max_tokens", "max_completion_tokens"],
         None => &[],
     };
-    merge_extra_reserving(&mut body, req.extra_body.as_deref(), &[HOST_OWNED, limit].concat())?;
+    // The API's prompt field may be replaced (see the module's doc); the other API's may not be
+    // added.
+    let (prompt_field, other_api) = match req.api {
+        Api::Chat => ("messages", "prompt"),
+        Api::Completions => ("prompt", "messages"),
+    };
+    let built_prompt = body.remove(prompt_field);
+    merge_extra_reserving(&mut body, req.extra_body.as_deref(), &[HOST_OWNED, limit, &[other_api]].concat())?;
+    if let Some(built) = built_prompt {
+        body.entry(prompt_field).or_insert(built);
+    }
     Ok(Value::Object(body))
 }
 
@@ -153,7 +167,7 @@ fn merge_extra_reserving(
             {
                 return Err(invalid(format!(
                     "may not set `{field}`: the host builds it from the request's own fields \
-                     (stream, prompt or messages, model, max-tokens, inputs)"
+                     (stream, model, max-tokens, the API's prompt field, inputs)"
                 )));
             }
             body.extend(fields);

@@ -143,6 +143,19 @@ fn body_has_fields_and_extra_body_adds_to_them() {
         LlmRequest { extra_body: Some(r#"{"max_completion_tokens": 4, "model": "x"}"#.into()), ..open };
     let body = request_body(&with).expect("body");
     assert_eq!((body["max_completion_tokens"].clone(), body["model"].clone()), (json!(4), json!("x")));
+    // The API's own prompt field is the one documented precedence: a tool conversation, token ids.
+    let tool_turns =
+        json!([{"role": "user", "content": "hi"}, {"role": "tool", "tool_call_id": "c", "content": "21 C"}]);
+    let chat_extra =
+        LlmRequest { extra_body: Some(json!({"messages": tool_turns}).to_string()), ..chat(true) };
+    assert_eq!(request_body(&chat_extra).expect("body")["messages"], tool_turns);
+    let ids = LlmRequest {
+        api: Api::Completions,
+        prompt: "p".into(),
+        extra_body: Some(r#"{"prompt": [1, 2, 3]}"#.into()),
+        ..chat(false)
+    };
+    assert_eq!(request_body(&ids).expect("body")["prompt"], json!([1, 2, 3]));
     let plain = LlmRequest {
         api: Api::Completions,
         model: None,
@@ -158,10 +171,8 @@ fn extra_body_never_replaces_a_field_the_host_builds() {
     for (api, extra, field) in [
         (Api::Chat, r#"{"stream": false}"#, "stream"),
         (Api::Chat, r#"{"stream_options": {"include_usage": false}}"#, "stream_options"),
-        (Api::Chat, r#"{"messages": []}"#, "messages"),
         (Api::Chat, r#"{"prompt": "p"}"#, "prompt"),
         (Api::Completions, r#"{"messages": []}"#, "messages"),
-        (Api::Completions, r#"{"prompt": "p"}"#, "prompt"),
         (Api::Chat, r#"{"model": "other"}"#, "model"),
         (Api::Chat, r#"{"max_tokens": 4}"#, "max_tokens"),
         (Api::Chat, r#"{"temperature": 0, "max_completion_tokens": 4}"#, "max_completion_tokens"),
