@@ -96,7 +96,11 @@ fn tls_hint(err: &rustls::Error) -> &'static str {
 /// hint, or `connect` and `what` alone.
 pub(crate) fn describe(err: &(dyn StdError + 'static), what: String) -> (ErrorClass, String) {
     match connect_failure(err) {
-        Some((ErrorClass::Tls, hint)) => (ErrorClass::Tls, format!("TLS handshake failed: {what} ({hint})")),
+        Some((ErrorClass::Tls, hint)) => {
+            // The TCP connection was made: the own client's "tcp connect error" prefix is wrong here.
+            let what = what.strip_prefix("tcp connect error: ").unwrap_or(&what);
+            (ErrorClass::Tls, format!("TLS handshake failed: {what} ({hint})"))
+        }
         Some((class, hint)) => (class, format!("the runner's own limit, not the server: {what} ({hint})")),
         None => (ErrorClass::Connect, what),
     }
@@ -129,8 +133,9 @@ mod tests {
         ];
         for (cert, expected) in cases {
             let e = io::Error::new(io::ErrorKind::InvalidData, rustls::Error::InvalidCertificate(cert));
-            let (class, message) = describe(&e, e.to_string());
+            let (class, message) = describe(&e, format!("tcp connect error: {e}"));
             assert_eq!(class, ErrorClass::Tls, "{message}");
+            assert!(message.starts_with("TLS handshake failed: invalid peer certificate"), "{message}");
             assert!(message.contains(expected) && message.contains("--insecure"), "{message}");
         }
     }

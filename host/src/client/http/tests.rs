@@ -68,10 +68,11 @@ async fn connection_refused_is_connect() {
 }
 
 #[tokio::test]
-async fn tls_handshake_failure_is_connect() {
+async fn a_plain_server_behind_https_is_tls_with_a_hint() {
     let (addr, _) = hyper_server().await;
     let e = client().send(get(format!("https://{addr}/"))).await.expect_err("not TLS");
-    assert_eq!(e.class, ErrorClass::Connect, "{}", e.message);
+    assert_eq!(e.class, ErrorClass::Tls, "{}", e.message);
+    assert!(e.message.contains("use http:// for a plain server"), "{}", e.message);
 }
 
 #[tokio::test]
@@ -300,12 +301,12 @@ async fn https_with_extra_root_speaks_http1_unless_http2_is_asked_for() {
 }
 
 #[tokio::test]
-async fn untrusted_certificate_is_a_connect_error() {
+async fn untrusted_certificate_is_a_tls_error() {
     let pki = tls::pki();
     let (addr, mut versions) = tls::server(Some(pki.server.clone()), Duration::ZERO).await;
     let url = format!("https://localhost:{}/", addr.port());
     let e = client().send(get(url.clone())).await.expect_err("untrusted");
-    assert_eq!(e.class, ErrorClass::Connect, "{}", e.message);
+    assert_eq!(e.class, ErrorClass::Tls, "{}", e.message);
     assert!(e.message.contains(&url), "{}", e.message);
     assert!(e.message.to_lowercase().contains("certificate"), "{}", e.message);
     assert!(!e.message.contains('\n'), "{}", e.message);
@@ -597,11 +598,12 @@ async fn an_own_connection_over_tls_is_http1_and_kept_across_idle_pauses() {
         "arrived as sent: {span:?}"
     );
 
-    // Untrusted: the handshake fails as `connect`, naming the certificate.
+    // Untrusted: the handshake fails as `tls`, naming the certificate and the fix.
     let untrusting = tls_client(ClientConfig::default());
     let mut own = OwnConnection::new(&base, Some(untrusting.own_tls())).expect("https with TLS settings");
     let e = own_get(&mut own, "/a", Duration::from_secs(5)).await.expect_err("untrusted");
-    assert_eq!(e.class, ErrorClass::Connect, "{}", e.message);
+    assert_eq!(e.class, ErrorClass::Tls, "{}", e.message);
+    assert!(e.message.contains("--ca-cert") && !e.message.contains("tcp connect"), "{}", e.message);
     assert!(e.message.to_lowercase().contains("certificate"), "{}", e.message);
 }
 
