@@ -362,3 +362,16 @@ fn the_last_partial_second_of_a_phase_is_neither_a_spike_nor_a_dip() {
     let long_done = done_rate(&run.stderr, "long");
     assert!(long_done < 2.0, "long ran at ~0.5/s ({} requests), shown as {long_done}", long.requests);
 }
+
+#[test]
+fn report_on_a_folder_that_is_no_run_folder_says_so_and_leaves_nothing_there() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(dir.path().join("notes.txt"), "not a run").expect("a file of the user's");
+    let out = report(dir.path());
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("is not a run folder") && stderr.trim().lines().count() == 1, "{stderr}");
+    let names: Vec<_> =
+        std::fs::read_dir(dir.path()).expect("the folder").map(|e| e.expect("entry").file_name()).collect();
+    assert_eq!(names, ["notes.txt"], "no run.lock or report left in a folder named by mistake");
+}

@@ -209,6 +209,10 @@ pub fn rebuild(dir: &Path) -> anyhow::Result<Summary> {
     if !dir.is_dir() {
         anyhow::bail!("{} is not a run folder", dir.display());
     }
+    // Checked before the lock, which would leave a run.lock in any folder named by mistake.
+    if !dir.join(RUN_HEADER).exists() && !dir.join(SUMMARY).exists() {
+        anyhow::bail!("{} is not a run folder: it has neither {RUN_HEADER} nor {SUMMARY}", dir.display());
+    }
     let _lock = lock(dir)?;
     let read = |name: &str| {
         let path = dir.join(name);
