@@ -2,3 +2,4 @@
 //! modules; the library knows nothing of them).
 
 pub mod mock_args;
+pub mod values;

@@ -1,0 +1,117 @@
+//! The values of `runner`'s flags, each parsed and bounded where clap reads it (or, for
+//! `--target`, after: see [`check_target`]). A value past its bound is a usage error (exit 2) in one
+//! line, before anything runs.
+
+use std::time::Duration;
+
+use runner::stats::Slo;
+
+pub fn parse_slo(spec: &str) -> Result<Slo, String> {
+    let mut slo = Slo::default();
+    for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (key, value) =
+            item.split_once('=').ok_or_else(|| format!("expected metric=duration, got {item:?}"))?;
+        let bound = Some(parse_duration(value).map_err(|e| format!("{key}: {e}"))?);
+        match key {
+            "ttft" => slo.ttft = bound,
+            "tpot" => slo.tpot = bound,
+            "e2e" => slo.e2e = bound,
+            _ => return Err(format!("unknown SLO metric {key:?} (known: ttft, tpot, e2e)")),
+        }
+    }
+    if slo == Slo::default() { Err("give at least one of ttft=, tpot=, e2e=".into()) } else { Ok(slo) }
+}
+
+/// The most linear memory a guest can have: what a 32-bit address reaches.
+pub const MAX_GUEST_MEMORY: usize = 4 << 30;
+
+/// `64MiB`, `512KiB`, `1GiB` or a plain number of bytes.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let (digits, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: usize = digits.parse().map_err(|_| format!("{s:?} is not a size like 64MiB"))?;
+    let scale = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" | "K" | "KB" => 1 << 10,
+        "MiB" | "M" | "MB" => 1 << 20,
+        "GiB" | "G" | "GB" => 1 << 30,
+        other => return Err(format!("unknown size unit {other:?} (use KiB, MiB or GiB)")),
+    };
+    match n.checked_mul(scale) {
+        Some(0) => Err("must be greater than zero".into()),
+        // A wasm32 instance addresses at most 4 GiB; more would only size the pool's reservations.
+        Some(bytes) if bytes > MAX_GUEST_MEMORY => Err(format!("{s:?} is over the maximum of 4GiB")),
+        Some(bytes) => Ok(bytes),
+        None => Err(format!("{s:?} is too large")),
+    }
+}
+
+/// `--target`: an absolute `http://` or `https://` URL without credentials. A password in the URL
+/// would be printed in every message and written to the run folder, and is not sent anyway
+/// (credentials go in `--api-key-env` or `--header`): refused, without echoing it. Checked after
+/// parsing, not as clap's value parser, whose error would quote the value.
+pub fn check_target(s: &str) -> Result<(), String> {
+    // The authority is looked at before parsing: a parse error would quote the password.
+    let authority = s.split_once("://").map_or(s, |(_, rest)| rest).split(['/', '?', '#']).next();
+    if authority.is_some_and(|a| a.contains('@')) {
+        return Err("--target carries credentials (user:password@): pass them with --api-key-env or \
+                    --header 'Authorization: …' instead, which are never written to the run folder"
+            .into());
+    }
+    let uri: hyper::Uri = s.parse().map_err(|e| format!("--target {s:?} is not a URL: {e}"))?;
+    match uri.scheme_str() {
+        Some("http" | "https") if uri.host().is_some_and(|h| !h.is_empty()) => Ok(()),
+        Some("http" | "https") => Err(format!("--target {s:?} names no host")),
+        _ => Err(format!("--target {s:?} is not an http:// or https:// URL")),
+    }
+}
+
+pub fn parse_allowed_host(s: &str) -> Result<runner::sandbox::AllowedHost, String> {
+    s.parse()
+}
+
+pub fn parse_param(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("expected name=value, got {s:?}")),
+    }
+}
+
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("{s:?} is not a duration like 500ms, 30s or 2m: {e}"))?;
+    // Every duration ends up added to an `Instant` or a timer: bounded like a scenario's.
+    let max = runner::capabilities::limits::MAX_DURATION;
+    if d.is_zero() {
+        Err("must be greater than zero".into())
+    } else if d > max {
+        Err(format!("{s:?} is longer than the maximum of {}", humantime::format_duration(max)))
+    } else {
+        Ok(d)
+    }
+}
+
+/// `--sample-interval`: a duration of at least 10 ms. Each sample scrapes every telemetry source
+/// (a server's whole `/metrics`, every GPU): shorter, the runner would load the server it measures
+/// and spin on its own sampler.
+pub fn parse_sample_interval(s: &str) -> Result<Duration, String> {
+    const MIN: Duration = Duration::from_millis(10);
+    let d = parse_duration(s)?;
+    if d < MIN { Err(format!("{s:?} is shorter than the minimum of 10ms")) } else { Ok(d) }
+}
+
+/// `--max-vus`: from 1 to [`runner::capabilities::limits::MAX_VUS`] (it sizes the instance pool).
+pub fn parse_max_vus(s: &str) -> Result<u32, String> {
+    let max = runner::capabilities::limits::MAX_VUS;
+    match s.trim().parse::<u32>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("{s:?} is not a VU count from 1 to {max}")),
+    }
+}
+
+pub fn parse_fail_on(s: &str) -> Result<f64, String> {
+    match s.trim().trim_end_matches('%').parse::<f64>() {
+        Ok(pct) if pct.is_finite() && pct >= 0.0 => Ok(pct),
+        _ => Err(format!("{s:?} is not a percentage like 10 or 10%")),
+    }
+}
