@@ -181,6 +181,8 @@ fn a_refused_certificate_is_tls_with_a_hint_backs_off_and_the_summary_says_nothi
         "a note with what is wrong and the fix: {notes:?}"
     );
     assert!(notes.iter().any(|n| n.contains("backed off")), "the back-off is said: {notes:?}");
+    let said = notes.iter().filter(|n| n.contains("CaUsedAsEndEntity")).count();
+    assert_eq!(said, 1, "the certificate's failure is said once, in the class note: {notes:?}");
     assert!(!notes.iter().any(|n| n.contains("recovered from")), "no server outage: {notes:?}");
     let headline = run.summary().headline.as_deref().unwrap_or_default();
     assert!(headline.starts_with("nothing reached the server"), "{headline:?}");

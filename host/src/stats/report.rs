@@ -102,9 +102,12 @@ impl PhaseStats {
     pub fn notes(&self) -> Vec<String> {
         let r = self.lock();
         let name = &self.name;
+        // A failure that quotes a `tls` or `client-limit` error is said once, by that class's
+        // note below, which counts it and ends with its fix.
         let mut notes: Vec<String> = r
             .failure_samples
             .iter()
+            .filter(|failure| !r.blame_samples.values().any(|first| failure.contains(first.as_str())))
             .map(|failure| format!("phase {name}: iteration failed: {failure}"))
             .collect();
         if r.metric_names_overflowed > 0 {
