@@ -16,5 +16,6 @@
 #![warn(missing_docs)]
 
 pub mod duration;
+pub mod lengths;
 pub mod params;
 pub mod seed;

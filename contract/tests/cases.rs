@@ -164,3 +164,25 @@ fn error_classes_are_the_wit_enums() {
         assert_eq!(listed, wit_error_classes(file), "cases.json error_classes.{interface} vs wit/{file}");
     }
 }
+
+#[test]
+fn lengths() {
+    use runner_contract::lengths::Lengths;
+    let l = &cases()["lengths"];
+    let seed = |v: &Value| -> u64 { v.as_str().and_then(|s| s.parse().ok()).expect("a u64 seed as text") };
+    for case in list(l, "draws") {
+        let spec = text(case, "spec");
+        let lengths = Lengths::parse(spec).unwrap_or_else(|e| panic!("{spec:?}: {e}"));
+        for (s, want) in list(case, "seeds").iter().zip(list(case, "lengths")) {
+            assert_eq!(lengths.draw(seed(s)).map(u64::from), want.as_u64(), "{spec:?} seed {s}");
+        }
+    }
+    for case in list(l, "rows") {
+        let rows = case["rows"].as_u64().expect("rows");
+        assert_eq!(Some(Lengths::row(seed(&case["seed"]), rows)), case["row"].as_u64(), "{case}");
+    }
+    for bad in list(l, "invalid") {
+        let t = bad.as_str().expect("text");
+        assert!(Lengths::parse(t).is_err(), "{t:?} parses");
+    }
+}

@@ -4,7 +4,7 @@
 //!
 //! The kebab-case names ([`ErrorClass::as_str`]) are the WIT contract's spelling and the keys of
 //! `errors_by_class` in `summary.json` and the time series, so they never change. Two classes are
-//! the host's own, beyond the WIT enum of `runner:scenario@0.3.0` (which cannot grow without a
+//! the host's own, beyond the WIT enum of `runner:scenario@0.4.0` (which cannot grow without a
 //! version bump): [`ErrorClass::Tls`] and [`ErrorClass::ClientLimit`]. They are counted and
 //! reported under their own names; a guest is told the nearest WIT case (`connect`, `other`),
 //! with a message that says which it is.

@@ -65,7 +65,7 @@ fn a_core_module_instead_of_a_component() {
 fn a_component_built_for_another_wit_version() {
     let path = test_guest("wrong-version");
     let out = run(&["play", path.to_str().expect("utf-8 path")]);
-    assert_one_line_error(&out, 1, &["runner:scenario@0.4.0", "runner:scenario@0.3.0"]);
+    assert_one_line_error(&out, 1, &["runner:scenario@0.5.0", "runner:scenario@0.4.0"]);
 }
 
 #[test]
@@ -197,7 +197,7 @@ fn a_component_built_for_the_previous_minor_wit_version_is_refused_naming_both()
     let path = test_guest("older-version");
     for cmd in ["play", "inspect"] {
         let out = run(&[cmd, path.to_str().expect("utf-8 path")]);
-        assert_one_line_error(&out, 1, &["runner:scenario@0.1.0", "runner:scenario@0.3.0", "rebuild"]);
+        assert_one_line_error(&out, 1, &["runner:scenario@0.1.0", "runner:scenario@0.4.0", "rebuild"]);
     }
 }
 

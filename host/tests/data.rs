@@ -146,7 +146,7 @@ fn a_param_of_the_wrong_kind_is_refused_before_any_traffic_and_inspect_shows_kin
     assert!(stdout.contains("thresholds: errors:rate<0.01"), "{stdout}");
     let rate = stdout.lines().find(|l| l.trim_start().starts_with("rate ")).unwrap_or_default();
     assert!(rate.contains("number"), "{stdout}");
-    assert!(stdout.contains("runner:scenario/data@0.3.0"), "{stdout}");
+    assert!(stdout.contains("runner:scenario/data@0.4.0"), "{stdout}");
 }
 
 #[test]

@@ -104,7 +104,7 @@ fn inspect_describes_a_js_package() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.starts_with("stress-sweep-js 0.1.0"), "{stdout}");
     assert!(stdout.contains("levels") && stdout.contains("[20,24,32,48,64]"), "{stdout}");
-    assert!(stdout.contains("runner:scenario/llm@0.3.0"), "{stdout}");
-    assert!(stdout.contains("built for: runner:scenario@0.3.0"), "{stdout}");
+    assert!(stdout.contains("runner:scenario/llm@0.4.0"), "{stdout}");
+    assert!(stdout.contains("built for: runner:scenario@0.4.0"), "{stdout}");
     assert!(!stdout.contains("wasi:"), "the QuickJS build imports no WASI: {stdout}");
 }

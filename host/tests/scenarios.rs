@@ -11,9 +11,9 @@ fn inspect_shows_name_version_wit_and_parameters() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.starts_with("stress-sweep 0.1.0"), "{stdout}");
-    assert!(stdout.contains("built for: runner:scenario@0.3.0"), "{stdout}");
+    assert!(stdout.contains("built for: runner:scenario@0.4.0"), "{stdout}");
     assert!(stdout.contains("levels") && stdout.contains("[20,24,32,48,64]"), "{stdout}");
-    assert!(stdout.contains("runner:scenario/llm@0.3.0"), "imports are listed: {stdout}");
+    assert!(stdout.contains("runner:scenario/llm@0.4.0"), "imports are listed: {stdout}");
 }
 
 #[test]

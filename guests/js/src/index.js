@@ -5,6 +5,7 @@ export * as clock from "./clock.js";
 export * as data from "./data.js";
 export * as gpu from "./gpu.js";
 export * as http from "./http.js";
+export * as lengths from "./lengths.js";
 export * as llm from "./llm.js";
 export * as load from "./load.js";
 export * as log from "./log.js";

@@ -11,6 +11,7 @@ import * as params from "./params.js";
 import { LlmError, modelOrParam, payloadOf, toMs, toTags, withIgnoreEos } from "./util.js";
 
 export { LlmError };
+export { SESSION_HEADER, Session } from "./session.js";
 
 /** A completion request being built; send it with `.send()`. */
 export class Request {

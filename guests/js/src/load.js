@@ -32,8 +32,12 @@ export class Phase {
 
   /** Caps the VUs of an open-loop phase; no effect on other executors. */
   maxVus(n) {
-    if (this.executor.tag.endsWith("arrival-rate")) this.executor.val.maxVus = n;
+    if (this.#openLoop()) this.executor.val.maxVus = n;
     return this;
+  }
+
+  #openLoop() {
+    return this.executor.tag.endsWith("arrival-rate") || this.executor.tag === "scheduled";
   }
 
   /** Spaces an open-loop phase's arrivals as a Poisson process (seeded from the run's seed). */
@@ -41,9 +45,21 @@ export class Phase {
     return this.arrival("poisson");
   }
 
-  /** "uniform" or "poisson" spacing of an open-loop phase's arrivals; no effect on others. */
+  /**
+   * Gamma-distributed gaps of this burstiness (vLLM's `--burstiness`): 1 is Poisson, below 1
+   * burstier, above 1 more even; the mean rate stays the phase's.
+   */
+  burstiness(factor) {
+    return this.arrival({ tag: "gamma", val: Number(factor) });
+  }
+
+  /**
+   * How an open-loop phase spaces its arrivals: "uniform", "poisson" or `{tag: "gamma", val: b}`;
+   * no effect on other executors.
+   */
   arrival(arrival) {
-    if (this.executor.tag.endsWith("arrival-rate")) this.executor.val.arrival = arrival;
+    const a = typeof arrival === "string" ? { tag: arrival } : arrival;
+    if (this.executor.tag.endsWith("arrival-rate")) this.executor.val.arrival = a;
     return this;
   }
 
@@ -80,6 +96,9 @@ export class Phase {
         break;
       case "burst":
         val = { count: v.count };
+        break;
+      case "scheduled":
+        val = { offsetsMs: v.offsetsMs, maxVus: v.maxVus };
         break;
       case "shared-iterations":
         val = { vus: v.vus, iterations: raw.u64(v.iterations), maxDurationMs: opt(v.maxDurationMs) };
@@ -120,7 +139,7 @@ export const phase = {
   rate: (name, perSec, duration) =>
     new Phase(name, {
       tag: "constant-arrival-rate",
-      val: { rate: perSec, durationMs: toMs(duration), maxVus: DEFAULT_MAX_VUS, arrival: "uniform" },
+      val: { rate: perSec, durationMs: toMs(duration), maxVus: DEFAULT_MAX_VUS, arrival: { tag: "uniform" } },
     }),
   /** Open loop whose rate moves linearly through `[duration, target per second]` stages. */
   rampRate: (name, startPerSec, stages) =>
@@ -130,8 +149,18 @@ export const phase = {
         startRate: startPerSec,
         stages: stages.map(([d, target]) => ({ durationMs: toMs(d), target })),
         maxVus: DEFAULT_MAX_VUS,
-        arrival: "uniform",
+        arrival: { tag: "uniform" },
       },
+    }),
+  /**
+   * Open loop on a recorded schedule (a trace): iteration `i` starts `offsetsMs[i] / speedup`
+   * milliseconds after the phase starts and its context's `iteration` is `i`. Offsets must not
+   * decrease; `data.arrivalOffsets(name)` gives a trace dataset's.
+   */
+  scheduled: (name, offsetsMs, speedup = 1) =>
+    new Phase(name, {
+      tag: "scheduled",
+      val: { offsetsMs: Array.from(offsetsMs, (ms) => Number(ms) / speedup), maxVus: DEFAULT_MAX_VUS },
     }),
   /** `n` iterations started at the same instant, one per VU. */
   burst: (name, n) => new Phase(name, { tag: "burst", val: { count: n } }),

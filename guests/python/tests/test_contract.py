@@ -97,3 +97,18 @@ class Contract(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Lengths(unittest.TestCase):
+    def test_draws_rows_and_invalid_specs_follow_the_contract(self):
+        from runner_sdk.lengths import Lengths as L
+
+        for c in CASES["lengths"]["draws"]:
+            spec = L.parse(c["spec"])
+            for s, want in zip(c["seeds"], c["lengths"]):
+                self.assertEqual(spec.draw(int(s)), want, f"{c['spec']} seed {s}")
+        for c in CASES["lengths"]["rows"]:
+            self.assertEqual(L.row(int(c["seed"]), c["rows"]), c["row"], c["seed"])
+        for bad in CASES["lengths"]["invalid"]:
+            with self.assertRaises(ValueError, msg=bad):
+                L.parse(bad)

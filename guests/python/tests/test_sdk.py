@@ -22,9 +22,24 @@ class Builders(unittest.TestCase):
         p = Phase.rate("r", 200, 5).max_vus(7).poisson().as_raw()
         self.assertIsInstance(p.executor, raw_load.Executor_ConstantArrivalRate)
         e = p.executor.value
-        self.assertEqual((e.rate, e.duration_ms, e.max_vus, e.arrival), (200.0, 5000, 7, raw_load.Arrival.POISSON))
+        self.assertEqual((e.rate, e.duration_ms, e.max_vus, e.arrival), (200.0, 5000, 7, raw_load.Arrival_Poisson()))
         b = Phase.burst("b", 5).max_vus(9).poisson().as_raw()
         self.assertEqual(b.executor, raw_load.Executor_Burst(raw_load.Burst(5)))
+
+    def test_burstiness_and_scheduled(self):
+        e = Phase.ramp_rate("g", 1, [(1, 5)]).burstiness(0.5).as_raw().executor.value
+        self.assertEqual(e.arrival, raw_load.Arrival_Gamma(0.5))
+        s = Phase.scheduled("t", [0, 100, 250], speedup=2).max_vus(3).as_raw().executor
+        self.assertIsInstance(s, raw_load.Executor_Scheduled)
+        self.assertEqual((s.value.offsets_ms, s.value.max_vus), ([0.0, 50.0, 125.0], 3))
+
+    def test_session_turns_carry_history_header_and_number(self):
+        s = llm.Session("c1").system("sys")
+        s.record("q1", "a1")
+        raw = s.ask("q2").as_raw(model="m")
+        self.assertEqual([(m.role, m.content) for m in raw.messages], [("system", "sys"), ("user", "q1"), ("assistant", "a1"), ("user", "q2")])
+        self.assertEqual(raw.headers, [("x-session-id", "c1")])
+        self.assertEqual(raw.tags, [("turn", "1")])
 
     def test_closed_loop_builders(self):
         e = Phase.iterations("i", 2, 10).max_duration(60).as_raw().executor.value

@@ -55,6 +55,7 @@ pub mod clock;
 pub mod data;
 pub mod gpu;
 pub mod http;
+pub mod lengths;
 pub mod llm;
 pub mod load;
 pub mod log;

@@ -9,9 +9,11 @@ use crate::bindings::runner::scenario::llm as raw;
 use crate::{Tags, millis, params};
 
 mod embed;
+mod session;
 
 pub use crate::bindings::runner::scenario::types::Message;
 pub use embed::{EmbedRequest, embed, embed_from_dataset, embed_synthetic};
+pub use session::{SESSION_HEADER, Session};
 pub use raw::{
     Api, Completion, DatasetRow, Embedding, ErrorClass, MaxTokensField, PromptSource, SyntheticPrompt,
     TokenSource, ToolCall,

@@ -79,12 +79,29 @@ impl Phase {
         Self::new(name, Executor::Pause(millis(duration)))
     }
 
+    /// Open loop on a recorded schedule (a trace): iteration `i` starts `offsets[i]` after the
+    /// phase starts, whatever the server does, and `Context::iteration` is `i`. Offsets must not
+    /// decrease; divide them by a speed-up factor to replay a trace faster. See
+    /// [`crate::data::arrival_offsets`] for a trace dataset's offsets.
+    pub fn scheduled(name: &str, offsets: &[Duration]) -> Self {
+        let offsets_ms = offsets.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+        Self::new(name, Executor::Scheduled(raw::Scheduled { offsets_ms, max_vus: DEFAULT_MAX_VUS }))
+    }
+
+    /// [`Phase::scheduled`] with offsets in milliseconds, as [`crate::data::arrival_offsets`]
+    /// gives them, each divided by `speedup` (2 replays a trace twice as fast).
+    pub fn scheduled_ms(name: &str, offsets_ms: &[f64], speedup: f64) -> Self {
+        let offsets_ms = offsets_ms.iter().map(|ms| ms / speedup).collect();
+        Self::new(name, Executor::Scheduled(raw::Scheduled { offsets_ms, max_vus: DEFAULT_MAX_VUS }))
+    }
+
     /// Caps the VUs of an open-loop phase (arrivals finding none free are dropped and counted).
     /// No effect on other executors.
     pub fn max_vus(mut self, n: u32) -> Self {
         match &mut self.0.executor {
             Executor::ConstantArrivalRate(e) => e.max_vus = n,
             Executor::RampingArrivalRate(e) => e.max_vus = n,
+            Executor::Scheduled(e) => e.max_vus = n,
             _ => {}
         }
         self
@@ -94,6 +111,13 @@ impl Phase {
     /// No effect on other executors.
     pub fn poisson(self) -> Self {
         self.arrival(Arrival::Poisson)
+    }
+
+    /// Spaces an open-loop phase's arrivals with gamma-distributed gaps of this burstiness
+    /// (vLLM's `--burstiness`): 1 is Poisson, below 1 burstier, above 1 more even; the mean rate
+    /// stays the phase's. No effect on other executors.
+    pub fn burstiness(self, factor: f64) -> Self {
+        self.arrival(Arrival::Gamma(factor))
     }
 
     /// Sets how an open-loop phase spaces its arrivals. No effect on other executors.
@@ -216,6 +240,20 @@ mod tests {
 
         let p = Phase::burst("b", 5).max_vus(9).poisson();
         assert!(matches!(p.as_raw().executor, Executor::Burst(raw::Burst { count: 5 })));
+
+        let p = Phase::ramp_rate("g", 1.0, &[(Duration::from_secs(1), 5.0)]).burstiness(0.5);
+        let Executor::RampingArrivalRate(e) = &p.as_raw().executor else { panic!("wrong executor") };
+        assert!(matches!(e.arrival, Arrival::Gamma(b) if b == 0.5));
+    }
+
+    #[test]
+    fn scheduled_takes_offsets_and_a_speedup() {
+        let p = Phase::scheduled_ms("t", &[0.0, 100.0, 250.0], 2.0).max_vus(3);
+        let Executor::Scheduled(e) = &p.as_raw().executor else { panic!("wrong executor") };
+        assert_eq!((e.offsets_ms.as_slice(), e.max_vus), ([0.0, 50.0, 125.0].as_slice(), 3));
+        let p = Phase::scheduled("t", &[Duration::from_millis(5)]);
+        let Executor::Scheduled(e) = &p.as_raw().executor else { panic!("wrong executor") };
+        assert_eq!(e.offsets_ms, [5.0]);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! the host ([`crate::data`]) and read by the guest by index.
 
 use super::{HostState, limits};
-use crate::bindings::runner::scenario::data::{Host, Row};
+use crate::bindings::runner::scenario::data::{Conversation, Host, Row, Turn};
 use crate::bindings::runner::scenario::types::Message;
 
 /// The kind of cap note for synthetic prompts cut to [`limits::MAX_PROMPT_TOKENS`].
@@ -23,6 +23,28 @@ fn messages(row: &crate::data::Row) -> Vec<Message> {
     turns
 }
 
+/// A dataset row's whole conversation as the WIT carries it; the row's images go with the user
+/// turn they belong to (the last of the row's `messages`).
+fn conversation(row: &crate::data::Row) -> Conversation {
+    let whole = row.conversation();
+    let image_turn = row.messages.iter().filter(|(role, _)| role == "user").count().saturating_sub(1);
+    let turns = whole
+        .turns
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Turn {
+            user: Message {
+                role: "user".into(),
+                content: t.user.clone(),
+                images: if i == image_turn { row.images.iter().map(|u| u.to_string()).collect() } else { Vec::new() },
+            },
+            answer: t.answer.clone(),
+            answer_tokens: t.answer_tokens,
+        })
+        .collect();
+    Conversation { system: whole.system.clone(), turns }
+}
+
 #[cfg(test)]
 #[test]
 fn the_cut_note_names_the_cap() {
@@ -38,6 +60,24 @@ impl Host for HostState {
         Ok(self.run.settings.datasets.get(&name).map_err(|e| e.to_string()).map(|d| {
             let row = d.row(index);
             Row { prompt: row.prompt.clone(), messages: messages(row), output_tokens: row.output_tokens }
+        }))
+    }
+
+    async fn get_conversation(&mut self, name: String, index: u64) -> wasmtime::Result<Result<Conversation, String>> {
+        Ok(self.run.settings.datasets.get(&name).map_err(|e| e.to_string()).map(|d| conversation(d.row(index))))
+    }
+
+    async fn arrival_offsets(&mut self, name: String) -> wasmtime::Result<Result<Vec<f64>, String>> {
+        let dataset = match self.run.settings.datasets.get(&name) {
+            Ok(d) => d,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        Ok(dataset.arrival_offsets().ok_or_else(|| {
+            format!(
+                "dataset {name:?} ({}) has no timestamps: arrival offsets come from a trace \
+                 (Mooncake JSONL, Azure or BurstGPT CSV)",
+                dataset.path.display()
+            )
         }))
     }
 

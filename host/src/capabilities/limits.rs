@@ -138,6 +138,50 @@ pub fn rate(what: &str, r: f64) -> Result<f64, String> {
     Ok(r)
 }
 
+/// The most start offsets a recorded schedule may hold (8 bytes each on the host: 80 MB).
+pub const MAX_SCHEDULED: usize = 10_000_000;
+/// The burstiness (gamma shape) accepted: vLLM's benchmark uses values around 0.1–10; far below,
+/// the schedule degenerates into one burst, far above into uniform spacing.
+pub const BURSTINESS: std::ops::RangeInclusive<f64> = 0.01..=100.0;
+
+/// A gamma arrival's burstiness: finite and within [`BURSTINESS`].
+pub fn burstiness(b: f64) -> Result<f64, String> {
+    if !BURSTINESS.contains(&b) {
+        return Err(format!(
+            "burstiness {b} is outside {}..={} (1 is Poisson, below 1 burstier)",
+            BURSTINESS.start(),
+            BURSTINESS.end()
+        ));
+    }
+    Ok(b)
+}
+
+/// A recorded schedule's start offsets (ms): at most [`MAX_SCHEDULED`], each finite, ≥ 0,
+/// within [`MAX_DURATION`] and none before the one it follows.
+pub fn schedule(offsets_ms: &[f64]) -> Result<Vec<Duration>, String> {
+    if offsets_ms.len() > MAX_SCHEDULED {
+        return Err(format!("{} start offsets; at most {MAX_SCHEDULED} are accepted", offsets_ms.len()));
+    }
+    let mut out = Vec::with_capacity(offsets_ms.len());
+    let mut last = 0.0f64;
+    for (i, &ms) in offsets_ms.iter().enumerate() {
+        if !ms.is_finite() || ms < 0.0 || ms > MAX_DURATION.as_secs_f64() * 1000.0 {
+            return Err(format!(
+                "start offset #{i} ({ms} ms) is not between 0 and the maximum of {}",
+                human(MAX_DURATION)
+            ));
+        }
+        if ms < last {
+            return Err(format!(
+                "start offset #{i} ({ms} ms) comes before the one it follows ({last} ms): offsets must not decrease"
+            ));
+        }
+        last = ms;
+        out.push(Duration::from_secs_f64(ms / 1000.0));
+    }
+    Ok(out)
+}
+
 /// A VU count: at most [`MAX_VUS`].
 pub fn vus(what: &str, n: u32) -> Result<u32, String> {
     if n > MAX_VUS {

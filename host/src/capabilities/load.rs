@@ -9,7 +9,7 @@ use runner_reports::metric;
 
 use super::{HostState, Role, limits, ms, tags};
 use crate::bindings::runner::scenario::load::{Arrival, Executor, Host, Latency, Phase, PhaseSummary};
-use crate::load::plan::{Arrivals, Budget, Plan, RateProfile, VuCurve};
+use crate::load::plan::{Arrivals, Budget, Gaps, Plan, RateProfile, VuCurve};
 use crate::load::{PhaseSpec, VuFactory};
 use crate::stats::PhaseStats;
 
@@ -74,11 +74,16 @@ pub fn to_spec(phase: Phase, seed: u64) -> Result<PhaseSpec, String> {
     limits::name("a phase name", &name)?;
     let context = |e: String| format!("phase {name:?}: {e}");
     limits::tags(&phase.tags).map_err(context)?;
-    let poisson_seed = |arrival: Arrival| {
-        matches!(arrival, Arrival::Poisson).then(|| {
-            let mut h = std::hash::DefaultHasher::new();
-            (seed, &name).hash(&mut h);
-            h.finish()
+    let phase_seed = {
+        let mut h = std::hash::DefaultHasher::new();
+        (seed, &name).hash(&mut h);
+        h.finish()
+    };
+    let gaps = |arrival: Arrival| -> Result<Gaps, String> {
+        Ok(match arrival {
+            Arrival::Uniform => Gaps::Uniform,
+            Arrival::Poisson => Gaps::Poisson { seed: phase_seed },
+            Arrival::Gamma(b) => Gaps::Gamma { seed: phase_seed, shape: limits::burstiness(b)? },
         })
     };
     let (executor, plan) = match phase.executor {
@@ -120,7 +125,7 @@ pub fn to_spec(phase: Phase, seed: u64) -> Result<PhaseSpec, String> {
             let max_vus = vu_count("max-vus", c.max_vus).map_err(context)?;
             let arrivals = Arrivals::Rate {
                 profile: RateProfile::constant(rate, duration),
-                poisson_seed: poisson_seed(c.arrival),
+                gaps: gaps(c.arrival).map_err(context)?,
             };
             ("constant-arrival-rate", Plan::Open { arrivals, max_vus, duration })
         }
@@ -140,7 +145,7 @@ pub fn to_spec(phase: Phase, seed: u64) -> Result<PhaseSpec, String> {
                 ));
             }
             let max_vus = vu_count("max-vus", r.max_vus).map_err(context)?;
-            let arrivals = Arrivals::Rate { profile, poisson_seed: poisson_seed(r.arrival) };
+            let arrivals = Arrivals::Rate { profile, gaps: gaps(r.arrival).map_err(context)? };
             ("ramping-arrival-rate", Plan::Open { arrivals, max_vus, duration })
         }
         Executor::Burst(b) => {
@@ -157,6 +162,15 @@ pub fn to_spec(phase: Phase, seed: u64) -> Result<PhaseSpec, String> {
                 "shared-iterations",
                 Plan::Closed { vus: VuCurve::constant(vus), budget: Budget::Shared(total), duration },
             )
+        }
+        Executor::Scheduled(s) => {
+            let offsets = limits::schedule(&s.offsets_ms).map_err(context)?;
+            if offsets.is_empty() {
+                return Err(context("scheduled needs at least one start offset".into()));
+            }
+            let max_vus = vu_count("max-vus", s.max_vus).map_err(context)?;
+            let duration = offsets.last().copied().unwrap_or_default();
+            ("scheduled", Plan::Open { arrivals: Arrivals::Scheduled(offsets.into()), max_vus, duration })
         }
         Executor::Pause(d) => ("pause", Plan::Pause(limits::duration_ms("pause", d).map_err(context)?)),
     };

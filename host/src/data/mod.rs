@@ -13,6 +13,7 @@
 //! its line; a conversation with no user turn is skipped, and the skipped ones are counted in one
 //! warning. Files are read within a size limit ([`read`]).
 
+pub mod conversation;
 pub mod images;
 pub mod prompt;
 pub mod read;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+pub use conversation::Conversation;
 pub use prompt::TokenCounter;
 
 /// Why a dataset could not be loaded or read.
@@ -66,6 +68,16 @@ pub struct Row {
     /// URLs of the images that go with the user turn (the last of `messages`), files already
     /// read into `data:` URLs; shared, since every request built from the row sends them.
     pub images: Vec<Arc<str>>,
+    /// The whole conversation, turn by turn, for rows that hold one (ShareGPT `conversations`,
+    /// JSONL `messages`); a single-prompt row is one turn (see [`Row::conversation`]).
+    pub turns: Option<Arc<Conversation>>,
+}
+
+impl Row {
+    /// The row's conversation turn by turn: the one it holds, else its prompt as one turn.
+    pub fn conversation(&self) -> Arc<Conversation> {
+        self.turns.clone().unwrap_or_else(|| Arc::new(Conversation::single(&self.prompt, self.output_tokens)))
+    }
 }
 
 /// A dataset, parsed once and shared read-only by every instance of the run.
@@ -95,6 +107,12 @@ impl Dataset {
     pub fn row(&self, index: u64) -> &Row {
         // `len` is never 0, and the remainder fits a usize because it is below `len`.
         &self.rows[(index % self.rows.len() as u64) as usize]
+    }
+
+    /// When each row was sent, in milliseconds after the first, for a timestamped dataset (a
+    /// trace); `None` for one without times.
+    pub fn arrival_offsets(&self) -> Option<Vec<f64>> {
+        None
     }
 
     /// Reads and parses `path`; answers held in conversations are measured with `counter`.
@@ -249,6 +267,11 @@ impl Entry {
     /// [`NoPrompt`] when it has no prompt of any shape.
     fn into_row(self, counter: &TokenCounter) -> Result<Option<Row>, NoPrompt> {
         if let Some(turns) = self.conversations {
+            let whole = Conversation::from_messages(
+                turns.iter().map(|t| (sharegpt_role(&t.from), t.value.as_str())),
+                counter,
+            )
+            .map(Arc::new);
             let mut messages = Vec::new();
             let mut turns = turns.into_iter();
             for turn in turns.by_ref() {
@@ -269,16 +292,20 @@ impl Entry {
                 messages,
                 output_tokens: self.max_tokens.or(answer),
                 images: Vec::new(),
+                turns: whole,
             }));
         }
         if let Some(list) = self.messages {
+            let whole =
+                Conversation::from_messages(list.iter().map(|m| (m.role.as_str(), m.content.as_str())), counter)
+                    .map(Arc::new);
             let mut messages: Vec<(String, String)> = list.into_iter().map(|m| (m.role, m.content)).collect();
             let Some(last_user) = messages.iter().rposition(|(role, _)| role == "user") else {
                 return Ok(None);
             };
             messages.truncate(last_user + 1);
             let prompt = messages[last_user].1.clone();
-            return Ok(Some(Row { prompt, messages, output_tokens: self.max_tokens, images: Vec::new() }));
+            return Ok(Some(Row { prompt, messages, output_tokens: self.max_tokens, images: Vec::new(), turns: whole }));
         }
         let prompt = self.prompt.or(self.text).filter(|p| !p.is_empty()).ok_or(NoPrompt)?;
         Ok(Some(Row {
@@ -286,6 +313,7 @@ impl Entry {
             prompt,
             output_tokens: self.max_tokens,
             images: Vec::new(),
+            turns: None,
         }))
     }
 }

@@ -29,7 +29,7 @@ pub mod vu;
 /// run; others are refused before instantiation with a message naming both versions.
 pub const WIT_PACKAGE: &str = "runner:scenario";
 /// The version of [`WIT_PACKAGE`] in `wit/`.
-pub const WIT_VERSION: &str = "0.3.0";
+pub const WIT_VERSION: &str = "0.4.0";
 
 /// How often the epoch ticks: a guest that computes without calling the host yields to the
 /// scheduler at least this often, so one busy VU cannot starve the others or the timers.
@@ -402,12 +402,12 @@ mod tests {
 
     #[test]
     fn semver_rules() {
-        assert!(compatible("0.3.0"));
-        assert!(!compatible("0.2.0"), "0.3.0 changed the llm records that 0.2 guests were built with");
+        assert!(compatible("0.4.0"));
+        assert!(!compatible("0.3.0"), "0.4.0 changed the load executor and arrival types 0.3 guests were built with");
         assert!(!compatible("0.1.1"));
-        assert!(!compatible("0.4.0"));
+        assert!(!compatible("0.5.0"));
         assert!(!compatible("1.2.0"));
-        assert!(!compatible("0.3.1"), "a newer patch may use imports this host lacks");
+        assert!(!compatible("0.4.1"), "a newer patch may use imports this host lacks");
         assert!(!compatible(""));
     }
 }

@@ -90,6 +90,7 @@ async fn open_loop(
         Arrivals::Rate { profile, .. } => {
             (profile.max_rate().ceil() as u32).clamp(1, MAX_PREALLOCATED).min(max_vus)
         }
+        Arrivals::Scheduled(offsets) => (offsets.len().min(MAX_PREALLOCATED as usize) as u32).clamp(1, max_vus),
     };
     let (idle_tx, mut idle_rx) = mpsc::unbounded_channel::<PhaseVu>();
     for id in 0..prealloc {
@@ -121,6 +122,12 @@ async fn open_loop(
                 created = created.saturating_sub(1);
             }
         }
+        // A recorded schedule's iteration `i` is its arrival `i` (the trace row it replays), even
+        // when earlier arrivals were dropped; other schedules number the iterations they start.
+        let n = match arrivals {
+            Arrivals::Scheduled(_) => taken as u64,
+            _ => iteration,
+        };
         let vu = match idle_rx.try_recv() {
             Ok(vu) => vu,
             Err(_) if created < max_vus => {
@@ -133,7 +140,6 @@ async fn open_loop(
                 continue;
             }
         };
-        let n = iteration;
         iteration += 1;
         let (env, stats, idle_tx) = (env.clone(), stats.clone(), idle_tx.clone());
         tasks.spawn(async move {

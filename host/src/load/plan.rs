@@ -5,6 +5,7 @@
 //! when the last one ends, within an iteration budget) or a pause. The k6-style executors of the
 //! WIT are only different ways of filling these in; see [`Plan`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::rngs::StdRng;
@@ -24,10 +25,36 @@ pub enum Plan {
 /// The intended start times of an open-loop phase.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Arrivals {
-    /// Iterations per second following a piecewise-linear profile.
-    Rate { profile: RateProfile, poisson_seed: Option<u64> },
+    /// Iterations per second following a piecewise-linear profile, spaced by `gaps`.
+    Rate { profile: RateProfile, gaps: Gaps },
     /// `n` iterations at the same instant.
     AllAtOnce(u32),
+    /// Recorded start offsets (a trace), non-decreasing: arrival `i` is iteration `i`.
+    Scheduled(Arc<[Duration]>),
+}
+
+/// How the arrivals of a rate are spaced. Every kind keeps the profile's mean rate: gaps are
+/// drawn in "rate time" (where the mean gap is 1) and mapped through the integral of the rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Gaps {
+    /// Evenly spaced.
+    Uniform,
+    /// Exponential gaps (a Poisson process).
+    Poisson { seed: u64 },
+    /// Gamma gaps of this shape and mean 1 (vLLM's burstiness: shape 1 is Poisson, below 1
+    /// burstier, above 1 more regular).
+    Gamma { seed: u64, shape: f64 },
+}
+
+impl Gaps {
+    /// The word reports use for the spacing.
+    pub fn describe(&self) -> String {
+        match self {
+            Gaps::Uniform => "uniform".into(),
+            Gaps::Poisson { .. } => "poisson".into(),
+            Gaps::Gamma { shape, .. } => format!("gamma, burstiness {shape}"),
+        }
+    }
 }
 
 /// A piecewise-linear function of time: `(offset, value)` points, the first at offset zero.
@@ -119,18 +146,54 @@ pub struct ArrivalTimes {
 
 enum ArrivalKind {
     Burst { left: u32 },
-    Rate { profile: RateProfile, segment: usize, area_before: f64, next: f64, rng: Option<Box<StdRng>> },
+    Rate { profile: RateProfile, segment: usize, area_before: f64, next: f64, gaps: GapSampler },
+    Scheduled { offsets: Arc<[Duration]>, next: usize },
+}
+
+/// Draws the gaps between arrivals in rate time (mean 1).
+enum GapSampler {
+    Uniform,
+    Exponential(Box<StdRng>),
+    Gamma(Box<StdRng>, f64),
+}
+
+impl GapSampler {
+    fn new(gaps: Gaps) -> Self {
+        match gaps {
+            Gaps::Uniform => GapSampler::Uniform,
+            Gaps::Poisson { seed } => GapSampler::Exponential(Box::new(StdRng::seed_from_u64(seed))),
+            Gaps::Gamma { seed, shape } => GapSampler::Gamma(Box::new(StdRng::seed_from_u64(seed)), shape),
+        }
+    }
+
+    fn next(&mut self) -> f64 {
+        match self {
+            GapSampler::Uniform => 1.0,
+            GapSampler::Exponential(rng) => exp1(rng),
+            // Scale 1/shape keeps the mean at 1 (vLLM: shape = burstiness, scale = 1/(rate·burstiness)).
+            GapSampler::Gamma(rng, shape) => gamma(rng, *shape) / *shape,
+        }
+    }
+
+    /// Where the first arrival falls: at 0 for evenly spaced arrivals, after one gap otherwise.
+    fn first(&mut self) -> f64 {
+        match self {
+            GapSampler::Uniform => 0.0,
+            _ => self.next(),
+        }
+    }
 }
 
 impl ArrivalTimes {
     pub fn new(arrivals: &Arrivals) -> Self {
         let kind = match arrivals {
             Arrivals::AllAtOnce(n) => ArrivalKind::Burst { left: *n },
-            Arrivals::Rate { profile, poisson_seed } => {
-                let mut rng = poisson_seed.map(|seed| Box::new(StdRng::seed_from_u64(seed)));
-                let next = rng.as_deref_mut().map(exp1).unwrap_or(0.0);
-                ArrivalKind::Rate { profile: profile.clone(), segment: 0, area_before: 0.0, next, rng }
+            Arrivals::Rate { profile, gaps } => {
+                let mut gaps = GapSampler::new(*gaps);
+                let next = gaps.first();
+                ArrivalKind::Rate { profile: profile.clone(), segment: 0, area_before: 0.0, next, gaps }
             }
+            Arrivals::Scheduled(offsets) => ArrivalKind::Scheduled { offsets: offsets.clone(), next: 0 },
         };
         Self { kind }
     }
@@ -142,6 +205,35 @@ fn exp1(rng: &mut StdRng) -> f64 {
     -(1.0 - u).ln()
 }
 
+/// A standard normal sample (Box–Muller).
+fn normal(rng: &mut StdRng) -> f64 {
+    let u1: f64 = 1.0 - rng.random::<f64>();
+    let u2: f64 = rng.random();
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+/// A sample of the gamma distribution with this shape and scale 1 (Marsaglia and Tsang; a shape
+/// below 1 is boosted: Gamma(k) = Gamma(k + 1) · U^(1/k)).
+fn gamma(rng: &mut StdRng, shape: f64) -> f64 {
+    if shape < 1.0 {
+        let u: f64 = 1.0 - rng.random::<f64>();
+        return gamma(rng, shape + 1.0) * u.powf(1.0 / shape);
+    }
+    let d = shape - 1.0 / 3.0;
+    let c = 1.0 / (9.0 * d).sqrt();
+    loop {
+        let x = normal(rng);
+        let v = (1.0 + c * x).powi(3);
+        if v <= 0.0 {
+            continue;
+        }
+        let u: f64 = rng.random();
+        if u.ln() < 0.5 * x * x + d - d * v + d * v.ln() {
+            return d * v;
+        }
+    }
+}
+
 impl Iterator for ArrivalTimes {
     type Item = Duration;
 
@@ -151,7 +243,12 @@ impl Iterator for ArrivalTimes {
                 *left = left.checked_sub(1)?;
                 Some(Duration::ZERO)
             }
-            ArrivalKind::Rate { profile, segment, area_before, next, rng } => {
+            ArrivalKind::Scheduled { offsets, next } => {
+                let at = *offsets.get(*next)?;
+                *next += 1;
+                Some(at)
+            }
+            ArrivalKind::Rate { profile, segment, area_before, next, gaps } => {
                 // Arrival k happens where the integral of the rate reaches k (uniform), or the sum
                 // of k unit exponentials (Poisson, by the time-rescaling theorem).
                 loop {
@@ -168,7 +265,7 @@ impl Iterator for ArrivalTimes {
                             (-r0 + (r0 * r0 + 2.0 * slope * want).max(0.0).sqrt()) / slope
                         };
                         let at = t0 + Duration::from_secs_f64(x.clamp(0.0, span));
-                        *next += rng.as_deref_mut().map(exp1).unwrap_or(1.0);
+                        *next += gaps.next();
                         return Some(at);
                     }
                     *area_before += area;
@@ -190,7 +287,7 @@ mod tests {
     #[test]
     fn constant_rate_is_evenly_spaced_and_exact() {
         let profile = RateProfile::constant(200.0, Duration::from_secs(5));
-        let times: Vec<_> = ArrivalTimes::new(&Arrivals::Rate { profile, poisson_seed: None }).collect();
+        let times: Vec<_> = ArrivalTimes::new(&Arrivals::Rate { profile, gaps: Gaps::Uniform }).collect();
         assert_eq!(times.len(), 1000);
         assert_eq!(times[0], Duration::ZERO);
         let gap = times[1] - times[0];
@@ -203,7 +300,7 @@ mod tests {
         // 0 → 100/s over 10 s: 500 arrivals, denser at the end.
         let profile = RateProfile::staged(0.0, &[(Duration::from_secs(10), 100.0)]);
         assert!((profile.expected_arrivals() - 500.0).abs() < 1e-9);
-        let times: Vec<_> = ArrivalTimes::new(&Arrivals::Rate { profile, poisson_seed: None }).collect();
+        let times: Vec<_> = ArrivalTimes::new(&Arrivals::Rate { profile, gaps: Gaps::Uniform }).collect();
         assert!((499..=501).contains(&times.len()), "{}", times.len());
         let first_half = times.iter().filter(|t| **t < Duration::from_secs(5)).count();
         assert!(
@@ -218,19 +315,49 @@ mod tests {
             10.0,
             &[(Duration::from_secs(2), 10.0), (Duration::from_secs(2), 30.0), (Duration::from_secs(2), 30.0)],
         );
-        assert_eq!(count(Arrivals::Rate { profile, poisson_seed: None }), 20 + 40 + 60);
+        assert_eq!(count(Arrivals::Rate { profile, gaps: Gaps::Uniform }), 20 + 40 + 60);
     }
 
     #[test]
     fn poisson_is_seeded_and_has_the_right_mean() {
         let profile = RateProfile::constant(1000.0, Duration::from_secs(10));
-        let a = Arrivals::Rate { profile, poisson_seed: Some(7) };
+        let a = Arrivals::Rate { profile, gaps: Gaps::Poisson { seed: 7 } };
         let first: Vec<_> = ArrivalTimes::new(&a).take(50).collect();
         let again: Vec<_> = ArrivalTimes::new(&a).take(50).collect();
         assert_eq!(first, again, "same seed, same schedule");
         let n = count(a) as f64;
         // Poisson(10 000): standard deviation 100.
         assert!((n - 10_000.0).abs() < 400.0, "{n}");
+    }
+
+    /// The coefficient of variation of the gaps between consecutive arrivals.
+    fn gap_cv(times: &[Duration]) -> f64 {
+        let gaps: Vec<f64> = times.windows(2).map(|w| (w[1] - w[0]).as_secs_f64()).collect();
+        let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+        let var = gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / gaps.len() as f64;
+        var.sqrt() / mean
+    }
+
+    #[test]
+    fn gamma_keeps_the_rate_and_sets_the_burstiness() {
+        // Gamma(k) gaps have a coefficient of variation of 1/sqrt(k): 2 at k = 0.25 (bursty),
+        // 1 at k = 1 (Poisson), 0.5 at k = 4 (regular). The mean rate stays the phase's.
+        for (shape, cv) in [(0.25, 2.0), (1.0, 1.0), (4.0, 0.5)] {
+            let profile = RateProfile::constant(1000.0, Duration::from_secs(20));
+            let a = Arrivals::Rate { profile, gaps: Gaps::Gamma { seed: 3, shape } };
+            let times: Vec<_> = ArrivalTimes::new(&a).collect();
+            let n = times.len() as f64;
+            assert!((n - 20_000.0).abs() < 20_000.0 * 0.05, "shape {shape}: {n} arrivals");
+            let got = gap_cv(&times);
+            assert!((got - cv).abs() < cv * 0.1, "shape {shape}: cv {got}, expected {cv}");
+        }
+    }
+
+    #[test]
+    fn scheduled_gives_the_recorded_offsets_in_order() {
+        let offsets: Arc<[Duration]> = [0, 0, 5, 120].map(Duration::from_millis).into();
+        let times: Vec<_> = ArrivalTimes::new(&Arrivals::Scheduled(offsets.clone())).collect();
+        assert_eq!(times, offsets.to_vec());
     }
 
     #[test]

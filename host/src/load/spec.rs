@@ -46,8 +46,19 @@ impl PhaseSpec {
                 shape.concurrency = Some(*n);
                 shape.open_loop = true;
             }
-            Plan::Open { arrivals: Arrivals::Rate { profile, poisson_seed }, max_vus, duration } => {
-                let kind = if poisson_seed.is_some() { "poisson" } else { "uniform" };
+            Plan::Open { arrivals: Arrivals::Scheduled(offsets), max_vus, duration } => {
+                shape.plan = format!(
+                    "{} arrivals on a recorded schedule over {}, max {max_vus} VUs",
+                    offsets.len(),
+                    secs(*duration)
+                );
+                let secs = duration.as_secs_f64();
+                shape.target_rate = (secs > 0.0).then(|| offsets.len() as f64 / secs);
+                shape.open_loop = true;
+                shape.planned = Some(*duration);
+            }
+            Plan::Open { arrivals: Arrivals::Rate { profile, gaps }, max_vus, duration } => {
+                let kind = gaps.describe();
                 shape.plan = format!(
                     "up to {} req/s for {} ({kind}), max {max_vus} VUs, {:.0} arrivals planned",
                     rate(profile.max_rate()),

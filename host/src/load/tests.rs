@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use super::executor::{PhaseEnv, run_phase};
-use super::plan::{Arrivals, Budget, Plan, RateProfile, VuCurve};
+use super::plan::{Arrivals, Budget, Gaps, Plan, RateProfile, VuCurve};
 use super::*;
 use crate::stats::{PhaseStats, Tags};
 
@@ -144,7 +144,7 @@ async fn an_open_loop_drops_arrivals_it_has_no_vu_for_and_counts_them() {
     // dropped, and the 2 in flight are cut when the (short) graceful stop ends.
     let (env, vus) = env(Behaviour::Sleep(Duration::from_secs(10)), Duration::from_secs(60));
     let duration = Duration::from_millis(200);
-    let arrivals = Arrivals::Rate { profile: RateProfile::constant(100.0, duration), poisson_seed: None };
+    let arrivals = Arrivals::Rate { profile: RateProfile::constant(100.0, duration), gaps: Gaps::Uniform };
     let stats = Arc::new(PhaseStats::new("p", Tags::new()));
     let spec = PhaseSpec {
         graceful_stop: Duration::from_millis(50),
@@ -202,7 +202,7 @@ async fn an_open_loop_ends_at_its_duration_whatever_its_rate() {
     // arrivals it did not reach are counted as dropped, with a note.
     let (env, _) = env(Behaviour::Sleep(Duration::ZERO), Duration::from_secs(10));
     let duration = Duration::from_secs(1);
-    let arrivals = Arrivals::Rate { profile: RateProfile::constant(2e7, duration), poisson_seed: None };
+    let arrivals = Arrivals::Rate { profile: RateProfile::constant(2e7, duration), gaps: Gaps::Uniform };
     let stats = Arc::new(PhaseStats::new("p", Tags::new()));
     let spec = PhaseSpec {
         graceful_stop: Duration::from_millis(100),
@@ -219,4 +219,49 @@ async fn an_open_loop_ends_at_its_duration_whatever_its_rate() {
         "every planned arrival is counted: {c:?}"
     );
     assert!(stats.caps.count(super::executor::NOT_STARTED) > 0, "{:?}", stats.notes());
+}
+
+/// A VU that records the iteration numbers it is given and is busy for a while on each.
+struct RecordingVu(Arc<std::sync::Mutex<Vec<u64>>>, Duration);
+
+impl Vu for RecordingVu {
+    fn iterate(&mut self, iteration: u64) -> BoxFuture<'_, Outcome> {
+        self.0.lock().expect("not poisoned").push(iteration);
+        let busy = self.1;
+        Box::pin(async move {
+            tokio::time::sleep(busy).await;
+            Outcome::Completed
+        })
+    }
+}
+
+struct RecordingVus(Arc<std::sync::Mutex<Vec<u64>>>, Duration);
+
+impl VuFactory for RecordingVus {
+    fn create<'a>(&'a self, _phase: &'a Arc<PhaseStats>, _id: u32) -> BoxFuture<'a, Result<Box<dyn Vu>, String>> {
+        let vu: Box<dyn Vu> = Box::new(RecordingVu(self.0.clone(), self.1));
+        Box::pin(async move { Ok(vu) })
+    }
+}
+
+#[tokio::test]
+async fn a_recorded_schedule_starts_each_arrival_at_its_offset_as_its_own_iteration() {
+    // One VU busy 100 ms per iteration; arrivals at 0, 20, 40, 400 and 400 ms: the 2nd and 3rd
+    // find the VU busy and are dropped, the 4th starts as iteration 3 (its row of the trace, not
+    // the 2nd started), and the 5th, at the same instant, is dropped too.
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let vus = Arc::new(RecordingVus(seen.clone(), Duration::from_millis(100)));
+    let env = PhaseEnv { vus, stop: StopSignal::default(), iteration_timeout: Duration::from_secs(5) };
+    let offsets: Arc<[Duration]> = [0, 20, 40, 400, 400].map(Duration::from_millis).into();
+    let plan = Plan::Open { arrivals: Arrivals::Scheduled(offsets), max_vus: 1, duration: Duration::from_millis(400) };
+    let began = Instant::now();
+    let stats = run(env, plan).await;
+    let took = began.elapsed();
+    assert_eq!(*seen.lock().expect("not poisoned"), [0, 3]);
+    let c = stats.iterations.counts();
+    assert_eq!((c.completed, c.dropped), (2, 3), "{c:?}");
+    // The last start was at 400 ms and took 100 ms: the phase cannot end before 500 ms.
+    assert!(took >= Duration::from_millis(500), "{took:?}");
+    let lag = stats.distribution(runner_reports::metric::DISPATCH_LAG);
+    assert_eq!(lag.count, 2, "lateness is measured for every start");
 }

@@ -4,9 +4,9 @@
 //!
 //! Sections, in order: header, thresholds, phases, (the charts' place), latency per phase, one
 //! sweep table per group of phases, telemetry (GPU, server queue, server-side latency, kept
-//! series), streaming UX, end-to-end latency statistics, open-loop schedule, soak windows, errors,
-//! goodput, checks, counters, custom trends, per-tag metrics, token accounting, notes. A section
-//! with nothing to say is left out.
+//! series), streaming UX, end-to-end latency statistics, open-loop schedule, trace replay
+//! lateness, soak windows, errors, goodput, checks, counters, custom trends, per turn, per-tag
+//! metrics, token accounting, notes. A section with nothing to say is left out.
 
 use std::collections::BTreeMap;
 
@@ -18,6 +18,7 @@ mod details;
 mod soak;
 mod telemetry;
 mod thresholds;
+mod workloads;
 
 use details::{by_tags, checks, counters, custom_trends, errors, goodput, notes, token_accounting};
 pub(crate) use telemetry::console_lines as telemetry_console_lines;
@@ -37,12 +38,14 @@ pub(crate) fn document(summary: &Summary) -> Document {
     streaming_ux(&mut doc, summary);
     latency_stats(&mut doc, summary);
     schedule(&mut doc, summary);
+    workloads::trace_lateness(&mut doc, summary);
     soak::soak(&mut doc, summary);
     errors(&mut doc, summary);
     goodput(&mut doc, summary);
     checks(&mut doc, summary);
     counters(&mut doc, summary);
     custom_trends(&mut doc, summary);
+    workloads::per_turn(&mut doc, summary);
     by_tags(&mut doc, summary);
     token_accounting(&mut doc, summary);
     notes(&mut doc, summary);

@@ -1,4 +1,4 @@
-declare module 'runner:scenario/clock@0.3.0' {
+declare module 'runner:scenario/clock@0.4.0' {
   /**
    * Milliseconds since the run started.
    */

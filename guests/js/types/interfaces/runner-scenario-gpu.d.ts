@@ -1,4 +1,4 @@
-declare module 'runner:scenario/gpu@0.3.0' {
+declare module 'runner:scenario/gpu@0.4.0' {
   /**
    * The newest sample of every device and server the run watches; empty when no telemetry
    * source is configured or none has answered yet.

@@ -1,5 +1,5 @@
 /// <reference path="./runner-scenario-types.d.ts" />
-declare module 'runner:scenario/guest@0.3.0' {
+declare module 'runner:scenario/guest@0.4.0' {
   /**
    * Describes the scenario. Must not call any import but `log`.
    */
@@ -12,7 +12,7 @@ declare module 'runner:scenario/guest@0.3.0' {
    * One VU's unit of work. An error marks the iteration as failed; the VU goes on.
    */
   export function iteration(ctx: IterationContext): void;
-  export type Tags = import('runner:scenario/types@0.3.0').Tags;
+  export type Tags = import('runner:scenario/types@0.4.0').Tags;
   /**
    * What values a parameter takes. `runner play` checks every `--param` against its kind
    * before any traffic is sent, and `runner inspect` shows it.

@@ -1,11 +1,11 @@
 /// <reference path="./runner-scenario-types.d.ts" />
-declare module 'runner:scenario/http@0.3.0' {
+declare module 'runner:scenario/http@0.4.0' {
   /**
    * Sends one request and waits for the whole response. An HTTP error status is a response,
    * not an error.
    */
   export function send(req: Request): Response;
-  export type Tags = import('runner:scenario/types@0.3.0').Tags;
+  export type Tags = import('runner:scenario/types@0.4.0').Tags;
   /**
    * What of a response crosses into the guest. The host reads and times the whole body
    * either way; leaving headers and body on the host side makes a request cheaper.

@@ -1,10 +1,10 @@
 /// <reference path="./runner-scenario-types.d.ts" />
-declare module 'runner:scenario/llm@0.3.0' {
+declare module 'runner:scenario/llm@0.4.0' {
   export function call(req: Request): Completion;
   export function embed(req: EmbeddingRequest): Embedding;
-  export type Tags = import('runner:scenario/types@0.3.0').Tags;
-  export type Message = import('runner:scenario/types@0.3.0').Message;
-  export type Headers = import('runner:scenario/types@0.3.0').Headers;
+  export type Tags = import('runner:scenario/types@0.4.0').Tags;
+  export type Message = import('runner:scenario/types@0.4.0').Message;
+  export type Headers = import('runner:scenario/types@0.4.0').Headers;
   /**
    * # Variants
    * 

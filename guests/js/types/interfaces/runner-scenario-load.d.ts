@@ -1,5 +1,5 @@
 /// <reference path="./runner-scenario-types.d.ts" />
-declare module 'runner:scenario/load@0.3.0' {
+declare module 'runner:scenario/load@0.4.0' {
   /**
    * Runs a phase to its end. Only `drive` may call it.
    */
@@ -16,19 +16,33 @@ declare module 'runner:scenario/load@0.3.0' {
    * The live results of a running (or finished) phase, by name.
    */
   export function snapshot(name: string): PhaseSummary | undefined;
-  export type Tags = import('runner:scenario/types@0.3.0').Tags;
+  export type Tags = import('runner:scenario/types@0.4.0').Tags;
   /**
-   * How an open-loop phase spaces its arrivals.
-   * # Variants
-   * 
-   * ## `"uniform"`
-   * 
+   * How an open-loop phase spaces its arrivals. Whatever the spacing, the mean rate is the
+   * phase's.
+   */
+  export type Arrival = ArrivalUniform | ArrivalPoisson | ArrivalGamma;
+  /**
    * Evenly spaced.
-   * ## `"poisson"`
-   * 
+   */
+  export interface ArrivalUniform {
+    tag: 'uniform',
+  }
+  /**
    * Exponential gaps (a Poisson process), seeded from the run's seed.
    */
-  export type Arrival = 'uniform' | 'poisson';
+  export interface ArrivalPoisson {
+    tag: 'poisson',
+  }
+  /**
+   * Gamma-distributed gaps with this shape, the burstiness factor of vLLM's benchmark
+   * (`--burstiness`): 1 is Poisson, below 1 burstier, above 1 more even. Seeded like
+   * `poisson`.
+   */
+  export interface ArrivalGamma {
+    tag: 'gamma',
+    val: number,
+  }
   /**
    * Closed loop: `vus` VUs each run iterations back to back until the duration is over or
    * each has run `iterations-per-vu` (at least one of the two must be given).
@@ -79,6 +93,17 @@ declare module 'runner:scenario/load@0.3.0' {
     arrival: Arrival,
   }
   /**
+   * Open loop on a recorded schedule (a production trace): iteration `i` starts
+   * `offsets-ms[i]` after the phase starts, whatever the server does, and its context's
+   * `iteration` is `i` (so it can read row `i` of the trace). Offsets must not decrease. A
+   * start that finds no free VU is dropped and counted; lateness is measured from the
+   * recorded instant. The phase lasts until the last offset.
+   */
+  export interface Scheduled {
+    offsetsMs: Float64Array,
+    maxVus: number,
+  }
+  /**
    * `count` iterations started at the same instant, one per VU.
    */
   export interface Burst {
@@ -92,7 +117,7 @@ declare module 'runner:scenario/load@0.3.0' {
     iterations: bigint,
     maxDurationMs?: bigint,
   }
-  export type Executor = ExecutorConstantVus | ExecutorRampingVus | ExecutorConstantArrivalRate | ExecutorRampingArrivalRate | ExecutorBurst | ExecutorSharedIterations | ExecutorPause;
+  export type Executor = ExecutorConstantVus | ExecutorRampingVus | ExecutorConstantArrivalRate | ExecutorRampingArrivalRate | ExecutorBurst | ExecutorSharedIterations | ExecutorScheduled | ExecutorPause;
   export interface ExecutorConstantVus {
     tag: 'constant-vus',
     val: ConstantVus,
@@ -116,6 +141,10 @@ declare module 'runner:scenario/load@0.3.0' {
   export interface ExecutorSharedIterations {
     tag: 'shared-iterations',
     val: SharedIterations,
+  }
+  export interface ExecutorScheduled {
+    tag: 'scheduled',
+    val: Scheduled,
   }
   /**
    * An idle gap of this many milliseconds: no traffic.

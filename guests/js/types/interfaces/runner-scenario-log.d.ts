@@ -1,4 +1,4 @@
-declare module 'runner:scenario/log@0.3.0' {
+declare module 'runner:scenario/log@0.4.0' {
   export function log(level: Level, message: string): void;
   /**
    * # Variants

@@ -1,5 +1,5 @@
 /// <reference path="./runner-scenario-types.d.ts" />
-declare module 'runner:scenario/metrics@0.3.0' {
+declare module 'runner:scenario/metrics@0.4.0' {
   /**
    * Adds a sample to the trend (histogram) `name`. Values must be ≥ 0; three decimals are kept.
    */
@@ -18,5 +18,5 @@ declare module 'runner:scenario/metrics@0.3.0' {
    * Call it from `drive`. Since 0.1.1.
    */
   export function threshold(expression: string): void;
-  export type Tags = import('runner:scenario/types@0.3.0').Tags;
+  export type Tags = import('runner:scenario/types@0.4.0').Tags;
 }

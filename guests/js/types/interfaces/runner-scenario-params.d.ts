@@ -1,4 +1,4 @@
-declare module 'runner:scenario/params@0.3.0' {
+declare module 'runner:scenario/params@0.4.0' {
   /**
    * The value of parameter `name`: the one given on the command line, else the default the
    * scenario declared in `describe`, else none.

@@ -1,4 +1,4 @@
-declare module 'runner:scenario/types@0.3.0' {
+declare module 'runner:scenario/types@0.4.0' {
   /**
    * Key/value labels attached to phases, requests and metrics. Reports group results by them.
    */

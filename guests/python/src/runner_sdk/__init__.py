@@ -23,7 +23,7 @@ Errors are exceptions: anything raised from `drive` or `iteration` becomes the W
 error string (a failed iteration, or a failed run), never a trap.
 """
 
-from . import clock, data, gpu, http, llm, load, log, metrics, params, prompt
+from . import clock, data, gpu, http, lengths, llm, load, log, metrics, params, prompt
 from .load import Handle, Phase, sweep
 from .scenario import Context, Info, ParamKind, Scenario, export
 

@@ -350,3 +350,6 @@ def cached_share(c: "Completion"):
     if c.cached_tokens is None or not c.input_tokens:
         return None
     return c.cached_tokens / c.input_tokens
+
+
+from .session import SESSION_HEADER, Session  # noqa: E402  (session builds on this module)

@@ -8,8 +8,21 @@ from wit_world.imports import load as _raw
 
 from ._wit import call
 
-Arrival = _raw.Arrival
 PhaseSummary = _raw.PhaseSummary
+
+
+class Arrival:
+    """How an open-loop phase spaces its arrivals (the WIT `arrival` variant)."""
+
+    UNIFORM = _raw.Arrival_Uniform()
+    """Evenly spaced."""
+    POISSON = _raw.Arrival_Poisson()
+    """Exponential gaps (a Poisson process), seeded from the run's seed."""
+
+    @staticmethod
+    def gamma(burstiness: float):
+        """Gamma gaps of this burstiness (vLLM's `--burstiness`): 1 is Poisson, below 1 burstier."""
+        return _raw.Arrival_Gamma(float(burstiness))
 
 DEFAULT_MAX_VUS = 100
 """The VU cap of open-loop phases unless `Phase.max_vus` says otherwise."""
@@ -66,6 +79,14 @@ class Phase:
         return cls(name, _raw.Executor_Burst(_raw.Burst(n)))
 
     @classmethod
+    def scheduled(cls, name: str, offsets_ms, speedup: float = 1.0) -> "Phase":
+        """Open loop on a recorded schedule (a trace): iteration `i` starts `offsets_ms[i] /
+        speedup` milliseconds after the phase starts, and its context's `iteration` is `i`.
+        Offsets must not decrease; `data.arrival_offsets(name)` gives a trace dataset's."""
+        offsets = [float(ms) / speedup for ms in offsets_ms]
+        return cls(name, _raw.Executor_Scheduled(_raw.Scheduled(offsets, DEFAULT_MAX_VUS)))
+
+    @classmethod
     def pause(cls, name: str, duration: float) -> "Phase":
         """An idle gap: no traffic for `duration` seconds."""
         return cls(name, _raw.Executor_Pause(_ms(duration)))
@@ -76,10 +97,16 @@ class Phase:
             return exe.value
         return None
 
+    def _open_loop_or_scheduled(self):
+        exe = self._raw.executor
+        if isinstance(exe, _raw.Executor_Scheduled):
+            return exe.value
+        return self._open_loop()
+
     def max_vus(self, n: int) -> "Phase":
         """Caps the VUs of an open-loop phase (arrivals finding none free are dropped and
         counted). No effect on other executors."""
-        exe = self._open_loop()
+        exe = self._open_loop_or_scheduled()
         if exe is not None:
             exe.max_vus = n
         return self
@@ -88,7 +115,12 @@ class Phase:
         """Spaces an open-loop phase's arrivals as a Poisson process (seeded from the run's seed)."""
         return self.arrival(Arrival.POISSON)
 
-    def arrival(self, arrival: "Arrival") -> "Phase":
+    def burstiness(self, factor: float) -> "Phase":
+        """Gamma-distributed gaps of this burstiness (vLLM's `--burstiness`): 1 is Poisson, below
+        1 burstier, above 1 more even; the mean rate stays the phase's."""
+        return self.arrival(Arrival.gamma(factor))
+
+    def arrival(self, arrival) -> "Phase":
         """Sets how an open-loop phase spaces its arrivals. No effect on other executors."""
         exe = self._open_loop()
         if exe is not None:

@@ -1,10 +1,10 @@
-//! Test fixture `wrong-version`: a component whose WIT package is `runner:scenario@0.4.0`, with
+//! Test fixture `wrong-version`: a component whose WIT package is `runner:scenario@0.5.0`, with
 //! the same `guest` shape as the real contract, so the host's version check can be tested.
 //! It imports only `log`, from an inline copy of the WIT rather than `wit/`.
 
 wit_bindgen::generate!({
     inline: r#"
-        package runner:scenario@0.4.0;
+        package runner:scenario@0.5.0;
 
         interface types {
             type tags = list<tuple<string, string>>;

@@ -1,0 +1,146 @@
+//! The workloads written as code, played against the simulated server with known answers as
+//! ground truth: multi-turn conversations (synthetic and replayed from a dataset), and the
+//! executors under them (gamma arrivals, recorded schedules).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+
+use common::{MockProcess, Played, play, scenario};
+use runner_reports::metric;
+use runner_reports::model::TaggedMetrics;
+
+/// The `/metrics` page of a `runner mock --metrics` at `url`.
+fn metrics_page(url: &str) -> String {
+    let addr = url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).expect("connect to the mock");
+    write!(stream, "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("send");
+    let mut text = String::new();
+    stream.read_to_string(&mut text).expect("read");
+    text.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default()
+}
+
+/// The mock's requests per `x-session-id` value.
+fn sessions(page: &str) -> BTreeMap<String, u64> {
+    let prefix = "runner_mock_session_requests_total{session_id=\"";
+    page.lines()
+        .filter_map(|l| {
+            let (id, n) = l.strip_prefix(prefix)?.split_once("\"} ")?;
+            Some((id.to_string(), n.parse().ok()?))
+        })
+        .filter(|(id, _)| !id.is_empty())
+        .collect()
+}
+
+/// The tag sets of phase `name` that carry `turn`, by turn number.
+fn turns<'a>(run: &'a Played, name: &str) -> BTreeMap<u64, &'a TaggedMetrics> {
+    run.phase(name)
+        .by_tags
+        .iter()
+        .filter_map(|t| Some((t.tags.get("turn")?.parse().ok()?, t)))
+        .collect()
+}
+
+fn write(dir: &Path, name: &str, body: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, body).expect("writing a test file");
+    path.display().to_string()
+}
+
+#[test]
+fn synthetic_conversations_grow_their_history_turn_by_turn() {
+    let mock = MockProcess::start(&["--metrics", "--ttft-ms", "5", "--itl-ms", "1"]);
+    // 4 conversations of 3 turns on 2 VUs; each user message 8 words, each answer 4 tokens.
+    let run = play(
+        &scenario("multi-turn"),
+        &[
+            "--target",
+            &mock.url,
+            "--model",
+            "mock",
+            "-p",
+            "vus=2",
+            "-p",
+            "duration=0s",
+            "-p",
+            "conversations=4",
+            "-p",
+            "turns=3",
+            "-p",
+            "think_time=20ms",
+            "-p",
+            "prompt_tokens=8",
+            "-p",
+            "max_tokens=4",
+        ],
+    );
+    run.assert_success();
+    let p = run.phase("conversations");
+    assert_eq!((p.iterations.completed, p.requests, p.errors), (4, 12, 0));
+    let by_turn = turns(&run, "conversations");
+    assert_eq!(by_turn.keys().copied().collect::<Vec<_>>(), [1, 2, 3]);
+    for (n, t) in &by_turn {
+        assert_eq!(t.requests, 4, "turn {n}");
+        assert!(t.metrics.get(metric::TTFT).is_some_and(|d| d.count == 4), "turn {n} has its TTFT");
+        // Turn n sends n user messages of 8 words and n - 1 answers of 4 tokens (one word each).
+        let prompt = t.metrics.get(&metric::custom("prompt_tokens")).expect("prompt lengths per turn");
+        let expected = (8 * n + 4 * (n - 1)) as f64;
+        assert!((prompt.p50 - expected).abs() <= 1.0, "turn {n}: prompt p50 {} ≠ {expected}", prompt.p50);
+    }
+    // One session id per conversation, each seen on its 3 turns.
+    let seen = sessions(&metrics_page(&mock.url));
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    assert!(seen.values().all(|&n| n == 3), "{seen:?}");
+    let report = run.report_md.as_deref().expect("report.md");
+    assert!(report.contains("## Per turn"), "{report}");
+}
+
+#[test]
+fn a_dataset_is_replayed_turn_by_turn_with_the_recorded_answer_lengths() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    // A three-turn conversation (answers of 3, 5 and 2 words) and a two-turn one (1 and 4 words).
+    let data = write(
+        dir.path(),
+        "chats.jsonl",
+        concat!(
+            r#"{"messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "one"}, "#,
+            r#"{"role": "assistant", "content": "a b c"}, {"role": "user", "content": "two"}, "#,
+            r#"{"role": "assistant", "content": "a b c d e"}, {"role": "user", "content": "three"}, "#,
+            r#"{"role": "assistant", "content": "a b"}]}"#,
+            "\n",
+            r#"{"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "x"}, "#,
+            r#"{"from": "human", "value": "again"}, {"from": "gpt", "value": "w x y z"}]}"#,
+            "\n"
+        ),
+    );
+    let run = play(
+        &scenario("multi-turn"),
+        &[
+            "--mock",
+            "ttft=2ms,itl=1ms",
+            "--data",
+            &format!("chats={data}"),
+            "-p",
+            "dataset=chats",
+            "-p",
+            "vus=2",
+            "-p",
+            "duration=0s",
+            "-p",
+            "think_time=10ms",
+            "-p",
+            "history=recorded",
+        ],
+    );
+    run.assert_success();
+    let p = run.phase("conversations");
+    assert_eq!((p.iterations.completed, p.requests, p.errors), (2, 5, 0), "every turn of both rows");
+    let by_turn = turns(&run, "conversations");
+    let counts: Vec<_> = by_turn.iter().map(|(n, t)| (*n, t.requests)).collect();
+    assert_eq!(counts, [(1, 2), (2, 2), (3, 1)]);
+    // Each turn asked for its recorded answer's length, and the mock answers exactly that many.
+    assert_eq!(p.output_tokens, 3 + 5 + 2 + 1 + 4);
+}
