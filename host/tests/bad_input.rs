@@ -179,7 +179,7 @@ fn a_zero_duration_phase_is_refused_by_the_host() {
 fn an_unknown_arrival_process_fails_the_scenario_with_its_message() {
     let (code, stderr) = play_rate_with("arrival=bogus");
     assert_eq!(code, Some(3), "{stderr}");
-    assert!(stderr.contains("\"bogus\" is not uniform or poisson"), "{stderr}");
+    assert!(stderr.contains("\"bogus\" is not uniform, poisson or gamma"), "{stderr}");
 }
 
 #[test]

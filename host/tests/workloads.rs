@@ -144,3 +144,38 @@ fn a_dataset_is_replayed_turn_by_turn_with_the_recorded_answer_lengths() {
     // Each turn asked for its recorded answer's length, and the mock answers exactly that many.
     assert_eq!(p.output_tokens, 3 + 5 + 2 + 1 + 4);
 }
+
+#[test]
+fn gamma_arrivals_keep_the_rate_and_name_their_burstiness() {
+    // 200/s for 2 s with shape 0.25 (gaps with a coefficient of variation of 2): about 400
+    // arrivals, bunched; the count's standard deviation is about 2·√400 = 40.
+    let run = play(
+        &scenario("rate"),
+        &[
+            "--mock",
+            "ttft=1ms,itl=1ms",
+            "-p",
+            "rate=200",
+            "-p",
+            "duration=2s",
+            "-p",
+            "arrival=gamma",
+            "-p",
+            "burstiness=0.25",
+            "-p",
+            "max_tokens=2",
+        ],
+    );
+    run.assert_success();
+    let p = run.phase("rate");
+    assert!(p.plan.contains("gamma, burstiness 0.25"), "{}", p.plan);
+    let arrivals = p.iterations.completed + p.iterations.failed + p.iterations.dropped;
+    assert!((240..=560).contains(&arrivals), "{arrivals} arrivals for an expected 400");
+}
+
+#[test]
+fn a_burstiness_out_of_range_is_refused_with_its_reason() {
+    let run = play(&scenario("rate"), &["--mock", "ttft=1ms", "-p", "arrival=gamma", "-p", "burstiness=0"]);
+    assert_eq!(run.output.status.code(), Some(3), "{}", run.stderr);
+    assert!(run.stderr.contains("burstiness 0 is outside 0.01..=100"), "{}", run.stderr);
+}

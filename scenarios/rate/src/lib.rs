@@ -1,7 +1,7 @@
 //! `rate`: one open-loop phase at a constant arrival rate. Arrivals follow the plan, not the
 //! server, so late and dropped starts are counted instead of hidden (no coordinated omission).
 
-use runner_sdk::{Context, Info, ParamKind, Phase, Scenario, llm, load, params, prompt};
+use runner_sdk::{Context, Info, ParamKind, Phase, Scenario, lengths, llm, load, params, prompt};
 
 struct Rate;
 
@@ -17,9 +17,25 @@ impl Scenario for Rate {
         .typed_param("rate", ParamKind::Number, "10", "Requests started per second.")
         .param("duration", "10s", "How long the phase runs.")
         .param("max_vus", "100", "VU cap; an arrival finding no free VU is dropped and counted.")
-        .param("arrival", "uniform", "Spacing of arrivals: uniform or poisson.")
-        .param("max_tokens", "64", "Tokens to generate per request.")
-        .param("prompt_tokens", "32", "Length of the synthetic prompt, in tokens (≈ words).")
+        .param("arrival", "uniform", "Spacing of arrivals: uniform, poisson or gamma (see burstiness).")
+        .typed_param(
+            "burstiness",
+            ParamKind::Number,
+            "1",
+            "Gamma arrivals' shape (vLLM's --burstiness): 1 is Poisson, below 1 burstier; used with arrival=gamma.",
+        )
+        .typed_param(
+            "max_tokens",
+            ParamKind::Text,
+            "64",
+            "Tokens to generate per request: 64, 32..128, normal(64,16) or dataset:NAME.",
+        )
+        .typed_param(
+            "prompt_tokens",
+            ParamKind::Text,
+            "32",
+            "Length of the synthetic prompt in tokens (≈ words), as max_tokens.",
+        )
     }
 
     fn drive() -> Result<(), String> {
@@ -28,8 +44,9 @@ impl Scenario for Rate {
         let phase = match params::get_or("arrival", "uniform").as_str() {
             "uniform" => phase,
             "poisson" => phase.poisson(),
+            "gamma" => phase.burstiness(params::parse("burstiness")?),
             other => {
-                return Err(format!("parameter `arrival`: {other:?} is not uniform or poisson"));
+                return Err(format!("parameter `arrival`: {other:?} is not uniform, poisson or gamma"));
             }
         };
         load::run(phase)?;
@@ -37,8 +54,10 @@ impl Scenario for Rate {
     }
 
     fn iteration(ctx: &Context) -> Result<(), String> {
-        let prompt = prompt::synthetic(params::parse("prompt_tokens")?, ctx.seed(params::seed()));
-        llm::chat(prompt).max_tokens(params::parse("max_tokens")?).llm_params()?.send()?;
+        let seed = ctx.seed(params::seed());
+        let prompt = prompt::synthetic(lengths::draw(&lengths::param("prompt_tokens")?, seed)?, seed);
+        let max_tokens = lengths::draw(&lengths::param("max_tokens")?, prompt::mix(seed))?;
+        llm::chat(prompt).max_tokens(max_tokens).llm_params()?.send()?;
         Ok(())
     }
 }
