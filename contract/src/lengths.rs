@@ -45,7 +45,8 @@ fn count(text: &str) -> Result<u32, LengthsError> {
 }
 
 fn range(text: &str) -> Result<(u32, u32), LengthsError> {
-    let (lo, hi) = text.split_once("..").ok_or_else(|| LengthsError(format!("{text:?} is not a range LO..HI")))?;
+    let (lo, hi) =
+        text.split_once("..").ok_or_else(|| LengthsError(format!("{text:?} is not a range LO..HI")))?;
     let (lo, hi) = (count(lo)?, count(hi)?);
     if lo > hi {
         return Err(LengthsError(format!("the range {lo}..{hi} is empty")));
@@ -132,7 +133,10 @@ mod tests {
     fn every_shape_parses() {
         assert_eq!(Lengths::parse(" 256 "), Ok(Lengths::Fixed(256)));
         assert_eq!(Lengths::parse("128..512"), Ok(Lengths::Uniform { lo: 128, hi: 512 }));
-        assert_eq!(Lengths::parse("normal(256,64)"), Ok(Lengths::Normal { mean: 256.0, sd: 64.0, lo: 1, hi: 640 }));
+        assert_eq!(
+            Lengths::parse("normal(256,64)"),
+            Ok(Lengths::Normal { mean: 256.0, sd: 64.0, lo: 1, hi: 640 })
+        );
         assert_eq!(
             Lengths::parse("normal(256, 64, 128..300)"),
             Ok(Lengths::Normal { mean: 256.0, sd: 64.0, lo: 128, hi: 300 })

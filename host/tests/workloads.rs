@@ -37,11 +37,7 @@ fn sessions(page: &str) -> BTreeMap<String, u64> {
 
 /// The tag sets of phase `name` that carry `turn`, by turn number.
 fn turns<'a>(run: &'a Played, name: &str) -> BTreeMap<u64, &'a TaggedMetrics> {
-    run.phase(name)
-        .by_tags
-        .iter()
-        .filter_map(|t| Some((t.tags.get("turn")?.parse().ok()?, t)))
-        .collect()
+    run.phase(name).by_tags.iter().filter_map(|t| Some((t.tags.get("turn")?.parse().ok()?, t))).collect()
 }
 
 fn write(dir: &Path, name: &str, body: &str) -> String {

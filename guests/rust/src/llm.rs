@@ -13,11 +13,11 @@ mod session;
 
 pub use crate::bindings::runner::scenario::types::Message;
 pub use embed::{EmbedRequest, embed, embed_from_dataset, embed_synthetic};
-pub use session::{SESSION_HEADER, Session};
 pub use raw::{
     Api, Completion, DatasetRow, Embedding, ErrorClass, MaxTokensField, PromptSource, SyntheticPrompt,
     TokenSource, ToolCall,
 };
+pub use session::{SESSION_HEADER, Session};
 
 /// A failed call: its class, the HTTP status when one came back, and a message.
 pub type LlmError = raw::Error;

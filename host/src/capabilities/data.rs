@@ -36,7 +36,11 @@ fn conversation(row: &crate::data::Row) -> Conversation {
             user: Message {
                 role: "user".into(),
                 content: t.user.clone(),
-                images: if i == image_turn { row.images.iter().map(|u| u.to_string()).collect() } else { Vec::new() },
+                images: if i == image_turn {
+                    row.images.iter().map(|u| u.to_string()).collect()
+                } else {
+                    Vec::new()
+                },
             },
             answer: t.answer.clone(),
             answer_tokens: t.answer_tokens,
@@ -63,8 +67,18 @@ impl Host for HostState {
         }))
     }
 
-    async fn get_conversation(&mut self, name: String, index: u64) -> wasmtime::Result<Result<Conversation, String>> {
-        Ok(self.run.settings.datasets.get(&name).map_err(|e| e.to_string()).map(|d| conversation(d.row(index))))
+    async fn get_conversation(
+        &mut self,
+        name: String,
+        index: u64,
+    ) -> wasmtime::Result<Result<Conversation, String>> {
+        Ok(self
+            .run
+            .settings
+            .datasets
+            .get(&name)
+            .map_err(|e| e.to_string())
+            .map(|d| conversation(d.row(index))))
     }
 
     async fn arrival_offsets(&mut self, name: String) -> wasmtime::Result<Result<Vec<f64>, String>> {

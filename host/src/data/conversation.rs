@@ -36,7 +36,9 @@ impl Conversation {
         let mut turns: Vec<Turn> = Vec::new();
         for (role, content) in messages {
             match (role, turns.last_mut()) {
-                ("user", _) => turns.push(Turn { user: content.to_string(), answer: None, answer_tokens: None }),
+                ("user", _) => {
+                    turns.push(Turn { user: content.to_string(), answer: None, answer_tokens: None })
+                }
                 ("system", None) if system.is_none() => system = Some(content.to_string()),
                 ("assistant", Some(turn)) => match &mut turn.answer {
                     Some(answer) => {
@@ -81,7 +83,11 @@ mod tests {
             c.turns.iter().map(|t| (t.user.as_str(), t.answer.as_deref(), t.answer_tokens)).collect();
         assert_eq!(
             turns,
-            [("one two", Some("three"), Some(1)), ("four", Some("five six\nseven"), Some(3)), ("eight", None, None)]
+            [
+                ("one two", Some("three"), Some(1)),
+                ("four", Some("five six\nseven"), Some(3)),
+                ("eight", None, None)
+            ]
         );
     }
 

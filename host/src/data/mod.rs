@@ -296,16 +296,24 @@ impl Entry {
             }));
         }
         if let Some(list) = self.messages {
-            let whole =
-                Conversation::from_messages(list.iter().map(|m| (m.role.as_str(), m.content.as_str())), counter)
-                    .map(Arc::new);
+            let whole = Conversation::from_messages(
+                list.iter().map(|m| (m.role.as_str(), m.content.as_str())),
+                counter,
+            )
+            .map(Arc::new);
             let mut messages: Vec<(String, String)> = list.into_iter().map(|m| (m.role, m.content)).collect();
             let Some(last_user) = messages.iter().rposition(|(role, _)| role == "user") else {
                 return Ok(None);
             };
             messages.truncate(last_user + 1);
             let prompt = messages[last_user].1.clone();
-            return Ok(Some(Row { prompt, messages, output_tokens: self.max_tokens, images: Vec::new(), turns: whole }));
+            return Ok(Some(Row {
+                prompt,
+                messages,
+                output_tokens: self.max_tokens,
+                images: Vec::new(),
+                turns: whole,
+            }));
         }
         let prompt = self.prompt.or(self.text).filter(|p| !p.is_empty()).ok_or(NoPrompt)?;
         Ok(Some(Row {

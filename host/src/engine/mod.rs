@@ -403,7 +403,10 @@ mod tests {
     #[test]
     fn semver_rules() {
         assert!(compatible("0.4.0"));
-        assert!(!compatible("0.3.0"), "0.4.0 changed the load executor and arrival types 0.3 guests were built with");
+        assert!(
+            !compatible("0.3.0"),
+            "0.4.0 changed the load executor and arrival types 0.3 guests were built with"
+        );
         assert!(!compatible("0.1.1"));
         assert!(!compatible("0.5.0"));
         assert!(!compatible("1.2.0"));

@@ -90,7 +90,9 @@ async fn open_loop(
         Arrivals::Rate { profile, .. } => {
             (profile.max_rate().ceil() as u32).clamp(1, MAX_PREALLOCATED).min(max_vus)
         }
-        Arrivals::Scheduled(offsets) => (offsets.len().min(MAX_PREALLOCATED as usize) as u32).clamp(1, max_vus),
+        Arrivals::Scheduled(offsets) => {
+            (offsets.len().min(MAX_PREALLOCATED as usize) as u32).clamp(1, max_vus)
+        }
     };
     let (idle_tx, mut idle_rx) = mpsc::unbounded_channel::<PhaseVu>();
     for id in 0..prealloc {

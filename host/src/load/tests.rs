@@ -238,7 +238,11 @@ impl Vu for RecordingVu {
 struct RecordingVus(Arc<std::sync::Mutex<Vec<u64>>>, Duration);
 
 impl VuFactory for RecordingVus {
-    fn create<'a>(&'a self, _phase: &'a Arc<PhaseStats>, _id: u32) -> BoxFuture<'a, Result<Box<dyn Vu>, String>> {
+    fn create<'a>(
+        &'a self,
+        _phase: &'a Arc<PhaseStats>,
+        _id: u32,
+    ) -> BoxFuture<'a, Result<Box<dyn Vu>, String>> {
         let vu: Box<dyn Vu> = Box::new(RecordingVu(self.0.clone(), self.1));
         Box::pin(async move { Ok(vu) })
     }
@@ -253,7 +257,11 @@ async fn a_recorded_schedule_starts_each_arrival_at_its_offset_as_its_own_iterat
     let vus = Arc::new(RecordingVus(seen.clone(), Duration::from_millis(100)));
     let env = PhaseEnv { vus, stop: StopSignal::default(), iteration_timeout: Duration::from_secs(5) };
     let offsets: Arc<[Duration]> = [0, 20, 40, 400, 400].map(Duration::from_millis).into();
-    let plan = Plan::Open { arrivals: Arrivals::Scheduled(offsets), max_vus: 1, duration: Duration::from_millis(400) };
+    let plan = Plan::Open {
+        arrivals: Arrivals::Scheduled(offsets),
+        max_vus: 1,
+        duration: Duration::from_millis(400),
+    };
     let began = Instant::now();
     let stats = run(env, plan).await;
     let took = began.elapsed();

@@ -41,7 +41,9 @@ pub(super) fn per_turn(doc: &mut Document, s: &Summary) {
                 format::stats_ms(get(metric::TTFT), &[Stat::P50, Stat::P95]),
                 format::stats_ms(get(metric::ITL), &[Stat::P50, Stat::P95]),
                 format::stats_ms(get(metric::E2E), &[Stat::P50, Stat::P95]),
-                format::stat(get(&metric::custom(PROMPT_TOKENS)), Stat::P50, |v| format::count(v.round() as u64)),
+                format::stat(get(&metric::custom(PROMPT_TOKENS)), Stat::P50, |v| {
+                    format::count(v.round() as u64)
+                }),
             ]);
         }
     }

@@ -11,13 +11,20 @@ use std::time::Duration;
 
 use runner_sdk::lengths::{self, Lengths};
 use runner_sdk::llm::Session;
-use runner_sdk::{Context, Info, ParamKind, Phase, Scenario, clock, data, llm, load, log, metrics, params, prompt};
+use runner_sdk::{
+    Context, Info, ParamKind, Phase, Scenario, clock, data, llm, load, log, metrics, params, prompt,
+};
 
 struct MultiTurn;
 
 /// Where a conversation's user messages come from.
 enum Script {
-    Synthetic { turns: u32, prompt_tokens: Lengths, max_tokens: Lengths, seed: u64 },
+    Synthetic {
+        turns: u32,
+        prompt_tokens: Lengths,
+        max_tokens: Lengths,
+        seed: u64,
+    },
     Recorded {
         system: Option<String>,
         turns: Vec<data::Turn>,
@@ -74,7 +81,11 @@ impl Scenario for MultiTurn {
         .param("vus", "8", "Concurrent conversations (one per VU).")
         .param("duration", "30s", "How long to start new conversations; 0s runs `conversations` instead.")
         .param("conversations", "0", "Conversations in all (shared by the VUs) when duration is 0s.")
-        .param("turns", "5", "Turns per conversation (synthetic); with a dataset, the most replayed (0: all).")
+        .param(
+            "turns",
+            "5",
+            "Turns per conversation (synthetic); with a dataset, the most replayed (0: all).",
+        )
         .typed_param(
             "prompt_tokens",
             ParamKind::Text,
@@ -88,7 +99,12 @@ impl Scenario for MultiTurn {
             "Tokens per answer, as prompt_tokens; 0 is 64 (synthetic) or the recorded answer's length.",
         )
         .param("think_time", "1s", "Pause between a turn's answer and the next turn.")
-        .typed_param("dataset", ParamKind::Text, "", "A --data dataset to replay; empty means synthetic turns.")
+        .typed_param(
+            "dataset",
+            ParamKind::Text,
+            "",
+            "A --data dataset to replay; empty means synthetic turns.",
+        )
         .typed_param(
             "history",
             ParamKind::Text,
@@ -96,7 +112,12 @@ impl Scenario for MultiTurn {
             "What a replayed turn's history holds: `server` (the server's answers) or `recorded` \
              (the dataset's answers, so every prompt is the same whatever the model says).",
         )
-        .typed_param("session_header", ParamKind::Text, "x-session-id", "Header carrying the session id; empty sends none.")
+        .typed_param(
+            "session_header",
+            ParamKind::Text,
+            "x-session-id",
+            "Header carrying the session id; empty sends none.",
+        )
         .threshold("errors:rate<0.01")
     }
 

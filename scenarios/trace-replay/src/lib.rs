@@ -24,7 +24,11 @@ impl Scenario for TraceReplay {
         .typed_param("dataset", ParamKind::Text, "trace", "Name of the --data trace to replay.")
         .typed_param("speedup", ParamKind::Number, "1", "Replay this many times faster than recorded.")
         .param("requests", "0", "Replay only the first N rows; 0 replays the whole trace.")
-        .param("max_vus", "1000", "Most requests in flight; a start that finds none free is dropped and counted.")
+        .param(
+            "max_vus",
+            "1000",
+            "Most requests in flight; a start that finds none free is dropped and counted.",
+        )
         .param("max_tokens", "0", "Tokens to generate; 0 takes each row's recorded output length.")
         .threshold("errors:rate<0.01")
         .threshold("dispatch_lag:p99<100")

@@ -90,7 +90,11 @@ impl Session {
 
     /// [`Session::send`], but the history keeps `answer` (a dataset's recorded answer) instead of
     /// the server's, so a replay sends the same prompts whatever the model says.
-    pub fn send_with_answer(&mut self, req: Request, answer: impl Into<String>) -> Result<Completion, LlmError> {
+    pub fn send_with_answer(
+        &mut self,
+        req: Request,
+        answer: impl Into<String>,
+    ) -> Result<Completion, LlmError> {
         self.send_inner(req, Some(answer.into()))
     }
 
