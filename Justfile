@@ -2,11 +2,11 @@
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
 # Scenarios shipped in scenarios/, each built to scenarios/<name>.wasm.
-scenarios := "ttft-probe stress-sweep mixed burst ramp rate http-get concurrency-test soak readiness breaking-point replay multi-turn trace-replay"
+scenarios := "ttft-probe stress-sweep mixed burst ramp rate http-get concurrency-test soak readiness breaking-point replay multi-turn trace-replay agent"
 # Python scenarios (scenarios/<name>/app.py), built by guests/python/build.sh to scenarios/<name>.wasm.
 py_scenarios := "ttft-probe-py stress-sweep-py"
 # JavaScript scenarios (scenarios/<name>/scenario.js, guests/js SDK), built to scenarios/<name>.wasm.
-js_scenarios := "ttft-probe-js stress-sweep-js"
+js_scenarios := "ttft-probe-js stress-sweep-js agent-js"
 # Guests that only the tests use (host/tests/guests/), built to target/test-guests/<name>.wasm.
 test_guests := "misbehaving wrong-version older-version gpu-bound stream-shapes request-features hostile hostile-describe sleepy"
 

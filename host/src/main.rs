@@ -195,7 +195,8 @@ struct PlayArgs {
     /// `model=NAME` (repeatable: serve these models only), `prefix=/PATH` (serve under it),
     /// `embedding-dim=N` (the length of /v1/embeddings vectors), and the answers' shape:
     /// `reasoning=N` (N reasoning tokens first), `tokens-per-chunk=K`, `cached-tokens=N` (report
-    /// N cached prompt tokens), `eos=N` (stop after N tokens unless `ignore_eos`). See
+    /// N cached prompt tokens), `eos=N` (stop after N tokens unless `ignore_eos`), `tool-steps=N`
+    /// (answer a request with tools with a tool call for N agent steps, then words). See
     /// docs/METRICS.md.
     #[arg(long = "mock", value_name = "SPEC", default_value = "", value_parser = parse_mock_spec)]
     sim: MockArgs,

@@ -167,6 +167,8 @@ export namespace llm {
   function chatSynthetic(tokens: number, seed: bigint | number): Request;
   function completion(prompt: string): Request;
   function checkLength(done: Completion, maxTokens: number): void;
+  /** Sends the requests at once, joined: each result a `Completion` or an `LlmError`, in order. */
+  function sendAll(requests: Iterable<Request>): Array<Completion | LlmError>;
   function embed(inputs: string | Iterable<string>): EmbedRequest;
   function embedFromDataset(name: string, index: number): EmbedRequest;
   function embedSynthetic(tokens: number, seed: bigint | number): EmbedRequest;

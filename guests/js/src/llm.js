@@ -1,6 +1,6 @@
-// OpenAI-compatible calls: completions (`chat`, `completion`) and embeddings (`embed`). The host
-// sends the request, parses the stream and records TTFT, TTFO, ITL, TPOT, E2E and token counts;
-// this module only builds what to send (the Rust SDK's `llm`). The completion `send()` returns is
+// OpenAI-compatible calls: completions (`chat`, `completion`; several at once with `sendAll`) and
+// embeddings (`embed`). The host sends the request, parses the stream and records TTFT, TTFO,
+// ITL, TPOT, E2E and token counts; this module only builds what to send (the Rust SDK's `llm`). The completion `send()` returns is
 // the WIT record as it is (see `Completion` in index.d.ts): besides the timings, `ttfoMs` (first
 // output, reasoning excluded), `reasoningChunks`, `reasoningTokens`, `cachedTokens` and
 // `toolCalls` (`{ id, name, arguments }`).
@@ -178,6 +178,18 @@ export class Request {
     }
     return done;
   }
+}
+
+/**
+ * Sends every request (an iterable of `Request`s) at once and waits until all have ended: an
+ * agent's parallel sub-requests, joined. Returns an array in the requests' order, each element a
+ * `Completion` or an `LlmError` (returned, not thrown: one failure does not hide the others'
+ * answers; test with `instanceof llm.LlmError`). Each is timed and recorded by the host exactly as
+ * `send()` would. At most 256 requests; a longer list is refused whole, each `invalid-request`.
+ */
+export function sendAll(requests) {
+  const results = raw.llm.callMany(Array.from(requests, (r) => r.toRaw()));
+  return results.map((r) => (r.tag === "ok" ? r.val : new LlmError(r.val)));
 }
 
 /**

@@ -66,3 +66,15 @@ test("embeddings: inline texts, host-made batches, and errors as LlmError", () =
   assert.deepEqual(synthetic.promptSource, { tag: "synthetic", val: { tokens: 128, seed: 7 } });
   assert.throws(() => llm.embed([]).send(), (e) => e instanceof llm.LlmError && e.cls === "invalid-request" && /at least one/.test(e.message));
 });
+
+test("sendAll hands the host every record at once and returns each outcome in order", () => {
+  const out = llm.sendAll([llm.completion("a").tag("call", "research"), llm.completion("fail"), llm.completion("c")]);
+  const [fn, reqs] = last();
+  assert.equal(fn, "llm.callMany");
+  assert.deepEqual(reqs.map((r) => [r.prompt, r.tags]), [["a", [["call", "research"]]], ["fail", []], ["c", []]]);
+  assert.deepEqual([out[0].text, out[2].text], ["a", "c"]);
+  assert.ok(out[1] instanceof llm.LlmError, "a failure is returned, not thrown");
+  assert.deepEqual([out[1].cls, out[1].status], ["timeout", undefined]);
+  assert.match(out[1].message, /^llm timeout: no answer within 1s$/);
+  assert.deepEqual(llm.sendAll([]), [], "nothing to send, nothing back");
+});

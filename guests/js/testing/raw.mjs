@@ -22,6 +22,15 @@ export const llm = {
     sent.push(["llm.call", req]);
     return { status: 200, text: "" };
   },
+  // A request whose `prompt` is "fail" fails, so a test sees both outcomes in one batch.
+  callMany(reqs) {
+    sent.push(["llm.callMany", reqs]);
+    return reqs.map((req) =>
+      req.prompt === "fail"
+        ? { tag: "err", val: { class: "timeout", status: null, message: "no answer within 1s" } }
+        : { tag: "ok", val: { status: 200, text: req.prompt } },
+    );
+  },
   embed(req) {
     sent.push(["llm.embed", req]);
     if (req.inputs.length === 0 && req.promptSource.tag === "inline") {

@@ -1,8 +1,11 @@
 """The completion's answer-shape fields and the helpers that read them (`llm.reasoned`,
-`reasoning_ms`, `tool_call`, `cached_share`), against the stub bindings (see test.sh)."""
+`reasoning_ms`, `tool_call`, `cached_share`), and `llm.send_all`'s outcomes, against the stub
+bindings (see test.sh)."""
 
 import unittest
+from unittest import mock
 
+from componentize_py_types import Err, Ok
 from wit_world.imports import llm as raw_llm
 
 from runner_sdk import llm
@@ -37,6 +40,25 @@ class AnswerShapes(unittest.TestCase):
         c = completion(reasoning_tokens=3)
         self.assertTrue(llm.reasoned(c))
         self.assertIsNone(llm.reasoning_ms(c))
+
+
+class SendAll(unittest.TestCase):
+    def test_every_record_goes_at_once_and_each_outcome_comes_back_in_order(self):
+        sent = []
+
+        def call_many(reqs):
+            sent.append(reqs)
+            failed = raw_llm.Error(class_=raw_llm.ErrorClass.TIMEOUT, status=None, message="no answer within 1s")
+            return [Err(failed) if r.prompt == "fail" else Ok(completion(text=r.prompt)) for r in reqs]
+
+        requests = [llm.completion(p).model("m").tag("call", "research") for p in ("a", "fail", "c")]
+        with mock.patch.object(llm._raw, "call_many", call_many):
+            out = llm.send_all(requests)
+        self.assertEqual([(r.prompt, r.tags) for r in sent[0]], [(p, [("call", "research")]) for p in ("a", "fail", "c")])
+        self.assertEqual((out[0].text, out[2].text), ("a", "c"))
+        self.assertIsInstance(out[1], llm.LlmError, "a failure is returned, not raised")
+        self.assertEqual((out[1].cls, out[1].status, str(out[1])),
+                         (raw_llm.ErrorClass.TIMEOUT, None, "llm timeout: no answer within 1s"))
 
 
 if __name__ == "__main__":

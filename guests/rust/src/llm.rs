@@ -1,7 +1,8 @@
-//! OpenAI-compatible calls: completions ([`chat`], [`completion`]) and embeddings ([`embed`]).
-//! The host sends the request, parses the stream and records TTFT, TTFO, ITL, TPOT, E2E and token
-//! counts; this module only builds what to send, and reads a [`Completion`] back (its fields, plus
-//! a few accessors for what real servers add: reasoning, tool calls, prefix-cache hits).
+//! OpenAI-compatible calls: completions ([`chat`], [`completion`]; several at once with
+//! [`send_all`]) and embeddings ([`embed`]). The host sends the request, parses the stream and
+//! records TTFT, TTFO, ITL, TPOT, E2E and token counts; this module only builds what to send, and
+//! reads a [`Completion`] back (its fields, plus a few accessors for what real servers add:
+//! reasoning, tool calls, prefix-cache hits).
 
 use std::time::Duration;
 
@@ -292,6 +293,15 @@ impl Request {
     pub fn send(self) -> Result<Completion, LlmError> {
         raw::call(&self.into_raw())
     }
+}
+
+/// Sends every request at once and waits until all have ended: an agent's parallel
+/// sub-requests, joined. The results come in the requests' order, each timed and recorded by the
+/// host exactly as [`Request::send`] would; one that fails does not stop the others. At most
+/// 256 requests; a longer list is refused whole, each answered `invalid-request`.
+pub fn send_all(requests: impl IntoIterator<Item = Request>) -> Vec<Result<Completion, LlmError>> {
+    let raw: Vec<raw::Request> = requests.into_iter().map(Request::into_raw).collect();
+    raw::call_many(&raw)
 }
 
 impl Completion {

@@ -48,6 +48,26 @@ impl HostState {
             }
             return;
         }
+        self.back_off().await;
+    }
+
+    /// After requests sent at once (`llm.call-many`), given the failures' classes and messages:
+    /// each message is kept as [`HostState::after_failure`] keeps it, and the instance backs off
+    /// once — when no request reached the server and one could not connect — not once per
+    /// failure: the batch is one attempt, and its requests failed side by side, not in a row.
+    pub(super) async fn after_batch(&mut self, failures: &[(ErrorClass, &str)], answered: usize) {
+        for (class, message) in failures {
+            self.stats().record_error_message(*class, message);
+        }
+        if answered > 0 || failures.iter().any(|(class, _)| !class.never_reached_server()) {
+            self.backoff.reset();
+        } else if failures.iter().any(|(class, _)| class.is_connection_failure()) {
+            self.back_off().await;
+        }
+    }
+
+    /// Waits the next back-off (or until the run is asked to stop) and counts the wait.
+    async fn back_off(&mut self) {
         let wait = self.backoff.failed();
         let began = std::time::Instant::now();
         tokio::select! {

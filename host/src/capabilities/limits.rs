@@ -40,6 +40,12 @@ pub const MAX_PHASES: usize = 256;
 /// but a few, and small against the guest's own memory cap.
 pub const MAX_PROMPT_TOKENS: u32 = 1 << 20;
 
+/// The most requests one `llm.call-many` sends at once. Each is a connection held open for the
+/// whole answer, so the bound is on how many sockets one VU can open on its own say-so; far
+/// above the fan-out of an agent's step (a handful of sub-requests), and small enough that
+/// re-polling every unfinished call on each wake-up stays cheap (see `llm/many.rs`).
+pub const MAX_PARALLEL_CALLS: usize = 256;
+
 /// The longest metric name, tag key or phase name, in bytes.
 pub const MAX_NAME_BYTES: usize = 128;
 /// The longest tag value, in bytes.
@@ -190,6 +196,22 @@ pub fn vus(what: &str, n: u32) -> Result<u32, String> {
     Ok(n)
 }
 
+/// One `llm.call-many`: at most [`MAX_PARALLEL_CALLS`] requests, whose synthetic prompts
+/// (`synthetic_tokens`, summed) the host builds all at once: together at most
+/// [`MAX_PROMPT_TOKENS`], the bound of one call's prompt, as for an embeddings batch.
+pub fn parallel_calls(n: usize, synthetic_tokens: u64) -> Result<(), String> {
+    if n > MAX_PARALLEL_CALLS {
+        return Err(format!("call-many of {n} requests; at most {MAX_PARALLEL_CALLS} are sent at once"));
+    }
+    if synthetic_tokens > u64::from(MAX_PROMPT_TOKENS) {
+        return Err(format!(
+            "call-many of {n} requests with {synthetic_tokens} synthetic prompt tokens in all; at most \
+             {MAX_PROMPT_TOKENS} are built at once"
+        ));
+    }
+    Ok(())
+}
+
 /// What `describe()` declares, bounded: every text is recorded (run.json, summary.json) and
 /// shown (`runner inspect`, the reports), every parameter checked against each `--param`.
 pub fn describe(info: &Info) -> Result<(), String> {
@@ -283,6 +305,10 @@ mod tests {
         assert!(rate("r", 2e7).unwrap_err().contains("100000/s"));
         assert_eq!(rate("r", MAX_RATE), Ok(MAX_RATE));
         assert!(vus("vus", u32::MAX).is_err());
+        let most = u64::from(MAX_PROMPT_TOKENS);
+        assert!(parallel_calls(MAX_PARALLEL_CALLS, most).is_ok());
+        assert!(parallel_calls(MAX_PARALLEL_CALLS + 1, 0).unwrap_err().contains("at most 256"));
+        assert!(parallel_calls(2, most + 1).unwrap_err().contains("1048577 synthetic prompt tokens"));
     }
 
     #[test]

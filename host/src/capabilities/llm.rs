@@ -1,6 +1,6 @@
 //! `runner:scenario/llm`: one OpenAI-compatible call, streamed and parsed by the host, with
 //! every timing recorded into the caller's phase. The guest only says what to send. Embeddings
-//! calls (`embed`) are in [`embed`].
+//! calls (`embed`) are in [`embed`]; several calls sent at once (`call-many`) in [`many`].
 
 use std::sync::Arc;
 
@@ -18,9 +18,10 @@ use crate::client::openai::{
 use crate::data::{Dataset, Row};
 use crate::error_class::ErrorClass;
 use crate::run::RunSettings;
-use crate::stats::LlmSample;
+use crate::stats::{LlmSample, PhaseStats, Tags};
 
 mod embed;
+mod many;
 
 /// The LLM interface's spelling of a class: every WIT case, and the host's own classes mapped to
 /// the nearest (`tls` → `connect`: no connection was made; `client-limit` → `other`: not the
@@ -180,9 +181,8 @@ impl Host for HostState {
     }
 
     async fn call(&mut self, req: Request) -> wasmtime::Result<Result<Completion, Error>> {
-        // Tags out of bounds refuse the call (below); its error is then recorded without them.
-        let extra = if limits::tags(&req.tags).is_ok() { tags(req.tags.clone()) } else { Default::default() };
-        let result = match self.llm_request(req) {
+        let Prepared { extra, request } = self.prepare(req);
+        let result = match request {
             Ok(request) => {
                 let settings = &self.run.settings;
                 let conns = Connections {
@@ -193,47 +193,84 @@ impl Host for HostState {
             }
             Err(error) => Err(error),
         };
-        match result {
-            Ok(c) => {
-                self.backoff.reset();
-                self.stats().record_llm(&extra, &sample(&c));
-                Ok(Ok(Completion {
-                    status: c.status,
-                    finish_reason: c.finish_reason,
-                    ttft_ms: c.ttft.map(ms),
-                    ttst_ms: c.ttst.map(ms),
-                    e2e_ms: ms(c.e2e),
-                    tpot_ms: c.tpot.map(ms),
-                    chunk_gaps_ms: c.chunk_gaps.iter().copied().map(ms).collect(),
-                    chunks: c.chunks,
-                    input_tokens: c.input_tokens,
-                    output_tokens: c.output_tokens,
-                    output_tokens_source: match c.output_tokens_source {
-                        ClientTokenSource::Usage => TokenSource::Usage,
-                        ClientTokenSource::Counted => TokenSource::Counted,
-                    },
-                    usage_output_tokens: c.usage_output_tokens,
-                    counted_output_tokens: c.counted_output_tokens,
-                    ttfo_ms: c.ttfo.map(ms),
-                    reasoning_chunks: c.reasoning_chunks,
-                    reasoning_tokens: c.reasoning_tokens,
-                    cached_tokens: c.cached_tokens,
-                    tool_calls: c
-                        .tool_calls
-                        .into_iter()
-                        .map(|t| ToolCall { id: t.id, name: t.name, arguments: t.arguments })
-                        .collect(),
-                    text: c.text,
-                }))
-            }
-            Err(e) => {
-                self.stats().record_error(&extra, e.class);
-                if matches!(e.status, Some(401 | 403)) {
-                    self.stats().record_credentials_refused();
-                }
-                self.after_failure(e.class, &e.message).await;
-                Ok(Err(Error { class: e.class.into(), status: e.status, message: e.message }))
+        record(self.stats(), &extra, &result);
+        match &result {
+            Ok(_) => self.backoff.reset(),
+            Err(e) => self.after_failure(e.class, &e.message).await,
+        }
+        Ok(for_guest(result))
+    }
+
+    async fn call_many(&mut self, reqs: Vec<Request>) -> wasmtime::Result<Vec<Result<Completion, Error>>> {
+        Ok(self.call_many_at_once(reqs).await)
+    }
+}
+
+/// One call ready to go: the tags its measurements carry, and the request as the client takes
+/// it or why it cannot be sent.
+struct Prepared {
+    extra: Tags,
+    request: Result<LlmRequest, LlmError>,
+}
+
+impl HostState {
+    /// Checks and builds one request.
+    fn prepare(&self, req: Request) -> Prepared {
+        Prepared { extra: request_tags(req.tags.clone()), request: self.llm_request(req) }
+    }
+}
+
+/// A request's tags for the recorder. Tags out of bounds refuse the call (`llm_request`); its
+/// error is then recorded without them.
+fn request_tags(list: Vec<(String, String)>) -> Tags {
+    if limits::tags(&list).is_ok() { tags(list) } else { Tags::new() }
+}
+
+/// Records one finished call into the phase: its timings, or its error class (and a refusal of
+/// the credentials, which the report explains).
+fn record(stats: &PhaseStats, extra: &Tags, result: &Result<openai::Completion, LlmError>) {
+    match result {
+        Ok(c) => stats.record_llm(extra, &sample(c)),
+        Err(e) => {
+            stats.record_error(extra, e.class);
+            if matches!(e.status, Some(401 | 403)) {
+                stats.record_credentials_refused();
             }
         }
+    }
+}
+
+/// A call's outcome as the guest reads it.
+fn for_guest(result: Result<openai::Completion, LlmError>) -> Result<Completion, Error> {
+    match result {
+        Ok(c) => Ok(Completion {
+            status: c.status,
+            finish_reason: c.finish_reason,
+            ttft_ms: c.ttft.map(ms),
+            ttst_ms: c.ttst.map(ms),
+            e2e_ms: ms(c.e2e),
+            tpot_ms: c.tpot.map(ms),
+            chunk_gaps_ms: c.chunk_gaps.iter().copied().map(ms).collect(),
+            chunks: c.chunks,
+            input_tokens: c.input_tokens,
+            output_tokens: c.output_tokens,
+            output_tokens_source: match c.output_tokens_source {
+                ClientTokenSource::Usage => TokenSource::Usage,
+                ClientTokenSource::Counted => TokenSource::Counted,
+            },
+            usage_output_tokens: c.usage_output_tokens,
+            counted_output_tokens: c.counted_output_tokens,
+            ttfo_ms: c.ttfo.map(ms),
+            reasoning_chunks: c.reasoning_chunks,
+            reasoning_tokens: c.reasoning_tokens,
+            cached_tokens: c.cached_tokens,
+            tool_calls: c
+                .tool_calls
+                .into_iter()
+                .map(|t| ToolCall { id: t.id, name: t.name, arguments: t.arguments })
+                .collect(),
+            text: c.text,
+        }),
+        Err(e) => Err(Error { class: e.class.into(), status: e.status, message: e.message }),
     }
 }

@@ -62,6 +62,10 @@ pub struct MockArgs {
     /// The length of the vectors /v1/embeddings answers with.
     #[arg(long, default_value_t = runner::mock::DEFAULT_EMBEDDING_DIM)]
     pub embedding_dim: u32,
+    /// A chat request with `tools` is answered with a tool call for N steps of an agent loop
+    /// (rounds of `tool` results since the last user message), then with words; 0: never.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub tool_steps: u32,
 }
 
 /// The most generation slots the simulated server takes (tokio's semaphore panics past ~2^61).
@@ -110,6 +114,7 @@ impl MockArgs {
             cached_tokens: self.cached_tokens,
             eos: self.eos,
             embedding_dim: self.embedding_dim,
+            tool_steps: self.tool_steps,
         }
     }
 }
@@ -132,6 +137,7 @@ pub fn parse_mock_spec(spec: &str) -> Result<MockArgs, String> {
         cached_tokens: None,
         eos: None,
         embedding_dim: runner::mock::DEFAULT_EMBEDDING_DIM,
+        tool_steps: 1,
     };
     for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let (key, value) = item.split_once('=').ok_or_else(|| format!("expected key=value, got {item:?}"))?;
@@ -168,10 +174,11 @@ pub fn parse_mock_spec(spec: &str) -> Result<MockArgs, String> {
             "embedding-dim" => {
                 sim.embedding_dim = number()?.try_into().map_err(|_| "embedding-dim too large")?
             }
+            "tool-steps" => sim.tool_steps = number()?.try_into().map_err(|_| "tool-steps too large")?,
             _ => {
                 return Err(format!(
                     "unknown key {key:?} (known: ttft, itl, jitter, capacity, max-tokens, fault, api-key, \
-                     model, prefix, reasoning, tokens-per-chunk, cached-tokens, eos, embedding-dim)"
+                     model, prefix, reasoning, tokens-per-chunk, cached-tokens, eos, embedding-dim, tool-steps)"
                 ));
             }
         }

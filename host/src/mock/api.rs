@@ -190,15 +190,15 @@ struct GenRequest {
 
 impl GenRequest {
     /// The function a chat answer calls, when it calls one: the one `tool_choice` names, else the
-    /// first of `tools`. None without tools, with `tool_choice: "none"`, and once the conversation
-    /// ends with a tool's result (the model then answers in words, so an agent loop ends).
-    fn tool_to_call(&self) -> Option<String> {
+    /// first of `tools`. None without tools, with `tool_choice: "none"`, and once the user's last
+    /// turn has had `steps` rounds of tool results (the model then answers in words, so an agent
+    /// loop ends after `steps` tool calls; see [`tool_rounds`]).
+    fn tool_to_call(&self, steps: u32) -> Option<String> {
         let tools = self.tools.as_deref().filter(|t| !t.is_empty())?;
         if self.tool_choice.as_ref().and_then(|c| c.as_str()) == Some("none") {
             return None;
         }
-        let last_role = self.messages.as_deref().and_then(|m| m.last()).and_then(|m| m.get("role"));
-        if last_role.and_then(|r| r.as_str()) == Some("tool") {
+        if tool_rounds(self.messages.as_deref().unwrap_or_default()) >= u64::from(steps) {
             return None;
         }
         let name = |v: Option<&serde_json::Value>| {
@@ -213,6 +213,24 @@ impl GenRequest {
                 .unwrap_or_else(|| "tool".to_string()),
         )
     }
+}
+
+/// The rounds of tool results since the conversation's last user message: runs of consecutive
+/// `tool` messages, one per step of an agent loop however many calls the step answered. What
+/// came before the last user turn is an earlier task's, so each user turn gets its own steps.
+fn tool_rounds(messages: &[serde_json::Value]) -> u64 {
+    let role = |m: &serde_json::Value| m.get("role").and_then(|r| r.as_str()).map(str::to_owned);
+    let since_user = messages.iter().rposition(|m| role(m).as_deref() == Some("user")).map_or(0, |at| at + 1);
+    let mut rounds = 0;
+    let mut in_round = false;
+    for m in &messages[since_user..] {
+        let tool = role(m).as_deref() == Some("tool");
+        if tool && !in_round {
+            rounds += 1;
+        }
+        in_round = tool;
+    }
+    rounds
 }
 
 /// Serves one request. Never fails: every problem becomes an HTTP error response, except the faults
@@ -390,7 +408,7 @@ async fn parse(shared: &Shared, kind: Kind, req: Request<Incoming>) -> Result<(J
         id,
         created,
         reasoning: if chat { cfg.reasoning.min(max_tokens) } else { 0 },
-        tool: if chat { r.tool_to_call() } else { None },
+        tool: if chat { r.tool_to_call(cfg.tool_steps) } else { None },
         cached_tokens: cfg.cached_tokens,
         tokens_per_chunk: cfg.tokens_per_chunk.max(1),
         model: r.model.unwrap_or_else(|| MODEL.to_string()),

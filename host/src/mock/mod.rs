@@ -88,6 +88,11 @@ pub struct MockConfig {
     pub eos: Option<u32>,
     /// The length of the vectors `/v1/embeddings` answers with.
     pub embedding_dim: u32,
+    /// How many steps of an agent loop a chat request with `tools` is answered with a tool call:
+    /// while the conversation since its last user message holds fewer rounds of `tool` results
+    /// than this, the answer is a tool call; then words. 1 (the default): one tool call, then
+    /// words once its result is in; 0: never a tool call.
+    pub tool_steps: u32,
 }
 
 impl Default for MockConfig {
@@ -109,6 +114,7 @@ impl Default for MockConfig {
             cached_tokens: None,
             eos: None,
             embedding_dim: DEFAULT_EMBEDDING_DIM,
+            tool_steps: 1,
         }
     }
 }

@@ -144,6 +144,52 @@ async fn a_request_with_tools_gets_one_streamed_tool_call() {
     srv.shutdown().await;
 }
 
+/// With `tool_steps = 3` an agent loop gets a tool call for three rounds of results, then words;
+/// a round is a run of `tool` messages (a step may answer several calls), counted from the last
+/// user message, so the next task's turn starts again from zero.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tool_steps_sets_how_many_rounds_get_a_tool_call() {
+    let srv = server(MockConfig { ttft: ms(2), itl: ms(1), tool_steps: 3, ..Default::default() }).await;
+    let call = json!({"role": "assistant", "tool_calls": [{"id": "c", "type": "function",
+        "function": {"name": "search", "arguments": "{}"}}]});
+    let result = json!({"role": "tool", "tool_call_id": "c", "content": "found"});
+    let user = json!({"role": "user", "content": "find it"});
+    let answer = |messages: Vec<Value>| {
+        let body = chat(
+            2,
+            false,
+            json!({"tools": [{"type": "function", "function": {"name": "search"}}],
+            "messages": messages}),
+        );
+        let srv = &srv;
+        async move {
+            let v = whole(srv, &body).await;
+            v["choices"][0]["finish_reason"].as_str().map(str::to_owned)
+        }
+    };
+    let mut messages = vec![user.clone()];
+    for round in 0..3 {
+        assert_eq!(answer(messages.clone()).await.as_deref(), Some("tool_calls"), "round {round}");
+        messages.push(call.clone());
+        messages.push(result.clone());
+    }
+    assert_eq!(answer(messages.clone()).await.as_deref(), Some("length"), "after three rounds: words");
+    // Two results in a row are one round: the step answered two calls.
+    let two = vec![user.clone(), call.clone(), result.clone(), result.clone()];
+    assert_eq!(answer(two).await.as_deref(), Some("tool_calls"));
+    // A new user turn starts its own rounds.
+    messages.extend([json!({"role": "assistant", "content": "done"}), user]);
+    assert_eq!(answer(messages).await.as_deref(), Some("tool_calls"));
+    srv.shutdown().await;
+
+    let never = server(MockConfig { tool_steps: 0, ..Default::default() }).await;
+    let v =
+        whole(&never, &chat(2, false, json!({"tools": [{"type": "function", "function": {"name": "f"}}]})))
+            .await;
+    assert_eq!(v["choices"][0]["finish_reason"], "length", "tool_steps = 0: never a call");
+    never.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reasoning_then_a_tool_call() {
     let srv = server(MockConfig { ttft: ms(5), itl: ms(2), reasoning: 2, ..Default::default() }).await;

@@ -1,6 +1,14 @@
 /// <reference path="./runner-scenario-types.d.ts" />
 declare module 'runner:scenario/llm@0.4.0' {
   export function call(req: Request): Completion;
+  /**
+   * Sends every request at once and answers when all are done, the results in the requests'
+   * order: an agent's parallel sub-requests, joined. Each is built, timed and recorded exactly
+   * as by `call` (a failed one is its own `error`, the others go on). At most 256 requests,
+   * whose synthetic prompts add up to at most 2^20 tokens; a list past either bound is refused
+   * whole, each request answered `invalid-request`. Since 0.4.0.
+   */
+  export function callMany(reqs: Array<Request>): Array<Result<Completion, Error>>;
   export function embed(req: EmbeddingRequest): Embedding;
   export type Tags = import('runner:scenario/types@0.4.0').Tags;
   export type Message = import('runner:scenario/types@0.4.0').Message;
@@ -302,4 +310,5 @@ declare module 'runner:scenario/llm@0.4.0' {
     status?: number,
     message: string,
   }
+  export type Result<T, E> = { tag: 'ok', val: T } | { tag: 'err', val: E };
 }

@@ -1,6 +1,6 @@
-"""OpenAI-compatible calls: completions (`chat`, `completion`) and embeddings (`embed`). The host
-sends the request, parses the stream and records TTFT, TTFO, ITL, TPOT, E2E and token counts; this
-module only builds what to send.
+"""OpenAI-compatible calls: completions (`chat`, `completion`; several at once with `send_all`) and
+embeddings (`embed`). The host sends the request, parses the stream and records TTFT, TTFO, ITL,
+TPOT, E2E and token counts; this module only builds what to send.
 
 `send()` returns the WIT `Completion` as it is: besides the timings and token counts, `text` (the
 answer without reasoning), `ttfo_ms` (time to the first output token, content or a tool call,
@@ -283,6 +283,19 @@ class EmbedRequest:
             return _raw.embed(self.as_raw())
         except Err as e:
             raise LlmError(e.value.class_, e.value.status, e.value.message) from None
+
+
+def send_all(requests) -> list:
+    """Sends every request at once and waits until all have ended: an agent's parallel
+    sub-requests, joined. Returns a list in the requests' order, each item a `Completion` or an
+    `LlmError` (returned, not raised: one failure does not hide the others' answers). Each is
+    timed and recorded by the host exactly as `send()` would. At most 256 requests; a longer list
+    is refused whole, each answered `invalid-request`."""
+    results = _raw.call_many([r.as_raw() for r in requests])
+    return [
+        LlmError(r.value.class_, r.value.status, r.value.message) if isinstance(r, Err) else r.value
+        for r in results
+    ]
 
 
 def embed(inputs) -> EmbedRequest:
