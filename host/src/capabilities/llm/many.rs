@@ -6,7 +6,7 @@
 //! same client, and its measurements recorded the moment it ends (not when the slowest ends), so
 //! the time series puts each where it happened. The first request that can be sent goes over the
 //! VU's own connection to the target, the others through the run's pooled client, which opens
-//! (and keeps) a connection per request in flight; with `--http2` they all share one. The calls
+//! (and keeps) a connection per request in flight; with `--http2` they are multiplexed. The calls
 //! run inside the caller's task, not spawned: they borrow the VU's connection and settings, and
 //! the run's stop, which drops the VU's call, drops them all.
 
