@@ -4,7 +4,7 @@
 //!
 //! Sections, in order: header, thresholds, phases, (the charts' place), latency per phase, one
 //! sweep table per group of phases, telemetry (GPU, server queue, server-side latency, kept
-//! series), streaming UX, end-to-end latency statistics, open-loop schedule, soak windows, errors,
+//! series), prefix cache (per phase and per prefix group), streaming UX, end-to-end latency statistics, open-loop schedule, soak windows, errors,
 //! goodput, checks, counters, custom trends, per-tag metrics, token accounting, notes. A section
 //! with nothing to say is left out.
 
@@ -15,6 +15,7 @@ use crate::format::{self, NONE, Stat};
 use crate::model::{Distribution, PhaseReport, Summary, metric};
 
 mod details;
+mod prefix;
 mod soak;
 mod telemetry;
 mod thresholds;
@@ -34,6 +35,7 @@ pub(crate) fn document(summary: &Summary) -> Document {
     latency_per_phase(&mut doc, summary);
     sweeps(&mut doc, summary);
     telemetry::telemetry(&mut doc, summary);
+    prefix::prefix_cache(&mut doc, summary);
     streaming_ux(&mut doc, summary);
     latency_stats(&mut doc, summary);
     schedule(&mut doc, summary);
