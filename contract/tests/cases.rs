@@ -138,6 +138,17 @@ fn seeds() {
         let derived = seed::iteration_seed(u64_of(case, "run_seed"), vu, iteration);
         assert_eq!(derived, u64_of(case, "seed"), "{case}");
     }
+    let u32_of = |case: &serde_json::Value, key: &str| {
+        case[key].as_u64().and_then(|v| u32::try_from(v).ok()).unwrap_or_else(|| panic!("{key} of {case}"))
+    };
+    for case in list(s, "prefix") {
+        let derived = seed::prefix_seed(u64_of(case, "run_seed"), u32_of(case, "group"));
+        assert_eq!(derived, u64_of(case, "seed"), "{case}");
+    }
+    for case in list(s, "prefix_group") {
+        let n = case["n"].as_u64().expect("n");
+        assert_eq!(seed::prefix_group(n, u32_of(case, "groups")), u32_of(case, "group"), "{case}");
+    }
 }
 
 /// The names of `enum error-class` in `wit/<file>`, in order.

@@ -196,8 +196,10 @@ struct PlayArgs {
     /// `embedding-dim=N` (the length of /v1/embeddings vectors), and the answers' shape:
     /// `reasoning=N` (N reasoning tokens first), `tokens-per-chunk=K`, `cached-tokens=N` (report
     /// N cached prompt tokens), `eos=N` (stop after N tokens unless `ignore_eos`), `tool-steps=N`
-    /// (answer a request with tools with a tool call for N agent steps, then words). See
-    /// docs/METRICS.md.
+    /// (answer a request with tools with a tool call for N agent steps, then words), and a prefix
+    /// cache: `prefix-cache=BLOCK|on` (cache prompt blocks of BLOCK tokens, 16 with `on`),
+    /// `prefix-cache-capacity=TOKENS`, `prefill-per-token=DURATION` (TTFT grows with the uncached
+    /// prompt). See docs/METRICS.md.
     #[arg(long = "mock", value_name = "SPEC", default_value = "", value_parser = parse_mock_spec)]
     sim: MockArgs,
     /// Sample a telemetry source during the run (repeatable): `nvml` (local NVIDIA GPUs),

@@ -338,6 +338,18 @@ pub struct TelemetryReport {
     /// Requests the server preempted during the phase (a counter's increase over the phase).
     #[serde(default)]
     pub preemptions: Option<f64>,
+    /// Prompt tokens the server looked up in its prefix cache during the phase (vLLM's
+    /// `prefix_cache_queries` counter, its increase over the phase).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix_cache_queries: Option<f64>,
+    /// Prompt tokens those lookups found cached (vLLM's `prefix_cache_hits`, its increase).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix_cache_hits: Option<f64>,
+    /// The server's prefix-cache hit rate over the phase, 0…1: `prefix_cache_hits` over
+    /// `prefix_cache_queries`; absent when the server publishes no such counters or looked
+    /// nothing up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix_cache_hit_rate: Option<f64>,
     /// The server's own time to first token over the phase (vLLM's histogram, as a delta).
     #[serde(default)]
     pub server_ttft: Option<ServerLatency>,
@@ -508,6 +520,16 @@ pub struct TaggedMetrics {
     pub requests: u64,
     /// Failed requests with these tags.
     pub errors: u64,
+    /// Prompt tokens of these requests, as reported (see [`PhaseReport::input_tokens`]).
+    #[serde(default)]
+    pub input_tokens: u64,
+    /// Prompt tokens of these requests the server reported as cached (see
+    /// [`PhaseReport::cached_tokens`]).
+    #[serde(default)]
+    pub cached_tokens: u64,
+    /// Requests with these tags whose `usage` reported cached prompt tokens, even 0.
+    #[serde(default)]
+    pub cached_reported: u64,
     /// Distributions by metric name, as in [`PhaseReport::metrics`].
     #[serde(default)]
     pub metrics: BTreeMap<String, Distribution>,
@@ -517,6 +539,15 @@ pub struct TaggedMetrics {
     /// Checks recorded with these tags.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub checks: BTreeMap<String, CheckCount>,
+}
+
+impl TaggedMetrics {
+    /// The share of these requests' input tokens served from the server's prefix cache, 0…1;
+    /// `None` when no answer's `usage` reported cached tokens (or no input tokens were reported).
+    pub fn cached_share(&self) -> Option<f64> {
+        (self.cached_reported > 0 && self.input_tokens > 0)
+            .then(|| self.cached_tokens as f64 / self.input_tokens as f64)
+    }
 }
 
 impl Summary {

@@ -229,6 +229,20 @@ export namespace prompt {
   function countTokens(text: string): number;
   function mix(seed: bigint | number): bigint;
   function iterationSeed(runSeed: bigint | number, vu: number, iteration: number): bigint;
+  /** The seed of prefix group `group`'s shared text in a run with seed `runSeed`. */
+  function prefixSeed(runSeed: bigint | number, group: number): bigint;
+  /** The group of the `n`-th request among `groups`: round robin (`n % groups`), 0 without groups. */
+  function prefixGroup(n: bigint | number, groups: number): number;
+  /** The text every prompt of group `group` opens with: `tokens` tokens, the same all run. */
+  function groupPrefix(group: number, tokens: number, runSeed: bigint | number): string;
+  /** Group `group`'s shared prefix, a space, then a suffix unique to the request. */
+  function sharedPrefix(
+    group: number,
+    prefixTokens: number,
+    suffixTokens: number,
+    runSeed: bigint | number,
+    requestSeed: bigint | number,
+  ): string;
 }
 
 export namespace data {

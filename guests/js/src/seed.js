@@ -1,5 +1,6 @@
-// Seeds: SplitMix64 and the per-iteration seed, the Rust SDK's bit for bit. Pure (no host
-// imports), so `node --test` checks them against the Rust values.
+// Seeds: SplitMix64, the per-iteration seed and the shared-prefix groups' seeds and turns, the
+// Rust SDK's bit for bit. Pure (no host imports), so `node --test` checks them against the Rust
+// values.
 
 const M64 = (1n << 64n) - 1n;
 
@@ -14,4 +15,18 @@ export function mix(seed) {
 /** A seed unique to one iteration, derived from the run's seed (the Rust `Context::seed`). */
 export function iterationSeed(runSeed, vu, iteration) {
   return mix((BigInt(runSeed) & M64) ^ (BigInt(vu) << 40n) ^ BigInt(iteration));
+}
+
+/** The seed of prefix group `group`'s shared text in a run with seed `runSeed` (the Rust `prefix_seed`). */
+export function prefixSeed(runSeed, group) {
+  return mix(mix(BigInt(runSeed) & M64) ^ (BigInt(group) & 0xffffffffn));
+}
+
+/**
+ * The prefix group of the `n`-th request (`ctx.iteration`) among `groups` groups: round robin,
+ * 0 without groups (the Rust `prefix_group`).
+ */
+export function prefixGroup(n, groups) {
+  const g = BigInt(groups);
+  return g === 0n ? 0 : Number(BigInt(n) % g);
 }

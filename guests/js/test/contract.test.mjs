@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import { kindOfDefault } from "../src/scenario.js";
-import { iterationSeed, mix } from "../src/seed.js";
+import { iterationSeed, mix, prefixGroup, prefixSeed } from "../src/seed.js";
 import {
   HttpError,
   LlmError,
@@ -114,4 +114,8 @@ test("seeds are the Rust SDK's, bit for bit", () => {
   for (const c of cases.seeds.iteration) {
     assert.equal(iterationSeed(BigInt(c.run_seed), c.vu, c.iteration), BigInt(c.seed), JSON.stringify(c));
   }
+  for (const c of cases.seeds.prefix) {
+    assert.equal(prefixSeed(BigInt(c.run_seed), c.group), BigInt(c.seed), JSON.stringify(c));
+  }
+  for (const c of cases.seeds.prefix_group) assert.equal(prefixGroup(c.n, c.groups), c.group, JSON.stringify(c));
 });

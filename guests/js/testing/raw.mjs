@@ -39,3 +39,9 @@ export const llm = {
     return { status: 200, e2eMs: 1, inputTokens: 3, vectors: req.inputs.length, dimensions: 8 };
   },
 };
+
+/** Synthetic prompts: `tokens` words naming their seed, so tests can see which seed made a text. */
+export const data = {
+  syntheticPrompt: (tokens, seed) => Array.from({ length: tokens }, (_, i) => `s${seed}w${i}`).join(" "),
+  countTokens: (text) => text.split(/\s+/).filter((w) => w !== "").length,
+};

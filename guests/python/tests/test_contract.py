@@ -93,6 +93,10 @@ class Contract(unittest.TestCase):
         for case in CASES["seeds"]["iteration"]:
             ctx = Context("p", {}, case["vu"], case["iteration"])
             self.assertEqual(ctx.seed(int(case["run_seed"])), int(case["seed"]), case)
+        for case in CASES["seeds"]["prefix"]:
+            self.assertEqual(prompt.prefix_seed(int(case["run_seed"]), case["group"]), int(case["seed"]), case)
+        for case in CASES["seeds"]["prefix_group"]:
+            self.assertEqual(prompt.prefix_group(case["n"], case["groups"]), case["group"], case)
 
 
 if __name__ == "__main__":

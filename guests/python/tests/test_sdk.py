@@ -16,6 +16,12 @@ class Prompts(unittest.TestCase):
         self.assertGreater(bin(prompt.mix(1) ^ prompt.mix(2)).count("1"), 16)
         self.assertLess(prompt.mix(2**64 - 1), 2**64, "stays a u64")
 
+    def test_the_suffix_follows_the_shared_prefix_after_one_space(self):
+        self.assertEqual(prompt._join("a b", "c"), "a b c")
+        self.assertEqual(prompt._join("a b", ""), "a b")
+        self.assertEqual(prompt._join("", "c"), "c")
+        self.assertNotEqual(prompt.prefix_seed(1, 0), prompt.prefix_seed(1, 1))
+
 
 class Builders(unittest.TestCase):
     def test_rate_modifiers_apply_to_open_loop_only(self):

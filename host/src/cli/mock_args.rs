@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use clap::Args;
-use runner::mock::MockConfig;
+use runner::mock::{MockConfig, PrefixCacheConfig, prefix_cache};
 
 #[derive(Args, Clone)]
 pub struct MockArgs {
@@ -66,6 +66,16 @@ pub struct MockArgs {
     /// (rounds of `tool` results since the last user message), then with words; 0: never.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub tool_steps: u32,
+    /// Keep a prefix cache of blocks of BLOCK tokens (vLLM's default: 16): usage reports each
+    /// request's cached prompt tokens and /metrics counts vLLM's prefix_cache_queries/hits.
+    #[arg(long, value_name = "BLOCK")]
+    pub prefix_cache: Option<u32>,
+    /// The most tokens the prefix cache holds; the least recently used blocks go beyond.
+    #[arg(long, value_name = "TOKENS", default_value_t = prefix_cache::DEFAULT_CAPACITY_TOKENS)]
+    pub prefix_cache_capacity: u64,
+    /// Prefill time per uncached prompt token, in µs, added to the time to the first token.
+    #[arg(long, value_name = "US", default_value_t = 0)]
+    pub prefill_per_token_us: u64,
 }
 
 /// The most generation slots the simulated server takes (tokio's semaphore panics past ~2^61).
@@ -85,6 +95,31 @@ impl MockArgs {
         }
         if self.capacity > MAX_CAPACITY {
             return Err(format!("capacity {} is over the maximum of {MAX_CAPACITY}", self.capacity));
+        }
+        if u128::from(self.prefill_per_token_us) > max_ms * 1000 {
+            return Err(format!(
+                "prefill-per-token of {} µs is longer than the maximum of 7days",
+                self.prefill_per_token_us
+            ));
+        }
+        if let Some(block) = self.prefix_cache {
+            if block == 0 || block > prefix_cache::MAX_BLOCK_TOKENS {
+                return Err(format!(
+                    "prefix-cache block of {block} tokens must be from 1 to {}",
+                    prefix_cache::MAX_BLOCK_TOKENS
+                ));
+            }
+            let blocks = self.prefix_cache_capacity / u64::from(block);
+            if blocks == 0 || blocks > prefix_cache::MAX_BLOCKS {
+                return Err(format!(
+                    "prefix-cache-capacity of {} tokens must hold from 1 to {} blocks of {block}",
+                    self.prefix_cache_capacity,
+                    prefix_cache::MAX_BLOCKS
+                ));
+            }
+            if self.cached_tokens.is_some() {
+                return Err("cached-tokens and prefix-cache both set usage's cached tokens: give one".into());
+            }
         }
         if self.embedding_dim == 0 || self.embedding_dim > MAX_EMBEDDING_DIM {
             return Err(format!(
@@ -115,6 +150,11 @@ impl MockArgs {
             eos: self.eos,
             embedding_dim: self.embedding_dim,
             tool_steps: self.tool_steps,
+            prefix_cache: self.prefix_cache.map(|block_tokens| PrefixCacheConfig {
+                block_tokens,
+                capacity_tokens: self.prefix_cache_capacity,
+            }),
+            prefill_per_token: Duration::from_micros(self.prefill_per_token_us),
         }
     }
 }
@@ -138,6 +178,9 @@ pub fn parse_mock_spec(spec: &str) -> Result<MockArgs, String> {
         eos: None,
         embedding_dim: runner::mock::DEFAULT_EMBEDDING_DIM,
         tool_steps: 1,
+        prefix_cache: None,
+        prefix_cache_capacity: prefix_cache::DEFAULT_CAPACITY_TOKENS,
+        prefill_per_token_us: 0,
     };
     for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let (key, value) = item.split_once('=').ok_or_else(|| format!("expected key=value, got {item:?}"))?;
@@ -175,10 +218,23 @@ pub fn parse_mock_spec(spec: &str) -> Result<MockArgs, String> {
                 sim.embedding_dim = number()?.try_into().map_err(|_| "embedding-dim too large")?
             }
             "tool-steps" => sim.tool_steps = number()?.try_into().map_err(|_| "tool-steps too large")?,
+            // `prefix-cache=on` is vLLM's block size; a number is a block size.
+            "prefix-cache" if value == "on" => sim.prefix_cache = Some(prefix_cache::DEFAULT_BLOCK_TOKENS),
+            "prefix-cache" => {
+                let block = number()?.try_into().map_err(|_| format!("prefix-cache={value}: too large"))?;
+                sim.prefix_cache = Some(block);
+            }
+            "prefix-cache-capacity" => sim.prefix_cache_capacity = number()?,
+            "prefill-per-token" => {
+                let d = humantime::parse_duration(value)
+                    .map_err(|e| format!("{key}={value}: not a duration like 100us ({e})"))?;
+                sim.prefill_per_token_us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+            }
             _ => {
                 return Err(format!(
                     "unknown key {key:?} (known: ttft, itl, jitter, capacity, max-tokens, fault, api-key, \
-                     model, prefix, reasoning, tokens-per-chunk, cached-tokens, eos, embedding-dim, tool-steps)"
+                     model, prefix, reasoning, tokens-per-chunk, cached-tokens, eos, embedding-dim, \
+                     tool-steps, prefix-cache, prefix-cache-capacity, prefill-per-token)"
                 ));
             }
         }

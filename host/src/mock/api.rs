@@ -374,14 +374,20 @@ pub(super) async fn read_json<T: serde::de::DeserializeOwned>(
 async fn parse(shared: &Shared, kind: Kind, req: Request<Incoming>) -> Result<(Job, bool), RequestError> {
     let r: GenRequest = read_json(req).await?;
     check_model(&shared.cfg.models, r.model.as_deref())?;
-    let prompt_tokens = match kind {
+    let cache = shared.prefix_cache.as_ref();
+    let (prompt_tokens, blocks) = match kind {
         Kind::Chat => {
             let messages = r.messages.as_deref().ok_or(RequestError::Missing("messages"))?;
             let images = super::images::image_parts(messages)?;
             shared.seen.image_parts.fetch_add(images, Ordering::Relaxed);
-            messages.iter().map(message_words).sum::<u64>() + images * super::images::IMAGE_TOKENS
+            let tokens =
+                messages.iter().map(message_words).sum::<u64>() + images * super::images::IMAGE_TOKENS;
+            (tokens, cache.map(|c| c.chat_blocks(messages)).unwrap_or_default())
         }
-        Kind::Completion => prompt_words(r.prompt.as_ref().ok_or(RequestError::Missing("prompt"))?),
+        Kind::Completion => {
+            let prompt = r.prompt.as_ref().ok_or(RequestError::Missing("prompt"))?;
+            (prompt_words(prompt), cache.map(|c| c.completion_blocks(prompt)).unwrap_or_default())
+        }
     };
     let max_tokens = match r.max_completion_tokens.or(r.max_tokens) {
         Some(n) if n == 0 || n > MAX_TOKENS => return Err(RequestError::MaxTokens(n)),
@@ -409,7 +415,9 @@ async fn parse(shared: &Shared, kind: Kind, req: Request<Incoming>) -> Result<(J
         created,
         reasoning: if chat { cfg.reasoning.min(max_tokens) } else { 0 },
         tool: if chat { r.tool_to_call(cfg.tool_steps) } else { None },
-        cached_tokens: cfg.cached_tokens,
+        // With a prefix cache, the cache says, when the request is scheduled.
+        cached_tokens: if cache.is_some() { None } else { cfg.cached_tokens },
+        blocks,
         tokens_per_chunk: cfg.tokens_per_chunk.max(1),
         model: r.model.unwrap_or_else(|| MODEL.to_string()),
         max_tokens,

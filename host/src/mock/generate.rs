@@ -3,6 +3,8 @@
 //!
 //! Every token time is computed from the instant the request got its slot (`t0`), never from the
 //! previous token, so timer lateness does not accumulate and the mean inter-token latency is exact.
+//! The first token is due at `ttft` plus the prefill of the prompt's uncached tokens
+//! (`prefill-per-token` each; the prefix cache, when on, says which are cached).
 //! A chunk of several tokens leaves when its last token is due.
 
 use std::sync::Arc;
@@ -45,6 +47,13 @@ impl Schedule {
         Self { ttft: cfg.ttft.as_nanos(), itl: cfg.itl.as_nanos(), jitter, rng, k: 0, prev: 0 }
     }
 
+    /// The same schedule with the first token (and so every token) `delay` later: the prompt's
+    /// prefill.
+    pub(super) fn after(mut self, delay: Duration) -> Self {
+        self.ttft = self.ttft.saturating_add(delay.as_nanos());
+        self
+    }
+
     /// The offset of the next token: `ttft + k·itl ± jitter`, clamped so it never precedes the previous
     /// token (or `t0`).
     pub(super) fn next_offset(&mut self) -> Duration {
@@ -77,13 +86,29 @@ pub(super) async fn acquire_slot(shared: &Shared) -> Option<OwnedSemaphorePermit
     slots.acquire_owned().await.ok()
 }
 
+/// Schedules the request's prompt now that it has its slot: with a prefix cache, looks up (and
+/// records) its cached prefix; returns the prefill time of its uncached tokens, which delays its
+/// first token.
+fn prefill(shared: &Shared, job: &mut Job) -> Duration {
+    if let Some(cache) = &shared.prefix_cache {
+        job.cached_tokens = Some(cache.schedule(&job.blocks, job.prompt_tokens));
+    }
+    let per_token = shared.cfg.prefill_per_token;
+    if per_token.is_zero() {
+        return Duration::ZERO;
+    }
+    let cached = job.cached_tokens.unwrap_or(0).min(job.prompt_tokens);
+    let uncached = u32::try_from(job.prompt_tokens - cached).unwrap_or(u32::MAX);
+    per_token.saturating_mul(uncached).min(MAX_OFFSET)
+}
+
 /// Produces a stream's SSE events into `tx` on schedule, acting out `fault` (if any) at the cut point.
 /// Returns early, freeing the slot, as soon as the receiving body is dropped (the client went away or the
 /// server is shutting down) or a fault ends the stream.
 pub(super) async fn stream(
     shared: Arc<Shared>,
     guard: RequestGuard,
-    job: Job,
+    mut job: Job,
     tx: mpsc::Sender<Bytes>,
     fault: Option<Fault>,
     abort: Arc<Abort>,
@@ -101,7 +126,8 @@ pub(super) async fn stream(
     if let Some(o) = observe {
         o.queue.observe(t0 - arrived);
     }
-    let mut schedule = Schedule::new(&shared.cfg, job.seq);
+    let prefill_time = prefill(&shared, &mut job);
+    let mut schedule = Schedule::new(&shared.cfg, job.seq).after(prefill_time);
     let head = job.chunk_head();
     let max = u64::from(job.max_tokens);
     let cut = inject::cut_point(max);
@@ -193,11 +219,12 @@ pub(super) async fn complete(shared: Arc<Shared>, guard: RequestGuard, job: Job)
 }
 
 /// [`complete`] without marking the request complete, for a fault that still has to deliver the body.
-pub(super) async fn produce(shared: Arc<Shared>, job: Job) -> Bytes {
+pub(super) async fn produce(shared: Arc<Shared>, mut job: Job) -> Bytes {
     let arrived = Instant::now();
     let permit = acquire_slot(&shared).await;
     let t0 = Instant::now();
-    let mut schedule = Schedule::new(&shared.cfg, job.seq);
+    let prefill_time = prefill(&shared, &mut job);
+    let mut schedule = Schedule::new(&shared.cfg, job.seq).after(prefill_time);
     let mut last = Duration::ZERO;
     for _ in 0..job.max_tokens {
         last = schedule.next_offset();
@@ -208,7 +235,7 @@ pub(super) async fn produce(shared: Arc<Shared>, job: Job) -> Bytes {
         // replayed (the schedule is seeded by the request's sequence number).
         let o = &shared.observed;
         o.queue.observe(t0 - arrived);
-        let mut replay = Schedule::new(&shared.cfg, job.seq);
+        let mut replay = Schedule::new(&shared.cfg, job.seq).after(prefill_time);
         let mut previous = None;
         for _ in 0..job.max_tokens {
             let at = replay.next_offset();

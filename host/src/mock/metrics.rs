@@ -11,6 +11,9 @@
 //!   `vllm:request_queue_time_seconds`: histograms (vLLM's bucket bounds) of the delays the mock
 //!   actually produced, measured from each request's arrival as vLLM measures them.
 //! - `vllm:num_preemptions_total`: always 0 (the mock never preempts).
+//! - `vllm:prefix_cache_queries_total`, `vllm:prefix_cache_hits_total`: prompt tokens looked up
+//!   in and found in the prefix cache, as vLLM v1 counts them; only with a prefix cache (see the
+//!   `prefix_cache` module).
 //!
 //! Then the `runner_mock_*` series of what requests carried (see the `seen` module).
 //!
@@ -167,6 +170,9 @@ pub(super) fn render(shared: &Shared) -> String {
         "vllm:request_queue_time_seconds",
         "Histogram of time spent in WAITING phase for request.",
     );
+    if let Some(cache) = &shared.prefix_cache {
+        cache.render(&mut page, MODEL);
+    }
     shared.seen.render(&mut page);
     page
 }

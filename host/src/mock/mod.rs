@@ -17,6 +17,9 @@ mod generate;
 mod images;
 mod inject;
 mod metrics;
+pub mod prefix_cache;
+#[cfg(test)]
+mod prefix_cache_tests;
 mod seen;
 mod shape;
 #[cfg(test)]
@@ -25,6 +28,7 @@ mod shape_tests;
 mod tests;
 
 pub use fault::{Fault, FaultSpec, FaultSpecError};
+pub use prefix_cache::PrefixCacheConfig;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -93,6 +97,13 @@ pub struct MockConfig {
     /// than this, the answer is a tool call; then words. 1 (the default): one tool call, then
     /// words once its result is in; 0: never a tool call.
     pub tool_steps: u32,
+    /// When set, the server keeps a prefix cache (see [`prefix_cache`]): usage reports each
+    /// request's cached prompt tokens (in place of `cached_tokens`) and `/metrics` counts vLLM's
+    /// `prefix_cache_queries` and `prefix_cache_hits`.
+    pub prefix_cache: Option<PrefixCacheConfig>,
+    /// Prefill time per prompt token that is not cached, added to the time to the first token:
+    /// TTFT = `ttft` + `prefill_per_token` × uncached prompt tokens. Zero: TTFT ignores the prompt.
+    pub prefill_per_token: Duration,
 }
 
 impl Default for MockConfig {
@@ -115,6 +126,8 @@ impl Default for MockConfig {
             eos: None,
             embedding_dim: DEFAULT_EMBEDDING_DIM,
             tool_steps: 1,
+            prefix_cache: None,
+            prefill_per_token: Duration::ZERO,
         }
     }
 }
@@ -224,6 +237,8 @@ struct Shared {
     observed: metrics::Observed,
     /// What requests carried (sessions, images, texts to embed), for `/metrics`.
     seen: seen::Seen,
+    /// The prefix cache, when configured.
+    prefix_cache: Option<prefix_cache::PrefixCache>,
 }
 
 /// A running simulated server. Dropping it also stops the accept loop (without waiting for it).
@@ -245,12 +260,13 @@ impl MockServer {
         let addr = listener.local_addr()?;
         let slots = (cfg.capacity > 0).then(|| Arc::new(Semaphore::new(cfg.capacity)));
         let shared = Arc::new(Shared {
-            cfg,
             slots,
             counters: Arc::new(Counters::default()),
             next_seq: AtomicU64::new(0),
             observed: metrics::Observed::default(),
             seen: seen::Seen::default(),
+            prefix_cache: cfg.prefix_cache.map(prefix_cache::PrefixCache::new),
+            cfg,
         });
         let (stop, stopped) = oneshot::channel();
         let accept = tokio::spawn(accept_loop(listener, shared.clone(), stopped));
@@ -282,6 +298,11 @@ impl MockServer {
     /// The counters as of now.
     pub fn stats(&self) -> MockStats {
         self.shared.counters.snapshot()
+    }
+
+    /// The prefix cache's (queries, hits) so far, in prompt tokens; `None` without a prefix cache.
+    pub fn prefix_cache_counts(&self) -> Option<(u64, u64)> {
+        self.shared.prefix_cache.as_ref().map(prefix_cache::PrefixCache::counts)
     }
 
     /// Stops accepting and closes every open connection; in-flight responses are dropped. When this

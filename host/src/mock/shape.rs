@@ -13,7 +13,8 @@
 //!   leaves when its last token is due, as with speculative decoding or a stream interval. A chunk
 //!   never mixes reasoning and answer.
 //! - *Cached tokens* (`cached-tokens=N`): usage reports `prompt_tokens_details.cached_tokens`,
-//!   N or the prompt's length if shorter.
+//!   N or the prompt's length if shorter; with a prefix cache (`prefix-cache=BLOCK`), the tokens
+//!   the cache held for this request.
 //!
 //! Token k's text is always `word(k)`, whatever field carries it, so tests know every byte.
 
@@ -74,8 +75,11 @@ pub(super) struct Job {
     pub reasoning: u32,
     /// Answer with a call of this function rather than content (chat only).
     pub tool: Option<String>,
-    /// Reported as `prompt_tokens_details.cached_tokens` when set (at most `prompt_tokens`).
+    /// Reported as `prompt_tokens_details.cached_tokens` when set (at most `prompt_tokens`);
+    /// with a prefix cache, set when the request is scheduled.
     pub cached_tokens: Option<u64>,
+    /// The chained hashes of the prompt's full blocks, for the prefix cache (empty without one).
+    pub blocks: Vec<u64>,
     /// Tokens per chunk after the first; at least 1.
     pub tokens_per_chunk: u32,
 }

@@ -249,6 +249,11 @@ impl PhaseStats {
         let n = c.output_tokens.max(1);
         r.each_series(extra, |s| {
             s.requests += 1;
+            s.input_tokens += u64::from(c.input_tokens.unwrap_or(0));
+            if let Some(cached) = c.cached_tokens {
+                s.cached_tokens += u64::from(cached);
+                s.cached_reported += 1;
+            }
             s.record(metric::E2E, micros(c.e2e));
             s.record(metric::E2E_PER_TOKEN, micros(c.e2e / n));
             if let Some(ttft) = c.ttft {

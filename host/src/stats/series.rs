@@ -41,6 +41,12 @@ pub(super) struct Series {
     pub(super) metrics: BTreeMap<String, Histogram<u64>>,
     pub(super) requests: u64,
     pub(super) errors: u64,
+    /// Prompt tokens, and those `usage` reported cached, of the successful LLM calls (kept per
+    /// tag set: the phase's totals are [`super::PhaseStats`]'s own).
+    pub(super) input_tokens: u64,
+    pub(super) cached_tokens: u64,
+    /// LLM calls whose `usage` reported cached prompt tokens, even 0.
+    pub(super) cached_reported: u64,
     pub(super) counters: BTreeMap<String, u64>,
     pub(super) checks: BTreeMap<String, CheckCount>,
     /// Latency histograms start at [`PRESIZED_MAX_US`]: set for the phase's own series (one

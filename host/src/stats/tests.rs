@@ -139,3 +139,27 @@ fn reasoning_cached_tokens_and_tool_calls_are_totalled_and_ttfo_kept_beside_ttft
     assert!(report.reasoned());
     assert_eq!(report.cached_share(), Some(0.5));
 }
+
+#[test]
+fn each_tag_set_keeps_its_input_and_cached_tokens() {
+    let stats = PhaseStats::new("p", Tags::new());
+    let call = |input: u32, cached: Option<u32>| LlmSample {
+        e2e: Duration::from_millis(5),
+        input_tokens: Some(input),
+        cached_tokens: cached,
+        output_tokens: 1,
+        counted_output_tokens: 1,
+        ..LlmSample::default()
+    };
+    let group = |g: &str| Tags::from([("prefix_group".to_string(), g.to_string())]);
+    stats.record_llm(&group("0"), &call(80, Some(0)));
+    stats.record_llm(&group("0"), &call(80, Some(64)));
+    stats.record_llm(&group("1"), &call(80, None));
+    let report = stats.report(&PhaseShape::default(), Instant::now());
+    assert_eq!((report.input_tokens, report.cached_tokens), (240, 64));
+    let of = |g: &str| report.by_tags.iter().find(|t| t.tags == group(g)).expect("the group's row");
+    let zero = of("0");
+    assert_eq!((zero.input_tokens, zero.cached_tokens, zero.cached_reported), (160, 64, 2));
+    assert_eq!(zero.cached_share(), Some(0.4));
+    assert_eq!((of("1").input_tokens, of("1").cached_share()), (80, None), "no usage said: no share");
+}

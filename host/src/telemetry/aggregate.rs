@@ -1,6 +1,6 @@
 //! One phase's telemetry as it accumulates: gauges as running (count, sum, max) aggregates, and
-//! the cumulative series (server histograms, the preemption counter) as the snapshots that
-//! bracket the phase, subtracted when the report is made.
+//! the cumulative series (server histograms, the preemption and prefix-cache counters) as the
+//! snapshots that bracket the phase, subtracted when the report is made.
 
 use std::collections::BTreeMap;
 
@@ -41,6 +41,10 @@ impl Agg {
 pub struct Cumulatives {
     /// The preemption counter.
     pub preemptions: Option<f64>,
+    /// The prefix-cache lookups, in prompt tokens.
+    pub prefix_cache_queries: Option<f64>,
+    /// The prompt tokens the prefix-cache lookups found cached.
+    pub prefix_cache_hits: Option<f64>,
     /// The server's latency histograms.
     pub histograms: BTreeMap<ServerHistogram, Cumulative>,
 }
@@ -48,8 +52,23 @@ pub struct Cumulatives {
 impl Cumulatives {
     /// The cumulative part of a sample.
     pub fn of(sample: &Sample) -> Cumulatives {
-        Cumulatives { preemptions: sample.preemptions_total, histograms: sample.histograms.clone() }
+        Cumulatives {
+            preemptions: sample.preemptions_total,
+            prefix_cache_queries: sample.prefix_cache_queries_total,
+            prefix_cache_hits: sample.prefix_cache_hits_total,
+            histograms: sample.histograms.clone(),
+        }
     }
+}
+
+/// A counter's increase from `start` to `end`; `None` when the end has none.
+fn increase(start: Option<f64>, end: Option<f64>) -> Option<f64> {
+    end.map(|end| match start {
+        Some(start) if end >= start => end - start,
+        // A counter that went down restarted with the server: its value is the increase. One
+        // that appeared during the phase counted only the phase.
+        _ => end,
+    })
 }
 
 /// The running aggregate of one phase's samples.
@@ -130,11 +149,14 @@ impl PhaseAggregate {
             };
             Some(delta.report())
         };
-        let preemptions = latest.preemptions.map(|end| match baseline.preemptions {
-            Some(start) if end >= start => end - start,
-            // A counter that went down restarted with the server: its value is the increase.
-            _ => end,
-        });
+        let preemptions = increase(baseline.preemptions, latest.preemptions);
+        let queries = increase(baseline.prefix_cache_queries, latest.prefix_cache_queries);
+        let hits = increase(baseline.prefix_cache_hits, latest.prefix_cache_hits);
+        // The share of the phase's looked-up tokens that were cached; none when nothing was looked up.
+        let hit_rate = match (hits, queries) {
+            (Some(h), Some(q)) if q > 0.0 => Some((h / q).clamp(0.0, 1.0)),
+            _ => None,
+        };
         TelemetryReport {
             samples: self.samples,
             gpu_util_avg_pct: self.util.avg(),
@@ -155,6 +177,9 @@ impl PhaseAggregate {
             slots_total: self.slots_total.max(),
             decoded_tokens_max: self.decoded.max(),
             preemptions,
+            prefix_cache_queries: queries,
+            prefix_cache_hits: hits,
+            prefix_cache_hit_rate: hit_rate,
             server_ttft: histogram(ServerHistogram::Ttft),
             server_itl: histogram(ServerHistogram::Itl),
             server_queue_time: histogram(ServerHistogram::QueueTime),
@@ -214,6 +239,32 @@ mod tests {
         assert_eq!(ttft.count, 40);
         assert!(ttft.mean_ms.is_some_and(|m| (m - 40.0).abs() < 1e-9));
         assert!(ttft.p50_ms.is_some_and(|p| (p - 25.0).abs() < 1e-9), "{:?}", ttft.p50_ms);
+    }
+
+    fn with_prefix_cache(queries: f64, hits: f64) -> Sample {
+        Sample {
+            prefix_cache_queries_total: Some(queries),
+            prefix_cache_hits_total: Some(hits),
+            ..Sample::default()
+        }
+    }
+
+    #[test]
+    fn the_prefix_cache_hit_rate_is_the_phases_hits_over_its_queries() {
+        let before = Cumulatives::of(&with_prefix_cache(1000.0, 900.0));
+        let mut agg = PhaseAggregate::default();
+        agg.add(&with_prefix_cache(1400.0, 1000.0), Some(&before));
+        agg.close(&Cumulatives::of(&with_prefix_cache(2000.0, 1300.0)));
+        let r = agg.report();
+        assert_eq!((r.prefix_cache_queries, r.prefix_cache_hits), (Some(1000.0), Some(400.0)));
+        assert_eq!(r.prefix_cache_hit_rate, Some(0.4), "not the 65 % since the server started");
+        let mut idle = PhaseAggregate::default();
+        idle.add(&with_prefix_cache(1000.0, 900.0), Some(&before));
+        assert_eq!(idle.report().prefix_cache_hit_rate, None, "nothing looked up: no rate");
+        let mut restarted = PhaseAggregate::default();
+        restarted.add(&with_prefix_cache(100.0, 25.0), Some(&before));
+        assert_eq!(restarted.report().prefix_cache_hit_rate, Some(0.25), "counters that went down restarted");
+        assert_eq!(PhaseAggregate::default().report().prefix_cache_hit_rate, None);
     }
 
     #[test]

@@ -124,6 +124,11 @@ pub struct Sample {
     pub decoded_tokens: Option<f64>,
     /// The server's preemption counter (cumulative since it started).
     pub preemptions_total: Option<f64>,
+    /// The server's prefix-cache lookups, in prompt tokens (vLLM's `prefix_cache_queries`,
+    /// cumulative since it started).
+    pub prefix_cache_queries_total: Option<f64>,
+    /// The prompt tokens those lookups found cached (vLLM's `prefix_cache_hits`, cumulative).
+    pub prefix_cache_hits_total: Option<f64>,
     /// The server's latency histograms (cumulative since it started).
     pub histograms: BTreeMap<ServerHistogram, Cumulative>,
     /// Series kept by `--prom-keep`, by [`keep::key`].
@@ -150,6 +155,8 @@ impl Sample {
             ("slots_total", self.slots_total),
             ("decoded_tokens", self.decoded_tokens),
             ("preemptions_total", self.preemptions_total),
+            ("prefix_cache_queries_total", self.prefix_cache_queries_total),
+            ("prefix_cache_hits_total", self.prefix_cache_hits_total),
         ];
         let mut fields: BTreeMap<String, f64> =
             named.into_iter().filter_map(|(k, v)| Some((k.to_string(), v?))).collect();
@@ -177,6 +184,8 @@ impl Sample {
             (&mut self.slots_total, other.slots_total),
             (&mut self.decoded_tokens, other.decoded_tokens),
             (&mut self.preemptions_total, other.preemptions_total),
+            (&mut self.prefix_cache_queries_total, other.prefix_cache_queries_total),
+            (&mut self.prefix_cache_hits_total, other.prefix_cache_hits_total),
         ];
         for (mine, theirs) in pairs {
             if mine.is_none() {

@@ -129,6 +129,17 @@ fn mapping(name: &str) -> Option<(Field, Combine, f64)> {
         "vllm:num_preemptions_total" | "vllm:num_preemptions" => {
             (|s| &mut s.preemptions_total, Combine::Sum, 1.0)
         }
+        // vLLM v1's prefix-cache counters, in tokens. The `gpu_` names are those of its earlier
+        // releases (served beside the new ones for a while: the first name on the page wins; the
+        // first of them counted blocks, which leaves the hit rate the same).
+        "vllm:prefix_cache_queries_total"
+        | "vllm:prefix_cache_queries"
+        | "vllm:gpu_prefix_cache_queries_total"
+        | "vllm:gpu_prefix_cache_queries" => (|s| &mut s.prefix_cache_queries_total, Combine::Sum, 1.0),
+        "vllm:prefix_cache_hits_total"
+        | "vllm:prefix_cache_hits"
+        | "vllm:gpu_prefix_cache_hits_total"
+        | "vllm:gpu_prefix_cache_hits" => (|s| &mut s.prefix_cache_hits_total, Combine::Sum, 1.0),
         _ => return None,
     })
 }

@@ -4,9 +4,10 @@
 //!
 //! Sections, in order: header, thresholds, phases, (the charts' place), latency per phase, one
 //! sweep table per group of phases, telemetry (GPU, server queue, server-side latency, kept
-//! series), streaming UX, end-to-end latency statistics, open-loop schedule, trace replay
-//! lateness, soak windows, errors, goodput, checks, counters, custom trends, per turn, per-tag
-//! metrics, token accounting, notes. A section with nothing to say is left out.
+//! series), prefix cache (per phase and per prefix group), streaming UX, end-to-end latency
+//! statistics, open-loop schedule, trace replay lateness, soak windows, errors, goodput, checks,
+//! counters, custom trends, per turn, per-tag metrics, token accounting, notes. A section with
+//! nothing to say is left out.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +16,7 @@ use crate::format::{self, NONE, Stat};
 use crate::model::{Distribution, PhaseReport, Summary, metric};
 
 mod details;
+mod prefix;
 mod soak;
 mod telemetry;
 mod thresholds;
@@ -35,6 +37,7 @@ pub(crate) fn document(summary: &Summary) -> Document {
     latency_per_phase(&mut doc, summary);
     sweeps(&mut doc, summary);
     telemetry::telemetry(&mut doc, summary);
+    prefix::prefix_cache(&mut doc, summary);
     streaming_ux(&mut doc, summary);
     latency_stats(&mut doc, summary);
     schedule(&mut doc, summary);

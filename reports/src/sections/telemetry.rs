@@ -202,8 +202,8 @@ fn number(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 { format!("{v:.0}") } else { format!("{v:.3}") }
 }
 
-/// The console lines of a phase's telemetry: the queue, the server's TTFT and the GPU in brief;
-/// none without telemetry.
+/// The console lines of a phase's telemetry: the queue, the server's TTFT and prefix-cache hit
+/// rate, and the GPU in brief; none without telemetry.
 pub fn console_lines(t: &TelemetryReport) -> Vec<String> {
     let mut lines = Vec::new();
     if t.queue_waiting_max.is_some() || t.queue_running_max.is_some() {
@@ -230,6 +230,16 @@ pub fn console_lines(t: &TelemetryReport) -> Vec<String> {
             show(h.p50_ms, 1),
             show(h.p95_ms, 1),
             h.count
+        ));
+    }
+    if let (Some(rate), Some(hits), Some(queries)) =
+        (t.prefix_cache_hit_rate, t.prefix_cache_hits, t.prefix_cache_queries)
+    {
+        lines.push(format!(
+            "  server prefix cache hit rate {} ({} of {} prompt tokens looked up)",
+            crate::format::percent(rate),
+            crate::format::count(hits as u64),
+            crate::format::count(queries as u64)
         ));
     }
     if t.gpu_util_avg_pct.is_some() || t.memory_used_max_mib.is_some() {
@@ -296,6 +306,18 @@ mod tests {
         let console = console_lines(&t).join("\n");
         assert!(console.contains("waiting max 4 avg 2.5, running max 4"), "{console}");
         assert!(console.contains("preemptions 0"), "{console}");
+        assert!(!console.contains("prefix cache"), "no counters, no line: {console}");
+        let cached = TelemetryReport {
+            prefix_cache_queries: Some(12800.0),
+            prefix_cache_hits: Some(7680.0),
+            prefix_cache_hit_rate: Some(0.6),
+            ..t
+        };
+        let console = console_lines(&cached).join("\n");
+        assert!(
+            console.contains("server prefix cache hit rate 60.0% (7,680 of 12,800 prompt tokens looked up)"),
+            "{console}"
+        );
     }
 
     #[test]
