@@ -175,3 +175,72 @@ fn a_burstiness_out_of_range_is_refused_with_its_reason() {
     assert_eq!(run.output.status.code(), Some(3), "{}", run.stderr);
     assert!(run.stderr.contains("burstiness 0 is outside 0.01..=100"), "{}", run.stderr);
 }
+
+/// `(offset ms, input tokens, output tokens)` of each row of the Mooncake sample trace.
+fn mooncake_rows(path: &Path) -> Vec<(f64, u64, u64)> {
+    let text = std::fs::read_to_string(path).expect("the sample trace");
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+            let n = |k: &str| v[k].as_f64().unwrap_or_else(|| panic!("{k} in {l}"));
+            (n("timestamp"), n("input_length") as u64, n("output_length") as u64)
+        })
+        .collect()
+}
+
+#[test]
+fn a_trace_is_replayed_at_its_recorded_offsets_with_its_lengths() {
+    let trace = common::repo_root().join("host/tests/data/trace-mooncake.jsonl");
+    let rows = mooncake_rows(&trace);
+    let first = rows[0].0;
+    let span_ms = rows.last().map(|r| r.0 - first).expect("rows");
+    let run = play(
+        &scenario("trace-replay"),
+        &["--mock", "ttft=5ms,itl=1ms", "--data", &format!("trace={}", trace.display()), "-p", "speedup=2"],
+    );
+    run.assert_success();
+    let p = run.phase("trace");
+    assert_eq!(p.executor, "scheduled");
+    assert_eq!((p.requests, p.errors, p.iterations.dropped), (rows.len() as u64, 0, 0));
+    // Each request asked for its row's output length (ignore_eos: the mock generates exactly that).
+    assert_eq!(p.output_tokens, rows.iter().map(|r| r.2).sum::<u64>());
+    // The prompts have the rows' input lengths (words here, as the mock counts them).
+    let input: u64 = rows.iter().map(|r| r.1).sum();
+    assert!(p.input_tokens.abs_diff(input) * 100 <= input, "{} input tokens for {input}", p.input_tokens);
+    // Started on the recorded schedule, twice as fast: the phase spans the trace's last offset / 2,
+    // and no start was later than the lag bound.
+    assert!(p.duration_s * 1000.0 >= span_ms / 2.0 - 5.0, "{} s for a {span_ms} ms trace at 2x", p.duration_s);
+    let lag = p.metric(metric::DISPATCH_LAG).expect("lateness is measured");
+    assert_eq!(lag.count, rows.len() as u64);
+    let bound = p.schedule.as_ref().map(|s| s.bound_ms).expect("an open-loop schedule report");
+    assert!(lag.p99 <= bound, "lateness p99 {} ms over the bound {bound} ms", lag.p99);
+    let report = run.report_md.as_deref().expect("report.md");
+    assert!(report.contains("## Trace replay lateness"), "{report}");
+}
+
+#[test]
+fn azure_and_burstgpt_traces_replay_every_row() {
+    for file in ["trace-azure.csv", "trace-burstgpt.csv"] {
+        let trace = common::repo_root().join("host/tests/data").join(file);
+        let text = std::fs::read_to_string(&trace).expect("the sample trace");
+        // Every line but the header is a request.
+        let expected = text.lines().skip(1).filter(|l| !l.trim().is_empty()).count() as u64;
+        let run = play(
+            &scenario("trace-replay"),
+            &["--mock", "ttft=2ms,itl=1ms", "--data", &format!("trace={}", trace.display()), "-p", "speedup=4"],
+        );
+        run.assert_success();
+        let p = run.phase("trace");
+        assert_eq!((p.requests, p.errors, p.iterations.dropped), (expected, 0, 0), "{file}");
+    }
+}
+
+#[test]
+fn a_dataset_without_times_is_no_trace() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let data = write(dir.path(), "p.jsonl", "{\"prompt\": \"hi\"}\n");
+    let run = play(&scenario("trace-replay"), &["--mock", "ttft=1ms", "--data", &format!("trace={data}")]);
+    assert_eq!(run.output.status.code(), Some(3), "{}", run.stderr);
+    assert!(run.stderr.contains("has no timestamps"), "{}", run.stderr);
+}
