@@ -220,8 +220,9 @@ struct PlayArgs {
     /// Where `--telemetry amdgpu` looks for card*/device (default /sys/class/drm).
     #[arg(long, value_name = "DIR")]
     amdgpu_root: Option<PathBuf>,
-    /// A dataset the scenario reads by name (repeatable): a JSONL file of prompts or a
-    /// ShareGPT-style JSON file. See docs/SCENARIOS.md.
+    /// A dataset the scenario reads by name (repeatable): a JSONL file of prompts or messages, a
+    /// ShareGPT-style JSON file, or a request trace (Mooncake JSONL, Azure or BurstGPT CSV). See
+    /// docs/SCENARIOS.md.
     #[arg(long = "data", value_name = "NAME=PATH")]
     data: Vec<String>,
     /// A Hugging Face tokenizer.json: exact token counts, and synthetic prompts of exactly the

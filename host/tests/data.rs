@@ -1,7 +1,8 @@
 //! Prompts from outside the scenario, end to end: `--data` datasets replayed by
 //! `scenarios/replay.wasm` against the simulated server (which counts prompt words and generates
-//! exactly `max_tokens`, so the summary's token totals show which rows were sent), `--tokenizer`
-//! making synthetic prompts exact, and typed parameters checked before any traffic.
+//! exactly `max_tokens`, so the summary's token totals show which rows were sent), request traces
+//! replayed at their recorded lengths, `--tokenizer` making synthetic prompts exact, and typed
+//! parameters checked before any traffic.
 
 mod common;
 
@@ -86,6 +87,84 @@ fn a_broken_dataset_is_one_line_before_any_traffic() {
     let error: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(error.len(), 1, "{stderr}");
     assert!(error[0].contains("--data prompts: ") && error[0].contains("bad.jsonl:2: "), "{stderr}");
+    assert!(!dir.path().join("run").join("summary.json").exists(), "nothing ran");
+}
+
+/// A sample trace's replayed rows as `(input tokens, output tokens)`, read here from the file
+/// itself: Mooncake's JSONL, or a CSV with the two columns named; rows with no answer (BurstGPT's
+/// failed requests) are left out, as the runner leaves them out.
+fn trace_rows(file: &str) -> Vec<(u64, u64)> {
+    let text =
+        std::fs::read_to_string(repo_root().join("host/tests/data").join(file)).expect("a sample trace");
+    let rows: Vec<(u64, u64)> = if file.ends_with(".jsonl") {
+        let field = |row: &serde_json::Value, name: &str| row[name].as_u64().expect("a length");
+        text.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a JSON row"))
+            .map(|row| (field(&row, "input_length"), field(&row, "output_length")))
+            .collect()
+    } else {
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+        let col = |names: [&str; 2]| header.iter().position(|h| names.contains(h)).expect("a length column");
+        let (input, output) =
+            (col(["ContextTokens", "Request tokens"]), col(["GeneratedTokens", "Response tokens"]));
+        lines
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .map(|f| (f[input].parse().expect("a number"), f[output].parse().expect("a number")))
+            .collect()
+    };
+    rows.into_iter().filter(|&(_, output)| output > 0).collect()
+}
+
+#[test]
+fn a_trace_is_replayed_row_by_row_with_its_recorded_lengths() {
+    for (file, skipped) in [("trace-mooncake.jsonl", 0), ("trace-azure.csv", 0), ("trace-burstgpt.csv", 1)] {
+        let rows = trace_rows(file);
+        let path = repo_root().join("host/tests/data").join(file);
+        let data = format!("trace={}", path.to_str().expect("utf-8 path"));
+        let p = play(
+            &scenario("replay"),
+            &["--mock", "ttft=1ms,itl=1ms", "--data", &data, "-p", "dataset=trace", "-p", "vus=4"],
+        );
+        p.assert_success();
+        let phase = p.phase("replay");
+        assert_eq!((phase.requests, phase.errors), (rows.len() as u64, 0), "{file}: every row once");
+        // The simulated server counts prompt words, and the runner's prompts are a word a token
+        // without --tokenizer: the totals show each row was sent at its recorded prompt length
+        // and asked for its recorded answer length (max_tokens).
+        assert_eq!(phase.input_tokens, rows.iter().map(|r| r.0).sum::<u64>(), "{file}");
+        assert_eq!(phase.output_tokens, rows.iter().map(|r| r.1).sum::<u64>(), "{file}");
+        assert_eq!(
+            p.stderr.contains("no input or no output tokens and are not replayed"),
+            skipped > 0,
+            "{file}: {}",
+            p.stderr
+        );
+    }
+}
+
+#[test]
+fn a_trace_out_of_time_order_is_one_line_before_any_traffic() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = write(
+        dir.path(),
+        "late.jsonl",
+        "{\"timestamp\": 0, \"input_length\": 5, \"output_length\": 2, \"hash_ids\": [0]}\n\
+         {\"timestamp\": 900, \"input_length\": 5, \"output_length\": 2, \"hash_ids\": [0]}\n\
+         {\"timestamp\": 300, \"input_length\": 5, \"output_length\": 2, \"hash_ids\": [0]}\n",
+    );
+    let out = runner()
+        .arg("play")
+        .arg(scenario("replay"))
+        .args(["--data", &format!("prompts={file}"), "--out"])
+        .arg(dir.path().join("run"))
+        .output()
+        .expect("running runner");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let error: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(error.len(), 1, "{stderr}");
+    assert!(error[0].contains("late.jsonl:3: it comes 600.000 ms before line 2"), "{stderr}");
     assert!(!dir.path().join("run").join("summary.json").exists(), "nothing ran");
 }
 

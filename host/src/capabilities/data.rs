@@ -61,9 +61,10 @@ impl Host for HostState {
     }
 
     async fn get(&mut self, name: String, index: u64) -> wasmtime::Result<Result<Row, String>> {
-        Ok(self.run.settings.datasets.get(&name).map_err(|e| e.to_string()).map(|d| {
-            let row = d.row(index);
-            Row { prompt: row.prompt.clone(), messages: messages(row), output_tokens: row.output_tokens }
+        let settings = &self.run.settings;
+        Ok(settings.datasets.get(&name).map_err(|e| e.to_string()).map(|d| {
+            let row = d.row(index, settings.seed);
+            Row { messages: messages(&row), output_tokens: row.output_tokens, prompt: row.prompt.clone() }
         }))
     }
 
@@ -72,13 +73,8 @@ impl Host for HostState {
         name: String,
         index: u64,
     ) -> wasmtime::Result<Result<Conversation, String>> {
-        Ok(self
-            .run
-            .settings
-            .datasets
-            .get(&name)
-            .map_err(|e| e.to_string())
-            .map(|d| conversation(d.row(index))))
+        let settings = &self.run.settings;
+        Ok(settings.datasets.get(&name).map_err(|e| e.to_string()).map(|d| conversation(&d.row(index, settings.seed))))
     }
 
     async fn arrival_offsets(&mut self, name: String) -> wasmtime::Result<Result<Vec<f64>, String>> {

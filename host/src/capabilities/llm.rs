@@ -80,10 +80,10 @@ impl HostState {
         match req.prompt_source {
             PromptSource::Inline => {}
             PromptSource::Dataset(at) => {
-                let row = dataset(settings, &at.name)?.row(at.index);
+                let row = dataset(settings, &at.name)?.row(at.index, settings.seed);
                 max_tokens = max_tokens.or(row.output_tokens);
                 match req.api {
-                    Api::Chat => replace_turns(&mut messages, row_turns(row)),
+                    Api::Chat => replace_turns(&mut messages, row_turns(&row)),
                     Api::Completions if !row.images.is_empty() => {
                         return Err(invalid(format!(
                             "row {} of dataset {:?} has images: send it with the chat API",

@@ -2,7 +2,7 @@
 //! once and held by the host for every instance to read by index, and the run's
 //! [`TokenCounter`] (exact with `--tokenizer`, estimated without).
 //!
-//! Two file shapes are read. A JSON array, or JSON Lines, of objects that are either
+//! Prompt datasets come in two file shapes. A JSON array, or JSON Lines, of objects that are either
 //! ShareGPT-style conversations (`{"conversations": [{"from": "human", "value": …}, …]}`) or
 //! prompts (`{"prompt": …}`, `{"text": …}` or `{"messages": [{"role", "content"}]}`, with an
 //! optional answer length in `max_tokens`, `output_tokens` or `output_len`). Any entry may name
@@ -12,12 +12,18 @@
 //! An entry with no prompt at all (none of those fields, or an empty prompt) is an error naming
 //! its line; a conversation with no user turn is skipped, and the skipped ones are counted in one
 //! warning. Files are read within a size limit ([`read`]).
+//!
+//! A request trace (Mooncake's JSONL, Azure's or BurstGPT's CSV, told apart by the first line) is
+//! a dataset too, whose rows also carry their arrival times ([`Dataset::arrival_offsets`]); it
+//! holds lengths, not text, and builds each row's prompt when the row is read ([`trace`]).
 
 pub mod conversation;
 pub mod images;
 pub mod prompt;
 pub mod read;
+pub mod trace;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -48,6 +54,13 @@ pub enum DataError {
     Image { name: String, path: PathBuf, where_: String, message: String },
     #[error("--data {name}: {path} holds no usable row (a prompt, or a conversation with a user turn)")]
     Empty { name: String, path: PathBuf },
+    #[error(
+        "--data {name}: {path} is a {format} trace with no request to replay (rows with no input or no \
+         output tokens are left out)"
+    )]
+    EmptyTrace { name: String, path: PathBuf, format: &'static str },
+    #[error("--data {name}: {path}:{line}: a CSV file, but its header is neither {expected}: {header:?}")]
+    UnknownCsv { name: String, path: PathBuf, line: usize, expected: String, header: String },
     #[error("--data {0:?}: give it as NAME=PATH")]
     Spec(String),
     #[error("--data {0}: given twice")]
@@ -87,36 +100,77 @@ pub struct Dataset {
     pub name: String,
     /// The file it came from.
     pub path: PathBuf,
-    rows: Vec<Row>,
-    /// Entries that had no user turn (ShareGPT conversations that open with the model, say).
+    rows: Rows,
+    /// Entries that had no user turn (ShareGPT conversations that open with the model, say), or
+    /// a trace's rows with no input or no output tokens.
     pub skipped: usize,
+}
+
+/// What a dataset holds.
+#[derive(Debug)]
+enum Rows {
+    /// Prompts, held whole.
+    Prompts(Vec<Row>),
+    /// A request trace: lengths and times, the prompts built when read.
+    Trace(trace::Trace),
 }
 
 impl Dataset {
     /// The number of rows (never zero).
     pub fn len(&self) -> usize {
-        self.rows.len()
+        match &self.rows {
+            Rows::Prompts(rows) => rows.len(),
+            Rows::Trace(trace) => trace.len(),
+        }
     }
 
     /// Never true: an empty file is refused when loading.
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.len() == 0
     }
 
     /// Row `index`, wrapping around so a scenario can read past the end of a short file.
-    pub fn row(&self, index: u64) -> &Row {
+    ///
+    /// A prompt dataset's row is borrowed; a trace's is built now, its prompt as long as the
+    /// recorded one in the run's tokens and made from the run's `seed` (see [`trace`]).
+    pub fn row(&self, index: u64, seed: u64) -> Cow<'_, Row> {
         // `len` is never 0, and the remainder fits a usize because it is below `len`.
-        &self.rows[(index % self.rows.len() as u64) as usize]
+        let at = (index % self.len() as u64) as usize;
+        match &self.rows {
+            Rows::Prompts(rows) => Cow::Borrowed(&rows[at]),
+            Rows::Trace(trace) => Cow::Owned(trace.row(at, seed)),
+        }
     }
 
-    /// When each row was sent, in milliseconds after the first, for a timestamped dataset (a
-    /// trace); `None` for one without times.
+    /// When each row arrived, in milliseconds after the first (non-decreasing, from 0), for a
+    /// request trace; `None` for a dataset without times.
     pub fn arrival_offsets(&self) -> Option<Vec<f64>> {
-        None
+        match &self.rows {
+            Rows::Prompts(_) => None,
+            Rows::Trace(trace) => Some(trace.offsets()),
+        }
     }
 
-    /// Reads and parses `path`; answers held in conversations are measured with `counter`.
-    pub fn load(name: &str, path: &Path, counter: &TokenCounter) -> Result<Self, DataError> {
+    /// Row `index`'s recorded prompt length in tokens (wrapping around as [`Dataset::row`]
+    /// does), for a request trace; `None` for a prompt dataset, whose rows are text.
+    pub fn input_tokens(&self, index: u64) -> Option<u32> {
+        match &self.rows {
+            Rows::Prompts(_) => None,
+            Rows::Trace(trace) => Some(trace.input_tokens((index % trace.len() as u64) as usize)),
+        }
+    }
+
+    /// The trace format, for a request trace.
+    pub fn trace_format(&self) -> Option<trace::Format> {
+        match &self.rows {
+            Rows::Prompts(_) => None,
+            Rows::Trace(trace) => Some(trace.format()),
+        }
+    }
+
+    /// Reads and parses `path`; answers held in conversations are measured with `counter`, and a
+    /// trace's prompts are made exact in its tokens.
+    pub fn load(name: &str, path: &Path, counter: &Arc<TokenCounter>) -> Result<Self, DataError> {
         let bytes = read::read_limited(path, read::MAX_DATASET_BYTES, "a dataset").map_err(|e| match e {
             read::ReadError::Io(source) => DataError::Read { name: name.into(), path: path.into(), source },
             source => DataError::TooLarge { name: name.into(), path: path.into(), source },
@@ -126,6 +180,23 @@ impl Dataset {
             path: path.into(),
             source,
         })?;
+        match trace::formats::detect(&text) {
+            trace::formats::Detected::Trace(format) => {
+                return Self::trace(name, path, format, &text, counter);
+            }
+            trace::formats::Detected::UnknownCsv(header) => {
+                let line = text.lines().position(|l| !l.trim().is_empty()).unwrap_or(0) + 1;
+                let expected = trace::formats::expected_headers();
+                return Err(DataError::UnknownCsv {
+                    name: name.into(),
+                    path: path.into(),
+                    line,
+                    expected,
+                    header,
+                });
+            }
+            trace::formats::Detected::NotATrace => {}
+        }
         let parse_error = |where_: String, e: serde_json::Error| DataError::Parse {
             name: name.into(),
             path: path.into(),
@@ -184,7 +255,45 @@ impl Dataset {
                 path.display()
             );
         }
-        Ok(Self { name: name.into(), path: path.into(), skipped: total - rows.len(), rows })
+        Ok(Self {
+            name: name.into(),
+            path: path.into(),
+            skipped: total - rows.len(),
+            rows: Rows::Prompts(rows),
+        })
+    }
+
+    /// Reads a request trace in `format` (see [`trace`]).
+    fn trace(
+        name: &str,
+        path: &Path,
+        format: trace::Format,
+        text: &str,
+        counter: &Arc<TokenCounter>,
+    ) -> Result<Self, DataError> {
+        let trace = trace::Trace::parse(format, text, counter.clone()).map_err(|e| DataError::Parse {
+            name: name.into(),
+            path: path.into(),
+            where_: format!(":{}", e.line),
+            message: e.message,
+        })?;
+        if trace.is_empty() {
+            return Err(DataError::EmptyTrace {
+                name: name.into(),
+                path: path.into(),
+                format: format.name(),
+            });
+        }
+        let (skipped, first) = trace.skipped();
+        if let Some(first) = first {
+            tracing::warn!(
+                "--data {name}: {skipped} rows of the {} trace have no input or no output tokens and are not \
+                 replayed (the first: {}:{first})",
+                format.name(),
+                path.display()
+            );
+        }
+        Ok(Self { name: name.into(), path: path.into(), skipped, rows: Rows::Trace(trace) })
     }
 }
 
@@ -194,7 +303,7 @@ pub struct Datasets(BTreeMap<String, Arc<Dataset>>);
 
 impl Datasets {
     /// Loads every `NAME=PATH` of the command line.
-    pub fn load(specs: &[String], counter: &TokenCounter) -> Result<Self, DataError> {
+    pub fn load(specs: &[String], counter: &Arc<TokenCounter>) -> Result<Self, DataError> {
         let mut sets = BTreeMap::new();
         for spec in specs {
             let (name, path) = spec
@@ -359,7 +468,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let path = dir.path().join("d.json");
         std::fs::write(&path, body).expect("writing the dataset");
-        Dataset::load("d", &path, &TokenCounter::Estimate)
+        Dataset::load("d", &path, &Arc::new(TokenCounter::Estimate))
     }
 
     #[test]
@@ -371,13 +480,13 @@ mod tests {
         )
         .expect("loads");
         assert_eq!(d.len(), 3);
-        assert_eq!(d.row(0).prompt, "a b");
-        assert_eq!(d.row(0).output_tokens, Some(7));
-        assert_eq!(d.row(1).messages, vec![("user".to_string(), "c".to_string())]);
-        assert_eq!(d.row(2).prompt, "u");
-        assert_eq!(d.row(2).messages.len(), 2, "the answer after the last user turn is dropped");
-        assert_eq!(d.row(2).output_tokens, Some(3));
-        assert_eq!(d.row(4).prompt, d.row(1).prompt, "indexes wrap around");
+        assert_eq!(d.row(0, 0).prompt, "a b");
+        assert_eq!(d.row(0, 0).output_tokens, Some(7));
+        assert_eq!(d.row(1, 0).messages, vec![("user".to_string(), "c".to_string())]);
+        assert_eq!(d.row(2, 0).prompt, "u");
+        assert_eq!(d.row(2, 0).messages.len(), 2, "the answer after the last user turn is dropped");
+        assert_eq!(d.row(2, 0).output_tokens, Some(3));
+        assert_eq!(d.row(4, 0).prompt, d.row(1, 0).prompt, "indexes wrap around");
     }
 
     #[test]
@@ -390,7 +499,7 @@ mod tests {
         )
         .expect("loads");
         assert_eq!((d.len(), d.skipped), (1, 1));
-        let row = d.row(0);
+        let row = d.row(0, 0);
         assert_eq!(row.prompt, "hello there");
         assert_eq!(row.messages[0], ("system".to_string(), "be brief".to_string()));
         assert_eq!(row.output_tokens, Some(4));
@@ -409,19 +518,59 @@ mod tests {
              {\"text\": \"no image\"}\n",
         )
         .expect("the dataset");
-        let d = Dataset::load("v", &path, &TokenCounter::Estimate).expect("loads");
+        let d = Dataset::load("v", &path, &Arc::new(TokenCounter::Estimate)).expect("loads");
         let cat = "data:image/jpeg;base64,/9j/";
-        let urls = |i: u64| d.row(i).images.iter().map(|u| u.to_string()).collect::<Vec<_>>();
+        let urls = |i: u64| d.row(i, 0).images.iter().map(|u| u.to_string()).collect::<Vec<_>>();
         assert_eq!(urls(0), [cat, "https://example.com/dog.png"]);
         assert_eq!(urls(1), [cat]);
-        assert!(Arc::ptr_eq(&d.row(0).images[0], &d.row(1).images[0]), "one file, read once");
-        assert!(d.row(2).images.is_empty());
+        assert!(Arc::ptr_eq(&d.row(0, 0).images[0], &d.row(1, 0).images[0]), "one file, read once");
+        assert!(d.row(2, 0).images.is_empty());
         std::fs::write(&path, "{\"text\": \"a\"}\n{\"text\": \"b\", \"image\": \"gone.png\"}\n")
             .expect("rewritten");
-        let err =
-            Dataset::load("v", &path, &TokenCounter::Estimate).expect_err("a missing image").to_string();
+        let err = Dataset::load("v", &path, &Arc::new(TokenCounter::Estimate))
+            .expect_err("a missing image")
+            .to_string();
         assert!(
             err.starts_with("--data v: ") && err.contains("v.jsonl:2: image ") && err.contains("gone.png"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_trace_is_a_dataset_with_arrival_times_and_prompts_built_when_read() {
+        let prompts = load("{\"prompt\": \"a b\"}\n").expect("loads");
+        assert_eq!(
+            (prompts.arrival_offsets(), prompts.input_tokens(0), prompts.trace_format()),
+            (None, None, None)
+        );
+        let d = load(
+            "{\"timestamp\": 0, \"input_length\": 700, \"output_length\": 9, \"hash_ids\": [0, 1]}\n\
+             {\"timestamp\": 250, \"input_length\": 0, \"output_length\": 9, \"hash_ids\": []}\n\
+             {\"timestamp\": 1500, \"input_length\": 30, \"output_length\": 2, \"hash_ids\": [0]}\n",
+        )
+        .expect("loads");
+        assert_eq!((d.len(), d.skipped, d.trace_format()), (2, 1, Some(trace::Format::Mooncake)));
+        assert_eq!(d.arrival_offsets(), Some(vec![0.0, 1500.0]));
+        assert_eq!((d.input_tokens(1), d.input_tokens(2)), (Some(30), Some(700)), "wrapping around");
+        let row = d.row(0, 7);
+        assert!(matches!(row, Cow::Owned(_)), "built when read");
+        assert_eq!((row.prompt.split(' ').count(), row.output_tokens), (700, Some(9)));
+        assert_eq!(d.row(2, 7), row, "wrapping around, the same row");
+        let err = load("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46.68,12\n")
+            .expect_err("a short row")
+            .to_string();
+        assert!(
+            err.starts_with("--data d: ") && err.ends_with("d.json:2: 2 fields where the header has 3"),
+            "{err}"
+        );
+        let err = load("Timestamp,Request tokens,Response tokens\n1,5,0\n")
+            .expect_err("nothing to replay")
+            .to_string();
+        assert!(err.contains("is a BurstGPT trace with no request to replay"), "{err}");
+        let err = load("\ntime,prompt\n1,hello\n").expect_err("another CSV").to_string();
+        assert!(
+            err.contains("d.json:2: a CSV file, but its header is neither Azure's")
+                && err.contains("\"time,prompt\""),
             "{err}"
         );
     }
@@ -436,9 +585,10 @@ mod tests {
             .expect_err("no user turn")
             .to_string();
         assert!(err.contains("holds no usable row"), "{err}");
-        let err = Datasets::load(&["x".into()], &TokenCounter::Estimate).expect_err("no =").to_string();
+        let err =
+            Datasets::load(&["x".into()], &Arc::new(TokenCounter::Estimate)).expect_err("no =").to_string();
         assert_eq!(err, "--data \"x\": give it as NAME=PATH");
-        let err = Datasets::load(&["x=/nonexistent/f".into()], &TokenCounter::Estimate)
+        let err = Datasets::load(&["x=/nonexistent/f".into()], &Arc::new(TokenCounter::Estimate))
             .expect_err("missing file")
             .to_string();
         assert!(err.starts_with("--data x: cannot read /nonexistent/f: "), "{err}");

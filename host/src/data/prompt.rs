@@ -106,6 +106,64 @@ impl TokenCounter {
         }
         words(want, seed)
     }
+
+    /// `text` brought to exactly `tokens` tokens: cut at a token boundary when it is longer,
+    /// extended with words of the stream `seed` when it is shorter. For text made of parts that
+    /// are each exact (a trace's prefix blocks): joining them can merge or split a token at a
+    /// seam, and only the tail is touched to make up for it, so texts that share their leading
+    /// parts still share them after the fit. Exact without a tokenizer, and with one unless the
+    /// tail keeps merging across the cut (then within a token or two).
+    pub fn fit(&self, mut text: String, tokens: u32, seed: u64) -> String {
+        let want = tokens as usize;
+        if want == 0 {
+            return String::new();
+        }
+        let mut pad = seed;
+        // Each turn either returns, cuts at the wanted token's end, or pads by the shortfall;
+        // a cut or pad that merges across the seam is corrected on the next turn.
+        for _ in 0..16 {
+            let (have, end) = match self {
+                Self::Estimate => (estimate(&text), estimate_end(&text, want)),
+                Self::Exact(tokenizer) => {
+                    // `encode`, not `encode_fast`: the cut needs the offsets.
+                    let Ok(encoding) = tokenizer.encode(text.as_str(), false) else { break };
+                    (encoding.len(), encoding.get_offsets().get(want - 1).map(|&(_, end)| end))
+                }
+            };
+            match have.cmp(&want) {
+                std::cmp::Ordering::Equal => return text,
+                std::cmp::Ordering::Greater => match end.filter(|&e| text.is_char_boundary(e)) {
+                    Some(end) => text.truncate(end),
+                    None => break,
+                },
+                std::cmp::Ordering::Less => {
+                    if !text.is_empty() {
+                        text.push(' ');
+                    }
+                    text.push_str(&words(want - have, pad));
+                    pad = mix(pad);
+                }
+            }
+        }
+        text
+    }
+}
+
+/// The byte offset where the estimate's `n`th token ends (the text's end when it has fewer).
+fn estimate_end(text: &str, n: usize) -> Option<usize> {
+    let mut count = 0;
+    let mut in_word = false;
+    for (at, c) in text.char_indices() {
+        let starts_token = if c.is_alphanumeric() { !in_word } else { !c.is_whitespace() };
+        in_word = c.is_alphanumeric();
+        if starts_token {
+            if count == n {
+                return Some(text[..at].trim_end().len());
+            }
+            count += 1;
+        }
+    }
+    Some(text.len())
 }
 
 /// The estimate: each run of letters or digits is a token, and so is each other visible character.
@@ -195,6 +253,24 @@ mod tests {
             assert_eq!(p, c.synthetic(n, seed), "deterministic");
         }
         assert_eq!(c.synthetic(0, 1), "");
+    }
+
+    #[test]
+    fn fit_cuts_or_pads_the_tail_to_the_exact_length() {
+        for c in [estimate_counter(), fixture()] {
+            let head = c.synthetic(50, 1);
+            for n in [1u32, 10, 49, 50, 51, 120] {
+                let fitted = c.fit(head.clone(), n, 2);
+                assert_eq!(c.count(&fitted), n, "n = {n}, exact = {}: {fitted:?}", c.is_exact());
+                let shared = head.len().min(fitted.len()).saturating_sub(8);
+                assert_eq!(fitted[..shared], head[..shared], "only the tail changes");
+                assert_eq!(fitted, c.fit(head.clone(), n, 2), "deterministic");
+            }
+            assert_eq!(c.fit(head.clone(), 0, 2), "");
+            assert_eq!(c.count(&c.fit(String::new(), 9, 3)), 9, "an empty text is all padding");
+        }
+        let c = estimate_counter();
+        assert_eq!(c.fit("Hello, world! It's".into(), 3, 0), "Hello, world", "punctuation counts");
     }
 
     #[test]

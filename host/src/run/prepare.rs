@@ -46,10 +46,10 @@ pub async fn prepare(opts: &PlayOptions) -> anyhow::Result<Prepared> {
     let mut params = merge_params(&info, &opts.params)?;
     let given_model = model::from_inputs(opts.model.as_deref(), &mut params);
     let declared = declared_thresholds(&info)?;
-    let tokens = match &opts.tokenizer {
+    let tokens = Arc::new(match &opts.tokenizer {
         Some(path) => TokenCounter::from_file(path)?,
         None => TokenCounter::Estimate,
-    };
+    });
     let datasets = Datasets::load(&opts.data, &tokens)?;
     let mock = match &opts.target {
         Some(_) => None,
@@ -68,7 +68,7 @@ pub async fn prepare(opts: &PlayOptions) -> anyhow::Result<Prepared> {
             model::discover(&client, &target, &opts.headers, &mut params).await
         }
     };
-    Ok(Prepared { scenario, info, params, model, declared, datasets, tokens: Arc::new(tokens), target, mock })
+    Ok(Prepared { scenario, info, params, model, declared, datasets, tokens, target, mock })
 }
 
 async fn start_mock(opts: &PlayOptions) -> anyhow::Result<MockServer> {

@@ -64,7 +64,7 @@ impl HostState {
             }
             PromptSource::Dataset(at) => {
                 let rows = dataset(settings, &at.name)?;
-                (0..batch).map(|i| rows.row(at.index.wrapping_add(i)).prompt.clone()).collect()
+                (0..batch).map(|i| rows.row(at.index.wrapping_add(i), settings.seed).prompt.clone()).collect()
             }
             PromptSource::Synthetic(spec) => {
                 // The whole batch is built on the host: its total length is what is bounded.
