@@ -74,7 +74,11 @@ impl Host for HostState {
         index: u64,
     ) -> wasmtime::Result<Result<Conversation, String>> {
         let settings = &self.run.settings;
-        Ok(settings.datasets.get(&name).map_err(|e| e.to_string()).map(|d| conversation(&d.row(index, settings.seed))))
+        Ok(settings
+            .datasets
+            .get(&name)
+            .map_err(|e| e.to_string())
+            .map(|d| conversation(&d.row(index, settings.seed))))
     }
 
     async fn arrival_offsets(&mut self, name: String) -> wasmtime::Result<Result<Vec<f64>, String>> {
