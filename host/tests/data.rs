@@ -16,6 +16,25 @@ fn write(dir: &Path, name: &str, body: &str) -> String {
     path.to_str().expect("utf-8 path").to_string()
 }
 
+/// Plays `replay` with `file` as its dataset into `dir/run`, expecting it refused before any
+/// traffic: exit 1, one `error:` line, no run folder. Returns stderr and that line.
+fn refused_before_traffic(dir: &Path, file: &str) -> (String, String) {
+    let out = runner()
+        .arg("play")
+        .arg(scenario("replay"))
+        .args(["--data", &format!("prompts={file}"), "--out"])
+        .arg(dir.join("run"))
+        .output()
+        .expect("running runner");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    let error = errors[0].to_string();
+    assert!(!dir.join("run").join("summary.json").exists(), "nothing ran");
+    (stderr, error)
+}
+
 #[test]
 fn a_jsonl_dataset_is_replayed_row_by_row_and_wraps_around() {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -75,19 +94,8 @@ fn a_missing_dataset_fails_drive_with_the_names_the_run_has() {
 fn a_broken_dataset_is_one_line_before_any_traffic() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let file = write(dir.path(), "bad.jsonl", "{\"prompt\": \"ok\"}\n{\"prompt\": \n");
-    let out = runner()
-        .arg("play")
-        .arg(scenario("replay"))
-        .args(["--data", &format!("prompts={file}"), "--out"])
-        .arg(dir.path().join("run"))
-        .output()
-        .expect("running runner");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    let error: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(error.len(), 1, "{stderr}");
-    assert!(error[0].contains("--data prompts: ") && error[0].contains("bad.jsonl:2: "), "{stderr}");
-    assert!(!dir.path().join("run").join("summary.json").exists(), "nothing ran");
+    let (stderr, error) = refused_before_traffic(dir.path(), &file);
+    assert!(error.contains("--data prompts: ") && error.contains("bad.jsonl:2: "), "{stderr}");
 }
 
 /// A sample trace's replayed rows as `(input tokens, output tokens)`, read here from the file
@@ -153,19 +161,8 @@ fn a_trace_out_of_time_order_is_one_line_before_any_traffic() {
          {\"timestamp\": 900, \"input_length\": 5, \"output_length\": 2, \"hash_ids\": [0]}\n\
          {\"timestamp\": 300, \"input_length\": 5, \"output_length\": 2, \"hash_ids\": [0]}\n",
     );
-    let out = runner()
-        .arg("play")
-        .arg(scenario("replay"))
-        .args(["--data", &format!("prompts={file}"), "--out"])
-        .arg(dir.path().join("run"))
-        .output()
-        .expect("running runner");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    let error: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(error.len(), 1, "{stderr}");
-    assert!(error[0].contains("late.jsonl:3: it comes 600.000 ms before line 2"), "{stderr}");
-    assert!(!dir.path().join("run").join("summary.json").exists(), "nothing ran");
+    let (stderr, error) = refused_before_traffic(dir.path(), &file);
+    assert!(error.contains("late.jsonl:3: it comes 600.000 ms before line 2"), "{stderr}");
 }
 
 /// Prompt words the simulated server counted per request.

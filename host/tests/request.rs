@@ -6,11 +6,9 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 
-use common::{MockProcess, Played, play, runner, test_guest};
+use common::{MockProcess, Played, metrics_page, play, runner, sessions, test_guest};
 use runner_reports::PhaseReport;
 
 /// Prompt tokens the simulated server counts per image part.
@@ -34,31 +32,9 @@ fn phase(run: &Played) -> &PhaseReport {
     run.phase("request")
 }
 
-/// The `/metrics` page of a `runner mock --metrics` at `url`.
-fn metrics_page(url: &str) -> String {
-    let addr = url.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(addr).expect("connect to the mock");
-    write!(stream, "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("send");
-    let mut text = String::new();
-    stream.read_to_string(&mut text).expect("read");
-    text.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default()
-}
-
 /// The value of the series whose name and labels are `series` exactly.
 fn value(page: &str, series: &str) -> Option<u64> {
     page.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-}
-
-/// The mock's requests per `x-session-id` value.
-fn sessions(page: &str) -> BTreeMap<String, u64> {
-    let prefix = "runner_mock_session_requests_total{session_id=\"";
-    page.lines()
-        .filter_map(|l| {
-            let (id, n) = l.strip_prefix(prefix)?.split_once("\"} ")?;
-            Some((id.to_string(), n.parse().ok()?))
-        })
-        .filter(|(id, _)| !id.is_empty())
-        .collect()
 }
 
 /// `a` then `b`.

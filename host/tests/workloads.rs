@@ -5,35 +5,11 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 
-use common::{MockProcess, Played, play, scenario};
+use common::{MockProcess, Played, metrics_page, play, scenario, sessions};
 use runner_reports::metric;
 use runner_reports::model::TaggedMetrics;
-
-/// The `/metrics` page of a `runner mock --metrics` at `url`.
-fn metrics_page(url: &str) -> String {
-    let addr = url.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(addr).expect("connect to the mock");
-    write!(stream, "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("send");
-    let mut text = String::new();
-    stream.read_to_string(&mut text).expect("read");
-    text.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default()
-}
-
-/// The mock's requests per `x-session-id` value.
-fn sessions(page: &str) -> BTreeMap<String, u64> {
-    let prefix = "runner_mock_session_requests_total{session_id=\"";
-    page.lines()
-        .filter_map(|l| {
-            let (id, n) = l.strip_prefix(prefix)?.split_once("\"} ")?;
-            Some((id.to_string(), n.parse().ok()?))
-        })
-        .filter(|(id, _)| !id.is_empty())
-        .collect()
-}
 
 /// The tag sets of phase `name` that carry `turn`, by turn number.
 fn turns<'a>(run: &'a Played, name: &str) -> BTreeMap<u64, &'a TaggedMetrics> {

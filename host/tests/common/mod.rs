@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -189,4 +191,26 @@ impl Drop for MockProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The `/metrics` page of a `runner mock --metrics` at `url`.
+pub fn metrics_page(url: &str) -> String {
+    let addr = url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).expect("connect to the mock");
+    write!(stream, "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("send");
+    let mut text = String::new();
+    stream.read_to_string(&mut text).expect("read");
+    text.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default()
+}
+
+/// The mock's requests per `x-session-id` value, from its `/metrics` page.
+pub fn sessions(page: &str) -> BTreeMap<String, u64> {
+    let prefix = "runner_mock_session_requests_total{session_id=\"";
+    page.lines()
+        .filter_map(|l| {
+            let (id, n) = l.strip_prefix(prefix)?.split_once("\"} ")?;
+            Some((id.to_string(), n.parse().ok()?))
+        })
+        .filter(|(id, _)| !id.is_empty())
+        .collect()
 }
