@@ -20,7 +20,7 @@ mod cli;
 use cli::mock_args::{MockArgs, parse_mock_spec};
 use cli::values::{
     check_target, parse_allowed_host, parse_duration, parse_fail_on, parse_max_vus, parse_param,
-    parse_sample_interval, parse_size, parse_slo,
+    parse_sample_interval, parse_size, parse_slo, parse_start_at,
 };
 
 /// Exit codes (also in the README).
@@ -119,9 +119,19 @@ struct PlayArgs {
     /// /v1/models, if it lists exactly one.
     #[arg(long, value_name = "NAME")]
     model: Option<String>,
-    /// Random seed for the scenario and Poisson schedules (default: from the clock; recorded).
+    /// Random seed for the scenario and Poisson schedules (default: from the clock, or with
+    /// --segment from --start-at, so every worker draws the same schedule; recorded).
     #[arg(long)]
     seed: Option<u64>,
+    /// Run the I-th of N equal shares of every phase (0-based: $SLURM_PROCID/$SLURM_NTASKS,
+    /// $JOB_COMPLETION_INDEX/N): VUs, arrivals and iteration budgets are striped so the N
+    /// workers add up to the whole run exactly. Merge the workers' folders with `runner merge`.
+    #[arg(long, value_name = "I/N", value_parser = runner::load::Segment::parse)]
+    segment: Option<runner::load::Segment>,
+    /// Start drive() at this wall-clock time (RFC 3339, e.g. 2026-12-07T18:00:00Z), and each
+    /// phase at its planned offset from it: workers given the same time run in step.
+    #[arg(long, value_name = "TIME", value_parser = parse_start_at)]
+    start_at: Option<std::time::SystemTime>,
     /// Run folder (default: a fresh runs/<scenario>-<timestamp>). One that already holds files
     /// is refused (exit 2) unless --force; one another run is writing is always refused.
     #[arg(long)]
@@ -355,6 +365,23 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The run's seed: `--seed`; else, for one worker of a split run (`--segment`), one derived from
+/// `--start-at`, since every worker must draw the same schedule (it keeps its own arrivals of
+/// it) and the same synthetic prompts; else none (the run takes one from the clock).
+fn segment_seed(args: &PlayArgs) -> Result<Option<u64>, String> {
+    match (args.seed, args.segment, args.start_at) {
+        (Some(seed), ..) => Ok(Some(seed)),
+        (None, Some(seg), _) if seg.is_whole() => Ok(None),
+        (None, Some(_), Some(at)) => {
+            Ok(Some(at.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)))
+        }
+        (None, Some(seg), None) => Err(format!(
+            "--segment {seg} needs --seed or --start-at: every worker must draw the same schedule"
+        )),
+        (None, None, _) => Ok(None),
+    }
+}
+
 /// The headers for every request to the target: each `--header`, then the API key from the
 /// environment. A malformed one is a usage error whose message quotes no value.
 fn target_headers(args: &PlayArgs) -> Result<TargetHeaders, String> {
@@ -378,6 +405,7 @@ fn target_headers(args: &PlayArgs) -> Result<TargetHeaders, String> {
 async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
     let checked = run::model::check_flag(args.model.as_deref(), &args.params)
         .and_then(|()| args.target.as_deref().map_or(Ok(()), check_target))
+        .and_then(|()| segment_seed(&args).map(|_| ()))
         .and_then(|()| target_headers(&args));
     let headers = match checked {
         Ok(headers) => headers,
@@ -386,12 +414,15 @@ async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(exit::USAGE));
         }
     };
+    let seed = segment_seed(&args).ok().flatten();
     let opts = PlayOptions {
         scenario: args.scenario,
         target: args.target,
         params: args.params,
         model: args.model,
-        seed: args.seed,
+        seed,
+        segment: args.segment.unwrap_or(runner::load::Segment::WHOLE),
+        start_at: args.start_at,
         out: args.out,
         force: args.force,
         request_timeout: args.timeout,

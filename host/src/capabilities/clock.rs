@@ -6,7 +6,7 @@
 //! scenario waiting for its next step; a VU's sleep is bounded by its phase's graceful stop, which
 //! interrupts the iteration (`load/executor.rs`).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::{HostState, Role, ms};
 use crate::bindings::runner::scenario::clock::Host;
@@ -57,9 +57,12 @@ impl Host for HostState {
         }
         match self.role {
             // `drive` waits for its next step; once the run is stopping there is none.
+            // On a planned timeline (`--start-at`) the sleep moves the plan and ends at its
+            // planned instant, so workers' sleeps end together however long their phases drained.
             Role::Controller { .. } => {
+                let wake = self.run.planned.sleep(duration).unwrap_or_else(|| Instant::now() + duration);
                 tokio::select! {
-                    _ = tokio::time::sleep(duration) => {}
+                    _ = crate::load::planned::sleep_until(wake) => {}
                     _ = self.run.stop.until(Stop::Graceful) => {}
                 }
             }

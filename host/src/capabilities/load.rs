@@ -10,7 +10,7 @@ use runner_reports::metric;
 use super::{HostState, Role, limits, ms, tags};
 use crate::bindings::runner::scenario::load::{Arrival, Executor, Host, Latency, Phase, PhaseSummary};
 use crate::load::plan::{Arrivals, Budget, Gaps, Plan, RateProfile, VuCurve};
-use crate::load::{PhaseSpec, VuFactory};
+use crate::load::{PhaseSpec, Segment, VuFactory};
 use crate::stats::PhaseStats;
 
 /// Default for `graceful-stop-ms`.
@@ -177,7 +177,15 @@ pub fn to_spec(phase: Phase, seed: u64) -> Result<PhaseSpec, String> {
     let graceful_stop = optional_ms("graceful-stop-ms", phase.graceful_stop_ms)
         .map_err(context)?
         .unwrap_or(DEFAULT_GRACEFUL_STOP);
-    Ok(PhaseSpec { name, tags: tags(phase.tags), executor, plan, graceful_stop })
+    Ok(PhaseSpec {
+        name,
+        tags: tags(phase.tags),
+        executor,
+        plan,
+        graceful_stop,
+        segment: Segment::WHOLE,
+        start_at: None,
+    })
 }
 
 fn latency(stats: &PhaseStats, name: &str) -> Latency {
@@ -214,9 +222,12 @@ impl HostState {
         }
     }
 
-    fn start_phase(&self, phase: Phase) -> Result<u32, String> {
-        let vus = self.controller_only("start")?.clone();
-        let spec = to_spec(phase, self.run.settings.seed)?;
+    /// Validates and starts a phase — its traffic begins at its planned instant when workers
+    /// share the run (`--start-at`: see `load/planned.rs`) — and returns its handle.
+    fn start_phase(&mut self, phase: Phase) -> Result<u32, String> {
+        self.controller_only("start")?;
+        let spec =
+            PhaseSpec { segment: self.run.settings.segment, ..to_spec(phase, self.run.settings.seed)? };
         // Each phase keeps its statistics until the report: a `drive` starting phases in a loop
         // would otherwise grow the host without bound.
         if self.run.phases.entries().len() >= limits::MAX_PHASES {
@@ -226,7 +237,21 @@ impl HostState {
                 limits::MAX_PHASES
             ));
         }
-        self.run.phases.start(spec, vus)
+        let length = spec.planned_length();
+        let planned = self.run.planned.cursor();
+        let spec = PhaseSpec { start_at: planned, ..spec };
+        let vus = self.controller_only("start")?.clone();
+        let handle = self.run.phases.start(spec, vus)?;
+        self.run.planned.started(handle, planned, length);
+        Ok(handle)
+    }
+
+    /// Waits for a started phase; the planned timeline moves past its planned end.
+    async fn wait_phase(&mut self, handle: u32) -> Result<PhaseSummary, String> {
+        let run = self.run.clone();
+        let result = run.phases.wait(handle).await.map(|stats| summary(&stats));
+        run.planned.waited(handle);
+        result
     }
 }
 
@@ -236,7 +261,7 @@ impl Host for HostState {
             Ok(h) => h,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(self.run.phases.wait(handle).await.map(|stats| summary(&stats)))
+        Ok(self.wait_phase(handle).await)
     }
 
     async fn start(&mut self, phase: Phase) -> wasmtime::Result<Result<u32, String>> {
@@ -247,7 +272,7 @@ impl Host for HostState {
         if let Err(e) = self.controller_only("wait") {
             return Ok(Err(e));
         }
-        Ok(self.run.phases.wait(handle).await.map(|stats| summary(&stats)))
+        Ok(self.wait_phase(handle).await)
     }
 
     async fn snapshot(&mut self, name: String) -> wasmtime::Result<Option<PhaseSummary>> {

@@ -2,7 +2,7 @@
 //! `--target`, after: see [`check_target`]). A value past its bound is a usage error (exit 2) in one
 //! line, before anything runs.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use runner::stats::Slo;
 
@@ -113,5 +113,66 @@ pub fn parse_fail_on(s: &str) -> Result<f64, String> {
     match s.trim().trim_end_matches('%').parse::<f64>() {
         Ok(pct) if pct.is_finite() && pct >= 0.0 => Ok(pct),
         _ => Err(format!("{s:?} is not a percentage like 10 or 10%")),
+    }
+}
+
+/// How far ahead `--start-at` may be: a start a day away is a typo (a wrong date or zone), and a
+/// worker would wait for it silently.
+pub const MAX_START_AHEAD: Duration = Duration::from_secs(24 * 3600);
+
+/// `--start-at`: an RFC 3339 time with its offset (`2026-12-07T18:00:00Z`,
+/// `2026-12-07T19:00:00.250+01:00`); the spellings of `date --rfc-3339=ns` (a space for the `T`)
+/// and `date --iso-8601=ns` (a comma before the fraction) are taken too. At most [`MAX_START_AHEAD`] ahead; a time already past starts at once (and the run
+/// says how late).
+pub fn parse_start_at(text: &str) -> Result<SystemTime, String> {
+    parse_start_at_from(text, SystemTime::now())
+}
+
+fn parse_start_at_from(text: &str, now: SystemTime) -> Result<SystemTime, String> {
+    let t = text.trim();
+    // `date --rfc-3339=ns` puts a space for the `T`; `date --iso-8601=ns` a comma before the
+    // fraction: both are the same instant.
+    let mut normalised = t.to_string();
+    if normalised.is_char_boundary(11) && normalised.as_bytes().get(10) == Some(&b' ') {
+        normalised.replace_range(10..11, "T");
+    }
+    if normalised.is_char_boundary(20) && normalised.as_bytes().get(19) == Some(&b',') {
+        normalised.replace_range(19..20, ".");
+    }
+    let at = time::OffsetDateTime::parse(&normalised, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| {
+            format!("{text:?} is not an RFC 3339 time like 2026-12-07T18:00:00Z or 2026-12-07T19:00:00+01:00 ({e})")
+        })?;
+    let at = SystemTime::from(at);
+    if at.duration_since(now).is_ok_and(|ahead| ahead > MAX_START_AHEAD) {
+        return Err(format!("{text:?} is more than a day ahead: check its date and UTC offset"));
+    }
+    Ok(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_at_takes_rfc3339_with_any_offset_and_date_s_space() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_115_600); // 2026-12-01T09:00:00Z
+        let z = parse_start_at_from("2026-12-01T10:00:00Z", now).unwrap();
+        assert_eq!(parse_start_at_from("2026-12-01T11:00:00+01:00", now).unwrap(), z);
+        assert_eq!(parse_start_at_from("2026-12-01 10:00:00.000000000+00:00", now).unwrap(), z);
+        assert_eq!(parse_start_at_from("2026-12-01T10:00:00,000000000+00:00", now).unwrap(), z);
+        let frac = parse_start_at_from("2026-12-01T10:00:00.25Z", now).unwrap();
+        assert_eq!(frac.duration_since(z).unwrap(), Duration::from_millis(250));
+    }
+
+    #[test]
+    fn start_at_refuses_garbage_and_far_futures_in_one_line() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_115_600); // 2026-12-01T09:00:00Z
+        for bad in ["tomorrow", "2026-12-01", "2026-12-01T10:00:00", "2026-13-01T10:00:00Z"] {
+            let e = parse_start_at_from(bad, now).unwrap_err();
+            assert!(e.contains("RFC 3339") && !e.contains('\n'), "{e}");
+        }
+        let e = parse_start_at_from("2030-01-01T00:00:00Z", now).unwrap_err();
+        assert!(e.contains("more than a day ahead"), "{e}");
     }
 }

@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 
 use super::plan::{ArrivalTimes, Arrivals, Budget, Plan, VuCurve};
 use super::vu::{Outcome, PhaseVu};
-use super::{PhaseSpec, Stop, StopSignal, VuFactory};
+use super::{PhaseSpec, Segment, Stop, StopSignal, VuFactory};
 use crate::stats::PhaseStats;
 
 /// How often a ramping closed-loop phase re-reads its VU curve.
@@ -29,10 +29,14 @@ pub struct PhaseEnv {
 }
 
 /// Runs `spec` to its end, recording into `stats`. Fails only when VUs cannot be created.
+/// A split run's worker (`spec.segment`) runs its share of the plan: the arrivals, VUs and
+/// iterations numbered `k` with `k mod N` = its index ([`Segment`]).
 pub async fn run_phase(env: PhaseEnv, spec: PhaseSpec, stats: Arc<PhaseStats>) -> Result<(), String> {
     let graceful = spec.graceful_stop;
+    let (seg, at) = (spec.segment, spec.start_at);
     let result = match spec.plan {
         Plan::Pause(d) => {
+            planned_start(&env, at).await;
             stats.mark_started(Instant::now());
             tokio::select! {
                 _ = tokio::time::sleep(d) => {}
@@ -41,15 +45,26 @@ pub async fn run_phase(env: PhaseEnv, spec: PhaseSpec, stats: Arc<PhaseStats>) -
             Ok(())
         }
         Plan::Open { arrivals, max_vus, duration } => {
-            open_loop(&env, &stats, arrivals, max_vus, duration, graceful).await
+            open_loop(&env, &stats, arrivals, seg.share_cap(max_vus), duration, graceful, seg, at).await
         }
         Plan::Closed { vus, budget, duration } => {
-            closed_loop(&env, &stats, vus, budget, duration, graceful).await
+            closed_loop(&env, &stats, vus, budget, duration, graceful, seg, at).await
         }
     };
     stats.mark_started(Instant::now());
     stats.mark_ended(Instant::now());
     result
+}
+
+/// Waits for the phase's planned start, if it has one (or for the run's stop). The VUs are made
+/// before: instantiating them takes each worker a different time, which would become skew.
+async fn planned_start(env: &PhaseEnv, at: Option<Instant>) {
+    if let Some(at) = at {
+        tokio::select! {
+            _ = super::planned::sleep_until(at) => {}
+            _ = env.stop.until(Stop::Graceful) => {}
+        }
+    }
 }
 
 async fn new_vu(env: &PhaseEnv, stats: &Arc<PhaseStats>, id: u32) -> Result<PhaseVu, String> {
@@ -83,15 +98,17 @@ async fn open_loop(
     max_vus: u32,
     duration: Duration,
     graceful: Duration,
+    seg: Segment,
+    at: Option<Instant>,
 ) -> Result<(), String> {
     let timeout = env.iteration_timeout;
     let prealloc = match &arrivals {
-        Arrivals::AllAtOnce(n) => (*n).min(max_vus),
-        Arrivals::Rate { profile, .. } => {
-            (profile.max_rate().ceil() as u32).clamp(1, MAX_PREALLOCATED).min(max_vus)
-        }
+        Arrivals::AllAtOnce(n) => seg.share_u32(*n).min(max_vus),
+        Arrivals::Rate { profile, .. } => ((profile.max_rate() / f64::from(seg.count())).ceil() as u32)
+            .clamp(1, MAX_PREALLOCATED)
+            .min(max_vus),
         Arrivals::Scheduled(offsets) => {
-            (offsets.len().min(MAX_PREALLOCATED as usize) as u32).clamp(1, max_vus)
+            (seg.share(offsets.len() as u64).min(u64::from(MAX_PREALLOCATED)) as u32).clamp(1, max_vus)
         }
     };
     let (idle_tx, mut idle_rx) = mpsc::unbounded_channel::<PhaseVu>();
@@ -101,16 +118,20 @@ async fn open_loop(
     let mut created = prealloc;
     let mut tasks = JoinSet::new();
     let mut iteration = 0u64;
+    planned_start(env, at).await;
     let t0 = Instant::now();
     stats.mark_started(t0);
     // A rate-driven schedule ends at its duration whatever its rate: a dispatcher that fell
     // behind (a rate above what one task can start on this machine) stops at the end instead of
     // working through the backlog for seconds more, and counts what it did not start.
     let end = matches!(arrivals, Arrivals::Rate { .. }).then_some(t0 + duration);
-    for (taken, offset) in ArrivalTimes::new(&arrivals).enumerate() {
+    // Every worker draws the whole schedule (the same seed gives the same one) and keeps its own
+    // arrivals: `taken` numbers the schedule's arrivals, not this worker's.
+    let schedule = ArrivalTimes::new(&arrivals).enumerate().filter(|(k, _)| seg.owns(*k as u64));
+    for (taken, offset) in schedule {
         let intended = t0 + offset;
         if end.is_some_and(|end| Instant::now() >= end) {
-            not_started(stats, &arrivals, taken as u64);
+            not_started(stats, &arrivals, taken as u64, seg);
             break;
         }
         tokio::select! {
@@ -128,7 +149,7 @@ async fn open_loop(
         // when earlier arrivals were dropped; other schedules number the iterations they start.
         let n = match arrivals {
             Arrivals::Scheduled(_) => taken as u64,
-            _ => iteration,
+            _ => seg.global(iteration),
         };
         let vu = match idle_rx.try_recv() {
             Ok(vu) => vu,
@@ -162,17 +183,20 @@ async fn open_loop(
 /// The kind of cap note for arrivals the dispatcher did not reach before the phase's end.
 pub const NOT_STARTED: &str = "planned arrivals were not started: the dispatcher fell behind the rate and the phase ended at its duration";
 
-/// Counts the arrivals of `arrivals` after the first `taken` as dropped, and notes why.
-fn not_started(stats: &PhaseStats, arrivals: &Arrivals, taken: u64) {
+/// Counts this segment's arrivals of `arrivals` from the `taken`-th of the schedule on as
+/// dropped, and notes why.
+fn not_started(stats: &PhaseStats, arrivals: &Arrivals, taken: u64, seg: Segment) {
     let Arrivals::Rate { profile, .. } = arrivals else { return };
     let planned = profile.expected_arrivals().ceil();
-    let left = if planned >= u64::MAX as f64 { u64::MAX } else { (planned as u64).saturating_sub(taken) };
+    let planned = seg.share(if planned >= u64::MAX as f64 { u64::MAX } else { planned as u64 });
+    let (taken, planned_f) = (seg.share(taken), planned as f64);
+    let left = planned.saturating_sub(taken);
     if left == 0 {
         return;
     }
     stats.iterations.dropped_many(left);
     stats.caps.record(NOT_STARTED, left, || {
-        format!("{taken} of about {planned:.0} started; the rest counted as dropped")
+        format!("{taken} of about {planned_f:.0} started; the rest counted as dropped")
     });
 }
 
@@ -183,24 +207,36 @@ async fn closed_loop(
     budget: Budget,
     duration: Duration,
     graceful: Duration,
+    seg: Segment,
+    at: Option<Instant>,
 ) -> Result<(), String> {
     let timeout = env.iteration_timeout;
+    // This worker's VUs are the curve's VUs k with k mod N = its index: at every instant the
+    // workers' active VUs add up to the curve's.
+    let (most, ramping) = (seg.share_u32(curve.max()), !curve.stages.is_empty());
+    // A shared budget goes to the workers that have VUs: with fewer VUs than workers, a worker
+    // without one would hold iterations nobody runs.
+    let budget = match budget {
+        Budget::Shared(total) => Budget::Shared(seg.share_among(total, curve.max())),
+        other => other,
+    };
+    let active_at = move |t: Duration| seg.share_u32(curve.at(t));
     let mut vus = Vec::new();
-    for id in 0..curve.max() {
+    for id in 0..most {
         vus.push(new_vu(env, stats, id).await?);
     }
+    planned_start(env, at).await;
     let t0 = Instant::now();
     stats.mark_started(t0);
     let end = t0 + duration;
-    let (active_tx, active_rx) = watch::channel(curve.at(Duration::ZERO));
-    let ramping = !curve.stages.is_empty();
+    let (active_tx, active_rx) = watch::channel(active_at(Duration::ZERO));
     let ramp = ramping.then(|| {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(RAMP_TICK);
             while Instant::now() < end {
                 tick.tick().await;
                 active_tx.send_if_modified(|n| {
-                    let now = curve.at(t0.elapsed());
+                    let now = active_at(t0.elapsed());
                     std::mem::replace(n, now) != now
                 });
             }
@@ -237,7 +273,7 @@ async fn closed_loop(
                     break;
                 }
                 mine += 1;
-                let outcome = vu.iterate(n, timeout).await;
+                let outcome = vu.iterate(seg.global(n), timeout).await;
                 if !replace_if_broken(&env, &stats, &mut vu, &outcome).await {
                     break;
                 }

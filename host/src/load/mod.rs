@@ -4,18 +4,23 @@
 //!
 //! [`plan`] is the data model (one scheduling abstraction), [`spec`] a validated phase,
 //! [`executor`] runs a plan, [`vu`] is what iterations run on, [`stop`] the run's stop request
-//! and [`registry`] keeps the run's phases.
+//! and [`registry`] keeps the run's phases. A run split across workers runs one [`segment`] of
+//! every phase, each phase starting at its instant on the [`planned`] timeline.
 
 pub mod executor;
 pub mod plan;
+pub mod planned;
 pub mod registry;
+pub mod segment;
 pub mod spec;
 pub mod stop;
 pub mod vu;
 
 use std::time::Duration;
 
+pub use planned::PlannedClock;
 pub use registry::PhaseRegistry;
+pub use segment::Segment;
 pub use spec::PhaseSpec;
 pub use stop::{Stop, StopSignal};
 pub use vu::{BoxFuture, Outcome, Vu, VuFactory};

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::Segment;
 use super::plan::{Arrivals, Budget, Plan};
 use crate::stats::{PhaseShape, Tags};
 
@@ -16,6 +17,11 @@ pub struct PhaseSpec {
     pub plan: Plan,
     /// How long in-flight iterations may finish after the phase's time is up.
     pub graceful_stop: Duration,
+    /// This worker's share of the phase ([`Segment::WHOLE`] unless the run is split).
+    pub segment: Segment,
+    /// The phase's planned start on the drive's timeline (`--start-at`): its VUs are made
+    /// before it, and its clock starts at it. `None`: at once.
+    pub start_at: Option<std::time::Instant>,
 }
 
 fn secs(d: Duration) -> String {
@@ -29,8 +35,32 @@ fn rate(r: f64) -> String {
 }
 
 impl PhaseSpec {
-    /// How the phase was planned, in the words of its report.
+    /// The longest the phase can last: its schedule plus its graceful stop (a pause: its length).
+    /// `None` when only an iteration budget ends it. Workers sharing a run start each phase this
+    /// long after the last (see [`super::planned`]).
+    pub fn planned_length(&self) -> Option<Duration> {
+        match &self.plan {
+            Plan::Pause(d) => Some(*d),
+            Plan::Open { duration, .. } => Some(*duration + self.graceful_stop),
+            Plan::Closed { budget: Budget::Unlimited, duration, .. } => Some(*duration + self.graceful_stop),
+            Plan::Closed { .. } => None,
+        }
+    }
+
+    /// How the phase was planned, in the words of its report: this worker's share of it when the
+    /// run is split (concurrency and rate are the share's, so the workers' add up to the whole).
     pub fn shape(&self, lag_bound: Duration) -> PhaseShape {
+        let mut shape = self.whole_shape(lag_bound);
+        let seg = self.segment;
+        if !seg.is_whole() {
+            shape.concurrency = shape.concurrency.map(|c| seg.share_u32(c));
+            shape.target_rate = shape.target_rate.map(|r| r / f64::from(seg.count()));
+            shape.plan = format!("{}; segment {seg} of it here", shape.plan);
+        }
+        shape
+    }
+
+    fn whole_shape(&self, lag_bound: Duration) -> PhaseShape {
         let mut shape = PhaseShape {
             executor: self.executor.to_string(),
             lag_bound_ms: lag_bound.as_secs_f64() * 1000.0,

@@ -70,6 +70,8 @@ fn spec(plan: Plan) -> PhaseSpec {
         executor: "test",
         plan,
         graceful_stop: Duration::from_secs(5),
+        segment: Segment::WHOLE,
+        start_at: None,
     }
 }
 
@@ -272,4 +274,59 @@ async fn a_recorded_schedule_starts_each_arrival_at_its_offset_as_its_own_iterat
     assert!(took >= Duration::from_millis(500), "{took:?}");
     let lag = stats.distribution(runner_reports::metric::DISPATCH_LAG);
     assert_eq!(lag.count, 2, "lateness is measured for every start");
+}
+
+/// Runs `plan` as each of `count` segments, one after the other, and returns each segment's
+/// iteration numbers and counts.
+async fn run_segments(plan: Plan, count: u32, busy: Duration) -> Vec<(Vec<u64>, runner_reports::Iterations)> {
+    let mut out = Vec::new();
+    for index in 0..count {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let vus = Arc::new(RecordingVus(seen.clone(), busy));
+        let env = PhaseEnv { vus, stop: StopSignal::default(), iteration_timeout: Duration::from_secs(5) };
+        let stats = Arc::new(PhaseStats::new("p", Tags::new()));
+        let spec = PhaseSpec { segment: Segment::new(index, count).expect("valid"), ..spec(plan.clone()) };
+        run_phase(env, spec, stats.clone()).await.expect("the phase runs");
+        let mut seen = seen.lock().expect("not poisoned").clone();
+        seen.sort_unstable();
+        out.push((seen, stats.iterations.counts()));
+    }
+    out
+}
+
+#[tokio::test]
+async fn segments_of_an_open_loop_run_the_whole_schedule_once() {
+    // 90 Poisson arrivals planned over 300 ms, split 4 ways: together the workers start exactly
+    // the arrivals one process would have, each with its own, never one twice.
+    let duration = Duration::from_millis(300);
+    let arrivals =
+        Arrivals::Rate { profile: RateProfile::constant(300.0, duration), gaps: Gaps::Poisson { seed: 9 } };
+    let whole = plan::ArrivalTimes::new(&arrivals).count() as u64;
+    let parts =
+        run_segments(Plan::Open { arrivals, max_vus: 50, duration }, 4, Duration::from_millis(1)).await;
+    let mut all: Vec<u64> = parts.iter().flat_map(|(seen, _)| seen.clone()).collect();
+    all.sort_unstable();
+    assert_eq!(all, (0..whole).collect::<Vec<_>>(), "every arrival once, numbered as in the whole");
+    for (index, (seen, counts)) in parts.iter().enumerate() {
+        assert!(seen.iter().all(|k| k % 4 == index as u64), "segment {index}: {seen:?}");
+        assert_eq!((counts.completed, counts.dropped), (seen.len() as u64, 0));
+    }
+}
+
+#[tokio::test]
+async fn segments_of_a_shared_budget_add_up_to_it() {
+    // 10 iterations shared by 3 VUs, split 4 ways: VUs 1+1+1+0, so the iterations go 4+3+3+0
+    // (a worker without a VU holds none).
+    let plan = Plan::Closed {
+        vus: VuCurve::constant(3),
+        budget: Budget::Shared(10),
+        duration: Duration::from_secs(30),
+    };
+    let parts = run_segments(plan, 4, Duration::ZERO).await;
+    let done: Vec<u64> = parts.iter().map(|(_, c)| c.completed).collect();
+    assert_eq!(done, [4, 3, 3, 0]);
+    let mut all: Vec<u64> = parts.iter().flat_map(|(seen, _)| seen.clone()).collect();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), 10, "iteration numbers stay distinct across workers");
 }

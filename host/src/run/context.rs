@@ -4,12 +4,12 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::client::http::{HttpClient, TargetHeaders};
 use crate::data::{Datasets, TokenCounter};
 use crate::engine::DEFAULT_GUEST_MEMORY;
-use crate::load::{PhaseLimits, PhaseRegistry, StopSignal};
+use crate::load::{PhaseLimits, PhaseRegistry, PlannedClock, Segment, StopSignal};
 use crate::sandbox::{AllowedHost, Origin};
 use crate::stats::{PhaseStats, Slo, Tags};
 
@@ -52,6 +52,11 @@ pub struct RunSettings {
     pub datasets: Datasets,
     /// Counts tokens and builds synthetic prompts: exact with `--tokenizer`.
     pub tokens: Arc<TokenCounter>,
+    /// This worker's share of every phase (`--segment I/N`; the whole run by default).
+    pub segment: Segment,
+    /// When `drive` starts (`--start-at`), the first instant of the planned timeline that
+    /// workers sharing the run keep to (see [`crate::load::planned`]).
+    pub start_at: Option<SystemTime>,
 }
 
 impl Default for RunSettings {
@@ -71,6 +76,8 @@ impl Default for RunSettings {
             slo: None,
             datasets: Datasets::default(),
             tokens: Arc::new(TokenCounter::Estimate),
+            segment: Segment::WHOLE,
+            start_at: None,
         }
     }
 }
@@ -104,6 +111,11 @@ pub struct RunContext {
     pub settings: RunSettings,
     /// The run's clock starts here: every offset in the time series and the report counts from it.
     pub started: Instant,
+    /// The wall-clock time of [`RunContext::started`], read with it: a run's offsets become
+    /// wall-clock times (what a merge of workers' runs aligns on) from this one reading.
+    pub started_wall: SystemTime,
+    /// The drive's planned timeline when workers share the run (`--start-at`); empty otherwise.
+    pub planned: PlannedClock,
     pub http: HttpClient,
     pub phases: PhaseRegistry,
     /// Measurements made by `drive` itself, outside any phase.
@@ -123,6 +135,8 @@ impl RunContext {
             phases: PhaseRegistry::new(stop.clone(), settings.phase_limits()),
             settings,
             started: Instant::now(),
+            started_wall: SystemTime::now(),
+            planned: PlannedClock::default(),
             http,
             drive_stats: Arc::new(PhaseStats::new("drive", Tags::new())),
             declared_thresholds: Mutex::new(Vec::new()),

@@ -7,7 +7,7 @@
 //! (10 s in Docker) is not spent on a scenario that loops without load.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::context::RunContext;
 use super::start::Started;
@@ -20,6 +20,9 @@ pub struct Driven {
     pub error: Option<String>,
     /// Why phases that `drive` started but did not wait for failed.
     pub phase_errors: Vec<String>,
+    /// With `--start-at`: how long after that time `drive` started (the worker was ready late,
+    /// or the time was already past).
+    pub start_late: Option<Duration>,
 }
 
 /// Runs `drive()` to its end (or until a second interrupt) and waits for every phase it
@@ -28,6 +31,10 @@ pub async fn drive(started: &mut Started) -> Driven {
     let run = &started.run;
     let (store, controller) = &mut started.controller;
     let interrupts = tokio::spawn(watch_interrupts(run.clone()));
+    let start_late = match run.settings.start_at {
+        Some(at) => Some(start_at(run, at).await),
+        None => None,
+    };
     run.drive_stats.mark_started(Instant::now());
     let call = controller.runner_scenario_guest().call_drive(store);
     let error = tokio::select! {
@@ -44,7 +51,23 @@ pub async fn drive(started: &mut Started) -> Driven {
     };
     let phase_errors = run.phases.wait_all().await;
     interrupts.abort();
-    Driven { error, phase_errors }
+    Driven { error, phase_errors, start_late }
+}
+
+/// Waits for the wall-clock time `at` (or a stop), starts the planned timeline there, and returns
+/// how late after `at` the wait ended.
+async fn start_at(run: &RunContext, at: SystemTime) -> Duration {
+    let (now, wall) = (Instant::now(), SystemTime::now());
+    let instant = match at.duration_since(wall) {
+        Ok(ahead) => now + ahead,
+        Err(past) => now.checked_sub(past.duration()).unwrap_or(now),
+    };
+    tokio::select! {
+        _ = crate::load::planned::sleep_until(instant) => {}
+        _ = run.stop.until(Stop::Graceful) => {}
+    }
+    run.planned.begin(instant);
+    Instant::now().saturating_duration_since(instant)
 }
 
 /// How long `drive` may go on after a graceful stop once every phase has ended: enough to read

@@ -37,6 +37,10 @@ pub struct PlayOptions {
     /// `--model`: the model of every LLM call that names none; overrides the `model` parameter.
     pub model: Option<String>,
     pub seed: Option<u64>,
+    /// This worker's share of every phase (`--segment I/N`).
+    pub segment: crate::load::Segment,
+    /// `--start-at`: when `drive` starts, and the planned timeline's origin.
+    pub start_at: Option<std::time::SystemTime>,
     /// The run folder; `None` means a fresh `runs/<scenario>-<timestamp>`.
     pub out: Option<PathBuf>,
     /// `--force`: write into an `out` that holds an earlier run, removing that run's files.

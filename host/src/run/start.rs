@@ -59,10 +59,12 @@ pub async fn start(
         slo: opts.slo.clone(),
         datasets: prepared.datasets.clone(),
         tokens: prepared.tokens.clone(),
+        segment: opts.segment,
+        start_at: opts.start_at,
     };
     let run = RunContext::new(settings, client(opts.request_timeout, &opts.connect)?);
     run.declare_thresholds(prepared.declared.iter().cloned());
-    let header = header(opts, prepared, seed);
+    let header = header(opts, prepared, seed, run.started_wall);
     let folder = match claimed {
         Some(folder) => folder,
         None => folder::claim_default(&folder::default_out_dir(&prepared.info.name))?,
@@ -104,7 +106,7 @@ pub async fn start(
 }
 
 /// The summary's header: who ran what against which target, when, with which inputs.
-fn header(opts: &PlayOptions, prepared: &Prepared, seed: u64) -> Summary {
+fn header(opts: &PlayOptions, prepared: &Prepared, seed: u64, started: SystemTime) -> Summary {
     let info = &prepared.info;
     Summary {
         schema_version: runner_reports::SCHEMA_VERSION,
@@ -124,7 +126,8 @@ fn header(opts: &PlayOptions, prepared: &Prepared, seed: u64) -> Summary {
         params: prepared.params.clone(),
         model: prepared.model.clone(),
         headers: opts.headers.names(),
-        started_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        // Milliseconds: a merge of workers' runs places each run's offsets on the wall clock.
+        started_at: humantime::format_rfc3339_millis(started).to_string(),
         ..Summary::default()
     }
 }
