@@ -17,7 +17,7 @@ impl Rng {
     /// A latency in µs with a long tail: 1 ms … ~10 s.
     fn latency_us(&mut self) -> u64 {
         let base = 1_000 + self.next() % 50_000;
-        if self.next() % 100 == 0 { base * (1 + self.next() % 200) } else { base }
+        if self.next().is_multiple_of(100) { base * (1 + self.next() % 200) } else { base }
     }
 }
 
@@ -83,7 +83,7 @@ fn samples_split_across_workers_merge_to_the_same_counts_and_bit_identical_perce
             let k = if m == metric::ITL {
                 1 + rng.next() % 4
             } else {
-                u64::from(rng.next() % 10 != 0 || m == metric::E2E)
+                u64::from(!rng.next().is_multiple_of(10) || m == metric::E2E)
             };
             for _ in 0..k {
                 let v = rng.latency_us();
@@ -177,8 +177,11 @@ fn thresholds_are_judged_again_on_the_merged_run() {
     assert!(m.summary.thresholds[0].observed.is_some_and(|v| v > 299.0));
 }
 
+/// The refusal's message, which must be one line.
 fn refusal(workers: &[WorkerRun]) -> String {
-    merge(workers, "m").expect_err("refused").to_string()
+    let e = merge(workers, "m").expect_err("refused").to_string();
+    assert!(!e.contains('\n'), "one line: {e}");
+    e
 }
 
 #[test]
@@ -229,9 +232,6 @@ fn each_refusal_is_one_line_naming_the_folder() {
     damaged.histograms.insert(metric::E2E.into(), "AAAA".into());
     let e = refusal(&[run("a", summary(at, segment(0, 1), vec![damaged]))]);
     assert!(e.starts_with("a: phase load, histogram e2e: the histogram is not an HdrHistogram"), "{e}");
-    for e in [e] {
-        assert!(!e.contains('\n'));
-    }
 }
 
 fn wp(segment: &str, lag: f64, cpu: f64, dropped: u64) -> WorkerPhase {
