@@ -124,7 +124,8 @@ fn header(opts: &PlayOptions, prepared: &Prepared, seed: u64) -> Summary {
         params: prepared.params.clone(),
         model: prepared.model.clone(),
         headers: opts.headers.names(),
-        started_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        // Milliseconds: `runner merge` aligns workers' phases and time series on wall time.
+        started_at: humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
         ..Summary::default()
     }
 }
