@@ -275,7 +275,7 @@ pub fn parse(text: &str) -> Result<Vec<Record>, String> {
 
 /// Merges interval distributions. Counts, means, minima and maxima are exact; percentiles are
 /// count-weighted means of the intervals' percentiles — an approximation, said in the notes.
-pub(crate) fn merge(parts: &[&Distribution]) -> Distribution {
+fn merge(parts: &[&Distribution]) -> Distribution {
     let count: u64 = parts.iter().map(|d| d.count).sum();
     if count == 0 {
         return Distribution::default();

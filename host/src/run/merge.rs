@@ -13,7 +13,8 @@ use runner_reports::timeseries::Record;
 
 use super::folder::{self, RUN_HEADER, SUMMARY, TIMESERIES};
 
-/// Reads one worker's folder: its `summary.json` (required) and `timeseries.jsonl` (when there).
+/// Reads one worker's `summary.json`; its time series is read later, one worker at a time
+/// ([`read_series`]).
 fn read_worker(dir: &Path) -> anyhow::Result<WorkerRun> {
     let name = dir.display().to_string();
     if !dir.is_dir() {
@@ -27,31 +28,33 @@ fn read_worker(dir: &Path) -> anyhow::Result<WorkerRun> {
         );
     }
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let mut summary = Summary::from_json(&text).with_context(|| path.display().to_string())?;
-    let records = match std::fs::read(dir.join(TIMESERIES)) {
-        Ok(bytes) => {
-            let parsed = runner_reports::timeseries::read(&bytes);
-            if let Some(note) = parsed.note() {
-                summary.notes.push(format!("{name}: {note}"));
-            }
-            // Another run's time series (a folder reused by hand) is not this worker's.
-            match parsed.records.first() {
-                Some(Record::Run(start)) if start.run_id != summary.run_id && !summary.run_id.is_empty() => {
-                    summary.notes.push(format!(
-                        "{name}: {TIMESERIES} is another run's (run id {:?}): left out of the merged time series",
-                        start.run_id
-                    ));
-                    Vec::new()
-                }
-                _ => parsed.records,
-            }
-        }
-        Err(_) => {
-            summary.notes.push(format!("{name}: no {TIMESERIES}: left out of the merged time series"));
+    let summary = Summary::from_json(&text).with_context(|| path.display().to_string())?;
+    Ok(WorkerRun { name, summary, records: Vec::new() })
+}
+
+/// A worker's `timeseries.jsonl` (none when it has none, or it is another run's), and what the
+/// merged summary's notes should say about it.
+fn read_series(dir: &Path, w: &WorkerRun, notes: &mut Vec<String>) -> Vec<Record> {
+    let name = &w.name;
+    let Ok(bytes) = std::fs::read(dir.join(TIMESERIES)) else {
+        notes.push(format!("{name}: no {TIMESERIES}: left out of the merged time series"));
+        return Vec::new();
+    };
+    let parsed = runner_reports::timeseries::read(&bytes);
+    if let Some(note) = parsed.note() {
+        notes.push(format!("{name}: {note}"));
+    }
+    // Another run's time series (a folder reused by hand) is not this worker's.
+    match parsed.records.first() {
+        Some(Record::Run(start)) if start.run_id != w.summary.run_id && !w.summary.run_id.is_empty() => {
+            notes.push(format!(
+                "{name}: {TIMESERIES} is another run's (run id {:?}): left out of the merged time series",
+                start.run_id
+            ));
             Vec::new()
         }
-    };
-    Ok(WorkerRun { name, summary, records })
+        _ => parsed.records,
+    }
 }
 
 /// The same folder, however it was spelt; `None` when it does not exist.
@@ -74,7 +77,12 @@ pub fn merge(out: &Path, dirs: &[PathBuf], force: bool) -> anyhow::Result<Summar
     folder::check_given(out, force)?;
     let workers = dirs.iter().map(|d| read_worker(d)).collect::<anyhow::Result<Vec<_>>>()?;
     let run_id = folder::new_run_id();
-    let merged = runner_reports::merge::merge(&workers, &run_id)?;
+    let mut series_notes = Vec::new();
+    let mut merged = runner_reports::merge::merge_with(&workers, &run_id, |w| {
+        let dir = dirs.iter().find(|d| d.display().to_string() == w.name)?;
+        Some(read_series(dir, w, &mut series_notes))
+    })?;
+    merged.summary.notes.extend(series_notes);
     let claimed = folder::claim_given(out, force)?;
     let dir = &claimed.dir;
     let header = Summary {
