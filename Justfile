@@ -65,6 +65,11 @@ lint:
 bench: build scenarios
     scripts/bench.sh
 
+# `runner merge` at scale: WORKERS synthetic worker folders × SECS of per-second data (wall time
+# and peak RSS of the merge; no traffic).
+bench-merge WORKERS="64" SECS="3600": build
+    scripts/merge-bench.sh {{WORKERS}} {{SECS}}
+
 # Memory soak (docs/RELIABILITY.md): `runner play` for SECS s at RATE req/s against the built-in
 # server, RSS sampled every second; fails if it grows 5 % or more after a 30 s warm-up. Bounded.
 soak-self SECS="600" RATE="1000": build scenarios

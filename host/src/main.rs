@@ -64,6 +64,19 @@ enum Command {
         /// The run folder.
         dir: PathBuf,
     },
+    /// Merge the run folders of a distributed run's workers (`play --segment I/N`) into one run
+    /// folder OUT: counts summed, histograms added (exact percentiles), phases on one wall clock,
+    /// and a Workers section that says which worker, if any, set the pace. Exits 99 when a
+    /// threshold the workers recorded fails on the merged run.
+    Merge {
+        /// The merged run folder to write (refused when it holds files, unless --force).
+        out: PathBuf,
+        /// The workers' run folders, one per segment.
+        dirs: Vec<PathBuf>,
+        /// Replace the run in OUT.
+        #[arg(long)]
+        force: bool,
+    },
     /// Compare two runs phase by phase: A is the baseline, B the candidate. Exits 99 when
     /// --fail-on is given and a latency or throughput got worse by more than that.
     Compare {
@@ -359,6 +372,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Play(args) => play(*args).await,
         Command::Inspect { scenario } => inspect(scenario).await,
         Command::Report { dir } => report(dir),
+        Command::Merge { out, dirs, force } => merge(&out, &dirs, force),
         Command::New { name, lang, out, sdk } => new_project(name, lang, out, sdk),
         Command::Compare { a, b, fail_on } => compare(&a, &b, fail_on),
         Command::Mock { addr, sim } => mock(addr, sim).await,
@@ -532,6 +546,28 @@ fn report(dir: PathBuf) -> anyhow::Result<ExitCode> {
     let summary = run::folder::rebuild(&dir)?;
     print!("{}", runner_reports::render_console(&summary));
     println!("\nrun folder: {}", dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `runner merge OUT DIR…`: the merged run's console summary; exit 99 when a threshold fails.
+fn merge(out: &std::path::Path, dirs: &[PathBuf], force: bool) -> anyhow::Result<ExitCode> {
+    let summary = match run::merge::merge(out, dirs, force) {
+        Ok(summary) => summary,
+        // An OUT that holds an earlier run is a usage error, as with `play --out`.
+        Err(e) if matches!(e.downcast_ref::<run::FolderError>(), Some(run::FolderError::Exists(_))) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(exit::USAGE));
+        }
+        Err(e) => return Err(e),
+    };
+    print!("{}", runner_reports::render_console(&summary));
+    println!("\nrun folder: {}", out.display());
+    let failed: Vec<&str> =
+        summary.thresholds.iter().filter(|t| !t.passed).map(|t| t.expression.as_str()).collect();
+    if !failed.is_empty() {
+        eprintln!("error: {} threshold(s) failed: {}", failed.len(), failed.join(", "));
+        return Ok(ExitCode::from(exit::THRESHOLDS_FAILED));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -42,12 +42,21 @@ pub fn render_console(summary: &Summary) -> String {
         summary.phases.len(),
         if summary.phases.len() == 1 { "" } else { "s" }
     ));
+    if let Some(seg) = &summary.segment {
+        lines
+            .push(format!("segment {} (one share of a distributed run)", crate::sections::segment_line(seg)));
+    }
     if let Some(headline) = &summary.headline {
         wrap(&mut lines, "!! ", headline);
     }
     for p in &summary.phases {
         lines.push(String::new());
         phase(&mut lines, p);
+    }
+    let workers = crate::sections::workers_console_lines(summary);
+    if !workers.is_empty() {
+        lines.push(String::new());
+        lines.extend(workers);
     }
     lines.push(String::new());
     totals(&mut lines, summary);

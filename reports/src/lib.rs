@@ -5,7 +5,9 @@
 //! ([`render_html`], self-contained, with charts) and the console summary ([`render_console`]);
 //! the two reports render one document built from the summary, so they show the same tables;
 //! checks `--threshold` criteria against it ([`thresholds`]); compares two runs ([`compare()`]);
-//! and reads or rebuilds from the per-second time series ([`timeseries`]). It is a pure library:
+//! reads or rebuilds from the per-second time series ([`timeseries`]); and merges the run folders
+//! of a distributed run's workers into one ([`merge`]), exactly, from their lossless histograms
+//! ([`histogram`]). It is a pure library:
 //! it formats strings and never touches files, so the host decides where and when they are written.
 
 #![warn(missing_docs)]
@@ -14,8 +16,10 @@ pub mod compare;
 pub mod console;
 mod document;
 pub mod format;
+pub mod histogram;
 pub mod html;
 pub mod markdown;
+pub mod merge;
 pub mod model;
 mod sections;
 pub mod thresholds;
@@ -26,8 +30,8 @@ pub use console::render_console;
 pub use html::render_html;
 pub use markdown::render_markdown;
 pub use model::{
-    CheckCount, Distribution, Goodput, Iterations, ModelSource, PhaseReport, ReportError, RunModel,
-    SCHEMA_VERSION, ScenarioInfo, ScheduleReport, Summary, TaggedMetrics, ThresholdResult, TokenAccounting,
-    metric,
+    CheckCount, ClientReport, Distributed, DistributedPhase, Distribution, Goodput, Iterations, ModelSource,
+    PhaseReport, ReportError, RunModel, SCHEMA_VERSION, ScenarioInfo, ScheduleReport, SegmentInfo, Summary,
+    TaggedMetrics, ThresholdResult, TokenAccounting, WorkerInfo, WorkerPhase, metric,
 };
 pub use thresholds::{Threshold, ThresholdError};

@@ -134,6 +134,106 @@ pub struct Summary {
     /// empty when none were set (and in summaries written before thresholds existed).
     #[serde(default)]
     pub thresholds: Vec<ThresholdResult>,
+    /// The share of a distributed run this worker ran (`--segment I/N`); absent for a whole run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<SegmentInfo>,
+    /// A run merged from workers' folders by `runner merge`: who ran which share, and how far
+    /// apart they started each phase; absent for a run made by one process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distributed: Option<Distributed>,
+}
+
+/// The share of a distributed run one worker ran: the I-th of N shares of every phase.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SegmentInfo {
+    /// I, 0-based (as `$SLURM_PROCID` and `$JOB_COMPLETION_INDEX`).
+    pub index: u32,
+    /// N, the number of workers.
+    pub count: u32,
+    /// The machine the worker ran on (its host name).
+    pub host: String,
+    /// The agreed wall-clock start (`--start-at`, RFC 3339); absent when the worker started at once.
+    #[serde(default)]
+    pub start_at: Option<String>,
+    /// How late the worker actually started after `start_at`, ms; absent without `start_at`.
+    #[serde(default)]
+    pub start_late_ms: Option<f64>,
+}
+
+impl SegmentInfo {
+    /// "I/N", as `--segment` takes it.
+    pub fn label(&self) -> String {
+        format!("{}/{}", self.index, self.count)
+    }
+}
+
+/// The runner's own CPU over one phase: how busy the load generator itself was.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClientReport {
+    /// CPU time (user + system) of the runner's whole process over the phase, seconds.
+    pub cpu_s: f64,
+    /// `cpu_s` over the phase's duration, in % of one core (a busy 4-core process reads 400).
+    pub cpu_pct: f64,
+}
+
+/// How a merged run's workers shared it (see `runner merge`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Distributed {
+    /// The workers, in segment order.
+    pub workers: Vec<WorkerInfo>,
+    /// Per phase, each worker's share and who set the pace.
+    pub phases: Vec<DistributedPhase>,
+}
+
+/// One worker of a merged run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkerInfo {
+    /// "I/N".
+    pub segment: String,
+    /// The machine it ran on; empty when its summary did not say.
+    pub host: String,
+    /// When it started (its summary's `started_at`).
+    pub started_at: String,
+    /// How late it started after `--start-at`, ms.
+    #[serde(default)]
+    pub start_late_ms: Option<f64>,
+}
+
+/// One phase of a merged run, worker by worker.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DistributedPhase {
+    /// The phase's name.
+    pub phase: String,
+    /// The latest worker's wall-clock start of the phase minus the earliest's, ms.
+    pub start_skew_ms: f64,
+    /// The workers that ran the phase, in segment order.
+    pub workers: Vec<WorkerPhase>,
+    /// The segment ("I/N") whose own limits, not the server, set the phase's pace; absent when
+    /// no worker stood out.
+    #[serde(default)]
+    pub paced_by: Option<String>,
+}
+
+/// One worker's share of one phase.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkerPhase {
+    /// "I/N".
+    pub segment: String,
+    /// Its wall-clock start of the phase after the earliest worker's, ms.
+    pub start_offset_ms: f64,
+    /// Requests it sent.
+    pub requests: u64,
+    /// Requests that failed.
+    pub errors: u64,
+    /// Open-loop arrivals it dropped (no VU free).
+    #[serde(default)]
+    pub dropped: u64,
+    /// Its dispatch lag p99, ms; absent for a closed-loop phase.
+    #[serde(default)]
+    pub dispatch_lag_p99_ms: Option<f64>,
+    /// Its own CPU over the phase, % of one core; absent when its summary did not record it.
+    #[serde(default)]
+    pub cpu_pct: Option<f64>,
 }
 
 /// The run's model: its name and where it came from.
@@ -274,6 +374,13 @@ pub struct PhaseReport {
     /// GPU and server telemetry sampled while the phase ran (`--telemetry`); absent without it.
     #[serde(default)]
     pub telemetry: Option<TelemetryReport>,
+    /// Every histogram behind [`PhaseReport::metrics`], lossless: metric name → HdrHistogram V2,
+    /// deflate-compressed, base64 ([`crate::histogram`]). What `runner merge` adds up.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub histograms: BTreeMap<String, String>,
+    /// The runner's own CPU over the phase; absent in summaries written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<ClientReport>,
 }
 
 /// A phase's telemetry: the samples taken while it ran, aggregated. A field is `None` when no
@@ -539,6 +646,9 @@ pub struct TaggedMetrics {
     /// Checks recorded with these tags.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub checks: BTreeMap<String, CheckCount>,
+    /// The histograms behind `metrics`, as in [`PhaseReport::histograms`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub histograms: BTreeMap<String, String>,
 }
 
 impl TaggedMetrics {

@@ -121,4 +121,11 @@ impl PhaseRegistry {
         let reports = reg.phases.iter().map(|e| e.stats.report(&e.shape, run_started)).collect();
         (reports, notes)
     }
+
+    /// Every phase's report so far, without the lossless histograms: what `--abort-on-fail`
+    /// judges once a second, which need not deflate every histogram under the phases' locks.
+    pub fn live_reports(&self, run_started: Instant) -> Vec<PhaseReport> {
+        let reg = self.lock();
+        reg.phases.iter().map(|e| e.stats.report_with(&e.shape, run_started, false)).collect()
+    }
 }

@@ -8,6 +8,7 @@ pub mod context;
 pub mod drive;
 pub mod finish;
 pub mod folder;
+pub mod merge;
 pub mod model;
 pub mod prepare;
 pub mod start;

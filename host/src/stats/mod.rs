@@ -11,6 +11,7 @@
 //! lock per phase that is never held across an `.await`.
 
 pub mod caps;
+mod cpu;
 pub mod custom;
 pub mod embeddings;
 pub mod iterations;
@@ -32,9 +33,10 @@ pub use embeddings::EmbeddingSample;
 pub use iterations::IterationCounters;
 pub use recovery::Recovery;
 pub use report::{PhaseShape, nothing_reached_the_server};
+use runner_reports::histogram::distribution;
 pub use sample::{HttpSample, LlmSample, Slo};
 pub use series::PRESIZED_MAX_US;
-use series::{Series, distribution, empty_distribution};
+use series::{Series, empty_distribution};
 
 use crate::error_class::{self, ErrorClass};
 
@@ -123,6 +125,9 @@ pub struct PhaseStats {
     pub iterations: IterationCounters,
     started: OnceLock<Instant>,
     ended: OnceLock<Instant>,
+    /// The process's CPU time when the phase started and ended (`cpu::process_cpu`).
+    cpu_started: OnceLock<Duration>,
+    cpu_ended: OnceLock<Duration>,
     /// Guest log lines dropped by the per-instance rate cap.
     log_lines_dropped: AtomicU64,
     /// What the host refused or cut on the guest's behalf, by kind (see [`Caps`]).
@@ -150,6 +155,8 @@ impl PhaseStats {
             iterations: IterationCounters::default(),
             started: OnceLock::new(),
             ended: OnceLock::new(),
+            cpu_started: OnceLock::new(),
+            cpu_ended: OnceLock::new(),
             log_lines_dropped: AtomicU64::new(0),
             caps: Caps::default(),
             credentials_refused: AtomicU64::new(0),
@@ -176,12 +183,31 @@ impl PhaseStats {
 
     /// Marks the instant the phase's traffic began (the first call wins).
     pub fn mark_started(&self, at: Instant) {
-        let _ = self.started.set(at);
+        if self.started.set(at).is_ok()
+            && let Some(cpu) = cpu::process_cpu()
+        {
+            let _ = self.cpu_started.set(cpu);
+        }
     }
 
     /// Marks the instant the phase ended (the first call wins).
     pub fn mark_ended(&self, at: Instant) {
-        let _ = self.ended.set(at);
+        if self.ended.set(at).is_ok()
+            && let Some(cpu) = cpu::process_cpu()
+        {
+            let _ = self.cpu_ended.set(cpu);
+        }
+    }
+
+    /// The process's CPU time over the phase (to now while it runs); `None` before it started or
+    /// where the OS does not say. The whole process's: overlapping phases each see all of it.
+    pub fn cpu_used(&self) -> Option<Duration> {
+        let start = *self.cpu_started.get()?;
+        let end = match self.cpu_ended.get() {
+            Some(end) => *end,
+            None => cpu::process_cpu()?,
+        };
+        Some(end.saturating_sub(start))
     }
 
     pub fn started_at(&self) -> Option<Instant> {

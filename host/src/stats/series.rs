@@ -1,10 +1,12 @@
 //! One group of HdrHistograms and counts: all requests of a phase, or those with one tag set.
 //! Values are kept in microseconds (latencies) or ×1000 (rates, custom trends), three
-//! significant digits, and turned into the report's milliseconds by `distribution`.
+//! significant digits, and turned into the report's milliseconds by
+//! `runner_reports::histogram::distribution` (the one definition, which `runner merge` uses too).
 
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
+use runner_reports::histogram::{self, distribution};
 use runner_reports::{CheckCount, Distribution, metric};
 
 /// Latencies (µs) up to this fit a phase-level histogram from its creation: one hour.
@@ -12,7 +14,7 @@ pub const PRESIZED_MAX_US: u64 = 3_600_000_000;
 
 fn new_histogram() -> Histogram<u64> {
     // Three significant digits, auto-resizing: bounded memory for any range of values.
-    Histogram::new(3).expect("3 significant digits is a valid histogram precision")
+    histogram::new_histogram()
 }
 
 /// Adds a sample: `record` grows an auto-resizing histogram; `saturating_record` alone would
@@ -30,7 +32,8 @@ fn record(h: &mut Histogram<u64>, value: u64) {
 /// stall on a busy machine widens every latency metric at once) stepped RSS up by ~1 MiB. A
 /// histogram that ends a long run at an hour's range holds the same 184 KiB anyway.
 fn presized_histogram() -> Histogram<u64> {
-    let mut h = Histogram::new_with_max(PRESIZED_MAX_US, 3).expect("valid histogram bounds");
+    let mut h = Histogram::new_with_max(PRESIZED_MAX_US, histogram::SIGNIFICANT_DIGITS)
+        .expect("valid histogram bounds");
     h.auto(true);
     h
 }
@@ -94,43 +97,16 @@ impl Series {
     pub(super) fn distributions(&self) -> BTreeMap<String, Distribution> {
         self.metrics.iter().map(|(k, h)| (k.clone(), distribution(h))).collect()
     }
+
+    /// Every histogram, lossless, as `summary.json` carries it (for `runner merge`).
+    pub(super) fn histograms(&self) -> BTreeMap<String, String> {
+        self.metrics.iter().map(|(k, h)| (k.clone(), histogram::encode(h))).collect()
+    }
 }
 
 /// A distribution with no samples.
 pub fn empty_distribution() -> Distribution {
-    Distribution {
-        count: 0,
-        mean: 0.0,
-        stddev: 0.0,
-        min: 0.0,
-        p50: 0.0,
-        p90: 0.0,
-        p95: 0.0,
-        p99: 0.0,
-        max: 0.0,
-    }
-}
-
-/// Converts a histogram to the report's distribution. Latencies are kept in µs and reported in
-/// ms; tokens/s and custom trends are kept ×1000 and reported as recorded.
-pub(super) fn distribution(h: &Histogram<u64>) -> Distribution {
-    // Both scales are ÷1000: µs → ms, and value×1000 → value.
-    let scale = 1000.0;
-    if h.is_empty() {
-        return empty_distribution();
-    }
-    let q = |p: f64| h.value_at_quantile(p) as f64 / scale;
-    Distribution {
-        count: h.len(),
-        mean: h.mean() / scale,
-        stddev: h.stdev() / scale,
-        min: h.min() as f64 / scale,
-        p50: q(0.50),
-        p90: q(0.90),
-        p95: q(0.95),
-        p99: q(0.99),
-        max: h.max() as f64 / scale,
-    }
+    Distribution::default()
 }
 
 #[cfg(test)]

@@ -163,3 +163,42 @@ fn each_tag_set_keeps_its_input_and_cached_tokens() {
     assert_eq!(zero.cached_share(), Some(0.4));
     assert_eq!((of("1").input_tokens, of("1").cached_share()), (80, None), "no usage said: no share");
 }
+
+#[test]
+fn a_report_carries_every_histogram_losslessly_and_the_processes_cpu_over_the_phase() {
+    let stats = PhaseStats::new("p", Tags::new());
+    let began = Instant::now();
+    stats.mark_started(began);
+    let tagged = Tags::from([("turn".to_string(), "1".to_string())]);
+    let untagged = Tags::new();
+    for ms in 1..=200u64 {
+        let itl = [Duration::from_millis(2), Duration::from_millis(ms % 7 + 1)];
+        let c = LlmSample {
+            ttft: Some(Duration::from_millis(ms)),
+            e2e: Duration::from_millis(3 * ms),
+            itl: &itl,
+            output_tokens: 3,
+            counted_output_tokens: 3,
+            ..LlmSample::default()
+        };
+        stats.record_llm(if ms % 2 == 0 { &tagged } else { &untagged }, &c);
+    }
+    // Some CPU for the phase to account for.
+    let spin = Instant::now();
+    while spin.elapsed() < Duration::from_millis(30) {
+        std::hint::black_box(spin.elapsed());
+    }
+    stats.mark_ended(Instant::now());
+    let report = stats.report(&PhaseShape::default(), began);
+    assert_eq!(report.histograms.keys().collect::<Vec<_>>(), report.metrics.keys().collect::<Vec<_>>());
+    for (key, text) in &report.histograms {
+        let h = runner_reports::histogram::decode(text).expect("reads back");
+        assert_eq!(distribution(&h), report.metrics[key], "{key}");
+    }
+    let by_tag = &report.by_tags[0];
+    assert_eq!(by_tag.histograms.len(), by_tag.metrics.len());
+    let client = report.client.expect("getrusage works on Linux");
+    assert!(client.cpu_s > 0.005 && client.cpu_pct > 0.0, "{client:?}");
+    // What --abort-on-fail judges every second leaves them out.
+    assert!(stats.report_with(&PhaseShape::default(), began, false).histograms.is_empty());
+}

@@ -27,7 +27,7 @@ impl AbortOnFail {
         if self.thresholds.is_empty() || self.aborted.is_some() {
             return;
         }
-        let (phases, _) = run.phases.reports(run.started);
+        let phases = run.phases.live_reports(run.started);
         let live = Summary { phases, ..Summary::default() };
         let failed = thresholds::evaluate(&self.thresholds, &live)
             .into_iter()

@@ -3,7 +3,7 @@
 //! built by hand from k6 output, probe scripts and spreadsheets (k6 jobs, Python probes, nvidia-smi).
 //!
 //! Sections, in order: header, thresholds, phases, (the charts' place), latency per phase, one
-//! sweep table per group of phases, telemetry (GPU, server queue, server-side latency, kept
+//! sweep table per group of phases, workers of a merged run, telemetry (GPU, server queue, server-side latency, kept
 //! series), prefix cache (per phase and per prefix group), streaming UX, end-to-end latency
 //! statistics, open-loop schedule, trace replay lateness, soak windows, errors, goodput, checks,
 //! counters, custom trends, per turn, per-tag metrics, token accounting, notes. A section with
@@ -20,11 +20,13 @@ mod prefix;
 mod soak;
 mod telemetry;
 mod thresholds;
+mod workers;
 mod workloads;
 
 use details::{by_tags, checks, counters, custom_trends, errors, goodput, notes, token_accounting};
 pub(crate) use telemetry::console_lines as telemetry_console_lines;
 use thresholds::thresholds;
+pub(crate) use workers::{console_lines as workers_console_lines, segment_line};
 
 /// The whole report as a document.
 pub(crate) fn document(summary: &Summary) -> Document {
@@ -32,6 +34,7 @@ pub(crate) fn document(summary: &Summary) -> Document {
     header(&mut doc, summary);
     thresholds(&mut doc, summary);
     phases(&mut doc, summary);
+    workers::workers(&mut doc, summary);
     // The charts follow what a reader checks first (the verdict and the phases), before the detail.
     doc.charts();
     latency_per_phase(&mut doc, summary);
@@ -87,6 +90,15 @@ fn header(doc: &mut Document, s: &Summary) {
     if let Some(m) = &s.model {
         let model = Text::code(m.name.as_str()).then(format!(" ({})", m.source.describe()));
         rows.insert(2, vec!["Model".into(), model]);
+    }
+    if let Some(seg) = &s.segment {
+        rows.push(vec![
+            "Segment".into(),
+            format!("{} (one share of a distributed run)", segment_line(seg)).into(),
+        ]);
+    }
+    if let Some(d) = &s.distributed {
+        rows.push(vec!["Workers".into(), format!("{} merged (see Workers)", d.workers.len()).into()]);
     }
     doc.table(&[("Run", Align::Left), ("", Align::Left)], rows);
 }
