@@ -71,7 +71,8 @@ write_config() {
     mem_mb=$(awk '/^MemTotal:/ { printf "%d", $2 / 1024 }' /proc/meminfo)
     [[ -n $mem_mb ]] || die "no MemTotal in /proc/meminfo"
     mkdir -p "$dir"/{ctld,spool,log,run,munge}
-    chmod 0700 "$dir/munge"
+    # munged wants its socket's dir searchable by all; the key itself stays 0400.
+    chmod 0755 "$dir/munge"
     cat >"$conf" <<EOF
 # Written by scripts/slurm.sh start; rewritten at every start.
 ClusterName=runner
@@ -108,6 +109,8 @@ ReturnToService=2
 SlurmdTimeout=30
 InactiveLimit=0
 KillWait=5
+# No mail on this machine; the default (/bin/mail) is missing and logged as an error.
+MailProg=/bin/true
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
 # FORCE:8 lets up to eight jobs share each CPU, so several workers fit on a small machine.
 PartitionName=runner Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:8
@@ -124,6 +127,12 @@ EOF
     chmod 0400 "$dir/munge/munge.key"
 }
 
+fail() { # a start that did not come up: show why, and leave nothing running
+    log_tails
+    cmd_stop >&2
+    die "$*"
+}
+
 log_tails() {
     local f
     for f in "$dir"/log/munged.log "$dir"/log/slurmctld.log "$dir"/log/slurmd.log; do
@@ -133,8 +142,8 @@ log_tails() {
     done
 }
 
-node_state() {
-    SLURM_CONF=$conf sinfo -h -N -n "$(hostname -s)" -o %T 2>/dev/null | head -1
+node_state() { # what sinfo says of our node; nothing while slurmctld does not answer
+    SLURM_CONF=$conf sinfo -h -N -n "$(hostname -s)" -o %T 2>/dev/null | head -1 || true
 }
 
 cmd_start() {
@@ -148,23 +157,14 @@ cmd_start() {
     fi
     cmd_stop >/dev/null
     write_config
-    # --force: munged refuses to start as root, and under a world-writable /tmp, without it.
+    # --force: start over a socket left by a munged that was killed, and despite loose
+    # permissions on a $RUNNER_SLURM_DIR someone else chose (munge(8): warnings, not errors).
     munged --force --key-file="$dir/munge/munge.key" --socket="$dir/munge/munge.socket.2" \
         --pid-file="$dir/run/munged.pid" --log-file="$dir/log/munged.log" \
-        --seed-file="$dir/munge/munge.seed" ||
-        {
-            log_tails
-            die "munged did not start"
-        }
+        --seed-file="$dir/munge/munge.seed" || fail "munged did not start"
     # -c: forget jobs of an earlier cluster in this dir; -i: ignore state that does not fit.
-    slurmctld -c -i -f "$conf" || {
-        log_tails
-        die "slurmctld did not start"
-    }
-    slurmd -c -f "$conf" || {
-        log_tails
-        die "slurmd did not start"
-    }
+    slurmctld -c -i -f "$conf" || fail "slurmctld did not start"
+    slurmd -c -f "$conf" || fail "slurmd did not start"
     local t0=$SECONDS state=
     while ((SECONDS - t0 < start_timeout)); do
         state=$(node_state)
@@ -174,8 +174,7 @@ cmd_start() {
         fi
         sleep 0.5
     done
-    log_tails
-    die "node $(hostname -s) not idle after ${start_timeout} s (sinfo says '${state:-nothing}'); logs in $dir/log"
+    fail "node $(hostname -s) not idle after ${start_timeout} s (sinfo says '${state:-nothing}'); logs in $dir/log"
 }
 
 cmd_stop() {
