@@ -43,7 +43,7 @@ need_root() {
 
 cmd_install() {
     local missing=0 c
-    for c in munged mungekey slurmctld slurmd srun sinfo; do
+    for c in munged slurmctld slurmd srun sinfo; do
         command -v "$c" >/dev/null 2>&1 || missing=1
     done
     if [[ $missing == 0 ]]; then
