@@ -55,6 +55,18 @@ test-real: scenarios
         cargo test --release -p runner -p runner-reports -p runner-contract -p runner-sdk --test real_server \
         -- --ignored --test-threads=1 --nocapture
 
+# Distributed runs under Slurm (host/tests/slurm.rs): four `srun` workers, each `--segment I/4` of
+# one plan, against the simulated server, then `runner merge`. scripts/slurm.sh installs Debian's
+# slurm-wlm and munge when missing (root) and runs a one-node cluster in /tmp/runner-slurm; the
+# trap stops it whatever the test does. The packages are `test`'s, so the build is the same.
+test-slurm: scenarios
+    scripts/slurm.sh install
+    trap 'scripts/slurm.sh stop' EXIT; \
+        scripts/slurm.sh start; \
+        eval "$(scripts/slurm.sh env)"; \
+        RUNNER_SLURM=1 cargo test --release -p runner -p runner-reports -p runner-contract -p runner-sdk --test slurm \
+        -- --ignored --test-threads=1 --nocapture
+
 # Formatting and lints, as CI would want them.
 lint:
     cargo fmt --all --check
