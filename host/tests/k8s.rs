@@ -177,6 +177,10 @@ fn phase_counts(summary: &Value) -> (u64, u64, u64) {
     (arrivals, n(&phase["requests"]), n(&phase["errors"]))
 }
 
+/// Waits on issue 15's other parts: `runner play --segment/--start-at` (the workers fail with
+/// "unexpected argument '--segment'" until they land), `runner merge`, and the summary's `segment`
+/// object. Everything before the workers start (the ConfigMap's bytes, the environment, the
+/// kubelet's expansion) is checked today.
 #[test]
 fn workers_run_as_job_yaml_says_and_merge_into_the_whole_run() {
     let mock = MockProcess::start(&["--api-key", KEY, "--ttft-ms", "2", "--itl-ms", "1"]);
