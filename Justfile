@@ -67,6 +67,13 @@ test-slurm: scenarios
         RUNNER_SLURM=1 cargo test --release -p runner -p runner-reports -p runner-contract -p runner-sdk --test slurm \
         -- --ignored --test-threads=1 --nocapture
 
+# The Kubernetes manifests `runner k8s` writes, validated against the API's schemas
+# (scripts/k8s-validate.sh: kubernetes-validate from PyPI, strict, cached in ~/.cache/runner); the
+# packages are `test`'s, so the build is the same. The rest of host/tests/k8s.rs runs in `test`.
+test-k8s: scenarios
+    RUNNER_K8S_VALIDATE=scripts/k8s-validate.sh \
+        cargo test --release -p runner -p runner-reports -p runner-contract -p runner-sdk --test k8s the_manifests_pass_the_kubernetes_schemas
+
 # Formatting and lints, as CI would want them.
 lint:
     cargo fmt --all --check

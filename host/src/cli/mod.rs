@@ -1,5 +1,6 @@
 //! Parts of the `runner` command line that are long enough for a file of their own (the binary's
 //! modules; the library knows nothing of them).
 
+pub mod k8s;
 pub mod mock_args;
 pub mod values;
