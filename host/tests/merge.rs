@@ -1,44 +1,53 @@
 //! `runner merge`: workers' run folders made into one run, against one shared simulated server.
 //!
-//! Until `play --segment I/N` lands, each worker plays the whole plan (no `--segment`); the merge
-//! is exercised all the same: counts must add up, and the merged percentiles must be those of the
-//! workers' histograms added together — the same code path a segmented run takes. The refusals
-//! that need a segment edit the workers' summary.json to carry one.
+//! Two workers play `--segment 0/2` and `1/2` of one plan at the same `--start-at`: their counts
+//! must add up to the plan's, and the merged percentiles must be those of the workers'
+//! histograms added together. The refusals edit copies of the workers' summary.json.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::time::{Duration, SystemTime};
 
-use common::{MockProcess, play_into, runner, scenario};
+use common::{MockProcess, runner, scenario};
 use runner_reports::histogram;
 use runner_reports::timeseries::{self, Record};
 use runner_reports::{Summary, metric};
 
-/// Two short open-loop workers against one shared mock, in `dir`/w0 and `dir`/w1.
+/// The plan both workers share: 30 arrivals/s for 2 s, evenly spaced: exactly 60.
+const RATE: u64 = 30;
+const SECONDS: u64 = 2;
+
+/// Two open-loop workers, each a segment of one plan, started together against one shared mock,
+/// in `dir`/w0 and `dir`/w1.
 fn two_workers(dir: &Path) -> Vec<PathBuf> {
     let mock = MockProcess::start(&["--ttft-ms", "20", "--itl-ms", "2"]);
-    (0..2)
+    // Far enough ahead for both to load the scenario on a busy machine.
+    let at = humantime::format_rfc3339_millis(SystemTime::now() + Duration::from_secs(4)).to_string();
+    let (rate, duration) = (format!("rate={RATE}"), format!("duration={SECONDS}s"));
+    let workers: Vec<_> = (0..2)
         .map(|i| {
             let out = dir.join(format!("w{i}"));
-            let played = play_into(
-                &out,
-                &scenario("rate"),
-                &[
-                    "--target",
-                    &mock.url,
-                    "--quiet",
-                    "-p",
-                    "rate=30",
-                    "-p",
-                    "duration=2s",
-                    "-p",
-                    "max_tokens=8",
-                    "--threshold",
-                    "ttft:p99<10s",
-                ],
-            );
-            played.assert_success();
+            let child = runner()
+                .arg("play")
+                .arg(scenario("rate"))
+                .args(["--target", &mock.url, "--quiet", "-p", &rate, "-p", &duration, "-p", "max_tokens=8"])
+                .args(["--threshold", "ttft:p99<10s", "--segment", &format!("{i}/2"), "--start-at", &at])
+                .arg("--out")
+                .arg(&out)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("starting runner play");
+            (out, child)
+        })
+        .collect();
+    workers
+        .into_iter()
+        .map(|(out, child)| {
+            let o = child.wait_with_output().expect("runner play ends");
+            assert!(o.status.success(), "worker {} failed: {}", out.display(), stderr(&o));
             out
         })
         .collect()
@@ -68,7 +77,13 @@ fn merged_counts_are_the_workers_sums_and_percentiles_those_of_the_added_histogr
     let parts: Vec<Summary> = workers.iter().map(|w| read(w)).collect();
     let p = &merged.phases[0];
     let wp: Vec<_> = parts.iter().map(|s| &s.phases[0]).collect();
-    assert!(wp.iter().all(|w| w.requests > 0), "each worker sent requests");
+    // Each worker ran its own half of the 60 arrivals; together, the plan.
+    for (i, w) in wp.iter().enumerate() {
+        assert_eq!(w.iterations.completed, RATE * SECONDS / 2, "worker {i}: {:?}", w.iterations);
+        assert_eq!(parts[i].segment.as_ref().map(|s| (s.index, s.count)), Some((i as u32, 2)));
+    }
+    assert_eq!(p.iterations.completed, RATE * SECONDS);
+    assert_eq!(p.target_rate, Some(RATE as f64), "the workers' rates add up to the plan's");
     assert_eq!(p.requests, wp.iter().map(|w| w.requests).sum::<u64>());
     assert_eq!(p.output_tokens, wp.iter().map(|w| w.output_tokens).sum::<u64>());
     assert_eq!(p.metrics[metric::TTFT].count, wp.iter().map(|w| w.metrics[metric::TTFT].count).sum::<u64>());
@@ -95,9 +110,10 @@ fn merged_counts_are_the_workers_sums_and_percentiles_those_of_the_added_histogr
     let d = merged.distributed.as_ref().expect("a merged run says it is one");
     assert_eq!(d.workers.len(), 2);
     assert_eq!(d.phases[0].workers.iter().map(|w| w.requests).sum::<u64>(), p.requests);
-    // The workers ran one after the other: the phase spans both, and starts at the first's.
-    assert!(d.phases[0].start_skew_ms > 1_000.0, "{}", d.phases[0].start_skew_ms);
-    assert!(p.duration_s > wp[0].duration_s + wp[1].duration_s - 0.5, "{}", p.duration_s);
+    // The workers started together: the merged phase spans about one worker's, not two. (How
+    // close they start is a measurement, docs/DISTRIBUTED.md; a shared machine only bounds it.)
+    assert!(d.phases[0].start_skew_ms < 1_000.0, "{}", d.phases[0].start_skew_ms);
+    assert!(p.duration_s < wp[0].duration_s.max(wp[1].duration_s) + 1.0, "{}", p.duration_s);
     assert_eq!(merged.thresholds.len(), 1);
     assert!(merged.thresholds[0].passed);
     // The merged time series adds up to the merged counts, and `runner report` reads the folder.
@@ -176,7 +192,7 @@ fn what_cannot_be_merged_is_refused_in_one_line() {
             p.as_object_mut().expect("a phase").remove("histograms");
         }
     });
-    refused(&out, &[workers[0].clone(), old.clone()], "phase rate has no histograms");
+    refused(&out, &[old.clone(), workers[1].clone()], "phase rate has no histograms");
 
     let (a, b, c) = (d("a"), d("b"), d("c"));
     set_segment(&a, 0, 2);
@@ -187,11 +203,15 @@ fn what_cannot_be_merged_is_refused_in_one_line() {
     set_segment(&c, 0, 3);
     set_segment(&b, 2, 3);
     refused(&out, &[c.clone(), b.clone()], "segment 1/3 is missing");
-    refused(&out, &[a.clone(), workers[1].clone()], "has no segment");
+    let plain = d("plain");
+    edit_summary(&plain, |v| {
+        v.as_object_mut().expect("a summary").remove("segment");
+    });
+    refused(&out, &[plain, workers[1].clone()], "has no segment");
 
     let other = d("other");
     edit_summary(&other, |v| v["scenario"]["name"] = "something-else".into());
-    refused(&out, &[workers[0].clone(), other], "merge only the workers of one run");
+    refused(&out, &[other, workers[1].clone()], "merge only the workers of one run");
 
     // OUT may not be a worker's own folder: --force would remove that worker's files.
     let o = merge(&workers[0], &workers, &["--force"]);

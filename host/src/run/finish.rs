@@ -1,7 +1,7 @@
 //! The last stage: stop the telemetry and the time series, turn every phase into its report,
 //! assemble the summary (see [`SummaryBuilder`]) and write the run folder.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use runner_reports::Summary;
 
@@ -38,7 +38,21 @@ pub async fn finish(
         Some(sampler) => Some(sampler.finish().await),
         None => None,
     };
+    let mut header = header;
+    let header_is_split_against_mock =
+        header.target_is_mock && header.segment.as_ref().is_some_and(|s| s.count > 1);
+    let late_note = start_late(&mut header, driven.start_late);
     let mut summary = SummaryBuilder::new(header, duration);
+    if let Some(note) = late_note {
+        summary.run_note(note);
+    }
+    if header_is_split_against_mock {
+        summary.run_note(
+            "each worker of this split run played against its own built-in simulated server: give \
+             the workers one --target"
+                .to_string(),
+        );
+    }
     for error in driven.phase_errors {
         summary.run_note(error);
     }
@@ -91,4 +105,21 @@ pub async fn finish(
     drop(folder);
     let folder_error = (!failed_writes.is_empty()).then(|| failed_writes.join("; "));
     Ok(Finished { summary, interrupted, folder_error })
+}
+
+/// A late start beyond this is worth a note: workers meant to start together did not.
+const LATE_START_NOTE: Duration = Duration::from_secs(1);
+
+/// Records in the summary's segment how late `drive` started after `--start-at`; returns a note
+/// when it was late enough to matter (the worker was not ready by then, or the time had passed).
+fn start_late(header: &mut Summary, late: Option<Duration>) -> Option<String> {
+    let (Some(segment), Some(late)) = (header.segment.as_mut(), late) else { return None };
+    segment.start_late_ms = Some(late.as_secs_f64() * 1000.0);
+    (late >= LATE_START_NOTE).then(|| {
+        format!(
+            "this worker started {:.1} s after --start-at (it was not ready, or the time had passed): \
+             its phases ran late against the other workers'",
+            late.as_secs_f64()
+        )
+    })
 }

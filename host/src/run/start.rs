@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use anyhow::Context;
-use runner_reports::{ScenarioInfo, Summary, Threshold};
+use runner_reports::{ScenarioInfo, SegmentInfo, Summary, Threshold};
 use wasmtime::Store;
 
 use super::PlayOptions;
@@ -128,8 +128,24 @@ fn header(opts: &PlayOptions, prepared: &Prepared, seed: u64, started: SystemTim
         headers: opts.headers.names(),
         // Milliseconds: a merge of workers' runs places each run's offsets on the wall clock.
         started_at: humantime::format_rfc3339_millis(started).to_string(),
+        segment: (!opts.segment.is_whole() || opts.start_at.is_some()).then(|| SegmentInfo {
+            index: opts.segment.index(),
+            count: opts.segment.count(),
+            host: host_name(),
+            start_at: opts.start_at.map(|at| humantime::format_rfc3339_nanos(at).to_string()),
+            start_late_ms: None,
+        }),
         ..Summary::default()
     }
+}
+
+/// This machine's name, as a merged run's report names its workers (empty when unknown).
+fn host_name() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname writes at most that many bytes.
+    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    if ok { String::from_utf8_lossy(&buf[..end]).into_owned() } else { String::new() }
 }
 
 /// The thresholds checked live with `--abort-on-fail`: the command line's and the declared ones.
