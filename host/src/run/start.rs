@@ -126,8 +126,9 @@ fn header(opts: &PlayOptions, prepared: &Prepared, seed: u64, started: SystemTim
         params: prepared.params.clone(),
         model: prepared.model.clone(),
         headers: opts.headers.names(),
-        // Milliseconds: a merge of workers' runs places each run's offsets on the wall clock.
-        started_at: humantime::format_rfc3339_millis(started).to_string(),
+        // Microseconds: a merge of workers' runs places each run's offsets on the wall clock, and
+        // the workers' start skew is itself a figure of a millisecond or two.
+        started_at: humantime::format_rfc3339_micros(started).to_string(),
         segment: (!opts.segment.is_whole() || opts.start_at.is_some()).then(|| SegmentInfo {
             index: opts.segment.index(),
             count: opts.segment.count(),
