@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::model::{Distribution, Iterations, ScenarioInfo, SegmentInfo, ThresholdResult};
-use crate::timeseries::Sample;
+use crate::timeseries::{PhaseStart, RunStart, Sample};
 
 /// A small deterministic generator (xorshift): the tests need spread-out samples, not a crate.
 struct Rng(u64);
