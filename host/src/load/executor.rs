@@ -32,11 +32,10 @@ pub struct PhaseEnv {
 /// A split run's worker (`spec.segment`) runs its share of the plan: the arrivals, VUs and
 /// iterations numbered `k` with `k mod N` = its index ([`Segment`]).
 pub async fn run_phase(env: PhaseEnv, spec: PhaseSpec, stats: Arc<PhaseStats>) -> Result<(), String> {
-    let graceful = spec.graceful_stop;
-    let (seg, at) = (spec.segment, spec.start_at);
+    let share = Share { graceful: spec.graceful_stop, seg: spec.segment, at: spec.start_at };
     let result = match spec.plan {
         Plan::Pause(d) => {
-            planned_start(&env, at).await;
+            planned_start(&env, share.at).await;
             stats.mark_started(Instant::now());
             tokio::select! {
                 _ = tokio::time::sleep(d) => {}
@@ -45,15 +44,24 @@ pub async fn run_phase(env: PhaseEnv, spec: PhaseSpec, stats: Arc<PhaseStats>) -
             Ok(())
         }
         Plan::Open { arrivals, max_vus, duration } => {
-            open_loop(&env, &stats, arrivals, seg.share_cap(max_vus), duration, graceful, seg, at).await
+            open_loop(&env, &stats, arrivals, share.seg.share_cap(max_vus), duration, share).await
         }
         Plan::Closed { vus, budget, duration } => {
-            closed_loop(&env, &stats, vus, budget, duration, graceful, seg, at).await
+            closed_loop(&env, &stats, vus, budget, duration, share).await
         }
     };
     stats.mark_started(Instant::now());
     stats.mark_ended(Instant::now());
     result
+}
+
+/// How this process runs its part of a phase: its share of the plan, when its traffic starts,
+/// and how long in-flight iterations may finish after the schedule.
+#[derive(Clone, Copy)]
+struct Share {
+    graceful: Duration,
+    seg: Segment,
+    at: Option<Instant>,
 }
 
 /// Waits for the phase's planned start, if it has one (or for the run's stop). The VUs are made
@@ -97,10 +105,9 @@ async fn open_loop(
     arrivals: Arrivals,
     max_vus: u32,
     duration: Duration,
-    graceful: Duration,
-    seg: Segment,
-    at: Option<Instant>,
+    share: Share,
 ) -> Result<(), String> {
+    let Share { graceful, seg, at } = share;
     let timeout = env.iteration_timeout;
     let prealloc = match &arrivals {
         Arrivals::AllAtOnce(n) => seg.share_u32(*n).min(max_vus),
@@ -206,10 +213,9 @@ async fn closed_loop(
     curve: VuCurve,
     budget: Budget,
     duration: Duration,
-    graceful: Duration,
-    seg: Segment,
-    at: Option<Instant>,
+    share: Share,
 ) -> Result<(), String> {
+    let Share { graceful, seg, at } = share;
     let timeout = env.iteration_timeout;
     // This worker's VUs are the curve's VUs k with k mod N = its index: at every instant the
     // workers' active VUs add up to the curve's.
