@@ -235,6 +235,16 @@ async fn closed_loop(
     let t0 = Instant::now();
     stats.mark_started(t0);
     let end = t0 + duration;
+    // A worker whose share of a timed phase holds no VU (fewer VUs than workers) still lasts the
+    // phase's duration: ending at once, it would start its next phase while the others run this
+    // one. A budget-bound phase with no VU here has nothing to wait for.
+    if most == 0 && matches!(budget, Budget::Unlimited) {
+        tokio::select! {
+            _ = tokio::time::sleep_until(end.into()) => {}
+            _ = env.stop.until(Stop::Graceful) => {}
+        }
+        return Ok(());
+    }
     let (active_tx, active_rx) = watch::channel(active_at(Duration::ZERO));
     let ramp = ramping.then(|| {
         tokio::spawn(async move {

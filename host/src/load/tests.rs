@@ -330,3 +330,22 @@ async fn segments_of_a_shared_budget_add_up_to_it() {
     all.dedup();
     assert_eq!(all.len(), 10, "iteration numbers stay distinct across workers");
 }
+
+#[tokio::test]
+async fn a_segment_without_a_vu_still_lasts_the_phase() {
+    // 2 VUs for 300 ms split 4 ways: segments 2 and 3 have no VU, and still end with the phase
+    // (not at once), so a worker does not run ahead of the others into the next phase.
+    let plan = Plan::Closed {
+        vus: VuCurve::constant(2),
+        budget: Budget::Unlimited,
+        duration: Duration::from_millis(300),
+    };
+    let (env, vus) = env(Behaviour::Sleep(Duration::from_millis(1)), Duration::from_secs(5));
+    let stats = Arc::new(PhaseStats::new("p", Tags::new()));
+    let spec = PhaseSpec { segment: Segment::new(3, 4).expect("valid"), ..spec(plan) };
+    let began = Instant::now();
+    run_phase(env, spec, stats.clone()).await.expect("the phase runs");
+    assert!(began.elapsed() >= Duration::from_millis(300), "{:?}", began.elapsed());
+    assert_eq!(vus.created.load(Ordering::Relaxed), 0);
+    assert_eq!(stats.iterations.counts().completed, 0);
+}
