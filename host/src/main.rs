@@ -379,7 +379,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::New { name, lang, out, sdk } => new_project(name, lang, out, sdk),
         Command::Compare { a, b, fail_on } => compare(&a, &b, fail_on),
         Command::Mock { addr, sim } => mock(addr, sim).await,
-        Command::K8s(args) => k8s(*args),
+        Command::K8s(args) => cli::k8s::run(*args),
     }
 }
 
@@ -398,35 +398,6 @@ fn segment_seed(args: &PlayArgs) -> Result<Option<u64>, String> {
         )),
         (None, None, _) => Ok(None),
     }
-}
-
-/// `runner k8s`: the manifests of a distributed run, written into a folder.
-fn k8s(args: cli::k8s::K8sArgs) -> anyhow::Result<ExitCode> {
-    let checked = cli::k8s::spec(args)
-        .and_then(|(spec, out)| Ok((runner::k8s::generate(&spec).map_err(|e| e.to_string())?, out, spec)));
-    let (files, out, spec) = match checked {
-        Ok(done) => done,
-        Err(why) => {
-            eprintln!("error: {why} (see runner k8s --help)");
-            return Ok(ExitCode::from(exit::USAGE));
-        }
-    };
-    for path in runner::k8s::write(&out, &files)? {
-        println!("wrote {}", path.display());
-    }
-    let start = match spec.start {
-        runner::k8s::Start::At(at) => format!("at {}", runner::k8s::rfc3339(at)),
-        runner::k8s::Start::Delay { delay, .. } => {
-            format!("{} s after run.sh applies the Job", delay.as_secs())
-        }
-    };
-    println!(
-        "\n{} workers of {:?} start {start}; next:\n  {}/run.sh",
-        spec.workers,
-        spec.name,
-        out.display()
-    );
-    Ok(ExitCode::SUCCESS)
 }
 
 /// The headers for every request to the target: each `--header`, then the API key from the

@@ -1,13 +1,14 @@
-//! `runner k8s`: its flags, and turning them into a [`runner::k8s::K8sSpec`] (the library writes
-//! the manifests). A bad value is a usage error in one line.
+//! `runner k8s`: its flags, turning them into a [`runner::k8s::K8sSpec`], and writing the
+//! manifests the library makes. A bad value is a usage error in one line.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use clap::Args;
 use runner::k8s::{self, K8sSpec, ScenarioSource, Start};
 
-use super::values::{check_target, parse_duration};
+use super::values::{check_target, parse_duration, parse_start_at};
 
 #[derive(Args)]
 pub struct K8sArgs {
@@ -26,8 +27,8 @@ pub struct K8sArgs {
     /// The image with the runner binary (built from the repository's Containerfile).
     #[arg(long, default_value = concat!("runner:", env!("CARGO_PKG_VERSION")))]
     pub image: String,
-    /// When the workers start, an RFC 3339 instant in UTC (2026-12-07T18:00:00Z).
-    #[arg(long, value_name = "RFC3339", conflicts_with = "start_delay", value_parser = k8s::parse_start_at)]
+    /// When the workers start, RFC 3339 as `play --start-at` takes it (2026-12-07T18:00:00Z).
+    #[arg(long, value_name = "RFC3339", conflicts_with = "start_delay", value_parser = parse_start_at)]
     pub start_at: Option<SystemTime>,
     /// How long after run.sh applies the Job the workers start (time to schedule the pods and
     /// pull the image).
@@ -112,4 +113,33 @@ pub fn spec(args: K8sArgs) -> Result<(K8sSpec, PathBuf), String> {
         play_args: args.play_args,
     };
     Ok((spec, out))
+}
+
+/// `runner k8s`: the manifests of a distributed run, written into a folder.
+pub fn run(args: K8sArgs) -> anyhow::Result<ExitCode> {
+    let checked =
+        spec(args).and_then(|(spec, out)| Ok((k8s::generate(&spec).map_err(|e| e.to_string())?, out, spec)));
+    let (files, out, spec) = match checked {
+        Ok(done) => done,
+        Err(why) => {
+            eprintln!("error: {why} (see runner k8s --help)");
+            return Ok(ExitCode::from(crate::exit::USAGE));
+        }
+    };
+    for path in k8s::write(&out, &files)? {
+        println!("wrote {}", path.display());
+    }
+    let start = match spec.start {
+        k8s::Start::At(at) => format!("at {}", k8s::rfc3339(at)),
+        k8s::Start::Delay { delay, .. } => {
+            format!("{} s after run.sh applies the Job", delay.as_secs())
+        }
+    };
+    println!(
+        "\n{} workers of {:?} start {start}; next:\n  {}/run.sh",
+        spec.workers,
+        spec.name,
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }

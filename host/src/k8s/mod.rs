@@ -427,14 +427,9 @@ fn merged_dir(spec: &K8sSpec) -> String {
     format!("{RESULTS_DIR}/{}/merged", spec.name)
 }
 
-/// `2026-12-07T18:00:00Z`: whole seconds, UTC, as `date -u` writes it in `run.sh`.
+/// `2026-12-07T18:00:00Z` (a fraction only when there is one), UTC, as `date -u` writes it in
+/// `run.sh`.
 pub fn rfc3339(at: SystemTime) -> String {
-    humantime::format_rfc3339_seconds(at).to_string()
-}
-
-/// `--start-at`: an RFC 3339 instant in UTC (`2026-12-07T18:00:00Z`).
-pub fn parse_start_at(s: &str) -> Result<SystemTime, String> {
-    humantime::parse_rfc3339(s).map_err(|e| {
-        format!("--start-at {s:?}: {e}: give an RFC 3339 instant in UTC, like 2026-12-07T18:00:00Z")
-    })
+    // Fractions of a second only when there are some: a start given to the millisecond is kept.
+    humantime::format_rfc3339(at).to_string()
 }
