@@ -8,19 +8,19 @@ use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::PathBuf;
 
+use rand::rngs::StdRng;
+use rand::{Rng as _, SeedableRng};
+
 use runner_reports::histogram;
 use runner_reports::model::{Iterations, ScenarioInfo, ScheduleReport, SegmentInfo};
 use runner_reports::timeseries::{PhaseStart, Record, RunStart, Sample};
 use runner_reports::{Distribution, PhaseReport, SCHEMA_VERSION, Summary, metric};
 
-/// xorshift: reproducible spread without a dependency.
-struct Rng(u64);
+/// Reproducible spread.
+struct Rng(StdRng);
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
+        self.0.random()
     }
     /// Around `median` µs with a long right tail.
     fn around(&mut self, median: u64) -> u64 {
@@ -38,7 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (dir, workers, seconds): (PathBuf, u32, u64) = (dir.into(), workers.parse()?, seconds.parse()?);
     let per_s = 20u64;
     for w in 0..workers {
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ u64::from(w + 1));
+        let mut rng = Rng(StdRng::seed_from_u64(0x9e37_79b9_7f4a_7c15 ^ u64::from(w + 1)));
         let metrics: [(&str, u64, u64); 12] = [
             (metric::TTFT, 80_000, 1),
             (metric::TTFO, 80_000, 1),
