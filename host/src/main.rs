@@ -423,16 +423,14 @@ fn target_headers(args: &PlayArgs) -> Result<TargetHeaders, String> {
 async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
     let checked = run::model::check_flag(args.model.as_deref(), &args.params)
         .and_then(|()| args.target.as_deref().map_or(Ok(()), check_target))
-        .and_then(|()| segment_seed(&args).map(|_| ()))
-        .and_then(|()| target_headers(&args));
-    let headers = match checked {
-        Ok(headers) => headers,
+        .and_then(|()| Ok((segment_seed(&args)?, target_headers(&args)?)));
+    let (seed, headers) = match checked {
+        Ok(checked) => checked,
         Err(why) => {
             eprintln!("error: {why} (see runner --help)");
             return Ok(ExitCode::from(exit::USAGE));
         }
     };
-    let seed = segment_seed(&args).ok().flatten();
     let opts = PlayOptions {
         scenario: args.scenario,
         target: args.target,

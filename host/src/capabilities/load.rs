@@ -224,7 +224,7 @@ impl HostState {
 
     /// Validates and starts a phase — its traffic begins at its planned instant when workers
     /// share the run (`--start-at`: see `load/planned.rs`) — and returns its handle.
-    fn start_phase(&mut self, phase: Phase) -> Result<u32, String> {
+    fn start_phase(&self, phase: Phase) -> Result<u32, String> {
         self.controller_only("start")?;
         let spec =
             PhaseSpec { segment: self.run.settings.segment, ..to_spec(phase, self.run.settings.seed)? };
