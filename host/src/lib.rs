@@ -33,6 +33,7 @@ pub mod k8s;
 pub mod load;
 pub mod mock;
 pub mod new;
+pub mod outputs;
 pub mod run;
 pub mod sandbox;
 pub mod stats;

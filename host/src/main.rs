@@ -255,6 +255,24 @@ struct PlayArgs {
     /// requested length (without it, about one token a word).
     #[arg(long, value_name = "PATH")]
     tokenizer: Option<PathBuf>,
+    /// Write requests.jsonl into the run folder: one JSON line per request (phase, tags, start,
+    /// status, error class, TTFT, ITL summary, tokens and their source), streamed with bounded
+    /// memory. See docs/OUTPUTS.md.
+    #[arg(long)]
+    records: bool,
+    /// Serve the run's metrics for Prometheus at http://ADDR/metrics while it runs (requests,
+    /// errors by class, TTFT/TTFO/ITL/E2E histograms, tokens, dispatch lag, telemetry gauges).
+    /// No authentication: keep it on 127.0.0.1 or a trusted network.
+    #[arg(long, value_name = "ADDR")]
+    prometheus: Option<SocketAddr>,
+    /// Keep serving /metrics this long after the run ends, so the last scrape (at Prometheus's
+    /// scrape interval) sees the final counts; the summary follows.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "prometheus")]
+    prometheus_linger: Option<Duration>,
+    /// Push the run's metrics to a Prometheus Pushgateway (e.g. http://127.0.0.1:9091) every
+    /// 10 s and when the run ends, grouped as job="runner", run_id=<the run's id>.
+    #[arg(long, value_name = "URL", value_parser = runner::outputs::parse_push_url)]
+    prometheus_push: Option<String>,
 }
 
 /// `runner play x.wasm --help`: the path of a scenario whose parameters should follow the help.
@@ -455,6 +473,12 @@ async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
         abort_on_fail: args.abort_on_fail,
         data: args.data,
         tokenizer: args.tokenizer,
+        outputs: runner::outputs::OutputOptions {
+            records: args.records,
+            prometheus: args.prometheus,
+            prometheus_push: args.prometheus_push,
+            prometheus_linger: args.prometheus_linger.unwrap_or_default(),
+        },
         telemetry: runner::telemetry::TelemetryOptions {
             sources: args.telemetry,
             interval: args.sample_interval,

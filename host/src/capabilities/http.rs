@@ -6,7 +6,7 @@
 //! ([`OwnConnection`]); anything else (other hosts, everything with `--http2`) goes through the
 //! run's pooled client after the allow-list check.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hyper::Uri;
 use hyper::http::uri::PathAndQuery;
@@ -21,7 +21,7 @@ use crate::client::http::{
 use crate::error_class::ErrorClass;
 use crate::run::RunSettings;
 use crate::sandbox::{AllowedHost, Origin};
-use crate::stats::HttpSample;
+use crate::stats::{HttpSample, RequestKind};
 
 /// Joins a path (starting with `/`) to the target; absolute URLs pass through.
 pub fn resolve(target: &str, url: &str) -> String {
@@ -126,7 +126,7 @@ impl Host for HostState {
         let timeout = match checked {
             Ok(timeout) => timeout.unwrap_or(self.run.settings.request_timeout),
             Err(e) => {
-                self.stats().record_error(&Default::default(), e.class);
+                self.stats().record_failure(&Default::default(), RequestKind::Http, e.class, None, None);
                 return Ok(Err(Error { class: e.class.into(), message: e.message }));
             }
         };
@@ -134,6 +134,7 @@ impl Host for HostState {
         let content = req.response_content;
         let settings = &self.run.settings;
         let mut own = self.plain_http.own(settings, &self.run.http);
+        let started = Instant::now();
         let result = match (route(settings, own.as_deref_mut(), &req.method, req.url), own) {
             (Err(error), _) => Err(error),
             (Ok(Route::Own(path)), Some(own)) => {
@@ -156,8 +157,10 @@ impl Host for HostState {
             Ok(resp) => {
                 self.backoff.reset();
                 let t = resp.timings;
-                self.stats()
-                    .record_http(&extra, HttpSample { connect: t.connect, ttfb: t.ttfb, total: t.total });
+                self.stats().record_http(
+                    &extra,
+                    HttpSample { status: resp.status, connect: t.connect, ttfb: t.ttfb, total: t.total },
+                );
                 let body_bytes = resp.body.len() as u64;
                 // Lifting headers and body into the guest is most of a small request's cost on
                 // the host side; a guest that only wants the status skips it.
@@ -179,7 +182,7 @@ impl Host for HostState {
                 }))
             }
             Err(e) => {
-                self.stats().record_error(&extra, e.class);
+                self.stats().record_failure(&extra, RequestKind::Http, e.class, None, Some(started));
                 self.after_failure(e.class, &e.message).await;
                 Ok(Err(Error { class: e.class.into(), message: e.message }))
             }

@@ -3,6 +3,7 @@
 //! calls (`embed`) are in [`embed`]; several calls sent at once (`call-many`) in [`many`].
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use super::{HostState, limits, ms, tags};
 use crate::bindings::runner::scenario::llm::{
@@ -18,7 +19,7 @@ use crate::client::openai::{
 use crate::data::{Dataset, Row};
 use crate::error_class::ErrorClass;
 use crate::run::RunSettings;
-use crate::stats::{LlmSample, PhaseStats, Tags};
+use crate::stats::{LlmSample, PhaseStats, RequestKind, Tags};
 
 mod embed;
 mod many;
@@ -46,6 +47,8 @@ impl From<ErrorClass> for WitErrorClass {
 /// What the recorder keeps of a completion.
 fn sample(c: &openai::Completion) -> LlmSample<'_> {
     LlmSample {
+        started: None,
+        status: c.status,
         e2e: c.e2e,
         ttft: c.ttft,
         ttfo: c.ttfo,
@@ -182,6 +185,7 @@ impl Host for HostState {
 
     async fn call(&mut self, req: Request) -> wasmtime::Result<Result<Completion, Error>> {
         let Prepared { extra, request } = self.prepare(req);
+        let started = Instant::now();
         let result = match request {
             Ok(request) => {
                 let settings = &self.run.settings;
@@ -193,7 +197,7 @@ impl Host for HostState {
             }
             Err(error) => Err(error),
         };
-        record(self.stats(), &extra, &result);
+        record(self.stats(), &extra, started, &result);
         match &result {
             Ok(_) => self.backoff.reset(),
             Err(e) => self.after_failure(e.class, &e.message).await,
@@ -228,11 +232,11 @@ fn request_tags(list: Vec<(String, String)>) -> Tags {
 
 /// Records one finished call into the phase: its timings, or its error class (and a refusal of
 /// the credentials, which the report explains).
-fn record(stats: &PhaseStats, extra: &Tags, result: &Result<openai::Completion, LlmError>) {
+fn record(stats: &PhaseStats, extra: &Tags, started: Instant, result: &Result<openai::Completion, LlmError>) {
     match result {
-        Ok(c) => stats.record_llm(extra, &sample(c)),
+        Ok(c) => stats.record_llm(extra, &LlmSample { started: Some(started), ..sample(c) }),
         Err(e) => {
-            stats.record_error(extra, e.class);
+            stats.record_failure(extra, RequestKind::Llm, e.class, e.status, Some(started));
             if matches!(e.status, Some(401 | 403)) {
                 stats.record_credentials_refused();
             }

@@ -25,7 +25,7 @@ pub use spec::PhaseSpec;
 pub use stop::{Stop, StopSignal};
 pub use vu::{BoxFuture, Outcome, Vu, VuFactory};
 
-use crate::stats::Slo;
+use crate::stats::{Observers, Slo};
 
 /// The run-wide settings every phase runs within.
 #[derive(Debug, Clone)]
@@ -36,6 +36,8 @@ pub struct PhaseLimits {
     pub lag_bound: Duration,
     /// Per-request objectives for goodput.
     pub slo: Option<Slo>,
+    /// The run's live outputs, told of every request of every phase.
+    pub observers: Observers,
 }
 
 #[cfg(test)]

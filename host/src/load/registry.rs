@@ -59,8 +59,11 @@ impl PhaseRegistry {
                 spec.name
             ));
         }
-        let stats =
-            Arc::new(PhaseStats::new(spec.name.clone(), spec.tags.clone()).with_slo(self.limits.slo.clone()));
+        let stats = Arc::new(
+            PhaseStats::new(spec.name.clone(), spec.tags.clone())
+                .with_slo(self.limits.slo.clone())
+                .with_observers(self.limits.observers.clone()),
+        );
         let shape = spec.shape(self.limits.lag_bound);
         tracing::info!("phase {} started: {}", spec.name, shape.plan);
         reg.phases.push(Entry { stats: stats.clone(), shape });

@@ -185,6 +185,7 @@ async fn the_registry_refuses_a_second_phase_of_the_same_name_and_new_phases_onc
         iteration_timeout: Duration::from_secs(1),
         lag_bound: Duration::from_millis(10),
         slo: None,
+        observers: Default::default(),
     };
     let registry = PhaseRegistry::new(stop.clone(), limits);
     let (env, _) = env(Behaviour::Sleep(Duration::ZERO), Duration::from_secs(1));

@@ -11,7 +11,7 @@ use crate::data::{Datasets, TokenCounter};
 use crate::engine::DEFAULT_GUEST_MEMORY;
 use crate::load::{PhaseLimits, PhaseRegistry, PlannedClock, Segment, StopSignal};
 use crate::sandbox::{AllowedHost, Origin};
-use crate::stats::{PhaseStats, Slo, Tags};
+use crate::stats::{Observers, PhaseStats, Slo, Tags};
 
 /// The per-request timeout when none is given (`--timeout`): long enough for a 4k-token answer
 /// from a loaded server.
@@ -96,12 +96,13 @@ impl RunSettings {
         Origin::parse(url).is_some_and(|o| Origin::parse(&self.target) == Some(o))
     }
 
-    /// What every phase of the run runs within.
-    pub fn phase_limits(&self) -> PhaseLimits {
+    /// What every phase of the run runs within, and who observes its requests.
+    pub fn phase_limits(&self, observers: Observers) -> PhaseLimits {
         PhaseLimits {
             iteration_timeout: self.iteration_timeout,
             lag_bound: self.lag_bound,
             slo: self.slo.clone(),
+            observers,
         }
     }
 }
@@ -129,16 +130,17 @@ pub struct RunContext {
 }
 
 impl RunContext {
-    pub fn new(settings: RunSettings, http: HttpClient) -> Arc<Self> {
+    /// The context of a run whose requests `observers` (the live outputs) see as they end.
+    pub fn new(settings: RunSettings, http: HttpClient, observers: Observers) -> Arc<Self> {
         let stop = StopSignal::default();
         Arc::new(Self {
-            phases: PhaseRegistry::new(stop.clone(), settings.phase_limits()),
+            drive_stats: Arc::new(PhaseStats::new("drive", Tags::new()).with_observers(observers.clone())),
+            phases: PhaseRegistry::new(stop.clone(), settings.phase_limits(observers)),
             settings,
             started: Instant::now(),
             started_wall: SystemTime::now(),
             planned: PlannedClock::default(),
             http,
-            drive_stats: Arc::new(PhaseStats::new("drive", Tags::new())),
             declared_thresholds: Mutex::new(Vec::new()),
             telemetry: crate::telemetry::Latest::default(),
             stop,

@@ -30,7 +30,7 @@ pub async fn finish(
     started: Started,
     driven: Driven,
 ) -> anyhow::Result<Finished> {
-    let Started { run, header, folder, timeline, sampler, controller } = started;
+    let Started { run, header, folder, timeline, sampler, outputs, controller } = started;
     let duration = run.started.elapsed();
     drop(controller);
     // Before the time series closes, so the telemetry's last sample is written into it.
@@ -59,6 +59,9 @@ pub async fn finish(
     let ended = timeline.finish().await;
     if let Some(e) = &ended.write_error {
         summary.run_note(format!("the time series is incomplete: {e}"));
+    }
+    for note in outputs.finish(&run).await {
+        summary.run_note(note);
     }
     let aborted = ended.aborted;
     // A stop that no threshold asked for came from Ctrl-C or SIGTERM.

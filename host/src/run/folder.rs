@@ -28,7 +28,8 @@ pub const TIMESERIES: &str = "timeseries.jsonl";
 /// would let a second run lock a new file while the first still holds the old one).
 pub const LOCK: &str = "run.lock";
 /// The files a run writes: what `--force` removes before a new run writes its own.
-const RUN_FILES: [&str; 5] = [RUN_HEADER, SUMMARY, TIMESERIES, "report.md", "report.html"];
+const RUN_FILES: [&str; 6] =
+    [RUN_HEADER, SUMMARY, TIMESERIES, "report.md", "report.html", crate::outputs::RECORDS];
 
 /// Why a run folder was refused.
 #[derive(Debug, thiserror::Error)]

@@ -73,6 +73,8 @@ pub struct PlayOptions {
     pub data: Vec<String>,
     /// `--tokenizer`: a Hugging Face tokenizer.json.
     pub tokenizer: Option<PathBuf>,
+    /// Live outputs: `--records`, `--prometheus`, `--prometheus-push`.
+    pub outputs: crate::outputs::OutputOptions,
 }
 
 /// How the client connects to servers: whom it trusts over HTTPS, and which HTTP version.
@@ -107,9 +109,11 @@ pub async fn play(opts: PlayOptions) -> anyhow::Result<RunOutcome> {
     if let Some(dir) = &opts.out {
         folder::check_given(dir, opts.force)?;
     }
+    // So is an address the live outputs cannot listen on.
+    let bound = opts.outputs.bind().map_err(anyhow::Error::msg)?;
     let prepared = prepare::prepare(&opts).await?;
     let claimed = opts.out.as_deref().map(|dir| folder::claim_given(dir, opts.force)).transpose()?;
-    let mut started = start::start(&opts, &prepared, claimed).await?;
+    let mut started = start::start(&opts, &prepared, claimed, bound).await?;
     let driven = drive::drive(&mut started).await;
     let out_dir = started.folder.dir.clone();
     let drive_error = driven.error.clone();

@@ -124,7 +124,11 @@ pub async fn describe(scenario: &Arc<LoadedScenario>) -> anyhow::Result<Info> {
         iteration_timeout: Duration::from_secs(10),
         ..RunSettings::default()
     };
-    let run = RunContext::new(settings, client(Duration::from_secs(1), &ConnectOptions::default())?);
+    let run = RunContext::new(
+        settings,
+        client(Duration::from_secs(1), &ConnectOptions::default())?,
+        Default::default(),
+    );
     let (mut store, instance) =
         WasmVus::new(run, scenario.clone()).controller().await.map_err(anyhow::Error::msg)?;
     instance

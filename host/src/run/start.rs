@@ -16,6 +16,7 @@ use super::prepare::{Prepared, client};
 use crate::bindings::Scenario;
 use crate::capabilities::HostState;
 use crate::engine::vu::WasmVus;
+use crate::outputs::{Bound, LiveOutputs};
 use crate::telemetry::{self, Sampler};
 use crate::timeline::Timeline;
 
@@ -28,6 +29,8 @@ pub struct Started {
     pub folder: RunFolder,
     pub timeline: Timeline,
     pub sampler: Option<Sampler>,
+    /// `requests.jsonl`, the Prometheus endpoint and pushes, as asked.
+    pub outputs: LiveOutputs,
     /// The controller's store and instance, which run `drive`.
     pub controller: (Store<HostState>, Scenario),
 }
@@ -35,11 +38,13 @@ pub struct Started {
 /// Runs the start stage.
 ///
 /// `claimed` is the folder `--out` named, already claimed; without one, a fresh default folder
-/// is claimed here, where the scenario's name is known.
+/// is claimed here, where the scenario's name is known. `bound` holds the live outputs'
+/// listeners.
 pub async fn start(
     opts: &PlayOptions,
     prepared: &Prepared,
     claimed: Option<RunFolder>,
+    bound: Bound,
 ) -> anyhow::Result<Started> {
     let seed = opts.seed.unwrap_or_else(|| {
         SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
@@ -62,9 +67,6 @@ pub async fn start(
         segment: opts.segment,
         start_at: opts.start_at,
     };
-    let run = RunContext::new(settings, client(opts.request_timeout, &opts.connect)?);
-    run.declare_thresholds(prepared.declared.iter().cloned());
-    let header = header(opts, prepared, seed, run.started_wall);
     let folder = match claimed {
         Some(folder) => folder,
         None => folder::claim_default(&folder::default_out_dir(&prepared.info.name))?,
@@ -73,6 +75,12 @@ pub async fn start(
         eprintln!("note: {note}");
     }
     let out_dir = &folder.dir;
+    let run_id = folder::new_run_id();
+    let mut outputs = LiveOutputs::open(&opts.outputs, bound, out_dir, &run_id, &prepared.info.name)?;
+    let run = RunContext::new(settings, client(opts.request_timeout, &opts.connect)?, outputs.observers());
+    outputs.attach(&run);
+    run.declare_thresholds(prepared.declared.iter().cloned());
+    let header = header(opts, prepared, run_id, seed, run.started_wall);
     // The run's header goes to disk before any traffic, so even a killed run can be rebuilt.
     folder::write_file(out_dir, RUN_HEADER, &header.to_json())?;
     let timeline =
@@ -102,16 +110,22 @@ pub async fn start(
         .controller()
         .await
         .map_err(anyhow::Error::msg)?;
-    Ok(Started { run, header, folder, timeline, sampler, controller })
+    Ok(Started { run, header, folder, timeline, sampler, outputs, controller })
 }
 
 /// The summary's header: who ran what against which target, when, with which inputs.
-fn header(opts: &PlayOptions, prepared: &Prepared, seed: u64, started: SystemTime) -> Summary {
+fn header(
+    opts: &PlayOptions,
+    prepared: &Prepared,
+    run_id: String,
+    seed: u64,
+    started: SystemTime,
+) -> Summary {
     let info = &prepared.info;
     Summary {
         schema_version: runner_reports::SCHEMA_VERSION,
         runner_version: env!("CARGO_PKG_VERSION").to_string(),
-        run_id: folder::new_run_id(),
+        run_id,
         scenario: ScenarioInfo {
             name: info.name.clone(),
             version: info.version.clone(),

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use runner_reports::metric;
 
-use super::{LlmSample, PhaseStats, Tags, micros};
+use super::{LlmSample, Outcome, PhaseStats, RequestKind, Tags, micros};
 
 /// A successful embeddings call.
 #[derive(Debug, Clone, Copy, Default)]
@@ -40,6 +40,9 @@ impl PhaseStats {
             s.record(metric::E2E, micros(e.e2e));
         });
         r.interval.record(metric::E2E, micros(e.e2e));
+        drop(r);
+        let outcome = Outcome::Embedding { e2e: e.e2e, input_tokens: e.input_tokens };
+        self.observe(extra, RequestKind::Embedding, None, e.e2e, outcome);
     }
 }
 

@@ -15,6 +15,7 @@ mod cpu;
 pub mod custom;
 pub mod embeddings;
 pub mod iterations;
+pub mod observe;
 pub mod recovery;
 pub mod report;
 pub mod sample;
@@ -31,6 +32,7 @@ pub use caps::Caps;
 pub use custom::MAX_METRIC_NAMES;
 pub use embeddings::EmbeddingSample;
 pub use iterations::IterationCounters;
+pub use observe::{Observed, Observers, Outcome, RequestKind, RequestObserver};
 pub use recovery::Recovery;
 pub use report::{PhaseShape, nothing_reached_the_server};
 use runner_reports::histogram::distribution;
@@ -140,6 +142,8 @@ pub struct PhaseStats {
     output_tokens: AtomicU64,
     slo: Option<Slo>,
     good_requests: AtomicU64,
+    /// The run's live outputs, told of every request as it is recorded.
+    observers: Observers,
     recorded: Mutex<Recorded>,
 }
 
@@ -166,6 +170,7 @@ impl PhaseStats {
             output_tokens: AtomicU64::new(0),
             slo: None,
             good_requests: AtomicU64::new(0),
+            observers: Observers::default(),
             recorded: Mutex::new(Recorded::default()),
         }
     }
@@ -174,6 +179,44 @@ impl PhaseStats {
     pub fn with_slo(mut self, slo: Option<Slo>) -> Self {
         self.slo = slo;
         self
+    }
+
+    /// Tells `observers` of every request recorded here.
+    pub fn with_observers(mut self, observers: Observers) -> Self {
+        self.observers = observers;
+        self
+    }
+
+    /// Tells the observers about one request, started at `started` (or, when unknown, `took`
+    /// before now).
+    fn observe(
+        &self,
+        extra: &Tags,
+        kind: RequestKind,
+        started: Option<Instant>,
+        took: Duration,
+        outcome: Outcome<'_>,
+    ) {
+        if !self.observers.any() {
+            return;
+        }
+        let now = Instant::now();
+        // A request that measured its time ends `took` after it was sent, not when it is
+        // recorded (that is later by the client's own bookkeeping).
+        let (started, ended) = match started {
+            Some(sent) if !took.is_zero() => (Some(sent), sent + took),
+            Some(sent) => (Some(sent), now),
+            None => (now.checked_sub(took), now),
+        };
+        self.observers.request(&Observed {
+            phase: &self.name,
+            phase_tags: &self.tags,
+            tags: extra,
+            kind,
+            started,
+            ended,
+            outcome,
+        });
     }
 
     fn lock(&self) -> MutexGuard<'_, Recorded> {
@@ -313,10 +356,32 @@ impl PhaseStats {
         for gap in c.itl {
             r.interval.record(metric::ITL, micros(*gap));
         }
+        drop(r);
+        self.observe(extra, RequestKind::Llm, c.started, c.e2e, Outcome::Llm(c));
     }
 
     /// Records a failed request (LLM or HTTP) under its error class.
     pub fn record_error(&self, extra: &Tags, class: ErrorClass) {
+        self.record_failure(extra, RequestKind::Llm, class, None, None);
+    }
+
+    /// Records a failed request of `kind` under its error class, with the HTTP status when one
+    /// was received and the instant it was sent when known.
+    pub fn record_failure(
+        &self,
+        extra: &Tags,
+        kind: RequestKind,
+        class: ErrorClass,
+        status: Option<u16>,
+        started: Option<Instant>,
+    ) {
+        self.observe(
+            extra,
+            kind,
+            started.or_else(|| Some(Instant::now())),
+            Duration::ZERO,
+            Outcome::Failed { class, status },
+        );
         self.requests.fetch_add(1, Ordering::Relaxed);
         self.errors.fetch_add(1, Ordering::Relaxed);
         let mut r = self.lock();
@@ -374,11 +439,14 @@ impl PhaseStats {
             s.record(metric::HTTP_TTFB, micros(h.ttfb));
             s.record(metric::HTTP_TOTAL, micros(h.total));
         });
+        drop(r);
+        self.observe(extra, RequestKind::Http, None, h.total, Outcome::Http(&h));
     }
 
     /// Records an open-loop iteration's schedule: how late it started, and how long it took from
     /// its *intended* start (the latency a user arriving on schedule would have seen).
     pub fn record_schedule(&self, lag: Duration, from_schedule: Duration) {
+        self.observers.dispatch_lag(&self.name, lag);
         let mut r = self.lock();
         r.all.record(metric::DISPATCH_LAG, micros(lag));
         r.all.record(metric::LATENCY_FROM_SCHEDULE, micros(from_schedule));

@@ -1,11 +1,15 @@
 //! What one request left behind, in the recorder's own terms: the transports (`client/`) and the
 //! capabilities turn their results into these, so the recorder depends on no client type.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A successful LLM call: its latencies and token counts.
 #[derive(Debug, Clone, Default)]
 pub struct LlmSample<'a> {
+    /// When the request was sent (for the live outputs; `None`: E2E before it was recorded).
+    pub started: Option<Instant>,
+    /// The HTTP status of the answer (0 when unknown).
+    pub status: u16,
     /// Request start → last byte.
     pub e2e: Duration,
     /// Request start → first generated token: content, reasoning or a tool call (streamed calls
@@ -42,6 +46,8 @@ pub struct LlmSample<'a> {
 /// A plain HTTP exchange that got a response (any status).
 #[derive(Debug, Clone, Copy)]
 pub struct HttpSample {
+    /// The response's HTTP status.
+    pub status: u16,
     /// Time to connect, when this request opened its connection.
     pub connect: Option<Duration>,
     /// Request start → first byte of the response.

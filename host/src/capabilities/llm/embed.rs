@@ -2,18 +2,21 @@
 //! rows, synthetic prompts), recorded into the caller's phase like a non-streamed completion:
 //! a request, its E2E and input tokens, or its error class.
 
+use std::time::Instant;
+
 use super::{dataset, invalid, synthetic_tokens};
 use crate::bindings::runner::scenario::llm::{Embedding, EmbeddingRequest, Error, PromptSource};
 use crate::capabilities::{HostState, limits, ms, tags};
 use crate::client::http::Connections;
 use crate::client::openai::{self, LlmError, MAX_BATCH};
-use crate::stats::EmbeddingSample;
+use crate::stats::{EmbeddingSample, RequestKind};
 
 impl HostState {
     /// Makes the call, records it and converts the outcome for the guest.
     pub(super) async fn embed_call(&mut self, req: EmbeddingRequest) -> Result<Embedding, Error> {
         // Tags out of bounds refuse the call (below); its error is then recorded without them.
         let extra = if limits::tags(&req.tags).is_ok() { tags(req.tags.clone()) } else { Default::default() };
+        let started = Instant::now();
         let result = match self.embedding_request(req) {
             Ok(request) => {
                 let settings = &self.run.settings;
@@ -39,7 +42,7 @@ impl HostState {
                 })
             }
             Err(e) => {
-                self.stats().record_error(&extra, e.class);
+                self.stats().record_failure(&extra, RequestKind::Embedding, e.class, e.status, Some(started));
                 if matches!(e.status, Some(401 | 403)) {
                     self.stats().record_credentials_refused();
                 }

@@ -13,6 +13,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
+use std::time::Instant;
 
 use super::{Prepared, for_guest, record, request_tags};
 use crate::bindings::runner::scenario::llm::{Completion, Error, PromptSource, Request};
@@ -41,7 +42,7 @@ impl HostState {
                 .into_iter()
                 .map(|r| {
                     let result = Err(refused.clone());
-                    record(&stats, &request_tags(r.tags), &result);
+                    record(&stats, &request_tags(r.tags), Instant::now(), &result);
                     result
                 })
                 .collect();
@@ -59,6 +60,7 @@ impl HostState {
                 let own = if request.is_ok() { own.take() } else { None };
                 let stats = &stats;
                 async move {
+                    let started = Instant::now();
                     let result = match request {
                         Ok(request) => {
                             let conns = Connections { pooled, own };
@@ -66,7 +68,7 @@ impl HostState {
                         }
                         Err(error) => Err(error),
                     };
-                    record(stats, &extra, &result);
+                    record(stats, &extra, started, &result);
                     result
                 }
             })
