@@ -31,7 +31,7 @@ pub use html::render_html;
 pub use markdown::render_markdown;
 pub use model::{
     CheckCount, ClientReport, Distributed, DistributedPhase, Distribution, Goodput, Iterations, ModelSource,
-    PhaseReport, ReportError, RunModel, SCHEMA_VERSION, ScenarioInfo, ScheduleReport, SegmentInfo, Summary,
+    PhaseReport, ReportError, RunModel, SCHEMA_VERSION, ScenarioInfo, ScheduleReport, SegmentInfo, ServerInfo, Summary,
     TaggedMetrics, ThresholdResult, TokenAccounting, WorkerInfo, WorkerPhase, metric,
 };
 pub use thresholds::{Threshold, ThresholdError};
