@@ -19,7 +19,7 @@ mod cli;
 
 use cli::mock_args::{MockArgs, parse_mock_spec};
 use cli::values::{
-    check_target, parse_allowed_host, parse_duration, parse_fail_on, parse_max_vus, parse_param,
+    check_target, parse_allowed_host, parse_duration, parse_fail_on, parse_label, parse_max_vus, parse_param,
     parse_sample_interval, parse_size, parse_slo, parse_start_at,
 };
 
@@ -58,12 +58,10 @@ enum Command {
         /// The scenario component (.wasm).
         scenario: PathBuf,
     },
-    /// (Re)write summary.json, report.md and report.html of a run folder; rebuilds a killed
-    /// run's summary from its time series.
-    Report {
-        /// The run folder.
-        dir: PathBuf,
-    },
+    /// (Re)write summary.json, summary.csv, report.md and report.html of a run folder; rebuilds
+    /// a killed run's summary from its time series. With --format vllm, also write a phase as the
+    /// JSON of `vllm bench serve --save-result`.
+    Report(cli::report::ReportArgs),
     /// Merge the run folders of a distributed run's workers (`play --segment I/N`) into one run
     /// folder OUT: counts summed, histograms added (exact percentiles), phases on one wall clock,
     /// and a Workers section that says which worker, if any, set the pace. Exits 99 when a
@@ -135,6 +133,10 @@ struct PlayArgs {
     /// /v1/models, if it lists exactly one.
     #[arg(long, value_name = "NAME")]
     model: Option<String>,
+    /// A label for the run, `key=value` (repeatable; the key a Prometheus label name): recorded
+    /// in run.json and summary.json and shown in every report, summary.csv, vllm.json and compare.
+    #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
+    labels: Vec<(String, String)>,
     /// Random seed for the scenario and Poisson schedules (default: from the clock, or with
     /// --segment from --start-at, so every worker draws the same schedule; recorded).
     #[arg(long)]
@@ -392,7 +394,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Play(args) => play(*args).await,
         Command::Inspect { scenario } => inspect(scenario).await,
-        Command::Report { dir } => report(dir),
+        Command::Report(args) => cli::report::run(args),
         Command::Merge { out, dirs, force } => merge(&out, &dirs, force),
         Command::New { name, lang, out, sdk } => new_project(name, lang, out, sdk),
         Command::Compare { a, b, fail_on } => compare(&a, &b, fail_on),
@@ -441,8 +443,10 @@ fn target_headers(args: &PlayArgs) -> Result<TargetHeaders, String> {
 async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
     let checked = run::model::check_flag(args.model.as_deref(), &args.params)
         .and_then(|()| args.target.as_deref().map_or(Ok(()), check_target))
-        .and_then(|()| Ok((segment_seed(&args)?, target_headers(&args)?)));
-    let (seed, headers) = match checked {
+        .and_then(|()| {
+            Ok((segment_seed(&args)?, target_headers(&args)?, cli::values::labels(&args.labels)?))
+        });
+    let (seed, headers, labels) = match checked {
         Ok(checked) => checked,
         Err(why) => {
             eprintln!("error: {why} (see runner --help)");
@@ -454,6 +458,7 @@ async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
         target: args.target,
         params: args.params,
         model: args.model,
+        labels,
         seed,
         segment: args.segment.unwrap_or(runner::load::Segment::WHOLE),
         start_at: args.start_at,
@@ -565,13 +570,6 @@ fn new_project(
         "\nnext:\n  cd {}\n  cargo build --release --target wasm32-wasip2\n  runner play {wasm}",
         dir.display()
     );
-    Ok(ExitCode::SUCCESS)
-}
-
-fn report(dir: PathBuf) -> anyhow::Result<ExitCode> {
-    let summary = run::folder::rebuild(&dir)?;
-    print!("{}", runner_reports::render_console(&summary));
-    println!("\nrun folder: {}", dir.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -51,14 +51,15 @@ fn write(dir: &Path, name: &str, body: &[u8]) -> String {
 #[test]
 fn per_request_headers_reach_the_server_once_replacing_the_runs() {
     let mock = MockProcess::start(&["--metrics", "--ttft-ms", "1", "--itl-ms", "1"]);
-    // `--model`: no discovery request, so every request the server sees is the guest's.
     let args =
         ["--target", &mock.url, "--model", "mock", "-H", "X-Session-Id: run-wide", "-p", "max_tokens=2"];
     let run = play_mode("session", &args);
     let p = phase(&run);
     assert_eq!((p.requests, p.errors), (6, 0), "{:?}", p.errors_by_class);
     assert_eq!(run.summary().headers, ["x-session-id"], "the run's header is recorded by name only");
-    let seen = sessions(&metrics_page(&mock.url));
+    let mut seen = sessions(&metrics_page(&mock.url));
+    // The prepare stage's questions to the server carry the run's headers, as every request does.
+    assert_eq!(seen.remove("run-wide"), Some(runner::run::server_info::REQUESTS as u64));
     assert_eq!(seen.len(), 2, "one session per VU, the run's replaced: {seen:?}");
     assert!(
         seen.iter().all(|(id, n)| id.starts_with("vu-") && *n == 3),
@@ -261,9 +262,10 @@ fn http2_only_with_the_flag_for_llm_calls_and_plain_requests() {
         get.assert_success();
         let gets = get.phase("http-get").requests;
         assert!(gets > 0);
-        // The model discovery (/v1/models) of each run, the three calls and the GETs.
+        // Each run's questions to the server (/v1/models, /version…), the three calls and the GETs.
         let h2 = value(&metrics_page(&mock.url), "runner_mock_http2_requests_total").expect("the counter");
-        let want = if http2 { 2 + 3 + gets } else { 0 };
+        let probes = 2 * runner::run::server_info::REQUESTS as u64;
+        let want = if http2 { probes + 3 + gets } else { 0 };
         assert_eq!(h2, want, "{flag:?}: HTTP/2 requests");
     }
 }

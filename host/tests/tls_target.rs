@@ -90,7 +90,8 @@ fn an_https_target_gets_one_tls_connection_per_vu_for_all_its_requests() {
     run.assert_success();
     let p = run.phase("ttft-probe");
     assert_eq!((p.requests, p.errors, p.output_tokens), (10, 0, 40), "{:?}", p.errors_by_class);
-    // The model discovery (pooled client) and one connection per VU for its five calls.
+    // The server probe and model discovery (pooled client, one keep-alive connection) and one
+    // connection per VU for its five calls.
     assert_eq!(handshakes.load(Ordering::SeqCst), 1 + 2, "one TLS handshake per VU");
 
     // Without the CA the handshake fails: every call is `tls`, none reaches the server.

@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 use crate::format;
-use crate::model::{Distribution, PhaseReport, Summary, metric};
+use crate::model::{Distribution, PhaseReport, ServerInfo, Summary, metric};
 
 /// Which way a metric is judged, and whether the `--fail-on` gate looks at it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -145,7 +145,8 @@ pub struct Comparison {
     pub added: Vec<String>,
     /// Phases only in A, in A's order.
     pub removed: Vec<String>,
-    /// Differences in set-up that make the numbers less comparable (scenario, target, params).
+    /// Differences in set-up that make the numbers less comparable (scenario, target, params,
+    /// labels, the server met).
     pub notes: Vec<String>,
 }
 
@@ -274,19 +275,39 @@ fn setup_notes(a: &Summary, b: &Summary) -> Vec<String> {
     if a.target != b.target && !(a.target_is_mock && b.target_is_mock) {
         notes.push(format!("different targets: A {}, B {}", a.target, b.target));
     }
-    let keys: std::collections::BTreeSet<&String> = a.params.keys().chain(b.params.keys()).collect();
-    let changed: Vec<String> = keys
-        .into_iter()
-        .filter(|k| a.params.get(*k) != b.params.get(*k))
-        .map(|k| {
-            let show = |v: Option<&String>| v.map_or("(unset)".to_string(), Clone::clone);
-            format!("{k}: {} → {}", show(a.params.get(k)), show(b.params.get(k)))
-        })
-        .collect();
+    let changed = changed_entries(&a.params, &b.params);
     if !changed.is_empty() {
         notes.push(format!("different parameters: {}", changed.join(", ")));
     }
+    let changed = changed_entries(&a.labels, &b.labels);
+    if !changed.is_empty() {
+        notes.push(format!("different labels: {}", changed.join(", ")));
+    }
+    notes.extend(server_note(a.server.as_ref(), b.server.as_ref()));
     notes
+}
+
+/// `key: A's → B's` for each key whose value differs between the two maps (`(unset)` for none).
+fn changed_entries(
+    a: &std::collections::BTreeMap<String, String>,
+    b: &std::collections::BTreeMap<String, String>,
+) -> Vec<String> {
+    let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    keys.into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .map(|k| {
+            let show = |v: Option<&String>| v.map_or("(unset)".to_string(), Clone::clone);
+            format!("{k}: {} → {}", show(a.get(k)), show(b.get(k)))
+        })
+        .collect()
+}
+
+/// Whether the two runs met different servers: another software, version, build or model list.
+/// Runs that recorded nothing of their server (older summaries) are not said to differ.
+fn server_note(a: Option<&ServerInfo>, b: Option<&ServerInfo>) -> Option<String> {
+    let (a, b) = (a?, b?);
+    let what = |s: &ServerInfo| (s.software.clone(), s.version.clone(), s.build.clone(), s.models.clone());
+    (what(a) != what(b)).then(|| format!("different servers: A {}, B {}", a.describe(), b.describe()))
 }
 
 /// A relative change as a signed percentage with 1 decimal: `"+12.3%"`, `"-4.0%"`, `"0.0%"`.

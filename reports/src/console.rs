@@ -34,6 +34,12 @@ pub fn render_console(summary: &Summary) -> String {
     if let Some(m) = &summary.model {
         lines.push(format!("model {} ({})", m.name, m.source.describe()));
     }
+    if let Some(server) = summary.server.as_ref().filter(|s| !s.is_empty()) {
+        lines.push(format!("server {}", server.describe()));
+    }
+    if !summary.labels.is_empty() {
+        lines.push(format!("labels {}", format::tags(&summary.labels)));
+    }
     lines.push(format!(
         "started {}, ran {}, seed {}, {} phase{}",
         summary.started_at,

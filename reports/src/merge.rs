@@ -246,6 +246,12 @@ pub fn merge_with(
     if targets.len() > 1 {
         notes.push(format!("merge: the workers' targets differ: {}", targets.join(", ")));
     }
+    if workers.iter().any(|w| w.run.summary.labels != workers[0].run.summary.labels) {
+        notes.push(format!(
+            "merge: the workers' --label sets differ: the merged run keeps segment {}'s",
+            workers[0].segment
+        ));
+    }
 
     let mut seen_notes: Vec<String> = Vec::new();
     for n in workers.iter().flat_map(|w| &w.run.summary.notes).chain(&notes) {
@@ -283,6 +289,10 @@ pub fn merge_with(
         seed: first.seed,
         params: first.params.clone(),
         model: first.model.clone(),
+        // The workers of one run are started with one command line, and asked one server: the
+        // first worker's say for all (a worker whose differ is noted below).
+        labels: first.labels.clone(),
+        server: first.server.clone(),
         headers: header_names,
         started_at: rfc3339_millis(t0),
         duration_s: ((end - t0) / 1000.0).max(0.0),

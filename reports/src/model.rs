@@ -112,6 +112,14 @@ pub struct Summary {
     /// from; absent when there was none (the calls then name no model, or their own).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<RunModel>,
+    /// The run's labels (`--label key=value`): what the person running it said it was (a GPU, a
+    /// build, a team), carried into every output so runs can be told apart and grouped.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// What the target said about itself when the run was prepared (software, version, the
+    /// models it lists); absent for a run that learnt nothing, or one written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerInfo>,
     /// The names (never the values) of the headers sent with every request to the target:
     /// `--header`s and the API key's `authorization`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -234,6 +242,74 @@ pub struct WorkerPhase {
     /// Its own CPU over the phase, % of one core; absent when its summary did not record it.
     #[serde(default)]
     pub cpu_pct: Option<f64>,
+}
+
+/// What the target told about itself, asked once before any traffic (`GET /v1/models`, the
+/// `Server` header, and the version endpoints of vLLM, llama.cpp, TGI and SGLang). Every field is
+/// what the server said, cut to a short line; a field the server did not give is absent. Nothing
+/// the runner sent (headers, keys) is ever recorded here.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServerInfo {
+    /// The server software, when an endpoint identified it: `vllm`, `llama.cpp`, `tgi`,
+    /// `sglang`, or the product named by the `Server` header (e.g. `runner-mock`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub software: Option<String>,
+    /// Its version, as the server gave it (llama.cpp: the build number, e.g. `b4321`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Its build: llama.cpp's `build_info`, TGI's git `sha`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<String>,
+    /// The `Server` response header, as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_header: Option<String>,
+    /// The models `GET /v1/models` listed, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<String>,
+    /// Other facts the version endpoint gave, by name: llama.cpp's `model_path`, `total_slots`,
+    /// `n_ctx`; TGI's `model_id`, `model_dtype`, `max_total_tokens`; SGLang's `model_path`,
+    /// `tp_size`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub details: BTreeMap<String, String>,
+    /// The endpoints that answered, e.g. `/v1/models`, `/version`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub answered: Vec<String>,
+}
+
+impl ServerInfo {
+    /// Whether the server told nothing at all.
+    pub fn is_empty(&self) -> bool {
+        *self == ServerInfo::default()
+    }
+
+    /// Software and version in a few words, e.g. `vllm 0.6.3` or `llama.cpp b4321
+    /// (b4321-abcdef)`; the `Server` header when nothing else named the software; `None` when
+    /// the server said neither.
+    pub fn identity(&self) -> Option<String> {
+        let mut words: Vec<String> = self.software.iter().chain(&self.version).cloned().collect();
+        if let Some(build) = self.build.as_ref().filter(|b| Some(*b) != self.version.as_ref()) {
+            words.push(format!("({build})"));
+        }
+        if words.is_empty() {
+            return self.server_header.as_ref().map(|h| format!("Server: {h}"));
+        }
+        Some(words.join(" "))
+    }
+
+    /// One line for the reports: identity, `Server` header and models, e.g.
+    /// `vllm 0.6.3; Server: uvicorn; models: a, b`.
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = self.identity().into_iter().collect();
+        if let Some(h) = &self.server_header
+            && self.software.is_some()
+        {
+            parts.push(format!("Server: {h}"));
+        }
+        if !self.models.is_empty() {
+            parts.push(format!("models: {}", self.models.join(", ")));
+        }
+        if parts.is_empty() { "(nothing)".to_string() } else { parts.join("; ") }
+    }
 }
 
 /// The run's model: its name and where it came from.

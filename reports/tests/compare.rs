@@ -205,3 +205,31 @@ fn percentages_are_signed_and_never_negative_zero() {
     assert_eq!(signed_percent(0.0), "0.0%");
     assert_eq!(signed_percent(2.0), "+200.0%");
 }
+
+#[test]
+fn different_labels_and_servers_are_noted_and_unknown_servers_are_not() {
+    let server = |version: &str| runner_reports::ServerInfo {
+        software: Some("vllm".into()),
+        version: Some(version.into()),
+        models: vec!["m".into()],
+        ..Default::default()
+    };
+    let mut a = run(vec![phase("p", 10, 0, 1.0, 1.0, 50.0)]);
+    let mut b = a.clone();
+    a.labels = BTreeMap::from([("gpu".into(), "h100".into())]);
+    b.labels = BTreeMap::from([("gpu".into(), "a100".into()), ("build".into(), "42".into())]);
+    a.server = Some(server("0.6.3"));
+    b.server = Some(server("0.7.0"));
+    let notes = compare(&a, &b).notes;
+    assert!(
+        notes.contains(&"different labels: build: (unset) → 42, gpu: h100 → a100".to_string()),
+        "{notes:?}"
+    );
+    assert!(
+        notes.contains(&"different servers: A vllm 0.6.3; models: m, B vllm 0.7.0; models: m".to_string()),
+        "{notes:?}"
+    );
+    // A summary written before servers were recorded says nothing about them.
+    b.server = None;
+    assert!(!compare(&a, &b).notes.iter().any(|n| n.contains("servers")));
+}

@@ -3,4 +3,5 @@
 
 pub mod k8s;
 pub mod mock_args;
+pub mod report;
 pub mod values;

@@ -22,6 +22,46 @@ pub fn parse_slo(spec: &str) -> Result<Slo, String> {
     if slo == Slo::default() { Err("give at least one of ttft=, tpot=, e2e=".into()) } else { Ok(slo) }
 }
 
+/// The longest `--label` value, in characters: a label names a run, it does not describe it.
+pub const MAX_LABEL_VALUE: usize = 200;
+
+/// `--label key=value`: the key a Prometheus label name (`[a-zA-Z_][a-zA-Z0-9_]*`, not starting
+/// with `__`, which Prometheus reserves), so the label can follow the run into any metrics
+/// system; the value any printable text on one line (it may be empty), at most
+/// [`MAX_LABEL_VALUE`] characters.
+pub fn parse_label(spec: &str) -> Result<(String, String), String> {
+    let (key, value) = spec.split_once('=').ok_or_else(|| format!("expected key=value, got {spec:?}"))?;
+    let mut chars = key.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return Err(format!(
+            "label key {key:?} is not a Prometheus label name (a letter or _, then letters, digits or _)"
+        ));
+    }
+    if key.starts_with("__") {
+        return Err(format!("label key {key:?} starts with __, which Prometheus reserves"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(format!("the value of label {key} holds a control character (a line break, a tab…)"));
+    }
+    if value.chars().count() > MAX_LABEL_VALUE {
+        return Err(format!("the value of label {key} is longer than {MAX_LABEL_VALUE} characters"));
+    }
+    Ok((key.to_string(), value.to_string()))
+}
+
+/// The `--label`s as a map; a key given twice is refused (which one was meant?).
+pub fn labels(given: &[(String, String)]) -> Result<std::collections::BTreeMap<String, String>, String> {
+    let mut map = std::collections::BTreeMap::new();
+    for (key, value) in given {
+        if map.insert(key.clone(), value.clone()).is_some() {
+            return Err(format!("--label {key} is given twice: give each key once"));
+        }
+    }
+    Ok(map)
+}
+
 /// The most linear memory a guest can have: what a 32-bit address reaches.
 pub const MAX_GUEST_MEMORY: usize = 4 << 30;
 
@@ -174,5 +214,19 @@ mod tests {
         }
         let e = parse_start_at_from("2030-01-01T00:00:00Z", now).unwrap_err();
         assert!(e.contains("more than a day ahead"), "{e}");
+    }
+
+    #[test]
+    fn labels_take_prometheus_names_and_one_line_values_once_each() {
+        assert_eq!(parse_label("gpu=h100").unwrap(), ("gpu".to_string(), "h100".to_string()));
+        assert_eq!(parse_label("_build_2=a=b c").unwrap().1, "a=b c");
+        assert_eq!(parse_label("empty=").unwrap().1, "");
+        for bad in ["gpu", "2gpu=x", "gpu-type=x", "=x", "__name=x", "g\u{e9}=x", "k=a\nb"] {
+            let e = parse_label(bad).unwrap_err();
+            assert!(!e.contains('\n'), "{e}");
+        }
+        assert!(parse_label(&format!("k={}", "x".repeat(MAX_LABEL_VALUE + 1))).is_err());
+        let twice = [("a".to_string(), "1".to_string()), ("a".to_string(), "2".to_string())];
+        assert!(labels(&twice).unwrap_err().contains("twice"));
     }
 }

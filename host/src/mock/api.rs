@@ -258,6 +258,11 @@ pub(super) async fn handle(
         ("/", &Method::GET) => return Ok(finish(guard, text_response(StatusCode::OK, "ok"))),
         ("/health", &Method::GET) => return Ok(finish(guard, text_response(StatusCode::OK, ""))),
         ("/v1/models", &Method::GET) => return Ok(finish(guard, models(&shared.cfg.models))),
+        // As vLLM's: `{"version": "…"}`, not behind the API key.
+        ("/version", &Method::GET) => {
+            let body = serde_json::json!({ "version": VERSION }).to_string();
+            return Ok(finish(guard, json_response(StatusCode::OK, Bytes::from(body))));
+        }
         ("/metrics", &Method::GET) if shared.cfg.metrics => {
             return Ok(finish(guard, super::metrics::response(&shared, super::metrics::Page::Vllm)));
         }
@@ -474,6 +479,14 @@ pub(super) fn check_model(served: &[String], model: Option<&str>) -> Result<(), 
         Some(m) if served.iter().any(|s| s == m) => Ok(()),
         Some(m) => Err(RequestError::UnknownModel(m.to_string())),
     }
+}
+
+/// The simulated server's version: the runner's own, which built it.
+pub(super) const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The `Server` header of every answer: `runner-mock/VERSION`.
+pub(super) fn server_header() -> HeaderValue {
+    HeaderValue::from_static(concat!("runner-mock/", env!("CARGO_PKG_VERSION")))
 }
 
 /// `/v1/models`: the configured models, or the one default.

@@ -340,8 +340,16 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stopped: on
                 conns.spawn(async move {
                     let io = TokioIo::new(AbortableStream::new(stream, abort.clone()));
                     let handler_abort = abort.clone();
-                    let service =
-                        service_fn(move |req| api::handle(shared.clone(), handler_abort.clone(), req));
+                    let service = service_fn(move |req| {
+                        let answer = api::handle(shared.clone(), handler_abort.clone(), req);
+                        async move {
+                            let mut resp = answer.await?;
+                            // Every answer names the server, as real ones do: the ground truth of
+                            // the runner's server probe (`run/server_info.rs`).
+                            resp.headers_mut().insert(hyper::header::SERVER, api::server_header());
+                            Ok::<_, std::convert::Infallible>(resp)
+                        }
+                    });
                     let builder = auto::Builder::new(TokioExecutor::new());
                     // A connection error is the client's business (reset, bad HTTP); nothing to report.
                     // A fired abort drops the connection mid-flight, which resets it (see `conn`).

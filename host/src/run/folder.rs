@@ -1,6 +1,6 @@
 //! A run folder on disk: `run.json` (the header, written before any traffic),
-//! `timeseries.jsonl` (appended while the run goes), and at the end `summary.json`, `report.md`
-//! and `report.html`. `runner report DIR` rewrites the reports, or rebuilds the summary of a
+//! `timeseries.jsonl` (appended while the run goes), and at the end `summary.json`,
+//! `summary.csv`, `report.md` and `report.html`. `runner report DIR` rewrites the reports, or rebuilds the summary of a
 //! run that was killed before writing one.
 //!
 //! One folder holds one run. [`claim`] refuses a folder that already holds files (unless
@@ -22,14 +22,26 @@ use runner_reports::Summary;
 pub const RUN_HEADER: &str = "run.json";
 /// The run's summary, written when it ends.
 pub const SUMMARY: &str = "summary.json";
+/// The summary as one long table (docs/OUTPUTS.md), written with it.
+pub const SUMMARY_CSV: &str = "summary.csv";
+/// A phase as vLLM's benchmark result, written by `runner report DIR --format vllm`.
+pub const VLLM_JSON: &str = "vllm.json";
 /// The time series, appended while the run goes.
 pub const TIMESERIES: &str = "timeseries.jsonl";
 /// The lock a run holds on its folder while it writes it. The file stays behind (removing it
 /// would let a second run lock a new file while the first still holds the old one).
 pub const LOCK: &str = "run.lock";
 /// The files a run writes: what `--force` removes before a new run writes its own.
-const RUN_FILES: [&str; 6] =
-    [RUN_HEADER, SUMMARY, TIMESERIES, "report.md", "report.html", crate::outputs::RECORDS];
+const RUN_FILES: [&str; 8] = [
+    RUN_HEADER,
+    SUMMARY,
+    SUMMARY_CSV,
+    TIMESERIES,
+    "report.md",
+    "report.html",
+    VLLM_JSON,
+    crate::outputs::RECORDS,
+];
 
 /// Why a run folder was refused.
 #[derive(Debug, thiserror::Error)]
@@ -187,10 +199,11 @@ pub fn write_file(dir: &Path, name: &str, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes `summary.json`, `report.md` and `report.html` into `dir`, stopping at the first that
-/// fails.
+/// Writes `summary.json`, `summary.csv`, `report.md` and `report.html` into `dir`, stopping at
+/// the first that fails.
 pub fn write(dir: &Path, summary: &Summary) -> anyhow::Result<()> {
     write_file(dir, SUMMARY, &summary.to_json())?;
+    write_file(dir, SUMMARY_CSV, &runner_reports::render_csv(summary))?;
     write_file(dir, "report.md", &runner_reports::render_markdown(summary))?;
     // The charts over time need the time series; the lines a crash or a full disk damaged are
     // left out. A folder without one still gets every table and the other charts.
@@ -204,8 +217,9 @@ pub fn write(dir: &Path, summary: &Summary) -> anyhow::Result<()> {
 /// `runner report DIR`: the summary of a run folder — its own `summary.json`, or one rebuilt
 /// from `run.json` and `timeseries.jsonl` when the run was killed before writing it, when it is
 /// damaged, or when it is another run's (its run id is not `run.json`'s). Either way
-/// `summary.json`, `report.md` and `report.html` are (re)written. A folder a run is still writing
-/// is refused: a summary rebuilt from half its time series would later pass for the run's own.
+/// `summary.json`, `summary.csv`, `report.md` and `report.html` are (re)written. A folder a run
+/// is still writing is refused: a summary rebuilt from half its time series would later pass for
+/// the run's own.
 pub fn rebuild(dir: &Path) -> anyhow::Result<Summary> {
     if !dir.is_dir() {
         anyhow::bail!("{} is not a run folder", dir.display());

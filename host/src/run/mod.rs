@@ -11,6 +11,7 @@ pub mod folder;
 pub mod merge;
 pub mod model;
 pub mod prepare;
+pub mod server_info;
 pub mod start;
 pub mod summary;
 
@@ -37,6 +38,8 @@ pub struct PlayOptions {
     pub params: Vec<(String, String)>,
     /// `--model`: the model of every LLM call that names none; overrides the `model` parameter.
     pub model: Option<String>,
+    /// `--label key=value`: recorded in `run.json`, `summary.json` and every output.
+    pub labels: std::collections::BTreeMap<String, String>,
     pub seed: Option<u64>,
     /// This worker's share of every phase (`--segment I/N`).
     pub segment: crate::load::Segment,

@@ -2,30 +2,18 @@
 //!
 //! 1. `--model NAME` (also sets the scenario's `model` parameter, when it declares one);
 //! 2. the scenario's `model` parameter: `-p model=…`, or its non-empty default;
-//! 3. the target's `GET /v1/models`, asked once in the prepare stage, when it lists exactly one
-//!    model. Any other answer (none, several, no such endpoint, an error) leaves the model unset
+//! 3. the target's `GET /v1/models`, asked once in the prepare stage (with the server's other
+//!    facts: `run/server_info.rs`), when it lists exactly one model. Any other answer (none, several, no such endpoint, an error) leaves the model unset
 //!    and the run goes on.
 //!
 //! The model and where it came from are recorded in the summary ([`RunModel`]).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use bytes::Bytes;
 use runner_reports::{ModelSource, RunModel};
-use serde_json::Value;
-
-use crate::client::http::{HttpClient, Request, TargetHeaders};
-use crate::client::openai::api_url;
 
 /// The parameter every LLM scenario declares for its model.
 pub const PARAM: &str = "model";
-
-/// How long discovery waits for the whole `/v1/models` answer.
-const DISCOVERY_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The most of a `/v1/models` body that is read; a list of models is far smaller.
-const DISCOVERY_BODY_LIMIT: usize = 1 << 20;
 
 /// `--model` and `-p model=` both name the run's model: giving both is a usage error.
 pub fn check_flag(flag: Option<&str>, params: &[(String, String)]) -> Result<(), String> {
@@ -51,65 +39,34 @@ pub fn from_inputs(flag: Option<&str>, params: &mut BTreeMap<String, String>) ->
     Some(RunModel { name: name.clone(), source: ModelSource::Param })
 }
 
-/// Asks the target which models it serves and, when it lists exactly one, takes it (setting
-/// the `model` parameter when the scenario declares one). Never fails: any other outcome is
-/// logged and gives `None`.
-pub async fn discover(
-    client: &HttpClient,
-    target: &str,
-    headers: &TargetHeaders,
+/// Takes the one model the target listed (`listing`, from [`super::server_info::probe`], which
+/// asked `url`), setting the `model` parameter when the scenario declares one. Never fails: any
+/// other listing (none, several, no such endpoint, an error) is logged and gives `None`.
+pub fn discover(
+    listing: &Result<Vec<String>, String>,
+    url: &str,
     params: &mut BTreeMap<String, String>,
 ) -> Option<RunModel> {
-    let url = api_url(target, "models");
-    let ids = match list_models(client, &url, headers).await {
+    let ids = match listing {
         Ok(ids) => ids,
         Err(why) => {
             tracing::info!("no model given and none discovered: GET {url}: {why}");
             return None;
         }
     };
-    let [name] = <[String; 1]>::try_from(ids)
-        .map_err(|ids| {
-            tracing::info!(
-                "no model given and none discovered: {url} lists {} models{}",
-                ids.len(),
-                if ids.is_empty() { String::new() } else { format!(" ({})", ids.join(", ")) }
-            );
-        })
-        .ok()?;
+    let [name] = ids.as_slice() else {
+        tracing::info!(
+            "no model given and none discovered: {url} lists {} models{}",
+            ids.len(),
+            if ids.is_empty() { String::new() } else { format!(" ({})", ids.join(", ")) }
+        );
+        return None;
+    };
     eprintln!("no model given: using {name}, the one model {url} lists");
     if let Some(param) = params.get_mut(PARAM) {
-        param.clone_from(&name);
+        param.clone_from(name);
     }
-    Some(RunModel { name, source: ModelSource::Discovered })
-}
-
-/// `GET url` with the run's headers; the ids of the models listed.
-async fn list_models(client: &HttpClient, url: &str, headers: &TargetHeaders) -> Result<Vec<String>, String> {
-    let own = [("accept".to_string(), "application/json".to_string())];
-    let request = Request {
-        method: "GET".into(),
-        url: url.to_string(),
-        headers: headers.merged(&own).into_owned(),
-        body: Bytes::new(),
-        timeout: Some(DISCOVERY_TIMEOUT),
-    };
-    let mut response = client.start(request).await.map_err(|e| e.to_string())?;
-    if !(200..300).contains(&response.status) {
-        return Err(format!("HTTP {}", response.status));
-    }
-    let body = response.read_to_end(DISCOVERY_BODY_LIMIT).await.map_err(|e| e.to_string())?;
-    model_ids(&body)
-}
-
-/// The `id`s of an OpenAI-style model list, `{"data": [{"id": "…"}, …]}`, in order.
-pub fn model_ids(body: &[u8]) -> Result<Vec<String>, String> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| format!("the answer is not JSON: {e}"))?;
-    let data = value.get("data").and_then(Value::as_array).ok_or("the answer has no `data` list")?;
-    data.iter()
-        .map(|m| m.get("id").and_then(Value::as_str).map(str::to_string).ok_or("a listed model has no `id`"))
-        .collect::<Result<_, _>>()
-        .map_err(str::to_string)
+    Some(RunModel { name: name.clone(), source: ModelSource::Discovered })
 }
 
 #[cfg(test)]
@@ -155,15 +112,5 @@ mod tests {
         let mut blank = BTreeMap::from([(PARAM.to_string(), " ".to_string())]);
         assert_eq!(from_inputs(None, &mut blank), None);
         assert_eq!(from_inputs(None, &mut BTreeMap::new()), None);
-    }
-
-    #[test]
-    fn model_ids_reads_an_openai_list_and_names_what_is_wrong_with_others() {
-        let list = br#"{"object":"list","data":[{"id":"a","object":"model"},{"id":"b"}]}"#;
-        assert_eq!(model_ids(list).expect("a list"), ["a", "b"]);
-        assert_eq!(model_ids(br#"{"data":[]}"#).expect("an empty list"), Vec::<String>::new());
-        assert!(model_ids(b"<html>").expect_err("not JSON").contains("not JSON"));
-        assert!(model_ids(br#"{"models":[]}"#).expect_err("no data").contains("`data`"));
-        assert!(model_ids(br#"{"data":[{"name":"a"}]}"#).expect_err("no id").contains("`id`"));
     }
 }

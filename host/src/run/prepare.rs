@@ -1,6 +1,7 @@
 //! The first stage of a run, before any traffic: load the component, ask it to describe itself,
 //! check the parameters and thresholds it declares against the command line, load datasets and
-//! the tokenizer, and find the target (the built-in simulated server when none is given).
+//! the tokenizer, find the target (the built-in simulated server when none is given), and ask it
+//! what it is (`server_info`) and which model it serves (`model`).
 //! Everything that can be refused is refused here, in one line.
 
 use std::collections::BTreeMap;
@@ -12,8 +13,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 
 use super::context::{RunContext, RunSettings};
-use super::model;
 use super::{ConnectOptions, PlayOptions};
+use super::{model, server_info};
 use crate::bindings::exports::runner::scenario::guest::{Info, ParamKind};
 use crate::client::http::{ClientConfig, HttpClient, load_pem_certs};
 use crate::data::{Datasets, TokenCounter};
@@ -30,6 +31,8 @@ pub struct Prepared {
     pub params: BTreeMap<String, String>,
     /// The model of every LLM call that names none, and where it came from.
     pub model: Option<runner_reports::RunModel>,
+    /// What the target told about itself (`run/server_info.rs`); `None` when it told nothing.
+    pub server: Option<runner_reports::ServerInfo>,
     /// The thresholds `describe` declares.
     pub declared: Vec<runner_reports::Threshold>,
     pub datasets: Datasets,
@@ -61,14 +64,15 @@ pub async fn prepare(opts: &PlayOptions) -> anyhow::Result<Prepared> {
         (None, None) => unreachable!("a mock is started whenever no target is given"),
     };
     preflight(&target).await?;
+    // Asked once, before any traffic, whatever the model: what the server is is worth recording.
+    let probed =
+        server_info::probe(&client(opts.request_timeout, &opts.connect)?, &target, &opts.headers).await;
     let model = match given_model {
         Some(m) => Some(m),
-        None => {
-            let client = client(opts.request_timeout, &opts.connect)?;
-            model::discover(&client, &target, &opts.headers, &mut params).await
-        }
+        None => model::discover(&probed.listing, &probed.models_url, &mut params),
     };
-    Ok(Prepared { scenario, info, params, model, declared, datasets, tokens, target, mock })
+    let server = probed.info;
+    Ok(Prepared { scenario, info, params, model, server, declared, datasets, tokens, target, mock })
 }
 
 async fn start_mock(opts: &PlayOptions) -> anyhow::Result<MockServer> {

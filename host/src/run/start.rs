@@ -139,6 +139,8 @@ fn header(
         seed,
         params: prepared.params.clone(),
         model: prepared.model.clone(),
+        labels: opts.labels.clone(),
+        server: prepared.server.clone(),
         headers: opts.headers.names(),
         // Microseconds: a merge of workers' runs places each run's offsets on the wall clock, and
         // the workers' start skew is itself a figure of a millisecond or two.

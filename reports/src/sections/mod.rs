@@ -91,6 +91,17 @@ fn header(doc: &mut Document, s: &Summary) {
         let model = Text::code(m.name.as_str()).then(format!(" ({})", m.source.describe()));
         rows.insert(2, vec!["Model".into(), model]);
     }
+    if let Some(server) = s.server.as_ref().filter(|server| !server.is_empty()) {
+        rows.push(vec!["Server".into(), server.describe().into()]);
+        if !server.details.is_empty() {
+            let details = server.details.iter().map(|(k, v)| Text::code(format!("{k}={v}")));
+            rows.push(vec!["Server details".into(), Text::join(details, ", ")]);
+        }
+    }
+    if !s.labels.is_empty() {
+        let labels = s.labels.iter().map(|(k, v)| Text::code(format!("{k}={v}")));
+        rows.push(vec!["Labels".into(), Text::join(labels, ", ")]);
+    }
     if let Some(seg) = &s.segment {
         rows.push(vec![
             "Segment".into(),
