@@ -19,8 +19,8 @@ mod cli;
 
 use cli::mock_args::{MockArgs, parse_mock_spec};
 use cli::values::{
-    check_target, parse_allowed_host, parse_duration, parse_fail_on, parse_max_vus, parse_param,
-    parse_sample_interval, parse_size, parse_slo, parse_start_at,
+    check_target, parse_allowed_host, parse_duration, parse_fail_on, parse_listen_addr, parse_max_vus,
+    parse_param, parse_sample_interval, parse_size, parse_slo, parse_start_at,
 };
 
 /// Exit codes (also in the README).
@@ -255,6 +255,13 @@ struct PlayArgs {
     /// requested length (without it, about one token a word).
     #[arg(long, value_name = "PATH")]
     tokenizer: Option<PathBuf>,
+    /// Serve a live dashboard of the run at http://ADDR/ while it goes (e.g. 127.0.0.1:5665, or
+    /// port 0 for a free one): latency, throughput, errors, in-flight and telemetry charts, pushed
+    /// from the run as server-sent events at /events; it stops when the run ends. The page has no
+    /// authentication: anyone who can reach ADDR can watch the run, so bind a non-loopback
+    /// address only on a network you trust. See docs/OUTPUTS.md.
+    #[arg(long, value_name = "ADDR", value_parser = parse_listen_addr)]
+    dashboard: Option<SocketAddr>,
 }
 
 /// `runner play x.wasm --help`: the path of a scenario whose parameters should follow the help.
@@ -455,6 +462,7 @@ async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
         abort_on_fail: args.abort_on_fail,
         data: args.data,
         tokenizer: args.tokenizer,
+        dashboard: args.dashboard,
         telemetry: runner::telemetry::TelemetryOptions {
             sources: args.telemetry,
             interval: args.sample_interval,

@@ -73,6 +73,8 @@ pub struct PlayOptions {
     pub data: Vec<String>,
     /// `--tokenizer`: a Hugging Face tokenizer.json.
     pub tokenizer: Option<PathBuf>,
+    /// `--dashboard`: serve the live dashboard there while the run goes.
+    pub dashboard: Option<std::net::SocketAddr>,
 }
 
 /// How the client connects to servers: whom it trusts over HTTPS, and which HTTP version.

@@ -1,7 +1,8 @@
 //! The first stage of a run, before any traffic: load the component, ask it to describe itself,
 //! check the parameters and thresholds it declares against the command line, load datasets and
 //! the tokenizer, and find the target (the built-in simulated server when none is given).
-//! Everything that can be refused is refused here, in one line.
+//! Everything that can be refused is refused here, in one line. The live dashboard's address is
+//! bound first, so a taken one is refused before anything else.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -20,6 +21,7 @@ use crate::data::{Datasets, TokenCounter};
 use crate::engine::vu::WasmVus;
 use crate::engine::{self, EngineOptions, LoadedScenario};
 use crate::mock::MockServer;
+use crate::outputs::dashboard::Dashboard;
 
 /// What the run needs before it starts: the checked inputs and the target.
 pub struct Prepared {
@@ -37,10 +39,23 @@ pub struct Prepared {
     pub target: String,
     /// The built-in simulated server, when there was no `--target`.
     pub mock: Option<MockServer>,
+    /// The live dashboard (`--dashboard`), serving from now on.
+    pub dashboard: Option<Dashboard>,
 }
 
 /// Runs the prepare stage.
 pub async fn prepare(opts: &PlayOptions) -> anyhow::Result<Prepared> {
+    let dashboard = match opts.dashboard {
+        Some(addr) => {
+            let dashboard = Dashboard::bind(addr).await?;
+            eprintln!(
+                "live dashboard at {} (no authentication; it stops when the run ends)",
+                dashboard.url()
+            );
+            Some(dashboard)
+        }
+        None => None,
+    };
     let scenario = load_scenario(&opts.scenario, &opts.engine).await?;
     let info = describe(&scenario).await?;
     let mut params = merge_params(&info, &opts.params)?;
@@ -68,7 +83,7 @@ pub async fn prepare(opts: &PlayOptions) -> anyhow::Result<Prepared> {
             model::discover(&client, &target, &opts.headers, &mut params).await
         }
     };
-    Ok(Prepared { scenario, info, params, model, declared, datasets, tokens, target, mock })
+    Ok(Prepared { scenario, info, params, model, declared, datasets, tokens, target, mock, dashboard })
 }
 
 async fn start_mock(opts: &PlayOptions) -> anyhow::Result<MockServer> {

@@ -1,0 +1,3 @@
+//! Live outputs of a run: where results go while it runs.
+
+pub mod dashboard;
