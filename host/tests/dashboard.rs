@@ -315,7 +315,17 @@ fn points_after_the_replay(profile: &Path, url: &str) -> u64 {
 fn the_page_loads_in_headless_chromium_and_its_charts_grow_during_the_run() {
     let mut run = LiveRun::start(
         &scenario("rate"),
-        &["--mock", "ttft=2ms,itl=1ms", "-p", "rate=10", "-p", "duration=10s", "-p", "max_tokens=4"],
+        // A fifth of the requests fail, so the errors chart draws a line for their class.
+        &[
+            "--mock",
+            "ttft=2ms,itl=1ms,fault=status=503@0.2",
+            "-p",
+            "rate=10",
+            "-p",
+            "duration=10s",
+            "-p",
+            "max_tokens=4",
+        ],
     );
     let url = format!("http://{}/", run.addr);
     wait_for_first_phase(&run.out);
@@ -354,6 +364,9 @@ fn the_page_loads_in_headless_chromium_and_its_charts_grow_during_the_run() {
             "chart {chart}: {from_replay} points after the replay, {points} at the end"
         );
     }
+    let errors = dom.find("data-chart=\"errors\"").map(|at| &dom[at..]).unwrap_or("");
+    let legend = &errors[..errors.find("</figure>").unwrap_or(0)];
+    assert!(legend.contains(">http-status</li>"), "the errors chart has a line for the class:\n{legend}");
     let row = dom.find("data-phase=\"rate\"").map(|at| &dom[at..]).unwrap_or("");
     assert!(row.contains("<td>done</td>"), "the phase's row says it is done:\n{dom}");
 }
