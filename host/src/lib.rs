@@ -19,6 +19,7 @@
 //! - [`mock`]: the built-in simulated OpenAI-compatible server.
 //! - [`telemetry`]: GPU (NVML) and server (Prometheus) samples aggregated per phase.
 //! - [`timeline`]: the run as it goes: `timeseries.jsonl` and live progress, once a second.
+//! - [`outputs`]: live outputs of a run (`--dashboard`): where results go while it runs.
 //! - [`k8s`]: `runner k8s`, a distributed run as Kubernetes manifests (written, never applied).
 //! - [`run`]: one `runner play`, in stages: from a `.wasm` file to a run folder with the reports.
 

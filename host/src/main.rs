@@ -19,8 +19,8 @@ mod cli;
 
 use cli::mock_args::{MockArgs, parse_mock_spec};
 use cli::values::{
-    check_target, parse_allowed_host, parse_duration, parse_fail_on, parse_label, parse_max_vus, parse_param,
-    parse_sample_interval, parse_size, parse_slo, parse_start_at,
+    check_target, parse_allowed_host, parse_duration, parse_fail_on, parse_label, parse_listen_addr,
+    parse_max_vus, parse_param, parse_sample_interval, parse_size, parse_slo, parse_start_at,
 };
 
 /// Exit codes (also in the README).
@@ -265,7 +265,7 @@ struct PlayArgs {
     /// Serve the run's metrics for Prometheus at http://ADDR/metrics while it runs (requests,
     /// errors by class, TTFT/TTFO/ITL/E2E histograms, tokens, dispatch lag, telemetry gauges).
     /// No authentication: keep it on 127.0.0.1 or a trusted network.
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", value_parser = parse_listen_addr)]
     prometheus: Option<SocketAddr>,
     /// Keep serving /metrics this long after the run ends, so the last scrape (at Prometheus's
     /// scrape interval) sees the final counts; the summary follows.
@@ -275,6 +275,13 @@ struct PlayArgs {
     /// 10 s and when the run ends, grouped as job="runner", run_id=<the run's id>.
     #[arg(long, value_name = "URL", value_parser = runner::outputs::parse_push_url)]
     prometheus_push: Option<String>,
+    /// Serve a live dashboard of the run at http://ADDR/ while it goes (e.g. 127.0.0.1:5665, or
+    /// port 0 for a free one): latency, throughput, errors, in-flight and telemetry charts, pushed
+    /// from the run as server-sent events at /events; it stops when the run ends. The page has no
+    /// authentication: anyone who can reach ADDR can watch the run, so bind a non-loopback
+    /// address only on a network you trust. See docs/OUTPUTS.md.
+    #[arg(long, value_name = "ADDR", value_parser = parse_listen_addr)]
+    dashboard: Option<SocketAddr>,
 }
 
 /// `runner play x.wasm --help`: the path of a scenario whose parameters should follow the help.
@@ -484,6 +491,7 @@ async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
             prometheus_push: args.prometheus_push,
             prometheus_linger: args.prometheus_linger.unwrap_or_default(),
         },
+        dashboard: args.dashboard,
         telemetry: runner::telemetry::TelemetryOptions {
             sources: args.telemetry,
             interval: args.sample_interval,

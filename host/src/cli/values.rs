@@ -86,6 +86,18 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
     }
 }
 
+/// An address to listen on (`--dashboard`): `IP:PORT` (`[::1]:PORT` for IPv6), or
+/// `localhost:PORT` for the IPv4 loopback. Names are not looked up: a listening address is the
+/// machine's own.
+pub fn parse_listen_addr(s: &str) -> Result<std::net::SocketAddr, String> {
+    let t = s.trim();
+    if let Some(port) = t.strip_prefix("localhost:") {
+        let port: u16 = port.parse().map_err(|_| format!("{s:?}: {port:?} is not a port number"))?;
+        return Ok(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    t.parse().map_err(|_| format!("{s:?} is not an address to listen on, like 127.0.0.1:5665"))
+}
+
 /// `--target`: an absolute `http://` or `https://` URL without credentials. A password in the URL
 /// would be printed in every message and written to the run folder, and is not sent anyway
 /// (credentials go in `--api-key-env` or `--header`): refused, without echoing it. Checked after
@@ -228,5 +240,16 @@ mod tests {
         assert!(parse_label(&format!("k={}", "x".repeat(MAX_LABEL_VALUE + 1))).is_err());
         let twice = [("a".to_string(), "1".to_string()), ("a".to_string(), "2".to_string())];
         assert!(labels(&twice).unwrap_err().contains("twice"));
+    }
+
+    #[test]
+    fn listen_addresses_are_ip_and_port_or_localhost() {
+        assert_eq!(parse_listen_addr("127.0.0.1:5665").unwrap().to_string(), "127.0.0.1:5665");
+        assert_eq!(parse_listen_addr("localhost:0").unwrap().to_string(), "127.0.0.1:0");
+        assert_eq!(parse_listen_addr("[::1]:80").unwrap().to_string(), "[::1]:80");
+        for bad in ["5665", "example.com:80", "localhost:http", "127.0.0.1:70000", ""] {
+            let e = parse_listen_addr(bad).unwrap_err();
+            assert!(!e.contains('\n'), "{e}");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Live outputs of a run: where results go while it runs, besides the run folder's reports —
 //! `requests.jsonl` ([`records`]), the Prometheus endpoint and Pushgateway pushes
-//! ([`prometheus`], served by [`serve`]).
+//! ([`prometheus`], served by [`serve`]), and the live dashboard ([`dashboard`], fed by the time
+//! series).
 //!
 //! Their lifecycle follows the run's stages: addresses are bound before the run is prepared
 //! ([`OutputOptions::bind`], so a taken port is refused before anything else), the outputs open
@@ -8,6 +9,7 @@
 //! every request through the recorder's observers while the run goes, and close in the finish
 //! stage ([`LiveOutputs::finish`]), which says in the summary's notes what did not go out.
 
+pub mod dashboard;
 pub mod prometheus;
 pub mod records;
 pub mod serve;

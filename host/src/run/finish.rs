@@ -1,5 +1,6 @@
-//! The last stage: stop the telemetry and the time series, turn every phase into its report,
-//! assemble the summary (see [`SummaryBuilder`]) and write the run folder.
+//! The last stage: stop the telemetry and the time series (and with them the live dashboard),
+//! turn every phase into its report, assemble the summary (see [`SummaryBuilder`]) and write the
+//! run folder.
 
 use std::time::{Duration, Instant};
 
@@ -57,6 +58,10 @@ pub async fn finish(
         summary.run_note(error);
     }
     let ended = timeline.finish().await;
+    // The time series is complete: the dashboard's browsers get `end`, and the server closes
+    // while the summary is written (it takes at most `dashboard::GRACE`).
+    let mut prepared = prepared;
+    let dashboard_closed = prepared.dashboard.take().map(|d| d.end());
     if let Some(e) = &ended.write_error {
         summary.run_note(format!("the time series is incomplete: {e}"));
     }
@@ -106,6 +111,9 @@ pub async fn finish(
         .chain(folder::write(&folder.dir, &summary).err().map(|e| format!("{e:#}")))
         .collect();
     drop(folder);
+    if let Some(closed) = dashboard_closed {
+        let _ = closed.await;
+    }
     let folder_error = (!failed_writes.is_empty()).then(|| failed_writes.join("; "));
     Ok(Finished { summary, interrupted, folder_error })
 }

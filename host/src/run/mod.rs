@@ -78,6 +78,8 @@ pub struct PlayOptions {
     pub tokenizer: Option<PathBuf>,
     /// Live outputs: `--records`, `--prometheus`, `--prometheus-push`.
     pub outputs: crate::outputs::OutputOptions,
+    /// `--dashboard`: serve the live dashboard there while the run goes.
+    pub dashboard: Option<std::net::SocketAddr>,
 }
 
 /// How the client connects to servers: whom it trusts over HTTPS, and which HTTP version.

@@ -2,7 +2,8 @@
 //! check the parameters and thresholds it declares against the command line, load datasets and
 //! the tokenizer, find the target (the built-in simulated server when none is given), and ask it
 //! what it is (`server_info`) and which model it serves (`model`).
-//! Everything that can be refused is refused here, in one line.
+//! Everything that can be refused is refused here, in one line. The live dashboard's address is
+//! bound first, so a taken one is refused before anything else.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -21,6 +22,7 @@ use crate::data::{Datasets, TokenCounter};
 use crate::engine::vu::WasmVus;
 use crate::engine::{self, EngineOptions, LoadedScenario};
 use crate::mock::MockServer;
+use crate::outputs::dashboard::Dashboard;
 
 /// What the run needs before it starts: the checked inputs and the target.
 pub struct Prepared {
@@ -40,10 +42,23 @@ pub struct Prepared {
     pub target: String,
     /// The built-in simulated server, when there was no `--target`.
     pub mock: Option<MockServer>,
+    /// The live dashboard (`--dashboard`), serving from now on.
+    pub dashboard: Option<Dashboard>,
 }
 
 /// Runs the prepare stage.
 pub async fn prepare(opts: &PlayOptions) -> anyhow::Result<Prepared> {
+    let dashboard = match opts.dashboard {
+        Some(addr) => {
+            let dashboard = Dashboard::bind(addr).await?;
+            eprintln!(
+                "live dashboard at {} (no authentication; it stops when the run ends)",
+                dashboard.url()
+            );
+            Some(dashboard)
+        }
+        None => None,
+    };
     let scenario = load_scenario(&opts.scenario, &opts.engine).await?;
     let info = describe(&scenario).await?;
     let mut params = merge_params(&info, &opts.params)?;
@@ -72,7 +87,7 @@ pub async fn prepare(opts: &PlayOptions) -> anyhow::Result<Prepared> {
         None => model::discover(&probed.listing, &probed.models_url, &mut params),
     };
     let server = probed.info;
-    Ok(Prepared { scenario, info, params, model, server, declared, datasets, tokens, target, mock })
+    Ok(Prepared { scenario, info, params, model, server, declared, datasets, tokens, target, mock, dashboard })
 }
 
 async fn start_mock(opts: &PlayOptions) -> anyhow::Result<MockServer> {

@@ -1,6 +1,7 @@
 //! The second stage: set up the run and write its header before any traffic — the run's
 //! context, `run.json` in the run folder (claimed and locked: `folder::claim_*`), the time
-//! series, the telemetry sampler and the controller instance.
+//! series (and the live dashboard's feed from it), the telemetry sampler and the controller
+//! instance.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -18,7 +19,7 @@ use crate::capabilities::HostState;
 use crate::engine::vu::WasmVus;
 use crate::outputs::{Bound, LiveOutputs};
 use crate::telemetry::{self, Sampler};
-use crate::timeline::Timeline;
+use crate::timeline::{Tap, Timeline};
 
 /// A run under way: everything the drive and finish stages use.
 pub struct Started {
@@ -83,8 +84,12 @@ pub async fn start(
     let header = header(opts, prepared, run_id, seed, run.started_wall);
     // The run's header goes to disk before any traffic, so even a killed run can be rebuilt.
     folder::write_file(out_dir, RUN_HEADER, &header.to_json())?;
+    let mut taps: Vec<Box<dyn Tap>> = Vec::new();
+    if let Some(dashboard) = &prepared.dashboard {
+        taps.push(Box::new(dashboard.feed()));
+    }
     let timeline =
-        Timeline::start(run.clone(), out_dir, &header.run_id, opts.progress, abort_on(opts, prepared))
+        Timeline::start(run.clone(), out_dir, &header.run_id, opts.progress, abort_on(opts, prepared), taps)
             .with_context(|| format!("creating {}/timeseries.jsonl", out_dir.display()))?;
     let sampler = Sampler::start(
         &opts.telemetry,

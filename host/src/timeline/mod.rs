@@ -1,7 +1,8 @@
 //! The run as it goes. Once per interval every active phase is sampled; each sample is appended
 //! to `timeseries.jsonl` and flushed at once (a `kill -9` loses at most the last interval), drawn
 //! as a live progress line (`progress`), and the live results are judged by `--abort-on-fail`
-//! (`abort`). Telemetry records reach the same file through [`Timeline::sink`].
+//! (`abort`). Telemetry records reach the same file through [`Timeline::sink`]. Every record
+//! written is also handed to the run's [`Tap`]s (the live dashboard), whatever became of the file.
 //!
 //! The file is a copy, not the results: those stay in memory (`stats/`). So a write that fails
 //! (a full disk) is said once, on stderr, the file is left as it is, and sampling, progress and
@@ -37,6 +38,13 @@ use progress::ProgressLines;
 /// How often phases are sampled.
 pub const INTERVAL: Duration = Duration::from_secs(1);
 
+/// Something else that gets every record as it is written (`outputs::dashboard`'s feed). It is
+/// called on the sampler's task, so it must return at once: it may not wait for anyone.
+pub trait Tap: Send + 'static {
+    /// `record`, with `json` its one-line serialized form as written to `timeseries.jsonl`.
+    fn record(&mut self, record: &Record, json: &[u8]);
+}
+
 /// The running sampler; [`Timeline::finish`] takes the last samples and flushes.
 pub struct Timeline {
     stop: oneshot::Sender<()>,
@@ -58,20 +66,26 @@ impl Timeline {
     /// Starts sampling `run`'s phases into `dir/timeseries.jsonl`. `abort_on` are thresholds
     /// checked on the live results at every sample: the first one that fails on observed values
     /// stops the run gracefully (`--abort-on-fail`).
-    /// The file starts with the run's id (`run_id`), written before this returns.
+    /// The file starts with the run's id (`run_id`), written before this returns. Every record
+    /// also goes to each of `taps`.
     pub fn start(
         run: Arc<RunContext>,
         dir: &Path,
         run_id: &str,
         progress: Progress,
         abort_on: Vec<Threshold>,
+        mut taps: Vec<Box<dyn Tap>>,
     ) -> std::io::Result<Self> {
         let path = dir.join(TIMESERIES);
         let mut file = BufWriter::new(File::create(&path)?);
-        serde_json::to_writer(&mut file, &Record::Run(RunStart { run_id: run_id.to_string() }))
-            .map_err(std::io::Error::other)?;
+        let first = Record::Run(RunStart { run_id: run_id.to_string() });
+        let json = serde_json::to_vec(&first).map_err(std::io::Error::other)?;
+        file.write_all(&json)?;
         file.write_all(b"\n")?;
         file.flush()?;
+        for tap in &mut taps {
+            tap.record(&first, &json);
+        }
         let (stop, mut stopped) = oneshot::channel();
         let (extra, extra_rx) = mpsc::unbounded_channel();
         let mut sampler = Sampler {
@@ -83,6 +97,7 @@ impl Timeline {
             seen: HashMap::new(),
             abort: AbortOnFail::new(abort_on),
             extra: extra_rx,
+            taps,
         };
         let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(INTERVAL);
@@ -138,14 +153,21 @@ struct Sampler {
     seen: HashMap<String, Seen>,
     abort: AbortOnFail,
     extra: mpsc::UnboundedReceiver<Record>,
+    taps: Vec<Box<dyn Tap>>,
 }
 
 impl Sampler {
+    /// Writes `record` into the file (while it takes writes) and hands it to the taps.
     fn write(&mut self, record: &Record) {
+        let json = match serde_json::to_vec(record) {
+            Ok(json) => json,
+            Err(e) => return self.check(Err(std::io::Error::other(e))),
+        };
+        for tap in &mut self.taps {
+            tap.record(record, &json);
+        }
         let Some(file) = &mut self.file else { return };
-        let written = serde_json::to_writer(&mut *file, record)
-            .map_err(std::io::Error::other)
-            .and_then(|()| file.write_all(b"\n"));
+        let written = file.write_all(&json).and_then(|()| file.write_all(b"\n"));
         self.check(written);
     }
 

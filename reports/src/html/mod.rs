@@ -20,6 +20,8 @@ use crate::model::Summary;
 use crate::timeseries::Record;
 
 const CSS: &str = include_str!("report.css");
+/// report.html's stylesheet, for other pages that should look like it (the live dashboard).
+pub const STYLE: &str = CSS;
 const JS: &str = include_str!("report.js");
 
 /// Renders the whole `report.html` from a run's summary and its time series records (empty when
