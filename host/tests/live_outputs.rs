@@ -218,6 +218,8 @@ fn prometheus_scrapes_a_live_run_and_the_pushgateway_holds_its_final_counts() {
             "3s",
             "--prometheus-push",
             &format!("http://127.0.0.1:{gateway_port}"),
+            "--label",
+            "gpu=none",
         ],
         &out,
     );
@@ -231,7 +233,8 @@ fn prometheus_scrapes_a_live_run_and_the_pushgateway_holds_its_final_counts() {
     let (requests, errors) = (phase.requests as f64, phase.errors as f64);
     assert!(errors > 0.0, "the injected 500s were counted");
     assert!(seen_live <= requests);
-    let run = format!(r#"run_id="{}""#, summary.run_id);
+    // The run's labels are on every series, so a dashboard filters on them.
+    let run = format!(r#"run_id="{}",gpu="none""#, summary.run_id);
 
     // Scraped live, then during the linger: Prometheus holds the run's exact final counts.
     let live = format!(r#"sum(runner_requests_total{{job="runner-live",{run}}})"#);

@@ -108,6 +108,7 @@ impl LiveOutputs {
         dir: &Path,
         run_id: &str,
         scenario: &str,
+        labels: &std::collections::BTreeMap<String, String>,
     ) -> anyhow::Result<Self> {
         let records = if opts.records {
             let records = Records::create(dir)
@@ -116,7 +117,7 @@ impl LiveOutputs {
         } else {
             None
         };
-        let exporter = opts.wants_metrics().then(|| Arc::new(Exporter::new(run_id, scenario)));
+        let exporter = opts.wants_metrics().then(|| Arc::new(Exporter::new(run_id, scenario, labels)));
         let server = match (bound.prometheus, &exporter) {
             (Some(listener), Some(exporter)) => {
                 let addr = listener.addr;

@@ -8,7 +8,7 @@
 //! from the run when scraped. Every series carries the run's `run_id` and `scenario`, so runs
 //! stay apart in one Prometheus. Names and labels are listed in docs/OUTPUTS.md.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock, RwLock, Weak};
 use std::time::Duration;
@@ -109,13 +109,16 @@ fn with(mut labels: Labels, key: &str, value: &str) -> Labels {
 }
 
 impl Exporter {
-    /// An exporter whose every series carries `run_id` and `scenario`.
-    pub fn new(run_id: &str, scenario: &str) -> Self {
-        let mut registry = Registry::with_prefix_and_labels(
-            "runner",
-            [("run_id".into(), run_id.to_string().into()), ("scenario".into(), scenario.to_string().into())]
-                .into_iter(),
-        );
+    /// An exporter whose every series carries `run_id`, `scenario` and the run's `--label`s
+    /// (their keys are Prometheus label names; one named like a series' own label is left out).
+    pub fn new(run_id: &str, scenario: &str, labels: &BTreeMap<String, String>) -> Self {
+        const OWN: [&str; 7] = ["run_id", "scenario", "phase", "kind", "class", "source", "le"];
+        let constant = [("run_id", run_id), ("scenario", scenario)]
+            .into_iter()
+            .chain(labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).filter(|(k, _)| !OWN.contains(k)))
+            .map(|(k, v)| (k.to_string().into(), v.to_string().into()))
+            .collect::<Vec<_>>();
+        let mut registry = Registry::with_prefix_and_labels("runner", constant.into_iter());
         let families = Families {
             requests: Family::default(),
             errors: Family::default(),
@@ -326,7 +329,9 @@ mod tests {
 
     #[test]
     fn requests_errors_tokens_and_histograms_are_exposed_with_the_run_labels() {
-        let e = Exporter::new("r1", "s");
+        let labels =
+            BTreeMap::from([("gpu".to_string(), "h100".to_string()), ("phase".to_string(), "x".to_string())]);
+        let e = Exporter::new("r1", "s", &labels);
         let itl = [Duration::from_millis(10); 4];
         let sample = LlmSample {
             e2e: Duration::from_millis(90),
@@ -352,7 +357,7 @@ mod tests {
         e.request(&observed(Outcome::Failed { class: ErrorClass::Timeout, status: None }));
         e.dispatch_lag("main", Duration::from_micros(300));
         let text = e.encode();
-        let run = [("phase", "main"), ("run_id", "r1"), ("scenario", "s")];
+        let run = [("phase", "main"), ("run_id", "r1"), ("scenario", "s"), ("gpu", "h100")];
         let l = |extra: &[(&'static str, &'static str)]| [&run[..], extra].concat();
         assert_eq!(value(&text, "runner_requests_total", &l(&[("kind", "llm")])), Some(3.0), "{text}");
         let timeouts = l(&[("kind", "llm"), ("class", "timeout")]);

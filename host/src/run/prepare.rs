@@ -87,7 +87,19 @@ pub async fn prepare(opts: &PlayOptions) -> anyhow::Result<Prepared> {
         None => model::discover(&probed.listing, &probed.models_url, &mut params),
     };
     let server = probed.info;
-    Ok(Prepared { scenario, info, params, model, server, declared, datasets, tokens, target, mock, dashboard })
+    Ok(Prepared {
+        scenario,
+        info,
+        params,
+        model,
+        server,
+        declared,
+        datasets,
+        tokens,
+        target,
+        mock,
+        dashboard,
+    })
 }
 
 async fn start_mock(opts: &PlayOptions) -> anyhow::Result<MockServer> {

@@ -77,7 +77,8 @@ pub async fn start(
     }
     let out_dir = &folder.dir;
     let run_id = folder::new_run_id();
-    let mut outputs = LiveOutputs::open(&opts.outputs, bound, out_dir, &run_id, &prepared.info.name)?;
+    let mut outputs =
+        LiveOutputs::open(&opts.outputs, bound, out_dir, &run_id, &prepared.info.name, &opts.labels)?;
     let run = RunContext::new(settings, client(opts.request_timeout, &opts.connect)?, outputs.observers());
     outputs.attach(&run);
     run.declare_thresholds(prepared.declared.iter().cloned());
