@@ -89,6 +89,11 @@ bench: build scenarios
 bench-merge WORKERS="64" SECS="3600": build
     scripts/merge-bench.sh {{WORKERS}} {{SECS}}
 
+# What the live outputs cost the generator: requests per CPU-second with and without --records
+# and --prometheus (scraped every second), against `runner mock` in its own process. Bounded.
+bench-outputs: build scenarios
+    scripts/outputs-bench.sh
+
 # Memory soak (docs/RELIABILITY.md): `runner play` for SECS s at RATE req/s against the built-in
 # server, RSS sampled every second; fails if it grows 5 % or more after a 30 s warm-up. Bounded.
 soak-self SECS="600" RATE="1000": build scenarios

@@ -236,15 +236,17 @@ fn prometheus_scrapes_a_live_run_and_the_pushgateway_holds_its_final_counts() {
     // The run's labels are on every series, so a dashboard filters on them.
     let run = format!(r#"run_id="{}",gpu="none""#, summary.run_id);
 
-    // Scraped live, then during the linger: Prometheus holds the run's exact final counts.
-    let live = format!(r#"sum(runner_requests_total{{job="runner-live",{run}}})"#);
+    // Scraped live, then during the linger: Prometheus holds the run's exact final counts. The
+    // endpoint is gone once the runner exited, and Prometheus then marks its series stale: ask for
+    // the newest value of the last minutes (a counter's maximum), which staleness does not hide.
+    let live = format!(r#"sum(max_over_time(runner_requests_total{{job="runner-live",{run}}}[2m]))"#);
     assert_eq!(promql(prom_port, &live, |v| v >= requests), requests);
-    let live_errors = format!(r#"sum(runner_errors_total{{job="runner-live",{run},class="http-status"}})"#);
+    let live_errors = format!(r#"sum(max_over_time(runner_errors_total{{job="runner-live",{run},class="http-status"}}[2m]))"#);
     assert_eq!(promql(prom_port, &live_errors, |v| v >= errors), errors);
     // Histograms: every successful request has a TTFT, none of them under the server's 20 ms.
-    let ttft_count = format!(r#"sum(runner_ttft_seconds_count{{job="runner-live",{run}}})"#);
+    let ttft_count = format!(r#"sum(max_over_time(runner_ttft_seconds_count{{job="runner-live",{run}}}[2m]))"#);
     assert_eq!(promql(prom_port, &ttft_count, |v| v >= requests - errors), requests - errors);
-    let under_20ms = format!(r#"sum(runner_ttft_seconds_bucket{{job="runner-live",{run},le="0.01"}})"#);
+    let under_20ms = format!(r#"sum(max_over_time(runner_ttft_seconds_bucket{{job="runner-live",{run},le="0.01"}}[2m]))"#);
     assert_eq!(promql(prom_port, &under_20ms, |_| true), 0.0);
 
     // Pushed at the end (job="runner", kept by honor_labels), scraped from the gateway.
