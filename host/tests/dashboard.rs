@@ -337,7 +337,16 @@ fn the_page_loads_in_headless_chromium_and_its_charts_grow_during_the_run() {
         let (profile, url) = (tmp.path().join("profile-whole"), url.clone());
         std::thread::spawn(move || dump_dom(&profile, &url, &["--virtual-time-budget=2000"]))
     };
-    std::thread::sleep(Duration::from_secs(1));
+    // The first plain load must find a sample to replay: wait for one in the time series (on a
+    // busy machine a second's sleep is not always enough).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(run.out.join("timeseries.jsonl"))
+        .unwrap_or_default()
+        .contains(r#""kind":"sample""#)
+    {
+        assert!(Instant::now() < deadline, "no sample in the time series within 30 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     // Two plain loads a few seconds apart: the second is replayed more.
     let first = points_after_the_replay(&tmp.path().join("profile-a"), &url);
     std::thread::sleep(Duration::from_secs(3));

@@ -241,12 +241,16 @@ fn prometheus_scrapes_a_live_run_and_the_pushgateway_holds_its_final_counts() {
     // the newest value of the last minutes (a counter's maximum), which staleness does not hide.
     let live = format!(r#"sum(max_over_time(runner_requests_total{{job="runner-live",{run}}}[2m]))"#);
     assert_eq!(promql(prom_port, &live, |v| v >= requests), requests);
-    let live_errors = format!(r#"sum(max_over_time(runner_errors_total{{job="runner-live",{run},class="http-status"}}[2m]))"#);
+    let live_errors = format!(
+        r#"sum(max_over_time(runner_errors_total{{job="runner-live",{run},class="http-status"}}[2m]))"#
+    );
     assert_eq!(promql(prom_port, &live_errors, |v| v >= errors), errors);
     // Histograms: every successful request has a TTFT, none of them under the server's 20 ms.
-    let ttft_count = format!(r#"sum(max_over_time(runner_ttft_seconds_count{{job="runner-live",{run}}}[2m]))"#);
+    let ttft_count =
+        format!(r#"sum(max_over_time(runner_ttft_seconds_count{{job="runner-live",{run}}}[2m]))"#);
     assert_eq!(promql(prom_port, &ttft_count, |v| v >= requests - errors), requests - errors);
-    let under_20ms = format!(r#"sum(max_over_time(runner_ttft_seconds_bucket{{job="runner-live",{run},le="0.01"}}[2m]))"#);
+    let under_20ms =
+        format!(r#"sum(max_over_time(runner_ttft_seconds_bucket{{job="runner-live",{run},le="0.01"}}[2m]))"#);
     assert_eq!(promql(prom_port, &under_20ms, |_| true), 0.0);
 
     // Pushed at the end (job="runner", kept by honor_labels), scraped from the gateway.
