@@ -131,7 +131,8 @@ async fn tool_call_deltas_are_output_joined_per_index() {
     assert!(within(ttft, 20, 35), "ttft {ttft:?}");
     // The script keeps its schedule from the previous step's planned end, so a late first write
     // makes the next gap shorter than 10 ms by as much.
-    assert!(within(c.chunk_gaps[0], 7, 25), "gaps {:?}", c.chunk_gaps);
+    // On a busy machine the first write has been measured 3.5 ms late: bound from below at 5.
+    assert!(within(c.chunk_gaps[0], 5, 25), "gaps {:?}", c.chunk_gaps);
 }
 
 /// A whole answer: `message.tool_calls` (arguments as an object, as some servers send them),
