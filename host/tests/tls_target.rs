@@ -90,9 +90,12 @@ fn an_https_target_gets_one_tls_connection_per_vu_for_all_its_requests() {
     run.assert_success();
     let p = run.phase("ttft-probe");
     assert_eq!((p.requests, p.errors, p.output_tokens), (10, 0, 40), "{:?}", p.errors_by_class);
-    // The server probe and model discovery (pooled client, one keep-alive connection) and one
-    // connection per VU for its five calls.
-    assert_eq!(handshakes.load(Ordering::SeqCst), 1 + 2, "one TLS handshake per VU");
+    // One connection per VU for its five calls, plus the server probe's (pooled client): its
+    // requests go one after another, but hyper's pool takes a connection back asynchronously, so
+    // a request right after another may open a second one. Ten calls without reuse would be ten.
+    let probe = runner::run::server_info::REQUESTS;
+    let seen = handshakes.load(Ordering::SeqCst);
+    assert!((2 + 1..=2 + probe).contains(&seen), "one TLS handshake per VU: {seen} in all");
 
     // Without the CA the handshake fails: every call is `tls`, none reaches the server.
     let args = ["--quiet", "--target", &target, "--model", "m", "-p", "requests=2", "-p", "max_tokens=4"];
