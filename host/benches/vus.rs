@@ -170,7 +170,7 @@ async fn child(scenario: PathBuf, allocator: String, vus: u32) -> Result<Measure
         ..RunSettings::default()
     };
     let http = HttpClient::new(ClientConfig::default()).map_err(|e| wasm_err("HTTP client", e))?;
-    let run = RunContext::new(settings, http);
+    let run = RunContext::new(settings, http, Default::default());
     let factory = WasmVus::new(run.clone(), loaded);
     let phase = Arc::new(PhaseStats::new("idle", Tags::new()));
     let mut setup = setup_began.elapsed();

@@ -114,7 +114,7 @@ fn get(port: u16, path: &str) -> Option<(u16, String)> {
 }
 
 /// A process killed and reaped when dropped.
-struct Daemon(Child, &'static str);
+struct Daemon(Child);
 
 impl Drop for Daemon {
     fn drop(&mut self) {
@@ -181,7 +181,6 @@ fn prometheus_scrapes_a_live_run_and_the_pushgateway_holds_its_final_counts() {
             .stderr(Stdio::null())
             .spawn()
             .expect("starting the Pushgateway"),
-        "pushgateway",
     );
     let prometheus = Daemon(
         Command::new(prometheus_bin)
@@ -192,7 +191,6 @@ fn prometheus_scrapes_a_live_run_and_the_pushgateway_holds_its_final_counts() {
             .stderr(Stdio::null())
             .spawn()
             .expect("starting Prometheus"),
-        "prometheus",
     );
     wait_ready(gateway_port, "/-/ready", "the Pushgateway");
     wait_ready(prom_port, "/-/ready", "Prometheus");
