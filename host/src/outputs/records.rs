@@ -30,7 +30,7 @@ pub const QUEUE: usize = 65_536;
 
 /// One request, as a line of the file. Times are milliseconds (microsecond resolution) on the
 /// run's clock, the time series' origin.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 struct Line {
     phase: String,
     /// The phase's tags with the request's own over them.
@@ -224,24 +224,7 @@ impl Records {
             kind: r.kind.name(),
             start_ms: self.offset(r.started.unwrap_or(r.ended)),
             end_ms: self.offset(r.ended),
-            status: None,
-            error: None,
-            e2e_ms: None,
-            ttft_ms: None,
-            ttfo_ms: None,
-            ttst_ms: None,
-            tpot_ms: None,
-            itl: None,
-            input_tokens: None,
-            output_tokens: None,
-            tokens_source: None,
-            usage_output_tokens: None,
-            counted_output_tokens: None,
-            cached_tokens: None,
-            reasoning_tokens: None,
-            tool_calls: None,
-            connect_ms: None,
-            ttfb_ms: None,
+            ..Line::default()
         };
         match r.outcome {
             Outcome::Llm(c) => {
@@ -436,28 +419,9 @@ mod tests {
         let line = || {
             Message::Line(Box::new(Line {
                 phase: "p".repeat(64),
-                tags: Tags::new(),
                 kind: "llm",
-                start_ms: 0.0,
                 end_ms: 1.0,
-                status: None,
-                error: None,
-                e2e_ms: None,
-                ttft_ms: None,
-                ttfo_ms: None,
-                ttst_ms: None,
-                tpot_ms: None,
-                itl: None,
-                input_tokens: None,
-                output_tokens: None,
-                tokens_source: None,
-                usage_output_tokens: None,
-                counted_output_tokens: None,
-                cached_tokens: None,
-                reasoning_tokens: None,
-                tool_calls: None,
-                connect_ms: None,
-                ttfb_ms: None,
+                ..Line::default()
             }))
         };
         for _ in 0..3 {
