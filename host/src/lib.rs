@@ -34,6 +34,7 @@ pub mod k8s;
 pub mod load;
 pub mod mock;
 pub mod new;
+pub mod oci;
 pub mod outputs;
 pub mod run;
 pub mod sandbox;

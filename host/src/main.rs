@@ -53,11 +53,17 @@ struct Cli {
 enum Command {
     /// Play a scenario against a server (the built-in simulated one when no --target is given).
     Play(Box<PlayArgs>),
-    /// Show what a scenario package is: name, version, WIT version, parameters, imports.
+    /// Show what a scenario package is: name, version, WIT version, parameters, imports. For an
+    /// oci:// reference, first the artifact: manifest and layer digests, config, annotations.
     Inspect {
-        /// The scenario component (.wasm).
+        /// The scenario component (.wasm), or oci://HOST[:PORT]/NAME:TAG (or @sha256:…).
         scenario: PathBuf,
+        #[command(flatten)]
+        registry: cli::registry::RegistryArgs,
     },
+    /// Push a scenario component to an OCI registry as a Wasm OCI artifact (the CNCF layout that
+    /// wkg, wasmtime and oras read); prints the reference pinned by digest (HOST/NAME@sha256:…).
+    Push(cli::registry::PushArgs),
     /// (Re)write summary.json, summary.csv, report.md and report.html of a run folder; rebuilds
     /// a killed run's summary from its time series. With --format vllm, also write a phase as the
     /// JSON of `vllm bench serve --save-result`.
@@ -400,7 +406,8 @@ fn usage_error(e: clap::Error) -> ExitCode {
 async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Play(args) => play(*args).await,
-        Command::Inspect { scenario } => inspect(scenario).await,
+        Command::Inspect { scenario, registry } => inspect(scenario, &registry).await,
+        Command::Push(args) => cli::registry::push(args).await,
         Command::Report(args) => cli::report::run(args),
         Command::Merge { out, dirs, force } => merge(&out, &dirs, force),
         Command::New { name, lang, out, sdk } => new_project(name, lang, out, sdk),
@@ -651,8 +658,15 @@ fn compare(a: &std::path::Path, b: &std::path::Path, fail_on: Option<f64>) -> an
     Ok(ExitCode::from(exit::THRESHOLDS_FAILED))
 }
 
-async fn inspect(path: PathBuf) -> anyhow::Result<ExitCode> {
-    let scenario = run::load_scenario(&path, &EngineOptions::default()).await?;
+async fn inspect(path: PathBuf, registry: &cli::registry::RegistryArgs) -> anyhow::Result<ExitCode> {
+    let scenario = match path.to_str().and_then(|p| p.strip_prefix(runner::oci::SCHEME)) {
+        Some(reference) => {
+            let pulled = cli::registry::inspect(reference, registry).await?;
+            let name = PathBuf::from(format!("{}{}", runner::oci::SCHEME, pulled.pinned));
+            cli::registry::load_pulled(&name, pulled.bytes).await?
+        }
+        None => run::load_scenario(&path, &EngineOptions::default()).await?,
+    };
     let info = run::describe(&scenario).await?;
     println!("{} {}", info.name, info.version);
     println!("{}", info.description);

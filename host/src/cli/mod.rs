@@ -3,5 +3,6 @@
 
 pub mod k8s;
 pub mod mock_args;
+pub mod registry;
 pub mod report;
 pub mod values;
