@@ -183,12 +183,23 @@ fn engine_error(e: impl std::fmt::Display) -> LoadError {
 
 /// Reads, compiles (or fetches from the cache), checks and links a scenario component.
 pub fn load(path: &Path, options: &EngineOptions) -> Result<LoadedScenario, LoadError> {
-    let bytes = read_limited(path, MAX_SCENARIO_BYTES, "a scenario file").map_err(|e| match e {
+    let bytes = read_file(path)?;
+    load_bytes(path, &bytes, options)
+}
+
+/// Reads a scenario file whole, refusing one over [`MAX_SCENARIO_BYTES`] before reading it.
+pub fn read_file(path: &Path) -> Result<Vec<u8>, LoadError> {
+    read_limited(path, MAX_SCENARIO_BYTES, "a scenario file").map_err(|e| match e {
         ReadError::Io(source) => LoadError::Read { path: path.into(), source },
         source => LoadError::TooLarge { path: path.into(), source },
-    })?;
+    })
+}
+
+/// Compiles and checks a component held in memory (a file read, a shipped or a pulled
+/// scenario); `path` names it in errors: the file, or what stands for one (`shipped:NAME`).
+pub fn load_bytes(path: &Path, bytes: &[u8], options: &EngineOptions) -> Result<LoadedScenario, LoadError> {
     let engine = new_engine(options)?;
-    let (component, from_cache) = compile(&engine, path, &bytes, options)?;
+    let (component, from_cache) = compile(&engine, path, bytes, options)?;
     let wit_version = check_contract(&engine, &component, path)?;
 
     let mut linker: Linker<HostState> = Linker::new(&engine);

@@ -31,7 +31,8 @@ use crate::timeline::Progress;
 /// Everything `runner play` takes.
 #[derive(Debug, Clone)]
 pub struct PlayOptions {
-    pub scenario: PathBuf,
+    /// The scenario: a file, a shipped one or an OCI reference.
+    pub scenario: crate::source::ScenarioRef,
     /// The server under test; `None` starts the built-in simulated server.
     pub target: Option<String>,
     /// `--param name=value`, in command-line order.
