@@ -27,7 +27,9 @@ scenarios:
     for s in {{ scenarios }}; do cp "target/scenarios/wasm32-wasip2/scenario/${s//-/_}.wasm" "scenarios/$s.wasm"; done
     for s in {{ test_guests }}; do cp "target/scenarios/wasm32-wasip2/scenario/${s//-/_}.wasm" "target/test-guests/$s.wasm"; done
     for s in {{ py_scenarios }}; do guests/python/build.sh "scenarios/$s" "scenarios/$s.wasm"; done
-    # The locked versions (not `npm ci`: see .ci/run).
+    # The locked versions. Not `npm ci`: the registry serves only this platform's native binaries,
+    # so the lock lacks the other platforms' optional ones and `npm ci` refuses it as out of sync;
+    # `npm install --no-save` installs the locked versions and leaves the lock as it is.
     [[ -d guests/js/node_modules ]] || (cd guests/js && npm install --no-save --no-audit --no-fund)
     for s in {{ js_scenarios }}; do \
         if [[ -z $(find "scenarios/$s.wasm" -newer "scenarios/$s/scenario.js" 2>/dev/null) ]] || \
@@ -41,9 +43,14 @@ scenarios:
 demo: build
     ./target/release/runner play ttft-probe
 
+# What `just test` needs beyond rustup (Node, Python's venv, chromium, prometheus, the
+# pushgateway, docker-registry): installed as root with apt-get, else named in one message.
+prereqs:
+    scripts/prereqs.sh
+
 # Every test: the host (with real components against the simulated server), reports, the
 # contract and the three SDKs (each checked against contract/cases.json).
-test: scenarios
+test: prereqs scenarios
     cargo test --release -p runner -p runner-reports -p runner-contract -p runner-sdk
     guests/python/test.sh
     cd guests/js && npm test

@@ -86,6 +86,11 @@ fn build(workspace: &Path, scenarios: &[Scenario]) {
     for watched in ["guests/rust", "wit", "Cargo.lock", "Cargo.toml"] {
         println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
     }
+    assert!(
+        wasm_target_installed(),
+        "the shipped scenarios need the wasm32-wasip2 target: run `rustup target add wasm32-wasip2` \
+         (or build with RUNNER_EMBED_SCENARIOS=0 for a runner without them)"
+    );
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace)
@@ -109,9 +114,18 @@ fn build(workspace: &Path, scenarios: &[Scenario]) {
     let status = cmd.status().expect("cannot run cargo to build the shipped scenarios");
     assert!(
         status.success(),
-        "building the shipped scenarios failed (above). They need the wasm32-wasip2 target \
-         (`rustup target add wasm32-wasip2`); RUNNER_EMBED_SCENARIOS=0 builds runner without them"
+        "building the shipped scenarios failed (above); RUNNER_EMBED_SCENARIOS=0 builds runner without them"
     );
+}
+
+/// Whether this toolchain has the Wasm target's standard library: asked up front, so a missing
+/// target is one sentence saying what to run instead of pages of "can't find crate for `core`".
+fn wasm_target_installed() -> bool {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let Ok(out) = Command::new(rustc).args(["--print", "sysroot"]).output() else { return true };
+    let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    // When the sysroot cannot be told, let cargo try and say what it says.
+    sysroot.is_empty() || Path::new(&sysroot).join("lib/rustlib/wasm32-wasip2").is_dir()
 }
 
 fn write_table(file: &Path, workspace: &Path, scenarios: &[Scenario]) {
