@@ -1,8 +1,9 @@
 # The verbs a person uses. `just` alone lists them.
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-# Scenarios shipped in scenarios/, each built to scenarios/<name>.wasm.
-scenarios := "ttft-probe stress-sweep mixed burst ramp rate http-get concurrency-test soak readiness breaking-point replay multi-turn trace-replay agent prefix-cache"
+# The shipped scenarios: every Rust crate in scenarios/ (what host/build.rs embeds in the binary),
+# each also built to scenarios/<name>.wasm for the tests.
+scenarios := `for m in scenarios/*/Cargo.toml; do d=${m%/Cargo.toml}; printf '%s ' "${d#scenarios/}"; done`
 # Python scenarios (scenarios/<name>/app.py), built by guests/python/build.sh to scenarios/<name>.wasm.
 py_scenarios := "ttft-probe-py stress-sweep-py"
 # JavaScript scenarios (scenarios/<name>/scenario.js, guests/js SDK), built to scenarios/<name>.wasm.
@@ -20,12 +21,15 @@ build:
 # Build every scenario and test guest to a Wasm component.
 scenarios:
     rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
-    cargo build --target wasm32-wasip2 --profile scenario {{ prepend("-p ", scenarios) }} {{ prepend("-p ", test_guests) }}
+    # The target folder host/build.rs builds the shipped ones in, so neither builds them twice.
+    cargo build --target wasm32-wasip2 --profile scenario --target-dir target/scenarios {{ prepend("-p ", scenarios) }} {{ prepend("-p ", test_guests) }}
     mkdir -p target/test-guests
-    for s in {{ scenarios }}; do cp "target/wasm32-wasip2/scenario/${s//-/_}.wasm" "scenarios/$s.wasm"; done
-    for s in {{ test_guests }}; do cp "target/wasm32-wasip2/scenario/${s//-/_}.wasm" "target/test-guests/$s.wasm"; done
+    for s in {{ scenarios }}; do cp "target/scenarios/wasm32-wasip2/scenario/${s//-/_}.wasm" "scenarios/$s.wasm"; done
+    for s in {{ test_guests }}; do cp "target/scenarios/wasm32-wasip2/scenario/${s//-/_}.wasm" "target/test-guests/$s.wasm"; done
     for s in {{ py_scenarios }}; do guests/python/build.sh "scenarios/$s" "scenarios/$s.wasm"; done
-    # The locked versions (not `npm ci`: see .ci/run).
+    # The locked versions. Not `npm ci`: the registry serves only this platform's native binaries,
+    # so the lock lacks the other platforms' optional ones and `npm ci` refuses it as out of sync;
+    # `npm install --no-save` installs the locked versions and leaves the lock as it is.
     [[ -d guests/js/node_modules ]] || (cd guests/js && npm install --no-save --no-audit --no-fund)
     for s in {{ js_scenarios }}; do \
         if [[ -z $(find "scenarios/$s.wasm" -newer "scenarios/$s/scenario.js" 2>/dev/null) ]] || \
@@ -34,13 +38,19 @@ scenarios:
         fi; \
     done
 
-# Build everything and play the TTFT probe against the built-in simulated server.
-demo: build scenarios
-    ./target/release/runner play scenarios/ttft-probe.wasm
+# Build runner (with its shipped scenarios inside) and play the TTFT probe against the built-in
+# simulated server: only what the demo plays is built (the README's first command, without just).
+demo: build
+    ./target/release/runner play ttft-probe
+
+# What `just test` needs beyond rustup (Node, Python's venv, chromium, prometheus, the
+# pushgateway, docker-registry): installed as root with apt-get, else named in one message.
+prereqs:
+    scripts/prereqs.sh
 
 # Every test: the host (with real components against the simulated server), reports, the
 # contract and the three SDKs (each checked against contract/cases.json).
-test: scenarios
+test: prereqs scenarios
     cargo test --release -p runner -p runner-reports -p runner-contract -p runner-sdk
     guests/python/test.sh
     cd guests/js && npm test

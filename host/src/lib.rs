@@ -21,6 +21,8 @@
 //! - [`timeline`]: the run as it goes: `timeseries.jsonl` and live progress, once a second.
 //! - [`outputs`]: live outputs of a run (`--dashboard`): where results go while it runs.
 //! - [`k8s`]: `runner k8s`, a distributed run as Kubernetes manifests (written, never applied).
+//! - [`source`]: where a scenario comes from (a file, shipped in this binary, an OCI registry)
+//!   and the digest of what runs.
 //! - [`run`]: one `runner play`, in stages: from a `.wasm` file to a run folder with the reports.
 
 pub mod bindings;
@@ -38,6 +40,7 @@ pub mod oci;
 pub mod outputs;
 pub mod run;
 pub mod sandbox;
+pub mod source;
 pub mod stats;
 pub mod telemetry;
 pub mod timeline;

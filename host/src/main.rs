@@ -12,12 +12,14 @@ use runner::client::http::TargetHeaders;
 use runner::engine::{self, EngineOptions};
 use runner::mock::MockServer;
 use runner::run::{self, PlayOptions};
+use runner::source::ScenarioRef;
 use runner::stats::Slo;
 use runner::timeline::Progress;
 
 mod cli;
 
 use cli::mock_args::{MockArgs, parse_mock_spec};
+use cli::scenarios::parse_scenario;
 use cli::values::{
     check_target, parse_allowed_host, parse_duration, parse_fail_on, parse_label, parse_listen_addr,
     parse_max_vus, parse_param, parse_sample_interval, parse_size, parse_slo, parse_start_at,
@@ -56,14 +58,18 @@ enum Command {
     /// Show what a scenario package is: name, version, WIT version, parameters, imports. For an
     /// oci:// reference, first the artifact: manifest and layer digests, config, annotations.
     Inspect {
-        /// The scenario component (.wasm), or oci://HOST[:PORT]/NAME:TAG (or @sha256:…).
-        scenario: PathBuf,
+        /// The scenario: a component file (.wasm), a shipped scenario's name (`runner list`), or
+        /// oci://HOST/NAME:TAG.
+        #[arg(value_parser = parse_scenario)]
+        scenario: ScenarioRef,
         #[command(flatten)]
         registry: cli::registry::RegistryArgs,
     },
     /// Push a scenario component to an OCI registry as a Wasm OCI artifact (the CNCF layout that
     /// wkg, wasmtime and oras read); prints the reference pinned by digest (HOST/NAME@sha256:…).
     Push(cli::registry::PushArgs),
+    /// The scenarios shipped in this binary, which play by name (`runner play stress-sweep`).
+    List,
     /// (Re)write summary.json, summary.csv, report.md and report.html of a run folder; rebuilds
     /// a killed run's summary from its time series. With --format vllm, also write a phase as the
     /// JSON of `vllm bench serve --save-result`.
@@ -124,8 +130,12 @@ enum Command {
 
 #[derive(Args)]
 struct PlayArgs {
-    /// The scenario component (.wasm).
-    scenario: PathBuf,
+    /// The scenario: a component file (.wasm), a shipped scenario's name (`runner list`), or
+    /// oci://HOST/NAME:TAG (or @sha256:DIGEST).
+    #[arg(value_parser = parse_scenario)]
+    scenario: ScenarioRef,
+    #[command(flatten)]
+    registry: cli::registry::RegistryArgs,
     /// Base URL of the server under test, e.g. http://127.0.0.1:8000. A path prefix is kept:
     /// a base ending in /v1 is the API's root, any other gets /v1 appended
     /// (http://h/openai → http://h/openai/v1/chat/completions).
@@ -290,18 +300,8 @@ struct PlayArgs {
     dashboard: Option<SocketAddr>,
 }
 
-/// `runner play x.wasm --help`: the path of a scenario whose parameters should follow the help.
-fn scenario_help_request() -> Option<PathBuf> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let wants_help = args.iter().any(|a| a == "--help" || a == "-h");
-    if args.first().map(String::as_str) != Some("play") || !wants_help {
-        return None;
-    }
-    args.iter().skip(1).map(PathBuf::from).find(|p| p.extension().is_some_and(|e| e == "wasm") && p.is_file())
-}
-
 fn main() -> ExitCode {
-    if let Some(scenario) = scenario_help_request() {
+    if let Some(scenario) = cli::scenarios::help_request() {
         die_quietly_on_closed_stdout();
         let mut play = <Cli as clap::CommandFactory>::command();
         if let Some(cmd) = play.find_subcommand_mut("play") {
@@ -309,10 +309,11 @@ fn main() -> ExitCode {
         }
         return match tokio::runtime::Runtime::new().map_err(anyhow::Error::from).and_then(|rt| {
             rt.block_on(async {
-                let loaded = run::load_scenario(&scenario, &EngineOptions::default()).await?;
+                let resolved = runner::source::resolve(&scenario).await?;
+                let loaded = run::load_scenario(&resolved, &EngineOptions::default()).await?;
                 let info = run::describe(&loaded).await?;
                 println!("Scenario {} {}: {}\n", info.name, info.version, info.description);
-                print_params(&info);
+                cli::scenarios::print_params(&info);
                 anyhow::Ok(())
             })
         }) {
@@ -406,8 +407,9 @@ fn usage_error(e: clap::Error) -> ExitCode {
 async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Play(args) => play(*args).await,
-        Command::Inspect { scenario, registry } => inspect(scenario, &registry).await,
+        Command::Inspect { scenario, registry } => cli::scenarios::inspect(&scenario, &registry).await,
         Command::Push(args) => cli::registry::push(args).await,
+        Command::List => cli::scenarios::list(),
         Command::Report(args) => cli::report::run(args),
         Command::Merge { out, dirs, force } => merge(&out, &dirs, force),
         Command::New { name, lang, out, sdk } => new_project(name, lang, out, sdk),
@@ -468,6 +470,7 @@ async fn play(args: PlayArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let opts = PlayOptions {
+        registry: args.registry.options(!args.no_cache),
         scenario: args.scenario,
         target: args.target,
         params: args.params,
@@ -656,54 +659,6 @@ fn compare(a: &std::path::Path, b: &std::path::Path, fail_on: Option<f64>) -> an
         .collect();
     eprintln!("error: {} regression(s) beyond {limit}%: {}", list.len(), list.join(", "));
     Ok(ExitCode::from(exit::THRESHOLDS_FAILED))
-}
-
-async fn inspect(path: PathBuf, registry: &cli::registry::RegistryArgs) -> anyhow::Result<ExitCode> {
-    let scenario = match path.to_str().and_then(|p| p.strip_prefix(runner::oci::SCHEME)) {
-        Some(reference) => {
-            let pulled = cli::registry::inspect(reference, registry).await?;
-            let name = PathBuf::from(format!("{}{}", runner::oci::SCHEME, pulled.pinned));
-            cli::registry::load_pulled(&name, pulled.bytes).await?
-        }
-        None => run::load_scenario(&path, &EngineOptions::default()).await?,
-    };
-    let info = run::describe(&scenario).await?;
-    println!("{} {}", info.name, info.version);
-    println!("{}", info.description);
-    if !info.author.is_empty() {
-        println!("author: {}", info.author);
-    }
-    println!(
-        "built for: {}@{} (this runner: {}@{})",
-        engine::WIT_PACKAGE,
-        scenario.wit_version,
-        engine::WIT_PACKAGE,
-        engine::WIT_VERSION
-    );
-    let ty = scenario.pre.instance_pre().component().component_type();
-    let imports: Vec<String> = ty.imports(&scenario.engine).map(|(n, _)| n.to_string()).collect();
-    println!("imports: {}", imports.join(", "));
-    print_params(&info);
-    if info.thresholds.is_empty() {
-        println!("thresholds: none declared in describe (drive may still declare some)");
-    } else {
-        println!("thresholds: {}", info.thresholds.join(", "));
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// The scenario's parameters with their defaults, for `inspect` and `play x.wasm --help`.
-fn print_params(info: &runner::bindings::exports::runner::scenario::guest::Info) {
-    if info.params.is_empty() {
-        println!("parameters: none");
-        return;
-    }
-    println!("parameters (--param NAME=VALUE):");
-    let width = info.params.iter().map(|p| p.name.len()).max().unwrap_or(0);
-    for p in &info.params {
-        let kind = run::kind_name(p.kind);
-        println!("  {:width$}  {kind:<12}  {:<12}  {}", p.name, format!("[{}]", p.default), p.help);
-    }
 }
 
 async fn mock(addr: SocketAddr, sim: MockArgs) -> anyhow::Result<ExitCode> {

@@ -375,8 +375,13 @@ pub struct ScenarioInfo {
     pub description: String,
     /// The version of the WIT package `runner:scenario` the component was built against.
     pub wit_version: String,
-    /// Where the component was loaded from.
+    /// Where the component was loaded from: a file's path, `shipped:NAME@VERSION`, or an OCI
+    /// reference pinned by its manifest's digest.
     pub path: String,
+    /// `sha256:HEX` of the component's bytes: what ran, whatever its source (empty in runs
+    /// recorded before digests were).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub digest: String,
 }
 
 /// One phase of a run: a block of load with one executor, a name and tags.

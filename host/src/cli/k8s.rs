@@ -12,7 +12,8 @@ use super::values::{check_target, parse_duration, parse_start_at};
 
 #[derive(Args)]
 pub struct K8sArgs {
-    /// The scenario component (.wasm), shipped to the workers as a ConfigMap (at most 1 MiB).
+    /// The scenario component (.wasm), shipped to the workers as a ConfigMap (at most 1 MiB), or
+    /// the name of a scenario the image's runner ships (`runner list`), played by name.
     pub scenario: PathBuf,
     /// How many workers: pods of an Indexed Job, worker i playing `--segment i/N`.
     #[arg(long)]
@@ -80,9 +81,13 @@ pub fn spec(args: K8sArgs) -> Result<(K8sSpec, PathBuf), String> {
         None => k8s::default_name(&args.scenario).map_err(|e| e.to_string())?,
     };
     k8s::check_name(&name).map_err(|e| e.to_string())?;
-    let scenario = match args.scenario_in_image {
-        Some(path) => ScenarioSource::InImage(path),
-        None => {
+    let shipped =
+        args.scenario.to_str().and_then(runner::source::shipped).filter(|_| !args.scenario.is_file());
+    let scenario = match (args.scenario_in_image, shipped) {
+        (Some(path), _) => ScenarioSource::InImage(path),
+        // The image's runner ships it too: the workers play it by name, no ConfigMap.
+        (None, Some(s)) => ScenarioSource::Shipped(s.name.to_string()),
+        (None, None) => {
             let bytes = std::fs::read(&args.scenario)
                 .map_err(|e| format!("cannot read {}: {e}", args.scenario.display()))?;
             let file_name =

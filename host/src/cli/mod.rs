@@ -5,4 +5,5 @@ pub mod k8s;
 pub mod mock_args;
 pub mod registry;
 pub mod report;
+pub mod scenarios;
 pub mod values;

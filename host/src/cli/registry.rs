@@ -10,6 +10,7 @@ use clap::Args;
 use runner::engine::{self, EngineOptions};
 use runner::oci::{self, ComponentInfo, Metadata, Pulled, RegistryOptions};
 use runner::run;
+use runner::source::{self, ScenarioRef};
 
 use crate::exit;
 
@@ -60,8 +61,8 @@ pub async fn push(args: PushArgs) -> anyhow::Result<ExitCode> {
         eprintln!("error: {e}");
         return Ok(ExitCode::from(exit::USAGE));
     }
-    let bytes = engine::read_file(&args.scenario)?;
-    let scenario = run::load_scenario(&args.scenario, &EngineOptions::default()).await?;
+    let resolved = source::resolve(&ScenarioRef::File(args.scenario.clone())).await?;
+    let scenario = run::load_scenario(&resolved, &EngineOptions::default()).await?;
     let info = run::describe(&scenario).await?;
     let ty = scenario.pre.instance_pre().component().component_type();
     let names = |it: &mut dyn Iterator<Item = String>| it.collect::<Vec<_>>();
@@ -76,8 +77,14 @@ pub async fn push(args: PushArgs) -> anyhow::Result<ExitCode> {
             target: Some(format!("{}/scenario@{}", engine::WIT_PACKAGE, scenario.wit_version)),
         },
     };
-    let pushed = oci::push(bytes, &meta, reference, &args.registry.options(true)).await?;
-    eprintln!("pushed {} {} as {}{reference} (component {})", info.name, info.version, oci::SCHEME, pushed.digest);
+    let pushed = oci::push(resolved.bytes, &meta, reference, &args.registry.options(true)).await?;
+    eprintln!(
+        "pushed {} {} as {}{reference} (component {})",
+        info.name,
+        info.version,
+        oci::SCHEME,
+        pushed.digest
+    );
     println!("{}", pushed.pinned);
     Ok(ExitCode::SUCCESS)
 }
@@ -88,18 +95,6 @@ pub async fn inspect(reference: &str, registry: &RegistryArgs) -> anyhow::Result
     print_artifact(&pulled);
     println!();
     Ok(pulled)
-}
-
-/// Compiles a pulled component (on a blocking thread, as `run::load_scenario` does for a file);
-/// `name` stands for its path in messages.
-pub async fn load_pulled(
-    name: &std::path::Path,
-    bytes: Vec<u8>,
-) -> anyhow::Result<std::sync::Arc<engine::LoadedScenario>> {
-    let name = name.to_path_buf();
-    let loaded =
-        tokio::task::spawn_blocking(move || engine::load_bytes(&name, &bytes, &EngineOptions::default())).await??;
-    Ok(std::sync::Arc::new(loaded))
 }
 
 fn print_artifact(p: &Pulled) {

@@ -57,6 +57,8 @@ pub enum ScenarioSource {
     File { file_name: String, bytes: Vec<u8> },
     /// A path inside the image (for a scenario over the ConfigMap limit).
     InImage(String),
+    /// A scenario the image's runner ships (`runner list`), played by name.
+    Shipped(String),
 }
 
 /// When the workers start (`runner play --start-at`).
@@ -257,7 +259,7 @@ fn check(spec: &K8sSpec) -> Result<(), K8sError> {
         ScenarioSource::InImage(path) if !path.starts_with('/') => {
             return Err(K8sError::BadImagePath(path.clone()));
         }
-        ScenarioSource::InImage(_) => {}
+        ScenarioSource::InImage(_) | ScenarioSource::Shipped(_) => {}
     }
     // The authority is looked at without parsing, so no message quotes what is in it.
     let authority =
@@ -414,7 +416,7 @@ fn literal(s: &str) -> String {
 fn scenario_path(spec: &K8sSpec) -> String {
     match &spec.scenario {
         ScenarioSource::File { file_name, .. } => format!("{SCENARIO_DIR}/{file_name}"),
-        ScenarioSource::InImage(path) => path.clone(),
+        ScenarioSource::InImage(path) | ScenarioSource::Shipped(path) => path.clone(),
     }
 }
 

@@ -87,6 +87,15 @@ fn a_scenario_over_the_configmap_limit_is_refused_with_the_way_out() {
     let pod = &job["spec"]["template"]["spec"];
     assert_eq!(strings(&pod["containers"][0]["args"])[1], "/scenario/big.wasm");
     assert!(!pod["volumes"].as_array().unwrap().iter().any(|v| v["name"] == "scenario"));
+
+    // Shipped in the image's runner: no ConfigMap, no volume, played by name.
+    s.scenario = ScenarioSource::Shipped("stress-sweep".into());
+    generate(&s).expect("a shipped scenario needs no file");
+    assert!(!files(&s).iter().any(|f| f.name == "configmap.yaml"));
+    let job = read(&s, "job.yaml");
+    let pod = &job["spec"]["template"]["spec"];
+    assert_eq!(strings(&pod["containers"][0]["args"])[1], "stress-sweep");
+    assert!(!pod["volumes"].as_array().unwrap().iter().any(|v| v["name"] == "scenario"));
 }
 
 #[test]

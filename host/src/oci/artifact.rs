@@ -139,10 +139,7 @@ pub fn check_manifest(bytes: &[u8], what: &str) -> Result<OciImageManifest, OciE
         return Err(refuse(format!("its manifest is {t}, not {MANIFEST_MEDIA_TYPE}")));
     }
     if manifest.config.media_type != CONFIG_MEDIA_TYPE {
-        return Err(refuse(format!(
-            "its config is {}, not {CONFIG_MEDIA_TYPE}",
-            manifest.config.media_type
-        )));
+        return Err(refuse(format!("its config is {}, not {CONFIG_MEDIA_TYPE}", manifest.config.media_type)));
     }
     let wasm = manifest.layers.iter().filter(|l| l.media_type == LAYER_MEDIA_TYPE).count();
     if wasm != 1 || manifest.layers.len() != 1 {

@@ -46,8 +46,12 @@ pub fn credentials_for(host: &str) -> Result<Option<Credentials>, OciError> {
         (Some(username), Some(password)) => {
             return Ok(Some(Credentials { username, password, source: format!("${USERNAME_ENV}") }));
         }
-        (Some(_), None) => return Err(OciError::Credentials(format!("${USERNAME_ENV} is set but ${PASSWORD_ENV} is not"))),
-        (None, Some(_)) => return Err(OciError::Credentials(format!("${PASSWORD_ENV} is set but ${USERNAME_ENV} is not"))),
+        (Some(_), None) => {
+            return Err(OciError::Credentials(format!("${USERNAME_ENV} is set but ${PASSWORD_ENV} is not")));
+        }
+        (None, Some(_)) => {
+            return Err(OciError::Credentials(format!("${PASSWORD_ENV} is set but ${USERNAME_ENV} is not")));
+        }
         (None, None) => {}
     }
     let Some(path) = docker_config_path() else { return Ok(None) };
@@ -99,7 +103,8 @@ fn from_docker_config(text: &str, host: &str, file: &str) -> Result<Option<Crede
         return Ok(Some(Credentials { username: username.clone(), password: password.clone(), source }));
     }
     let Some(auth) = entry.auth.as_deref().filter(|a| !a.is_empty()) else { return Ok(None) };
-    let bad = || OciError::Credentials(format!("the `auth` of {host} in {file} is not base64 of USER:PASSWORD"));
+    let bad =
+        || OciError::Credentials(format!("the `auth` of {host} in {file} is not base64 of USER:PASSWORD"));
     let decoded = base64::engine::general_purpose::STANDARD.decode(auth.trim()).map_err(|_| bad())?;
     let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
     let (username, password) = decoded.split_once(':').ok_or_else(bad)?;
@@ -119,7 +124,11 @@ mod tests {
         let c = from_docker_config(&text, "reg.example:5000", "cfg").expect("ok").expect("found");
         assert_eq!((c.username.as_str(), c.password.as_str()), ("alice", "s3cret:with-colon"));
         assert!(!format!("{c:?}").contains("s3cret"), "Debug hides the password");
-        assert_eq!(from_docker_config(&text, "reg.example", "cfg").expect("ok"), None, "the port is part of the key");
+        assert_eq!(
+            from_docker_config(&text, "reg.example", "cfg").expect("ok"),
+            None,
+            "the port is part of the key"
+        );
     }
 
     #[test]

@@ -101,7 +101,9 @@ impl fmt::Display for OciRef {
 /// `sha256:` and 64 lowercase hex digits, the one digest form this runner writes and accepts.
 pub fn check_digest(d: &str) -> Result<(), String> {
     match d.strip_prefix("sha256:") {
-        Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) => {
+        Some(hex)
+            if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
+        {
             Ok(())
         }
         _ => Err(format!("{d:?} is not a digest (sha256: and 64 lowercase hex digits)")),
@@ -136,7 +138,10 @@ mod tests {
     #[test]
     fn parses_tags_digests_ports_and_nested_names() {
         let r = OciRef::parse("oci://127.0.0.1:5000/x/ttft-probe:v1").expect("tag");
-        assert_eq!((r.host.as_str(), r.name.as_str(), r.tag.as_deref(), r.digest), ("127.0.0.1:5000", "x/ttft-probe", Some("v1"), None));
+        assert_eq!(
+            (r.host.as_str(), r.name.as_str(), r.tag.as_deref(), r.digest),
+            ("127.0.0.1:5000", "x/ttft-probe", Some("v1"), None)
+        );
         let r = OciRef::parse(&format!("reg.example/a/b@{D}")).expect("digest");
         assert_eq!((r.tag, r.digest.as_deref()), (None, Some(D)));
         assert!(r.is_pinned());

@@ -52,7 +52,8 @@ impl Registry {
             .user_agent(USER_AGENT)
             .redirect(reqwest::redirect::Policy::none());
         for c in &extra {
-            let cert = reqwest::Certificate::from_der(&c.data).map_err(|e| OciError::CaCert(e.to_string()))?;
+            let cert =
+                reqwest::Certificate::from_der(&c.data).map_err(|e| OciError::CaCert(e.to_string()))?;
             http = http.tls_certs_merge([cert]);
         }
         let http = http.build().map_err(|e| OciError::CaCert(chain(&e)))?;
@@ -115,26 +116,37 @@ impl Registry {
         if let Some(expected) = &r.digest
             && *expected != digest
         {
-            return Err(OciError::DigestMismatch { what: "manifest".into(), expected: expected.clone(), actual: digest });
+            return Err(OciError::DigestMismatch {
+                what: "manifest".into(),
+                expected: expected.clone(),
+                actual: digest,
+            });
         }
         Ok((body, digest))
     }
 
     /// The blob `descriptor` names, at most `limit` bytes, checked against its digest.
-    pub async fn blob(&self, r: &OciRef, descriptor: &OciDescriptor, what: &str, limit: u64) -> Result<Vec<u8>, OciError> {
+    pub async fn blob(
+        &self,
+        r: &OciRef,
+        descriptor: &OciDescriptor,
+        what: &str,
+        limit: u64,
+    ) -> Result<Vec<u8>, OciError> {
         if descriptor.size < 0 || descriptor.size as u64 > limit {
             return Err(OciError::TooLarge { what: what.into(), size: descriptor.size.max(0) as u64, limit });
         }
         let image = r.to_client();
-        let stream = self
-            .client
-            .pull_blob_stream(&image, descriptor)
-            .await
-            .map_err(|e| self.error("pull", r, e))?;
+        let stream =
+            self.client.pull_blob_stream(&image, descriptor).await.map_err(|e| self.error("pull", r, e))?;
         let body = read_bounded(stream.stream, limit, what).await.map_err(|e| self.bounded("pull", r, e))?;
         let actual = sha256_digest(&body);
         if actual != descriptor.digest {
-            return Err(OciError::DigestMismatch { what: what.into(), expected: descriptor.digest.clone(), actual });
+            return Err(OciError::DigestMismatch {
+                what: what.into(),
+                expected: descriptor.digest.clone(),
+                actual,
+            });
         }
         Ok(body)
     }
@@ -155,7 +167,11 @@ impl Registry {
                 .map_err(|e| self.error("push", r, e))?;
         }
         self.client
-            .push_manifest_raw(&image, artifact.manifest.clone(), HeaderValue::from_static(MANIFEST_MEDIA_TYPE))
+            .push_manifest_raw(
+                &image,
+                artifact.manifest.clone(),
+                HeaderValue::from_static(MANIFEST_MEDIA_TYPE),
+            )
             .await
             .map_err(|e| self.error("push", r, e))?;
         Ok(())
@@ -181,15 +197,20 @@ impl Registry {
     /// One line for a client error; 401s become [`OciError::Unauthorized`].
     fn error(&self, op: &'static str, r: &OciRef, e: OciDistributionError) -> OciError {
         match &e {
-            OciDistributionError::UnauthorizedError { .. } | OciDistributionError::AuthenticationFailure(_) => {
-                self.unauthorized(op, r, 401)
-            }
+            OciDistributionError::UnauthorizedError { .. }
+            | OciDistributionError::AuthenticationFailure(_) => self.unauthorized(op, r, 401),
             OciDistributionError::RegistryError { envelope, .. }
                 if envelope.errors.iter().any(|x| format!("{:?}", x.code).contains("Unauthorized")) =>
             {
                 self.unauthorized(op, r, 401)
             }
-            OciDistributionError::ImageManifestNotFoundError(_) => OciError::NotFound { reference: r.to_string() },
+            // An upload refused with a body the client does not parse as an error envelope.
+            OciDistributionError::ServerError { code: code @ (401 | 403), .. } => {
+                self.unauthorized(op, r, *code)
+            }
+            OciDistributionError::ImageManifestNotFoundError(_) => {
+                OciError::NotFound { reference: r.to_string() }
+            }
             _ => OciError::Registry { host: self.host.clone(), op, message: hint(chain(&e)) },
         }
     }
@@ -253,7 +274,10 @@ fn hint(message: String) -> String {
     let lower = message.to_lowercase();
     if lower.contains("certificate") || lower.contains("unknownissuer") {
         format!("{message} (a registry with a private CA: --registry-ca-cert PEM)")
-    } else if lower.contains("invalidcontenttype") || lower.contains("corrupt message") || lower.contains("wrong version number") {
+    } else if lower.contains("invalidcontenttype")
+        || lower.contains("corrupt message")
+        || lower.contains("wrong version number")
+    {
         format!("{message} (a registry that speaks plain HTTP: --plain-http)")
     } else {
         message

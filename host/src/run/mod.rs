@@ -31,7 +31,10 @@ use crate::timeline::Progress;
 /// Everything `runner play` takes.
 #[derive(Debug, Clone)]
 pub struct PlayOptions {
-    pub scenario: PathBuf,
+    /// The scenario: a file, a shipped one or an OCI reference.
+    pub scenario: crate::source::ScenarioRef,
+    /// How an `oci://` scenario's registry is reached (trust, plain HTTP, the blob cache).
+    pub registry: crate::oci::RegistryOptions,
     /// The server under test; `None` starts the built-in simulated server.
     pub target: Option<String>,
     /// `--param name=value`, in command-line order.

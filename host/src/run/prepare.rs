@@ -23,10 +23,14 @@ use crate::engine::vu::WasmVus;
 use crate::engine::{self, EngineOptions, LoadedScenario};
 use crate::mock::MockServer;
 use crate::outputs::dashboard::Dashboard;
+use crate::source::{self, Resolved};
 
 /// What the run needs before it starts: the checked inputs and the target.
 pub struct Prepared {
     pub scenario: Arc<LoadedScenario>,
+    /// Where the component came from (`Resolved::origin`) and its `sha256:` digest.
+    pub origin: String,
+    pub digest: String,
     pub info: Info,
     /// The declared parameters' defaults overlaid with `--param` (and `--model`, or the
     /// discovered model, when the scenario declares a `model` parameter).
@@ -59,7 +63,9 @@ pub async fn prepare(opts: &PlayOptions) -> anyhow::Result<Prepared> {
         }
         None => None,
     };
-    let scenario = load_scenario(&opts.scenario, &opts.engine).await?;
+    let resolved = source::resolve_with(&opts.scenario, &opts.registry).await?;
+    let scenario = load_scenario(&resolved, &opts.engine).await?;
+    let Resolved { origin, digest, .. } = resolved;
     let info = describe(&scenario).await?;
     let mut params = merge_params(&info, &opts.params)?;
     let given_model = model::from_inputs(opts.model.as_deref(), &mut params);
@@ -89,6 +95,8 @@ pub async fn prepare(opts: &PlayOptions) -> anyhow::Result<Prepared> {
     let server = probed.info;
     Ok(Prepared {
         scenario,
+        origin,
+        digest,
         info,
         params,
         model,
@@ -118,14 +126,20 @@ async fn start_mock(opts: &PlayOptions) -> anyhow::Result<MockServer> {
     Ok(server)
 }
 
-/// Loads a scenario on a blocking thread (compiling is CPU-bound).
-pub async fn load_scenario(path: &Path, options: &EngineOptions) -> anyhow::Result<Arc<LoadedScenario>> {
-    let (file, options) = (path.to_path_buf(), options.clone());
+/// Compiles a resolved scenario on a blocking thread (compiling is CPU-bound).
+pub async fn load_scenario(
+    resolved: &Resolved,
+    options: &EngineOptions,
+) -> anyhow::Result<Arc<LoadedScenario>> {
+    let (component, options) = (resolved.clone(), options.clone());
     let began = Instant::now();
-    let loaded = tokio::task::spawn_blocking(move || engine::load(&file, &options)).await??;
+    let loaded = tokio::task::spawn_blocking(move || {
+        engine::load_bytes(Path::new(&component.origin), &component.bytes, &options)
+    })
+    .await??;
     tracing::info!(
         "loaded {} in {:.0?} ({})",
-        path.display(),
+        resolved.origin,
         began.elapsed(),
         if loaded.from_cache { "compiled code from the cache" } else { "compiled" }
     );
