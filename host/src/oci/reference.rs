@@ -143,7 +143,7 @@ mod tests {
             ("127.0.0.1:5000", "x/ttft-probe", Some("v1"), None)
         );
         let r = OciRef::parse(&format!("reg.example/a/b@{D}")).expect("digest");
-        assert_eq!((r.tag, r.digest.as_deref()), (None, Some(D)));
+        assert_eq!((r.tag.as_deref(), r.digest.as_deref()), (None, Some(D)));
         assert!(r.is_pinned());
         assert_eq!(r.pinned(D), format!("reg.example/a/b@{D}"));
         let r = OciRef::parse(&format!("h:5000/n:v2@{D}")).expect("both");
