@@ -2,6 +2,7 @@
 // Builds a JavaScript scenario into a `runner:scenario/scenario` Wasm component:
 //
 //   node build.mjs scenario.js -o scenario.wasm [--engine quickjs|starlingmonkey] [--wit DIR]
+//   runner-sdk-build scenario.js -o scenario.wasm    (the same, as the npm package's bin)
 //
 // 1. rolldown bundles the scenario with the SDK (src/) and any npm packages it imports into one
 //    ES module; the WIT imports (`runner:scenario/*`) stay external.
@@ -10,25 +11,27 @@
 //
 // `node build.mjs --types` regenerates types/ (TypeScript declarations of the WIT) with jco.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ENGINES = ["quickjs", "starlingmonkey"];
+// The WIT: the npm package's own copy (wit/, put there by `npm pack`), else the checkout's.
+const WIT = [join(here, "wit"), resolve(here, "../../wit")].find((dir) => existsSync(join(dir, "world.wit"))) ?? join(here, "wit");
 
 function usage(message) {
   if (message) console.error(`error: ${message}`);
   console.error(
-    "usage: node build.mjs SCENARIO.js -o OUT.wasm [--engine quickjs|starlingmonkey] [--wit DIR]\n" +
-      "       node build.mjs --types [--wit DIR]",
+    "usage: runner-sdk-build (or node build.mjs) SCENARIO.js -o OUT.wasm [--engine quickjs|starlingmonkey] [--wit DIR]\n" +
+      "       node build.mjs --types [--wit DIR]   (in the checkout: regenerates types/)",
   );
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const args = { engine: "quickjs", wit: resolve(here, "../../wit"), types: false };
+  const args = { engine: "quickjs", wit: WIT, types: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => argv[++i] ?? usage(`${a} needs a value`);

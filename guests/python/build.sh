@@ -3,6 +3,7 @@
 #
 #   guests/python/build.sh SCENARIO_DIR OUT.wasm
 #
+# The checkout's build (an installed SDK has `runner-sdk-build SCENARIO_DIR OUT.wasm` instead).
 # SCENARIO_DIR holds `app.py` (the module that assigns `Guest = export(MyScenario)`) and any
 # modules it imports. The first run creates guests/python/.venv and installs the pinned
 # componentize-py (requirements.txt) into it. A component newer than all of its inputs
@@ -34,12 +35,6 @@ if [[ -z ${FORCE:-} && -f $out ]] &&
     exit 0
 fi
 
-# componentize-py adds $VIRTUAL_ENV's site-packages to the guest's path: keep the build's own
-# tools out of the component.
-unset VIRTUAL_ENV
-tmp="$out.tmp$$"
-trap 'rm -f "$tmp"' EXIT
-"$venv/bin/componentize-py" -q -d "$wit" -w scenario componentize \
-    -p "$sdk/src" -p "$src" app -o "$tmp"
-mv "$tmp" "$out"
-echo "built $out ($(du -h "$out" | cut -f1))" >&2
+# The same build as an installed SDK's `runner-sdk-build` (src/runner_sdk_build), with the venv's
+# componentize-py; it reads the WIT through src/runner_sdk_build/wit, a link to the repo's wit/.
+PYTHONPATH="$sdk/src" "$venv/bin/python" -m runner_sdk_build "$src" "$out"

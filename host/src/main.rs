@@ -110,9 +110,9 @@ enum Command {
         /// The folder to create (default: ./NAME).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// The SDK (a runner checkout's guests/rust, or guests/js or guests/python with --lang);
-        /// found next to this build by default.
-        #[arg(long)]
+        /// Depend on the SDK in this folder (a runner checkout's guests/rust, or guests/js or
+        /// guests/python with --lang) instead of the published runner-sdk of this version.
+        #[arg(long, value_name = "PATH")]
         sdk: Option<PathBuf>,
     },
     /// Write Kubernetes manifests that play a scenario on N worker pods at once (an Indexed
@@ -566,28 +566,12 @@ fn new_project(
     out: Option<PathBuf>,
     sdk: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
-    let sdk = match sdk.or_else(runner::new::default_sdk) {
-        Some(sdk) => sdk,
-        None => return Err(runner::new::NewError::NoSdk.into()),
-    };
     let dir = out.unwrap_or_else(|| PathBuf::from(&name));
-    let project = runner::new::NewProject { name, lang, dir: dir.clone(), sdk };
+    let project = runner::new::NewProject { name, lang, dir, sdk };
     for file in runner::new::create(&project)? {
         println!("wrote {}", file.display());
     }
-    if project.lang == "js" {
-        println!("{}", runner::new::js::next_steps(&project));
-        return Ok(ExitCode::SUCCESS);
-    }
-    if project.lang == "python" {
-        println!("{}", runner::new::python::next_steps(&project));
-        return Ok(ExitCode::SUCCESS);
-    }
-    let wasm = format!("target/wasm32-wasip2/release/{}.wasm", project.name.replace('-', "_"));
-    println!(
-        "\nnext:\n  cd {}\n  cargo build --release --target wasm32-wasip2\n  runner play {wasm}",
-        dir.display()
-    );
+    println!("{}", runner::new::next_steps(&project));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -42,7 +42,8 @@ extern crate self as runner_sdk;
 #[allow(missing_docs, clippy::all)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit",
+        // `wit` links to the workspace's wit/; `cargo package` copies the files in.
+        path: "wit",
         world: "scenario",
         pub_export_macro: true,
         export_macro_name: "export",

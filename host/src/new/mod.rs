@@ -20,21 +20,12 @@ pub enum NewError {
     Language(String),
     #[error("{0} already exists: choose another name or --out")]
     Exists(PathBuf),
+    #[error("--sdk {0}: no runner JavaScript SDK there (a folder with build.mjs, as guests/js)")]
+    NoJsSdk(PathBuf),
     #[error(
-        "cannot find the Rust SDK (guests/rust) next to this runner build: pass --sdk PATH to the \
-         runner checkout's guests/rust"
+        "--sdk {0}: no runner Python SDK there (a folder with build.sh and src/runner_sdk, as guests/python)"
     )]
-    NoSdk,
-    #[error(
-        "cannot find the JavaScript SDK (guests/js) next to this runner build: pass --sdk PATH to the \
-         runner checkout's guests/js"
-    )]
-    NoJsSdk,
-    #[error(
-        "cannot find the Python SDK (guests/python) next to this runner build: pass --sdk PATH to \
-         the runner checkout's guests/python"
-    )]
-    NoPySdk,
+    NoPySdk(PathBuf),
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
 }
@@ -46,17 +37,16 @@ pub struct NewProject {
     pub lang: String,
     /// The folder to create (default: `./NAME`).
     pub dir: PathBuf,
-    /// The Rust SDK crate (`guests/rust` of a runner checkout).
-    pub sdk: PathBuf,
+    /// `--sdk`: the SDK folder of a runner checkout (`guests/rust`, `guests/js`,
+    /// `guests/python`) to depend on by path. Without it the project depends on the published
+    /// SDK of [`SDK_VERSION`], so an installed `runner` needs no checkout.
+    pub sdk: Option<PathBuf>,
 }
 
-/// The SDK of the checkout this binary was built in (`target/<profile>/runner` →
-/// `guests/rust`), when there is one.
-pub fn default_sdk() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let sdk = exe.parent()?.parent()?.parent()?.join("guests").join("rust");
-    sdk.join("Cargo.toml").exists().then(|| sdk.canonicalize().unwrap_or(sdk))
-}
+/// The SDK version a new project asks for: the runner's own, since the host and the three SDKs
+/// are released together at the workspace's version (a test holds guests/rust, guests/js and
+/// guests/python to it).
+pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 fn valid_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_alphabetic())
@@ -79,7 +69,28 @@ fn render(template: &str, p: &NewProject) -> String {
         .replace("{{name}}", &p.name)
         .replace("{{crate}}", &p.name.replace('-', "_"))
         .replace("{{type}}", &type_name(&p.name))
-        .replace("{{sdk}}", &p.sdk.display().to_string())
+}
+
+/// The Rust SDK dependency, a TOML value: the published version, or `--sdk`'s path.
+fn rust_dependency(sdk: Option<&Path>) -> String {
+    match sdk {
+        // A caret requirement, as `cargo add` writes it: any compatible 0.1.x release.
+        None => format!("\"{SDK_VERSION}\""),
+        Some(path) => format!("{{ path = {} }}", toml_string(&path.display().to_string())),
+    }
+}
+
+/// `text` as a TOML basic string (a Windows path's backslashes and any quote escaped).
+fn toml_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Where the SDK comes from, in words, for the README.
+fn sdk_source(registry: &str, sdk: Option<&Path>) -> String {
+    match sdk {
+        None => format!("runner-sdk {SDK_VERSION} from {registry}"),
+        Some(path) => format!("`{}`", path.display()),
+    }
 }
 
 /// Writes the project and returns the files it wrote.
@@ -96,13 +107,35 @@ pub fn create(p: &NewProject) -> Result<Vec<PathBuf>, NewError> {
     if p.dir.exists() {
         return Err(NewError::Exists(p.dir.clone()));
     }
-    create_in(p)
+    // The project lives elsewhere than the current directory: a relative --sdk becomes absolute.
+    let sdk = p.sdk.as_ref().map(|sdk| sdk.canonicalize().unwrap_or_else(|_| sdk.clone()));
+    create_in(&NewProject { sdk, ..p.clone() })
 }
 
 fn create_rust(p: &NewProject) -> Result<Vec<PathBuf>, NewError> {
     write_all(&p.dir, [("Cargo.toml", CARGO_TOML), ("src/lib.rs", LIB_RS), ("README.md", README_MD)], |t| {
-        render(t, p)
+        render_rust(t, p)
     })
+}
+
+fn render_rust(template: &str, p: &NewProject) -> String {
+    render(template, p)
+        .replace("{{sdk_dependency}}", &rust_dependency(p.sdk.as_deref()))
+        .replace("{{sdk_source}}", &sdk_source("crates.io", p.sdk.as_deref()))
+}
+
+/// What to type next, printed after the files: the one build command and the play command.
+pub fn next_steps(p: &NewProject) -> String {
+    match p.lang.as_str() {
+        "js" => js::next_steps(p),
+        "python" => python::next_steps(p),
+        _ => format!(
+            "\nnext:\n  cd {}\n  cargo build --release --target wasm32-wasip2\n  runner play \
+             target/wasm32-wasip2/release/{}.wasm",
+            p.dir.display(),
+            p.name.replace('-', "_")
+        ),
+    }
 }
 
 /// Writes each `(file, template)` under `dir`, rendered, and returns the paths written.
@@ -132,15 +165,65 @@ fn write(path: &Path, text: &str) -> Result<(), NewError> {
 mod tests {
     use super::*;
 
+    fn project(sdk: Option<&str>) -> NewProject {
+        NewProject {
+            name: "my-probe".into(),
+            lang: "rust".into(),
+            dir: "x".into(),
+            sdk: sdk.map(PathBuf::from),
+        }
+    }
+
     #[test]
     fn names_become_crates_and_types() {
         assert!(valid_name("hello-world_2") && !valid_name("2fast") && !valid_name("a b") && !valid_name(""));
         assert_eq!(type_name("hello-world_2"), "HelloWorld2");
-        let p =
-            NewProject { name: "my-probe".into(), lang: "rust".into(), dir: "x".into(), sdk: "/sdk".into() };
-        let toml = render(CARGO_TOML, &p);
+        let p = project(Some("/sdk"));
+        let toml = render_rust(CARGO_TOML, &p);
         assert!(toml.contains("name = \"my-probe\"") && toml.contains("runner-sdk = { path = \"/sdk\" }"));
-        assert!(render(LIB_RS, &p).contains("struct MyProbe;"));
-        assert!(render(README_MD, &p).contains("release/my_probe.wasm"));
+        assert!(render_rust(LIB_RS, &p).contains("struct MyProbe;"));
+        assert!(render_rust(README_MD, &p).contains("release/my_probe.wasm"));
+        assert!(next_steps(&p).contains("cargo build --release --target wasm32-wasip2"));
+    }
+
+    #[test]
+    fn without_sdk_the_project_depends_on_the_published_version() {
+        let toml = render_rust(CARGO_TOML, &project(None));
+        assert!(toml.contains(&format!("runner-sdk = \"{SDK_VERSION}\"\n")), "{toml}");
+        assert!(!toml.contains("path"), "no path dependency: {toml}");
+        assert!(!toml.contains("{{"), "every placeholder filled: {toml}");
+        let readme = render_rust(README_MD, &project(None));
+        assert!(readme.contains(&format!("runner-sdk {SDK_VERSION} from crates.io")), "{readme}");
+    }
+
+    #[test]
+    fn an_sdk_path_is_a_toml_string_whatever_it_holds() {
+        let toml = render_rust(CARGO_TOML, &project(Some(r#"C:\odd "dir"\rust"#)));
+        assert!(toml.contains(r#"runner-sdk = { path = "C:\\odd \"dir\"\\rust" }"#), "{toml}");
+    }
+
+    /// [`SDK_VERSION`] is what the three SDKs in this checkout are: a release publishes them
+    /// together, so a new project's dependency resolves to the SDK this runner speaks.
+    #[test]
+    fn the_sdk_version_is_every_sdk_packages_version() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let read =
+            |file: &str| std::fs::read_to_string(root.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let toml_version = |text: &str, section: &str| {
+            let start = text.find(section).unwrap_or_else(|| panic!("no {section}"));
+            let line = text[start..].lines().find(|l| l.starts_with("version")).expect("a version line");
+            line.split('"').nth(1).map(str::to_string).unwrap_or_else(|| line.trim().to_string())
+        };
+        let rust = read("guests/rust/Cargo.toml");
+        let rust = match toml_version(&rust, "[package]").as_str() {
+            "version.workspace = true" => toml_version(&read("Cargo.toml"), "[workspace.package]"),
+            own => own.to_string(),
+        };
+        let js: serde_json::Value =
+            serde_json::from_str(&read("guests/js/package.json")).expect("package.json");
+        let python = toml_version(&read("guests/python/pyproject.toml"), "[project]");
+        assert_eq!(rust, SDK_VERSION, "guests/rust");
+        assert_eq!(js["version"], SDK_VERSION, "guests/js/package.json");
+        assert_eq!(python, SDK_VERSION, "guests/python/pyproject.toml");
     }
 }
