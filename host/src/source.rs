@@ -6,9 +6,9 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use sha2::{Digest, Sha256};
-
 use crate::engine::{self, LoadError};
+use crate::oci::SCHEME as OCI_SCHEME;
+use crate::oci::cache::sha256_digest;
 
 /// A scenario compiled into this binary.
 #[derive(Debug)]
@@ -39,9 +39,6 @@ pub enum ScenarioRef {
     /// An OCI reference, the text after `oci://` (`HOST/NAME:TAG`, `HOST/NAME@sha256:…`).
     Oci(String),
 }
-
-/// The URL scheme of a scenario in an OCI registry.
-pub const OCI_SCHEME: &str = "oci://";
 
 /// Why a scenario could not be found or read.
 #[derive(Debug, thiserror::Error)]
@@ -111,17 +108,6 @@ impl Resolved {
     }
 }
 
-/// `sha256:` and the lowercase hex of the SHA-256 of `bytes` (the OCI digest form).
-pub fn sha256_digest(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
-    let mut hex = String::with_capacity(7 + 64);
-    hex.push_str("sha256:");
-    for byte in hash {
-        hex.push_str(&format!("{byte:02x}"));
-    }
-    hex
-}
-
 /// Reads the scenario `r` names: a file from disk, a shipped one from the binary, an OCI one from
 /// the registry (or the local cache, for a reference pinned by digest) with the default registry
 /// options.
@@ -187,14 +173,5 @@ mod tests {
             );
             assert!(!s.description.is_empty() && !s.description.starts_with("Scenario:"), "{}", s.name);
         }
-    }
-
-    #[test]
-    fn digests_are_sha256_in_oci_form() {
-        // The SHA-256 of the empty string, a known value.
-        assert_eq!(
-            sha256_digest(b""),
-            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
     }
 }

@@ -126,6 +126,15 @@ mod tests {
     }
 
     #[test]
+    fn digests_are_sha256_in_oci_form() {
+        // The SHA-256 of the empty string, a known value.
+        assert_eq!(
+            sha256_digest(b""),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
     fn a_non_digest_is_never_a_path() {
         let cache = BlobCache::new(PathBuf::from("/nonexistent"));
         assert_eq!(cache.path("sha256:../../etc/passwd"), None);
